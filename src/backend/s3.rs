@@ -1,0 +1,282 @@
+//! S3-compatible HTTP backends (AWS S3, R2's S3 API, MinIO, moto…), read
+//! path-style, anonymously or SigV4-signed with static keys.
+
+use super::list_xml;
+use super::{ObjectOutcome, ReadOpts};
+use crate::error::{ProxyError, Result};
+use crate::http::Headers;
+use crate::platform::{InboundResponse, ListPage, ListRequest, ObjectMeta, OutboundRequest, Platform};
+use crate::s3::conditional::http_date_secs;
+use crate::s3::range::parse_content_range;
+use crate::sigv4::{self, Credentials, SignableRequest};
+
+/// Time allowed for a backend to start answering (the body may take longer).
+const TIMEOUT_MS: u32 = 20_000;
+/// Cap on a listing answer (1000 keys of 1 KiB plus XML).
+const LIST_BODY_LIMIT: usize = 4 << 20;
+
+#[derive(Debug)]
+pub struct S3Backend {
+    /// `http(s)://host[:port]`, no trailing slash.
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub credentials: Option<Credentials>,
+}
+
+impl S3Backend {
+    fn host(&self) -> &str {
+        self.endpoint.split_once("://").map_or(&self.endpoint, |(_, h)| h)
+    }
+
+    /// Builds (and signs, when keyed) a request for `path` with decoded `query` pairs.
+    fn request(
+        &self,
+        now_ms: i64,
+        method: &'static str,
+        path: &str,
+        query: &[(String, String)],
+        mut headers: Vec<(String, String)>,
+    ) -> OutboundRequest {
+        let qs = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", sigv4::uri_encode(k, true), sigv4::uri_encode(v, true)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let url = if qs.is_empty() {
+            format!("{}{}", self.endpoint, path)
+        } else {
+            format!("{}{}?{}", self.endpoint, path, qs)
+        };
+        if let Some(creds) = &self.credentials {
+            let req = SignableRequest {
+                method,
+                host: self.host(),
+                path,
+                query,
+                headers: &headers,
+            };
+            let added = sigv4::sign(&req, creds, &self.region, "s3", now_ms.div_euclid(1000));
+            headers.extend(added);
+        }
+        OutboundRequest {
+            method,
+            url,
+            headers,
+            timeout_ms: TIMEOUT_MS,
+        }
+    }
+
+    fn object_path(&self, key: &str) -> String {
+        format!(
+            "/{}/{}",
+            sigv4::uri_encode(&self.bucket, true),
+            sigv4::uri_encode(key, false)
+        )
+    }
+
+    pub async fn read<P: Platform>(&self, p: &P, key: &str, opts: &ReadOpts) -> Result<ObjectOutcome<P::Body>> {
+        let mut headers: Vec<(String, String)> = opts
+            .conditions
+            .header_pairs()
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        if let Some(r) = &opts.range {
+            headers.push(("range".into(), r.header_value()));
+        }
+        let method = if opts.head { "HEAD" } else { "GET" };
+        let path = self.object_path(key);
+        let resp = p.fetch(self.request(p.now_ms(), method, &path, &[], headers)).await?;
+        match resp.status {
+            200 | 206 => {
+                let (meta, range) = meta_from_headers(&resp.headers)
+                    .ok_or_else(|| ProxyError::Backend(format!("s3 {key}: answer without usable length/range")))?;
+                let body = if opts.head { None } else { resp.body };
+                Ok(ObjectOutcome::Found { meta, range, body })
+            }
+            304 => Ok(ObjectOutcome::NotModified(partial_meta(&resp.headers))),
+            412 => Err(ProxyError::PreconditionFailed),
+            416 => {
+                let size = match resp.headers.get("content-range").and_then(parse_content_range) {
+                    Some((_, size)) => size,
+                    None => self.size_of(p, key).await?,
+                };
+                Err(ProxyError::InvalidRange { size })
+            }
+            404 => Err(ProxyError::NoSuchKey),
+            status => Err(self.failure(p, "read", status, resp).await),
+        }
+    }
+
+    /// Size of an object, for a 416 whose backend did not say it.
+    async fn size_of<P: Platform>(&self, p: &P, key: &str) -> Result<u64> {
+        let resp = p
+            .fetch(self.request(p.now_ms(), "HEAD", &self.object_path(key), &[], vec![]))
+            .await?;
+        match resp.status {
+            200 => content_length(&resp.headers).ok_or_else(|| ProxyError::Backend("s3 head without length".into())),
+            404 => Err(ProxyError::NoSuchKey),
+            status => Err(self.failure(p, "head", status, resp).await),
+        }
+    }
+
+    pub async fn list<P: Platform>(&self, p: &P, req: &ListRequest) -> Result<ListPage> {
+        let mut query = vec![
+            ("list-type".to_string(), "2".to_string()),
+            ("encoding-type".to_string(), "url".to_string()),
+            ("max-keys".to_string(), req.limit.to_string()),
+            ("prefix".to_string(), req.prefix.clone()),
+        ];
+        if let Some(d) = &req.delimiter {
+            query.push(("delimiter".into(), d.clone()));
+        }
+        if let Some(s) = &req.start_after {
+            query.push(("start-after".into(), s.clone()));
+        }
+        let path = format!("/{}", sigv4::uri_encode(&self.bucket, true));
+        let resp = p.fetch(self.request(p.now_ms(), "GET", &path, &query, vec![])).await?;
+        if resp.status != 200 {
+            return Err(self.failure(p, "list", resp.status, resp).await);
+        }
+        let body = match resp.body {
+            Some(b) => p.read_body(b, LIST_BODY_LIMIT).await?,
+            None => Vec::new(),
+        };
+        let text = String::from_utf8(body).map_err(|_| ProxyError::Backend("s3 list: body is not UTF-8".into()))?;
+        list_xml::parse(&text).map_err(|e| ProxyError::Backend(format!("s3 list: {e}")))
+    }
+
+    /// Turns an unexpected backend status into an error, keeping the
+    /// backend's own error code for the log (never shown to the client).
+    async fn failure<P: Platform>(&self, p: &P, op: &str, status: u16, resp: InboundResponse<P::Body>) -> ProxyError {
+        let mut code = String::new();
+        if let Some(body) = resp.body {
+            if let Ok(bytes) = p.read_body(body, 16 << 10).await {
+                code = list_xml::error_code(&String::from_utf8_lossy(&bytes)).unwrap_or_default();
+            }
+        }
+        let detail = format!(
+            "s3 backend {} bucket {} {op}: status {status} {code}",
+            self.endpoint, self.bucket
+        );
+        if status >= 500 {
+            ProxyError::Unavailable(detail)
+        } else {
+            ProxyError::Backend(detail)
+        }
+    }
+}
+
+fn content_length(h: &Headers) -> Option<u64> {
+    h.get("content-length")?.trim().parse().ok()
+}
+
+/// Metadata headers S3 sends on 200/206/304, kept by name (the pass-through list of S3).
+fn partial_meta(h: &Headers) -> ObjectMeta {
+    let s = |n: &str| h.get(n).map(str::to_string);
+    ObjectMeta {
+        size: 0,
+        etag: s("etag").unwrap_or_default(),
+        last_modified_ms: h.get("last-modified").and_then(http_date_secs).map_or(0, |t| t * 1000),
+        content_type: s("content-type"),
+        cache_control: s("cache-control"),
+        content_encoding: s("content-encoding"),
+        content_disposition: s("content-disposition"),
+        content_language: s("content-language"),
+        expires: s("expires"),
+        user_metadata: h
+            .iter()
+            .filter_map(|(n, v)| n.strip_prefix("x-amz-meta-").map(|m| (m.to_string(), v.to_string())))
+            .collect(),
+    }
+}
+
+/// Full metadata of a 200/206 answer: the size comes from Content-Range on a 206.
+fn meta_from_headers(h: &Headers) -> Option<(ObjectMeta, Option<crate::s3::range::ByteRange>)> {
+    let mut meta = partial_meta(h);
+    match h.get("content-range").and_then(parse_content_range) {
+        Some((Some(range), size)) => {
+            meta.size = size;
+            Some((meta, Some(range)))
+        }
+        Some((None, _)) => None,
+        None => {
+            meta.size = content_length(h)?;
+            Some((meta, None))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn backend(creds: bool) -> S3Backend {
+        S3Backend {
+            endpoint: "http://127.0.0.1:9000".into(),
+            bucket: "bkt".into(),
+            region: "us-east-1".into(),
+            credentials: creds.then(|| Credentials {
+                access_key_id: "AKID".into(),
+                secret_access_key: Secret::from("s3cr3t".to_string()),
+                session_token: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn anonymous_requests_are_unsigned_and_encoded() {
+        let b = backend(false);
+        let r = b.request(0, "GET", &b.object_path("base/a b+c&d#e?.txt"), &[], vec![]);
+        assert_eq!(r.url, "http://127.0.0.1:9000/bkt/base/a%20b%2Bc%26d%23e%3F.txt");
+        assert!(r.headers.iter().all(|(n, _)| n != "authorization"));
+    }
+
+    #[test]
+    fn keyed_requests_are_signed() {
+        let b = backend(true);
+        let q = vec![("prefix".to_string(), "a b/".to_string())];
+        let r = b.request(
+            1_700_000_000_000,
+            "GET",
+            "/bkt",
+            &q,
+            vec![("range".into(), "bytes=0-1".into())],
+        );
+        assert_eq!(r.url, "http://127.0.0.1:9000/bkt?prefix=a%20b%2F");
+        let auth = r
+            .headers
+            .iter()
+            .find(|(n, _)| n == "authorization")
+            .map(|(_, v)| v.as_str())
+            .unwrap();
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKID/20231114/us-east-1/s3/aws4_request"),
+            "{auth}"
+        );
+        assert!(auth.contains("range"), "range must be signed: {auth}");
+        assert!(!auth.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn metadata_from_206() {
+        let h: Headers = [
+            ("Content-Range", "bytes 0-9/100"),
+            ("Content-Length", "10"),
+            ("ETag", "\"e\""),
+            ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"),
+            ("x-amz-meta-color", "blue"),
+            ("x-amz-id-2", "internal"),
+        ]
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        let (meta, range) = meta_from_headers(&h).unwrap();
+        assert_eq!(meta.size, 100);
+        assert_eq!(range.map(|r| (r.start, r.end)), Some((0, 9)));
+        assert_eq!(meta.last_modified_ms, 784_111_777_000);
+        assert_eq!(meta.user_metadata, vec![("color".to_string(), "blue".to_string())]);
+    }
+}

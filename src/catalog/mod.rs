@@ -1,0 +1,92 @@
+//! The catalog (control plane): which accounts and products exist, how
+//! visible they are, and where their bytes live (S5).
+
+mod static_catalog;
+
+pub use static_catalog::StaticCatalog;
+
+/// The embedded default catalog (the sample data in local R2).
+pub fn static_catalog_default() -> &'static str {
+    static_catalog::DEFAULT_JSON
+}
+
+use serde::Deserialize;
+
+use crate::backend::Backend;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Listed and readable by anyone.
+    Public,
+    /// Readable by anyone who knows the name, never listed.
+    Unlisted,
+    /// Only for principals granted access; invisible (404) to everyone else.
+    Restricted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub name: String,
+    pub visibility: Visibility,
+    /// Name of the backend holding the bytes.
+    pub backend: String,
+    /// Prefix of the product's keys inside that backend.
+    pub prefix: String,
+}
+
+/// A product together with the backend it reads from.
+#[derive(Debug, Clone, Copy)]
+pub struct Resolved<'a> {
+    pub product: &'a Product,
+    pub backend: &'a Backend,
+}
+
+/// The active catalog. The HTTP catalog joins this enum in a later issue.
+#[derive(Debug)]
+pub enum Catalog {
+    Static(StaticCatalog),
+}
+
+impl Catalog {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Catalog::Static(_) => "static",
+        }
+    }
+
+    pub fn account_exists(&self, account: &str) -> bool {
+        match self {
+            Catalog::Static(c) => c.account(account).is_some(),
+        }
+    }
+
+    pub fn accounts(&self) -> Vec<&str> {
+        match self {
+            Catalog::Static(c) => c.account_names(),
+        }
+    }
+
+    pub fn resolve(&self, account: &str, product: &str) -> Option<Resolved<'_>> {
+        match self {
+            Catalog::Static(c) => c.resolve(account, product),
+        }
+    }
+
+    /// Products of an account, ordered as their keys sort (`name/`), or
+    /// `None` when the account does not exist.
+    pub fn products(&self, account: &str) -> Option<Vec<&Product>> {
+        match self {
+            Catalog::Static(c) => {
+                let mut v: Vec<&Product> = c.account(account)?.values().collect();
+                v.sort_by_key(|p| key_root(&p.name));
+                Some(v)
+            }
+        }
+    }
+}
+
+/// The key prefix of a product inside its account bucket.
+pub fn key_root(product: &str) -> String {
+    format!("{product}/")
+}

@@ -1,0 +1,246 @@
+//! The static catalog: one JSON document from configuration (S5).
+//! Format: README.md "Static catalog"; the default is `default.json`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::{Product, Resolved, Visibility};
+use crate::backend::{Backend, S3Backend};
+use crate::route::valid_name;
+use crate::secret::Secret;
+use crate::sigv4::Credentials;
+
+/// The catalog `make dev` serves: the sample data in local R2.
+pub const DEFAULT_JSON: &str = include_str!("default.json");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Doc {
+    #[serde(default)]
+    backends: BTreeMap<String, BackendDoc>,
+    #[serde(default)]
+    accounts: BTreeMap<String, AccountDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+enum BackendDoc {
+    R2 {
+        binding: String,
+    },
+    S3 {
+        endpoint: String,
+        bucket: String,
+        #[serde(default)]
+        region: Option<String>,
+        #[serde(default)]
+        access_key_id_var: Option<String>,
+        #[serde(default)]
+        secret_access_key_var: Option<String>,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountDoc {
+    #[serde(default)]
+    products: BTreeMap<String, ProductDoc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductDoc {
+    visibility: Visibility,
+    backend: String,
+    #[serde(default)]
+    prefix: String,
+    #[serde(default)]
+    #[allow(dead_code)] // documentation for humans reading the catalog
+    title: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct StaticCatalog {
+    accounts: BTreeMap<String, BTreeMap<String, Product>>,
+    backends: BTreeMap<String, Backend>,
+}
+
+impl StaticCatalog {
+    /// Parses and validates a catalog. `env` looks up the variables that hold
+    /// backend credentials; a backend whose secrets are missing becomes
+    /// `Backend::Unavailable` (its products answer 503) rather than failing
+    /// the whole catalog.
+    pub fn parse(json: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let doc: Doc = serde_json::from_str(json).map_err(|e| format!("invalid catalog JSON: {e}"))?;
+        let mut backends = BTreeMap::new();
+        for (name, b) in doc.backends {
+            backends.insert(name.clone(), backend(&name, b, env)?);
+        }
+        let mut accounts = BTreeMap::new();
+        for (account, a) in doc.accounts {
+            if !valid_name(&account) {
+                return Err(format!("invalid account name {account:?}"));
+            }
+            let mut products = BTreeMap::new();
+            for (name, p) in a.products {
+                if !valid_name(&name) {
+                    return Err(format!("invalid product name {account}/{name:?}"));
+                }
+                if !backends.contains_key(&p.backend) {
+                    return Err(format!(
+                        "product {account}/{name} names unknown backend {:?}",
+                        p.backend
+                    ));
+                }
+                let product = Product {
+                    name: name.clone(),
+                    visibility: p.visibility,
+                    backend: p.backend,
+                    prefix: p.prefix,
+                };
+                products.insert(name, product);
+            }
+            accounts.insert(account, products);
+        }
+        Ok(Self { accounts, backends })
+    }
+
+    pub fn account(&self, account: &str) -> Option<&BTreeMap<String, Product>> {
+        self.accounts.get(account)
+    }
+
+    pub fn account_names(&self) -> Vec<&str> {
+        self.accounts.keys().map(String::as_str).collect()
+    }
+
+    pub fn resolve(&self, account: &str, product: &str) -> Option<Resolved<'_>> {
+        let product = self.accounts.get(account)?.get(product)?;
+        let backend = self.backends.get(&product.backend)?;
+        Some(Resolved { product, backend })
+    }
+
+    /// Backends that cannot serve, with the reason (logged at start-up).
+    pub fn unavailable_backends(&self) -> Vec<(&str, &str)> {
+        self.backends
+            .iter()
+            .filter_map(|(n, b)| match b {
+                Backend::Unavailable(r) => Some((n.as_str(), r.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn backend(name: &str, b: BackendDoc, env: &dyn Fn(&str) -> Option<String>) -> Result<Backend, String> {
+    match b {
+        BackendDoc::R2 { binding } if binding.is_empty() => Err(format!("backend {name}: empty binding")),
+        BackendDoc::R2 { binding } => Ok(Backend::R2 { binding }),
+        BackendDoc::S3 {
+            endpoint,
+            bucket,
+            region,
+            access_key_id_var,
+            secret_access_key_var,
+        } => {
+            let endpoint = endpoint.trim_end_matches('/').to_string();
+            let scheme_ok = endpoint.starts_with("https://") || endpoint.starts_with("http://");
+            let host = endpoint.split_once("://").map_or("", |(_, h)| h);
+            if !scheme_ok || host.is_empty() || host.contains(['?', '#', '/', ' ']) {
+                return Err(format!("backend {name}: endpoint must be http(s)://host[:port]"));
+            }
+            if bucket.is_empty() || bucket.contains(['/', '?', '#']) {
+                return Err(format!("backend {name}: invalid bucket"));
+            }
+            let credentials = match (access_key_id_var, secret_access_key_var) {
+                (None, None) => None,
+                (Some(id_var), Some(secret_var)) => match (env(&id_var), env(&secret_var)) {
+                    (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Some(Credentials {
+                        access_key_id: id,
+                        secret_access_key: Secret::from(secret),
+                        session_token: None,
+                    }),
+                    _ => {
+                        return Ok(Backend::Unavailable(format!(
+                            "backend {name}: secret {id_var} or {secret_var} is not set"
+                        )))
+                    }
+                },
+                _ => {
+                    return Err(format!(
+                        "backend {name}: give both access_key_id_var and secret_access_key_var"
+                    ))
+                }
+            };
+            let region = region.unwrap_or_else(|| "us-east-1".to_string());
+            Ok(Backend::S3(S3Backend {
+                endpoint,
+                bucket,
+                region,
+                credentials,
+            }))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn default_catalog_parses() {
+        let c = StaticCatalog::parse(DEFAULT_JSON, &no_env).unwrap();
+        let r = c.resolve("demo", "public-data").unwrap();
+        assert_eq!(r.product.visibility, Visibility::Public);
+        assert!(matches!(r.backend, Backend::R2 { binding } if binding == "DATA"));
+        assert_eq!(
+            c.resolve("demo", "restricted-data").unwrap().product.visibility,
+            Visibility::Restricted
+        );
+        assert!(c.resolve("demo", "nope").is_none());
+    }
+
+    #[test]
+    fn s3_backend_with_secrets() {
+        let json = r#"{"backends":{"m":{"type":"s3","endpoint":"http://127.0.0.1:9000/","bucket":"b",
+            "access_key_id_var":"K","secret_access_key_var":"S"}},
+            "accounts":{"a":{"products":{"p":{"visibility":"public","backend":"m","prefix":"x/"}}}}}"#;
+        let env = |n: &str| Some(format!("{n}-value"));
+        let c = StaticCatalog::parse(json, &env).unwrap();
+        match c.resolve("a", "p").unwrap().backend {
+            Backend::S3(s) => {
+                assert_eq!(s.endpoint, "http://127.0.0.1:9000");
+                assert_eq!(s.region, "us-east-1");
+                let creds = s.credentials.as_ref().unwrap();
+                assert_eq!(creds.access_key_id, "K-value");
+                assert!(!format!("{creds:?}").contains("S-value"), "secret must not reach Debug");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // Without the secrets the backend is unavailable, the catalog still loads.
+        let c = StaticCatalog::parse(json, &no_env).unwrap();
+        assert_eq!(c.unavailable_backends().len(), 1);
+    }
+
+    #[test]
+    fn rejects_bad_documents() {
+        let cases = [
+            "not json",
+            r#"{"accounts":{"a":{"products":{"p":{"visibility":"public","backend":"nope"}}}}}"#,
+            r#"{"accounts":{"A":{"products":{}}}}"#,
+            r#"{"backends":{"x":{"type":"r2","binding":""}}}"#,
+            r#"{"backends":{"x":{"type":"s3","endpoint":"ftp://h","bucket":"b"}}}"#,
+            r#"{"backends":{"x":{"type":"s3","endpoint":"http://h","bucket":"b","access_key_id_var":"K"}}}"#,
+            r#"{"backends":{"x":{"type":"gcs"}}}"#,
+            r#"{"accounts":{"a":{"products":{"p":{"visibility":"secret","backend":"x"}}}}}"#,
+            r#"{"acounts":{}}"#,
+        ];
+        for json in cases {
+            assert!(StaticCatalog::parse(json, &no_env).is_err(), "{json}");
+        }
+    }
+}

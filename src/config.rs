@@ -1,0 +1,84 @@
+//! Configuration (S12): read once per isolate into a typed value. Nothing
+//! here panics: a bad value disables what needs it and says why.
+
+use crate::catalog::{Catalog, StaticCatalog};
+use crate::cors::Origins;
+use crate::platform::Level;
+
+#[derive(Debug)]
+pub struct Config {
+    /// The catalog, or why there is none (requests needing it answer 503).
+    pub catalog: Result<Catalog, String>,
+    pub cors: Origins,
+    pub log_level: Level,
+    /// GetBucketLocation's answer.
+    pub region: String,
+    /// Problems found while loading, logged once by the runtime.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let mut warnings = Vec::new();
+        let log_level = match env("LOG_LEVEL") {
+            None => Level::Info,
+            Some(v) => Level::parse(&v).unwrap_or_else(|| {
+                warnings.push(format!("LOG_LEVEL {v:?} is not error|warn|info|debug; using info"));
+                Level::Info
+            }),
+        };
+        let (json, source) = match env("STATIC_CATALOG").filter(|s| !s.trim().is_empty()) {
+            Some(j) => (j, "STATIC_CATALOG"),
+            None => (
+                crate::catalog::static_catalog_default().to_string(),
+                "embedded default catalog",
+            ),
+        };
+        let catalog = StaticCatalog::parse(&json, env).map_err(|e| format!("{source}: {e}"));
+        match &catalog {
+            Ok(c) => {
+                for (name, why) in c.unavailable_backends() {
+                    warnings.push(format!("backend {name} disabled: {why}"));
+                }
+            }
+            Err(e) => warnings.push(format!("catalog disabled: {e}")),
+        }
+        Config {
+            catalog: catalog.map(Catalog::Static),
+            cors: Origins::parse(env("CORS_ALLOWED_ORIGINS").as_deref()),
+            log_level,
+            region: env("S3_REGION")
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or_else(|| "us-east-1".into()),
+            warnings,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_env() {
+        let c = Config::from_env(&|_| None);
+        assert!(c.catalog.is_ok());
+        assert_eq!(c.cors, Origins::Any);
+        assert_eq!(c.log_level, Level::Info);
+        assert_eq!(c.region, "us-east-1");
+        assert!(c.warnings.is_empty());
+    }
+
+    #[test]
+    fn bad_values_are_reported_not_fatal() {
+        let env = |n: &str| match n {
+            "STATIC_CATALOG" => Some("{not json".to_string()),
+            "LOG_LEVEL" => Some("loud".to_string()),
+            _ => None,
+        };
+        let c = Config::from_env(&env);
+        assert!(c.catalog.is_err());
+        assert_eq!(c.warnings.len(), 2);
+        assert!(c.warnings[1].contains("STATIC_CATALOG"));
+    }
+}

@@ -1,0 +1,192 @@
+//! `Platform` on Workers: outbound fetch with a time-to-headers limit, R2
+//! bindings, console logging. Bodies stay JS streams end to end.
+
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use futures_util::StreamExt;
+use worker::{AbortController, Delay, Env, Fetch, Method, RequestInit, ResponseBody};
+
+use crate::error::{ProxyError, Result};
+use crate::http::Headers;
+use crate::platform::{
+    BlobGet, InboundResponse, Level, ListPage, ListRequest, ListedObject, ObjectMeta, OutboundRequest, Platform,
+};
+use crate::s3::conditional::format_http_date;
+use crate::s3::range::ByteRange;
+
+pub struct EdgePlatform {
+    env: Env,
+    level: Level,
+}
+
+impl EdgePlatform {
+    pub fn new(env: Env, level: Level) -> Self {
+        Self { env, level }
+    }
+
+    fn bucket(&self, binding: &str) -> Result<worker::Bucket> {
+        self.env
+            .bucket(binding)
+            .map_err(|e| ProxyError::Misconfigured(format!("R2 binding {binding} is missing: {e}")))
+    }
+}
+
+fn r2_err(op: &str, e: worker::Error) -> ProxyError {
+    ProxyError::Unavailable(format!("r2 {op}: {e}"))
+}
+
+fn meta(o: &worker::Object) -> Result<ObjectMeta> {
+    let h = o.http_metadata();
+    Ok(ObjectMeta {
+        size: o.size(),
+        etag: o.http_etag(),
+        last_modified_ms: o.uploaded().as_millis() as i64,
+        content_type: h.content_type,
+        cache_control: h.cache_control,
+        content_encoding: h.content_encoding,
+        content_disposition: h.content_disposition,
+        content_language: h.content_language,
+        expires: h.cache_expiry.map(|d| format_http_date(d.as_millis() as i64)),
+        user_metadata: o
+            .custom_metadata()
+            .map_err(|e| r2_err("metadata", e))?
+            .into_iter()
+            .collect(),
+    })
+}
+
+impl Platform for EdgePlatform {
+    type Body = ResponseBody;
+
+    fn now_ms(&self) -> i64 {
+        worker::Date::now().as_millis() as i64
+    }
+
+    fn log(&self, level: Level, line: &str) {
+        if level > self.level {
+            return;
+        }
+        match level {
+            Level::Error => worker::console_error!("{line}"),
+            Level::Warn => worker::console_warn!("{line}"),
+            _ => worker::console_log!("{line}"),
+        }
+    }
+
+    async fn fetch(&self, req: OutboundRequest) -> Result<InboundResponse<ResponseBody>> {
+        let headers = worker::Headers::new();
+        for (n, v) in &req.headers {
+            headers
+                .append(n, v)
+                .map_err(|e| ProxyError::Internal(format!("header {n}: {e}")))?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::from(req.method.to_string()))
+            .with_headers(headers);
+        let request = worker::Request::new_with_init(&req.url, &init)
+            .map_err(|e| ProxyError::Internal(format!("outbound request: {e}")))?;
+        let controller = AbortController::default();
+        let signal = controller.signal();
+        let fetch = Fetch::Request(request);
+        let sending = std::pin::pin!(fetch.send_with_signal(&signal));
+        let timer = Delay::from(Duration::from_millis(req.timeout_ms as u64));
+        // Only the wait for headers is bounded: a large body may stream for long.
+        let resp = match select(sending, timer).await {
+            Either::Left((r, _)) => r.map_err(|e| ProxyError::Unavailable(format!("fetch {}: {e}", req.method)))?,
+            Either::Right(_) => {
+                controller.abort();
+                return Err(ProxyError::Unavailable(format!(
+                    "backend timed out after {} ms",
+                    req.timeout_ms
+                )));
+            }
+        };
+        let status = resp.status_code();
+        let headers: Headers = resp.headers().entries().collect();
+        let (_, body) = resp.into_parts();
+        let body = match body {
+            ResponseBody::Empty => None,
+            b => Some(b),
+        };
+        Ok(InboundResponse { status, headers, body })
+    }
+
+    async fn read_body(&self, body: ResponseBody, limit: usize) -> Result<Vec<u8>> {
+        let mut resp = worker::Response::from_body(body).map_err(|e| ProxyError::Internal(format!("body: {e}")))?;
+        let mut stream = resp.stream().map_err(|e| ProxyError::Internal(format!("body: {e}")))?;
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| ProxyError::Unavailable(format!("reading backend body: {e}")))?;
+            if out.len() + chunk.len() > limit {
+                return Err(ProxyError::Backend(format!("backend body larger than {limit} bytes")));
+            }
+            out.extend_from_slice(&chunk);
+        }
+        Ok(out)
+    }
+
+    async fn r2_head(&self, binding: &str, key: &str) -> Result<Option<ObjectMeta>> {
+        match self.bucket(binding)?.head(key).await.map_err(|e| r2_err("head", e))? {
+            Some(o) => Ok(Some(meta(&o)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn r2_get(
+        &self,
+        binding: &str,
+        key: &str,
+        range: Option<ByteRange>,
+        if_etag: Option<&str>,
+    ) -> Result<Option<BlobGet<ResponseBody>>> {
+        let bucket = self.bucket(binding)?;
+        let mut get = bucket.get(key);
+        if let Some(r) = range {
+            get = get.range(worker::Range::OffsetWithLength {
+                offset: r.start,
+                length: r.len(),
+            });
+        }
+        if let Some(etag) = if_etag {
+            get = get.only_if(worker::Conditional {
+                etag_matches: Some(etag.trim_matches('"').to_string()),
+                ..Default::default()
+            });
+        }
+        let Some(o) = get.execute().await.map_err(|e| r2_err("get", e))? else {
+            return Ok(None);
+        };
+        let body = match o.body() {
+            Some(b) => Some(b.response_body().map_err(|e| r2_err("body", e))?),
+            None => None,
+        };
+        Ok(Some(BlobGet { meta: meta(&o)?, body }))
+    }
+
+    async fn r2_list(&self, binding: &str, req: &ListRequest) -> Result<ListPage> {
+        let bucket = self.bucket(binding)?;
+        let mut list = bucket.list().prefix(req.prefix.clone()).limit(req.limit);
+        if let Some(d) = &req.delimiter {
+            list = list.delimiter(d.clone());
+        }
+        if let Some(s) = &req.start_after {
+            list = list.start_after(s.clone());
+        }
+        let objects = list.execute().await.map_err(|e| r2_err("list", e))?;
+        Ok(ListPage {
+            objects: objects
+                .objects()
+                .iter()
+                .map(|o| ListedObject {
+                    key: o.key(),
+                    size: o.size(),
+                    etag: o.http_etag(),
+                    last_modified_ms: o.uploaded().as_millis() as i64,
+                })
+                .collect(),
+            common_prefixes: objects.delimited_prefixes(),
+            truncated: objects.truncated(),
+        })
+    }
+}

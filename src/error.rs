@@ -1,0 +1,125 @@
+//! One error type for every failure; it knows its S3 code and HTTP status.
+
+use std::fmt;
+
+/// A failure while serving a request. `detail` is for logs only: the client
+/// sees the code and a fixed message, never backend or configuration details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProxyError {
+    NoSuchBucket,
+    NoSuchKey,
+    AccessDenied,
+    InvalidArgument(&'static str),
+    InvalidUri,
+    KeyTooLong,
+    InvalidRange {
+        size: u64,
+    },
+    PreconditionFailed,
+    MethodNotAllowed,
+    /// A CORS preflight from an origin or for a method that is not allowed.
+    CorsForbidden,
+    NotImplemented(&'static str),
+    /// Configuration that a feature needs is missing or invalid (logged once).
+    Misconfigured(String),
+    /// The backend answered something we cannot serve (auth failure, 5xx, garbage).
+    Backend(String),
+    /// The backend could not be reached or timed out.
+    Unavailable(String),
+    Internal(String),
+}
+
+impl ProxyError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NoSuchBucket | Self::NoSuchKey => 404,
+            Self::AccessDenied | Self::CorsForbidden => 403,
+            Self::InvalidArgument(_) | Self::InvalidUri | Self::KeyTooLong => 400,
+            Self::InvalidRange { .. } => 416,
+            Self::PreconditionFailed => 412,
+            Self::MethodNotAllowed => 405,
+            Self::NotImplemented(_) => 501,
+            Self::Misconfigured(_) | Self::Unavailable(_) => 503,
+            Self::Backend(_) => 502,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoSuchBucket => "NoSuchBucket",
+            Self::NoSuchKey => "NoSuchKey",
+            Self::AccessDenied => "AccessDenied",
+            Self::InvalidArgument(_) => "InvalidArgument",
+            Self::InvalidUri => "InvalidURI",
+            Self::KeyTooLong => "KeyTooLongError",
+            Self::InvalidRange { .. } => "InvalidRange",
+            Self::PreconditionFailed => "PreconditionFailed",
+            Self::MethodNotAllowed => "MethodNotAllowed",
+            Self::CorsForbidden => "AccessForbidden",
+            Self::NotImplemented(_) => "NotImplemented",
+            Self::Misconfigured(_) | Self::Unavailable(_) => "ServiceUnavailable",
+            Self::Backend(_) | Self::Internal(_) => "InternalError",
+        }
+    }
+
+    /// The message shown to the client: fixed text, no internal detail.
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::NoSuchBucket => "The specified bucket does not exist.",
+            Self::NoSuchKey => "The specified key does not exist.",
+            Self::AccessDenied => "Access Denied",
+            Self::InvalidArgument(m) | Self::NotImplemented(m) => m,
+            Self::InvalidUri => "Couldn't parse the specified URI.",
+            Self::KeyTooLong => "Your key is too long.",
+            Self::InvalidRange { .. } => "The requested range is not satisfiable.",
+            Self::PreconditionFailed => "At least one of the preconditions you specified did not hold.",
+            Self::MethodNotAllowed => "The specified method is not allowed against this resource.",
+            Self::CorsForbidden => "CORSResponse: This CORS request is not allowed.",
+            Self::Misconfigured(_) | Self::Unavailable(_) => "Please reduce your request rate or try again later.",
+            Self::Backend(_) | Self::Internal(_) => "We encountered an internal error. Please try again.",
+        }
+    }
+
+    /// Detail for the log line (never sent to the client).
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Misconfigured(d) | Self::Backend(d) | Self::Unavailable(d) | Self::Internal(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ProxyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.detail() {
+            Some(d) => write!(f, "{}: {}", self.code(), d),
+            None => write!(f, "{}", self.code()),
+        }
+    }
+}
+
+impl std::error::Error for ProxyError {}
+
+pub type Result<T> = std::result::Result<T, ProxyError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_hide_detail() {
+        let e = ProxyError::Backend("secret backend name".into());
+        assert_eq!(e.status(), 502);
+        assert!(!e.message().contains("secret"));
+        assert_eq!(e.detail(), Some("secret backend name"));
+    }
+
+    #[test]
+    fn statuses_match_s3() {
+        assert_eq!(ProxyError::NoSuchBucket.status(), 404);
+        assert_eq!(ProxyError::InvalidRange { size: 3 }.status(), 416);
+        assert_eq!(ProxyError::MethodNotAllowed.code(), "MethodNotAllowed");
+        assert_eq!(ProxyError::Misconfigured(String::new()).status(), 503);
+    }
+}

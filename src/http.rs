@@ -1,0 +1,197 @@
+//! Runtime-agnostic HTTP request/response types and query parsing.
+
+use crate::error::{ProxyError, Result};
+
+/// Header list with lowercase names, in arrival order (duplicates kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Appends a value, keeping any existing one.
+    pub fn append(&mut self, name: &str, value: impl Into<String>) {
+        self.0.push((name.to_ascii_lowercase(), value.into()));
+    }
+
+    /// Replaces every value of `name`.
+    pub fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.remove(name);
+        self.append(name, value);
+    }
+
+    pub fn remove(&mut self, name: &str) {
+        self.0.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+}
+
+impl FromIterator<(String, String)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let mut h = Headers::new();
+        for (n, v) in iter {
+            h.append(&n, v);
+        }
+        h
+    }
+}
+
+/// An incoming request as the core sees it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// The path exactly as received (still percent-encoded).
+    pub path: String,
+    /// The raw query string, without the leading `?`.
+    pub query: String,
+    pub headers: Headers,
+}
+
+impl Request {
+    pub fn new(method: &str, path: &str, query: &str) -> Self {
+        Self {
+            method: method.to_ascii_uppercase(),
+            path: path.to_string(),
+            query: query.to_string(),
+            headers: Headers::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+}
+
+/// A response body: nothing, bytes built by the proxy, or a backend stream
+/// handed through untouched (never buffered).
+pub enum Body<S> {
+    Empty,
+    Bytes(Vec<u8>),
+    Stream(S),
+}
+
+pub struct Response<S> {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Body<S>,
+}
+
+impl<S> Response<S> {
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            headers: Headers::new(),
+            body: Body::Empty,
+        }
+    }
+
+    pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Self {
+        let mut r = Self::new(status);
+        r.headers.set("content-type", content_type);
+        r.headers.set("content-length", body.len().to_string());
+        r.body = Body::Bytes(body);
+        r
+    }
+}
+
+/// Decodes `%XX` escapes; `+` stays a plus (RFC 3986, as S3 and SigV4 treat paths).
+pub fn percent_decode(s: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    if !bytes.contains(&b'%') {
+        return Ok(s.to_string());
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hi = bytes.get(i + 1).and_then(|c| (*c as char).to_digit(16));
+            let lo = bytes.get(i + 2).and_then(|c| (*c as char).to_digit(16));
+            match (hi, lo) {
+                (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
+                _ => return Err(ProxyError::InvalidUri),
+            }
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| ProxyError::InvalidUri)
+}
+
+/// Parsed query parameters, decoded, in order. Names are case-sensitive as in S3.
+#[derive(Debug, Clone, Default)]
+pub struct Query(Vec<(String, String)>);
+
+impl Query {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let mut pairs = Vec::new();
+        for part in raw.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').unwrap_or((part, ""));
+            pairs.push((percent_decode(k)?, percent_decode(v)?));
+        }
+        Ok(Self(pairs))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == name)
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_percent_and_keeps_plus() {
+        assert_eq!(percent_decode("a%20b+c%2B").unwrap(), "a b+c+");
+        assert_eq!(percent_decode("unicod%C3%A9").unwrap(), "unicodé");
+    }
+
+    #[test]
+    fn rejects_malformed_escapes() {
+        for bad in ["%", "%z1", "a%2", "%zz", "%C3"] {
+            assert_eq!(percent_decode(bad), Err(ProxyError::InvalidUri), "{bad}");
+        }
+    }
+
+    #[test]
+    fn query_parses_flags_and_values() {
+        let q = Query::parse("location&list-type=2&prefix=a%2Fb&&x=").unwrap();
+        assert!(q.has("location"));
+        assert_eq!(q.get("location"), Some(""));
+        assert_eq!(q.get("prefix"), Some("a/b"));
+        assert_eq!(q.get("list-type"), Some("2"));
+        assert_eq!(q.get("missing"), None);
+    }
+
+    #[test]
+    fn headers_are_case_insensitive() {
+        let mut h = Headers::new();
+        h.append("Content-Type", "a");
+        h.set("content-type", "b");
+        assert_eq!(h.get("CONTENT-TYPE"), Some("b"));
+        assert_eq!(h.iter().count(), 1);
+    }
+}

@@ -1,0 +1,26 @@
+//! oidc-data-proxy: a read-only S3-compatible data proxy for Cloudflare Workers.
+//!
+//! Everything outside `edge` is runtime-agnostic and tested natively; `edge`
+//! adapts it to the Workers runtime (wasm32 only). See docs/ARCHITECTURE.md.
+
+pub mod authz;
+pub mod backend;
+pub mod catalog;
+pub mod config;
+pub mod cors;
+pub mod error;
+pub mod http;
+pub mod log;
+pub mod platform;
+pub mod proxy;
+pub mod route;
+pub mod s3;
+pub mod secret;
+pub mod sigv4;
+pub mod time;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;
+
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,124 @@
+//! The small interface between the core and a runtime (Workers at the edge,
+//! in-memory fakes in tests). Everything here is I/O; everything else is pure.
+
+use crate::error::Result;
+use crate::http::Headers;
+use crate::s3::range::ByteRange;
+
+/// An object's metadata, whatever backend it came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub size: u64,
+    /// Quoted, as in HTTP (`"abc"`).
+    pub etag: String,
+    pub last_modified_ms: i64,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub expires: Option<String>,
+    /// `x-amz-meta-*` user metadata, names without the prefix.
+    pub user_metadata: Vec<(String, String)>,
+}
+
+/// One page request to a backend, with backend-absolute keys.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    /// Exclusive lower bound.
+    pub start_after: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    pub etag: String,
+    pub last_modified_ms: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPage {
+    pub objects: Vec<ListedObject>,
+    pub common_prefixes: Vec<String>,
+    pub truncated: bool,
+}
+
+/// An R2 read: metadata, and the body unless a precondition failed.
+pub struct BlobGet<B> {
+    pub meta: ObjectMeta,
+    pub body: Option<B>,
+}
+
+/// An outbound HTTP request (to an S3-compatible backend).
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub timeout_ms: u32,
+}
+
+pub struct InboundResponse<B> {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Option<B>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "error" => Some(Level::Error),
+            "warn" | "warning" => Some(Level::Warn),
+            "info" => Some(Level::Info),
+            "debug" => Some(Level::Debug),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warn => "warn",
+            Level::Info => "info",
+            Level::Debug => "debug",
+        }
+    }
+}
+
+/// The runtime. `Body` is an opaque byte stream the core hands through.
+#[allow(async_fn_in_trait)] // single-threaded runtime: futures need not be Send
+pub trait Platform {
+    type Body;
+
+    fn now_ms(&self) -> i64;
+    /// Writes one already-formatted JSON log line.
+    fn log(&self, level: Level, line: &str);
+
+    async fn fetch(&self, req: OutboundRequest) -> Result<InboundResponse<Self::Body>>;
+    /// Reads a (small) body whole, failing past `limit` bytes.
+    async fn read_body(&self, body: Self::Body, limit: usize) -> Result<Vec<u8>>;
+
+    async fn r2_head(&self, binding: &str, key: &str) -> Result<Option<ObjectMeta>>;
+    /// Reads `range` (whole object if `None`); with `if_etag`, the body is
+    /// omitted when the object's ETag no longer matches.
+    async fn r2_get(
+        &self,
+        binding: &str,
+        key: &str,
+        range: Option<ByteRange>,
+        if_etag: Option<&str>,
+    ) -> Result<Option<BlobGet<Self::Body>>>;
+    async fn r2_list(&self, binding: &str, req: &ListRequest) -> Result<ListPage>;
+}

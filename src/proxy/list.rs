@@ -1,0 +1,163 @@
+//! Listing (S4): products as common prefixes at the account level, a
+//! product's objects below it, with keys relative to the listed bucket.
+
+use super::{account::visible, xml_response, Ctx};
+use crate::authz;
+use crate::catalog::{key_root, Resolved};
+use crate::error::{ProxyError, Result};
+use crate::http::Response;
+use crate::platform::{ListRequest, Platform};
+use crate::s3::list::{backend_start_after, merge, render, Entry, ListOutput, ListParams, Position};
+
+/// `GET /{account}`: the account is the S3 bucket.
+pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Response<P::Body>> {
+    let params = ListParams::parse(&ctx.query)?;
+    if !visible(ctx, account)? {
+        return Err(ProxyError::NoSuchBucket);
+    }
+    let out = match params.prefix.find('/') {
+        // The prefix names one product: list inside it. A product the caller
+        // may not read lists as empty, exactly like one that does not exist.
+        Some(i) => match readable(ctx, account, &params.prefix[..i])? {
+            Some(r) => {
+                let root = key_root(&r.product.name);
+                let inner = &params.prefix[root.len()..];
+                within(ctx, r, &root, inner, &params, params.max_keys).await?
+            }
+            None => ListOutput {
+                entries: Vec::new(),
+                truncated: false,
+            },
+        },
+        None => across_products(ctx, account, &params).await?,
+    };
+    Ok(xml_response(render(account, &params, &out, account)))
+}
+
+/// `GET /{account}/{product}`: keys and prefix relative to the product.
+pub async fn product<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str) -> Result<Response<P::Body>> {
+    let params = ListParams::parse(&ctx.query)?;
+    let r = readable(ctx, account, product)?.ok_or(ProxyError::NoSuchBucket)?;
+    let out = within(ctx, r, "", &params.prefix, &params, params.max_keys).await?;
+    Ok(xml_response(render(product, &params, &out, account)))
+}
+
+fn readable<'c, P: Platform>(ctx: &'c Ctx<'_, P>, account: &str, product: &str) -> Result<Option<Resolved<'c>>> {
+    Ok(ctx
+        .catalog()?
+        .resolve(account, product)
+        .filter(|r| authz::can_read(&ctx.principal, r.product)))
+}
+
+/// Listing with no `/` in the prefix: walks the caller's listed products in
+/// key order, rolling each up into a common prefix when the delimiter
+/// allows, otherwise descending into it.
+async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, params: &ListParams) -> Result<ListOutput> {
+    let catalog = ctx.catalog()?;
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut truncated = false;
+    if params.max_keys == 0 {
+        return Ok(ListOutput { entries, truncated });
+    }
+    let products = catalog.products(account).unwrap_or_default();
+    let listed = products
+        .into_iter()
+        .filter(|p| authz::is_listed(&ctx.principal, p) && authz::can_read(&ctx.principal, p));
+    for product in listed {
+        let root = key_root(&product.name);
+        let Some(rest) = root.strip_prefix(params.prefix.as_str()) else {
+            continue;
+        };
+        if entries.len() as u32 >= params.max_keys {
+            truncated = true;
+            break;
+        }
+        if let Some(d) = &params.delimiter {
+            if let Some(i) = rest.find(d.as_str()) {
+                let cp = format!("{}{}", params.prefix, &rest[..i + d.len()]);
+                let after_ok = params.after.as_ref().is_none_or(|a| a.precedes(&cp));
+                if after_ok && entries.last().map(Entry::name) != Some(cp.as_str()) {
+                    entries.push(Entry::Prefix(cp));
+                }
+                continue;
+            }
+        }
+        let Some(r) = catalog.resolve(account, &product.name) else {
+            continue;
+        };
+        let left = params.max_keys - entries.len() as u32;
+        let out = within(ctx, r, &root, "", params, left).await?;
+        entries.extend(out.entries);
+        if out.truncated {
+            truncated = true;
+            break;
+        }
+    }
+    Ok(ListOutput { entries, truncated })
+}
+
+/// One backend page of a product. `root` is prepended to returned names
+/// (`product/` at the account level, empty at the product level); the
+/// resume position is in those names too.
+async fn within<P: Platform>(
+    ctx: &Ctx<'_, P>,
+    r: Resolved<'_>,
+    root: &str,
+    inner_prefix: &str,
+    params: &ListParams,
+    limit: u32,
+) -> Result<ListOutput> {
+    let empty = ListOutput {
+        entries: Vec::new(),
+        truncated: false,
+    };
+    if limit == 0 {
+        return Ok(empty);
+    }
+    let after = match &params.after {
+        None => None,
+        Some(pos) => match pos.value.strip_prefix(root) {
+            Some(rel) => Some(Position {
+                value: rel.to_string(),
+                is_prefix: pos.is_prefix,
+            }),
+            None if pos.value.as_str() < root => None,
+            // The position is past everything in this product.
+            None => return Ok(empty),
+        },
+    };
+    let base = &r.product.prefix;
+    let req = ListRequest {
+        prefix: format!("{base}{inner_prefix}"),
+        delimiter: params.delimiter.clone(),
+        start_after: after
+            .as_ref()
+            .map(|a| backend_start_after(&format!("{base}{}", a.value), a.is_prefix)),
+        limit,
+    };
+    let page = r.backend.list(ctx.p, &req).await?;
+    // Names come back relative to the listed bucket; anything outside the
+    // product's prefix (a misbehaving backend) is dropped, never shown.
+    let strip = |k: &str| k.strip_prefix(base.as_str()).map(|rel| format!("{root}{rel}"));
+    let objects = page
+        .objects
+        .into_iter()
+        .filter_map(|mut o| {
+            o.key = strip(&o.key)?;
+            Some(o)
+        })
+        .collect();
+    let prefixes = page.common_prefixes.iter().filter_map(|p| strip(p)).collect();
+    let mut entries = merge(objects, prefixes);
+    if let Some(pos) = &params.after {
+        entries.retain(|e| pos.precedes(e.name()));
+    }
+    if entries.is_empty() && page.truncated {
+        // Guard against a backend ignoring start-after: never loop a client forever.
+        return Err(ProxyError::Backend("backend list made no progress".into()));
+    }
+    Ok(ListOutput {
+        entries,
+        truncated: page.truncated,
+    })
+}

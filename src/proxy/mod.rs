@@ -1,0 +1,180 @@
+//! The request pipeline: route → authorize → catalog → backend → response.
+//! Generic over the runtime, so tests drive whole requests natively.
+
+mod account;
+mod list;
+mod object;
+
+use serde_json::json;
+
+use crate::authz::Principal;
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::cors;
+use crate::error::{ProxyError, Result};
+use crate::http::{Body, Query, Request, Response};
+use crate::log;
+use crate::platform::{Level, Platform};
+use crate::route::{route, Route};
+use crate::s3::xml;
+
+/// Everything a handler needs for one request.
+pub struct Ctx<'a, P: Platform> {
+    pub p: &'a P,
+    pub cfg: &'a Config,
+    pub req: &'a Request,
+    pub query: Query,
+    pub principal: Principal,
+    pub request_id: String,
+}
+
+impl<P: Platform> Ctx<'_, P> {
+    pub fn catalog(&self) -> Result<&Catalog> {
+        self.cfg
+            .catalog
+            .as_ref()
+            .map_err(|e| ProxyError::Misconfigured(e.clone()))
+    }
+
+    pub fn log(&self, level: Level, msg: &str, fields: serde_json::Value) {
+        if level <= self.cfg.log_level {
+            self.p.log(level, &log::line(level, msg, fields));
+        }
+    }
+}
+
+/// 16 uppercase hex digits, like S3's request ids.
+fn new_request_id() -> String {
+    let mut b = [0u8; 8];
+    // On failure the id is still unique enough for logs within one isolate.
+    let _ = getrandom::getrandom(&mut b);
+    hex::encode_upper(b)
+}
+
+pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<P::Body> {
+    let started = p.now_ms();
+    let request_id = new_request_id();
+    let origin = req.headers.get("origin").map(str::to_string);
+    let (result, kind) = match Query::parse(&req.query) {
+        Err(e) => (Err(e), "invalid"),
+        Ok(query) => {
+            let ctx = Ctx {
+                p,
+                cfg,
+                req: &req,
+                query,
+                principal: Principal::Anonymous,
+                request_id: request_id.clone(),
+            };
+            match route(&req, &ctx.query) {
+                Ok(r) => (dispatch(&ctx, &r).await, r.kind()),
+                Err(e) => (Err(e), "invalid"),
+            }
+        }
+    };
+    let mut resp = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(detail) = e.detail() {
+                let level = if e.status() >= 500 { Level::Error } else { Level::Warn };
+                if level <= cfg.log_level {
+                    let f = json!({"request_id": request_id, "code": e.code(), "status": e.status(), "detail": detail});
+                    p.log(level, &log::line(level, "request failed", f));
+                }
+            }
+            error_response(&e, &req, &request_id)
+        }
+    };
+    resp.headers.set("x-amz-request-id", request_id.as_str());
+    cors::decorate(&cfg.cors, origin.as_deref(), &mut resp.headers);
+    if req.method == "HEAD" {
+        resp.body = Body::Empty;
+    }
+    if Level::Info <= cfg.log_level {
+        let f = json!({
+            "request_id": request_id,
+            "method": req.method,
+            "route": kind,
+            "status": resp.status,
+            "bytes": resp.headers.get("content-length").and_then(|v| v.parse::<u64>().ok()),
+            "principal": "anonymous",
+            "duration_ms": p.now_ms() - started,
+        });
+        p.log(Level::Info, &log::line(Level::Info, "request", f));
+    }
+    resp
+}
+
+/// Signed requests need STS sessions, which a later issue brings.
+fn is_signed(ctx: &Ctx<'_, impl Platform>) -> bool {
+    ctx.req.headers.get("authorization").is_some()
+        || ctx.query.has("X-Amz-Signature")
+        || ctx.query.has("X-Amz-Credential")
+}
+
+async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P::Body>> {
+    if is_signed(ctx) && !matches!(r, Route::Preflight | Route::Sts | Route::WellKnown) {
+        return Err(ProxyError::NotImplemented(
+            "Signed requests are not enabled yet; send the request unsigned.",
+        ));
+    }
+    match r {
+        Route::Preflight => {
+            let sts = matches!(
+                crate::route::route(&Request::new("GET", &ctx.req.path, ""), &Query::default()),
+                Ok(Route::Sts)
+            );
+            let mut resp = Response::new(204);
+            resp.headers = cors::preflight(&ctx.cfg.cors, &ctx.req.headers, sts)?;
+            Ok(resp)
+        }
+        Route::Root => Ok(service_document(ctx.cfg)),
+        Route::Sts => Err(ProxyError::NotImplemented(
+            "The security token service is not enabled on this deployment.",
+        )),
+        Route::WellKnown => Err(ProxyError::NoSuchKey),
+        Route::HeadAccount { account } => account::head(ctx, account),
+        Route::Location { account } => account::location(ctx, account),
+        Route::ListAccount { account } => list::account(ctx, account).await,
+        Route::ListProduct { account, product } => list::product(ctx, account, product).await,
+        Route::Object { account, product, key } => object::read(ctx, account, product, key).await,
+    }
+}
+
+fn service_document<B>(cfg: &Config) -> Response<B> {
+    let doc = json!({
+        "name": "oidc-data-proxy",
+        "version": env!("CARGO_PKG_VERSION"),
+        "catalog": cfg.catalog.as_ref().map(Catalog::kind).unwrap_or("unavailable"),
+        "issuer": null,
+        "features": {
+            "s3_read": cfg.catalog.is_ok(),
+            "signed_requests": false,
+            "sts": false,
+            "oidc_provider": false,
+        },
+    });
+    let mut r = Response::bytes(200, "application/json", doc.to_string().into_bytes());
+    r.headers.set("cache-control", "no-store");
+    r
+}
+
+pub fn error_response<B>(e: &ProxyError, req: &Request, request_id: &str) -> Response<B> {
+    let body = xml::error(e.code(), e.message(), &req.path, request_id);
+    let mut r = Response::bytes(e.status(), "application/xml", body);
+    match e {
+        ProxyError::MethodNotAllowed => r.headers.set("allow", "GET, HEAD, OPTIONS"),
+        ProxyError::InvalidRange { size } => r.headers.set("content-range", format!("bytes */{size}")),
+        ProxyError::Unavailable(_) | ProxyError::Misconfigured(_) => r.headers.set("retry-after", "5"),
+        _ => {}
+    }
+    r
+}
+
+/// A finished XML document.
+pub fn xml_response<B>(body: Vec<u8>) -> Response<B> {
+    Response::bytes(200, "application/xml", body)
+}
+
+#[cfg(test)]
+mod tests;

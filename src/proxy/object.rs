@@ -1,0 +1,50 @@
+//! GetObject / HeadObject (S3).
+
+use super::Ctx;
+use crate::authz;
+use crate::backend::{ObjectOutcome, ReadOpts};
+use crate::error::{ProxyError, Result};
+use crate::http::{Body, Headers, Response};
+use crate::platform::Platform;
+use crate::route::MAX_KEY_BYTES;
+use crate::s3::conditional::Conditions;
+use crate::s3::headers::{apply_overrides, object_headers, validator_headers};
+use crate::s3::range::RangeSpec;
+
+pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, key: &str) -> Result<Response<P::Body>> {
+    // A product the caller may not read answers exactly like a missing one,
+    // and the backend is never asked (S9).
+    let resolved = ctx
+        .catalog()?
+        .resolve(account, product)
+        .filter(|r| authz::can_read(&ctx.principal, r.product))
+        .ok_or(ProxyError::NoSuchBucket)?;
+    // Validate overrides before touching the backend: bad input costs nothing.
+    let mut overrides = Headers::new();
+    apply_overrides(&mut overrides, &ctx.query)?;
+    let full_key = format!("{}{}", resolved.product.prefix, key);
+    if full_key.len() > MAX_KEY_BYTES {
+        return Err(ProxyError::KeyTooLong);
+    }
+    let opts = ReadOpts {
+        range: ctx.req.headers.get("range").and_then(RangeSpec::parse),
+        conditions: Conditions::from_headers(&ctx.req.headers),
+        head: ctx.req.method == "HEAD",
+    };
+    match resolved.backend.read(ctx.p, &full_key, &opts).await? {
+        ObjectOutcome::Found { meta, range, body } => {
+            let mut r = Response::new(if range.is_some() { 206 } else { 200 });
+            object_headers(&mut r.headers, &meta, range);
+            for (n, v) in overrides.iter() {
+                r.headers.set(n, v);
+            }
+            r.body = body.map_or(Body::Empty, Body::Stream);
+            Ok(r)
+        }
+        ObjectOutcome::NotModified(meta) => {
+            let mut r = Response::new(304);
+            validator_headers(&mut r.headers, &meta);
+            Ok(r)
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Turns a request line into a route (S2). Pure: no catalog, no I/O.
+
+use crate::error::{ProxyError, Result};
+use crate::http::{percent_decode, Query, Request};
+
+/// S3's limit on key length, in bytes.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// Sub-resources S3 knows but a read-only proxy does not serve.
+const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
+    "acl",
+    "analytics",
+    "accelerate",
+    "attributes",
+    "cors",
+    "encryption",
+    "intelligent-tiering",
+    "inventory",
+    "legal-hold",
+    "lifecycle",
+    "logging",
+    "metrics",
+    "notification",
+    "object-lock",
+    "ownershipControls",
+    "policy",
+    "policyStatus",
+    "publicAccessBlock",
+    "replication",
+    "requestPayment",
+    "restore",
+    "retention",
+    "select",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versioning",
+    "versions",
+    "website",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Preflight,
+    /// `GET /`: the service document, or ListBuckets when signed.
+    Root,
+    Sts,
+    WellKnown,
+    HeadAccount {
+        account: String,
+    },
+    Location {
+        account: String,
+    },
+    ListAccount {
+        account: String,
+    },
+    /// `GET /{account}/{product}[/]`: listing inside one product (seed-proxy URLs).
+    ListProduct {
+        account: String,
+        product: String,
+    },
+    Object {
+        account: String,
+        product: String,
+        key: String,
+    },
+}
+
+impl Route {
+    /// A short name for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Route::Preflight => "preflight",
+            Route::Root => "root",
+            Route::Sts => "sts",
+            Route::WellKnown => "well-known",
+            Route::HeadAccount { .. } => "head-account",
+            Route::Location { .. } => "location",
+            Route::ListAccount { .. } => "list-account",
+            Route::ListProduct { .. } => "list-product",
+            Route::Object { .. } => "object",
+        }
+    }
+}
+
+/// `[a-z0-9][a-z0-9._-]{0,62}`: what an account or product may be called.
+pub fn valid_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
+}
+
+pub fn route(req: &Request, query: &Query) -> Result<Route> {
+    let method = req.method.as_str();
+    if method == "OPTIONS" {
+        return Ok(Route::Preflight);
+    }
+    let raw = req.path.strip_prefix('/').unwrap_or(&req.path);
+    let mut parts = raw.splitn(3, '/');
+    let first = percent_decode(parts.next().unwrap_or(""))?;
+
+    if first == ".sts" && parts.next().is_none_or(|rest| rest.is_empty()) {
+        return Ok(Route::Sts);
+    }
+    if first.starts_with('.') {
+        // Reserved namespace (S1): never an account, never a write.
+        return match (first.as_str(), method) {
+            (".well-known", "GET" | "HEAD") => Ok(Route::WellKnown),
+            (".well-known", _) => Err(ProxyError::MethodNotAllowed),
+            _ => Err(ProxyError::NoSuchBucket),
+        };
+    }
+    if first.is_empty() {
+        return match method {
+            "GET" | "HEAD" => Ok(Route::Root),
+            // rclone and some SDKs POST STS requests to the endpoint root.
+            "POST" if query.get("Action").is_some() || is_form(req) => Ok(Route::Sts),
+            _ => Err(ProxyError::MethodNotAllowed),
+        };
+    }
+    if !matches!(method, "GET" | "HEAD") {
+        return Err(ProxyError::MethodNotAllowed);
+    }
+    if UNSUPPORTED_SUBRESOURCES.iter().any(|s| query.has(s)) {
+        return Err(ProxyError::NotImplemented(
+            "This sub-resource is not supported by a read-only proxy.",
+        ));
+    }
+    let account = first;
+    if !valid_name(&account) {
+        return Err(ProxyError::NoSuchBucket);
+    }
+    let product_raw = parts.next();
+    let key_raw = parts.next();
+    match (product_raw, key_raw) {
+        (None, _) | (Some(""), None) => {
+            if method == "HEAD" {
+                Ok(Route::HeadAccount { account })
+            } else if query.has("location") {
+                Ok(Route::Location { account })
+            } else {
+                Ok(Route::ListAccount { account })
+            }
+        }
+        (Some(product_raw), key_raw) => {
+            let product = percent_decode(product_raw)?;
+            if !valid_name(&product) {
+                return Err(ProxyError::NoSuchBucket);
+            }
+            match key_raw {
+                None | Some("") => Ok(Route::ListProduct { account, product }),
+                Some(k) => {
+                    let key = percent_decode(k)?;
+                    if key.len() > MAX_KEY_BYTES {
+                        return Err(ProxyError::KeyTooLong);
+                    }
+                    Ok(Route::Object { account, product, key })
+                }
+            }
+        }
+    }
+}
+
+fn is_form(req: &Request) -> bool {
+    req.headers
+        .get("content-type")
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(method: &str, path: &str, query: &str) -> Result<Route> {
+        let req = Request::new(method, path, query);
+        route(&req, &Query::parse(query).unwrap())
+    }
+
+    fn obj(key: &str) -> Route {
+        Route::Object {
+            account: "demo".into(),
+            product: "p".into(),
+            key: key.into(),
+        }
+    }
+
+    #[test]
+    fn routes_s2_table() {
+        assert_eq!(r("OPTIONS", "/x/y", ""), Ok(Route::Preflight));
+        assert_eq!(r("GET", "/", ""), Ok(Route::Root));
+        assert_eq!(r("GET", "/.sts", ""), Ok(Route::Sts));
+        assert_eq!(r("POST", "/.sts/", ""), Ok(Route::Sts));
+        assert_eq!(r("POST", "/", "Action=AssumeRoleWithWebIdentity"), Ok(Route::Sts));
+        assert_eq!(r("GET", "/.well-known/jwks.json", ""), Ok(Route::WellKnown));
+        assert_eq!(
+            r("HEAD", "/demo", ""),
+            Ok(Route::HeadAccount { account: "demo".into() })
+        );
+        assert_eq!(
+            r("GET", "/demo", "location"),
+            Ok(Route::Location { account: "demo".into() })
+        );
+        assert_eq!(
+            r("GET", "/demo/", "list-type=2"),
+            Ok(Route::ListAccount { account: "demo".into() })
+        );
+        let lp = Route::ListProduct {
+            account: "demo".into(),
+            product: "p".into(),
+        };
+        assert_eq!(r("GET", "/demo/p", ""), Ok(lp.clone()));
+        assert_eq!(r("GET", "/demo/p/", "list-type=2"), Ok(lp));
+        assert_eq!(r("GET", "/demo/p/a/b.csv", ""), Ok(obj("a/b.csv")));
+    }
+
+    #[test]
+    fn keys_are_decoded_once() {
+        assert_eq!(r("GET", "/demo/p/a%20b%2Bc+d%25e", ""), Ok(obj("a b+c+d%e")));
+        assert_eq!(r("GET", "/demo/p/amp%26hash%23q%3F", ""), Ok(obj("amp&hash#q?")));
+        assert_eq!(r("GET", "/demo/p//lead", ""), Ok(obj("/lead")));
+    }
+
+    #[test]
+    fn writes_are_405() {
+        for m in ["PUT", "POST", "DELETE", "PATCH"] {
+            assert_eq!(r(m, "/demo/p/k", ""), Err(ProxyError::MethodNotAllowed), "{m}");
+            assert_eq!(r(m, "/demo", ""), Err(ProxyError::MethodNotAllowed), "{m}");
+        }
+        assert_eq!(r("PUT", "/", ""), Err(ProxyError::MethodNotAllowed));
+        assert_eq!(
+            r("DELETE", "/.well-known/jwks.json", ""),
+            Err(ProxyError::MethodNotAllowed)
+        );
+    }
+
+    #[test]
+    fn bad_paths_get_clean_errors() {
+        assert_eq!(r("GET", "/demo/p/%zz", ""), Err(ProxyError::InvalidUri));
+        assert_eq!(r("GET", "/demo/p/%", ""), Err(ProxyError::InvalidUri));
+        assert_eq!(r("GET", "/Demo/p/k", ""), Err(ProxyError::NoSuchBucket));
+        assert_eq!(r("GET", "/demo//k", ""), Err(ProxyError::NoSuchBucket));
+        assert_eq!(r("GET", "/.hidden/x", ""), Err(ProxyError::NoSuchBucket));
+        let long = "k".repeat(MAX_KEY_BYTES + 1);
+        assert_eq!(r("GET", &format!("/demo/p/{long}"), ""), Err(ProxyError::KeyTooLong));
+        assert!(matches!(
+            r("GET", "/demo/p/k", "acl"),
+            Err(ProxyError::NotImplemented(_))
+        ));
+    }
+
+    #[test]
+    fn names_follow_s1() {
+        assert!(valid_name("a"));
+        assert!(valid_name("public-data.v2_x"));
+        assert!(!valid_name(""));
+        assert!(!valid_name("-a"));
+        assert!(!valid_name(&"a".repeat(64)));
+        assert!(!valid_name("a b"));
+    }
+}

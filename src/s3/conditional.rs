@@ -1,0 +1,180 @@
+//! Conditional requests (`If-Match` & co.), evaluated as RFC 7232 and S3 do.
+
+use crate::error::{ProxyError, Result};
+use crate::http::Headers;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditions {
+    pub if_match: Option<String>,
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
+    pub if_unmodified_since: Option<String>,
+}
+
+/// What a conditional request resolves to when it does not simply proceed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Proceed,
+    NotModified,
+}
+
+impl Conditions {
+    pub fn from_headers(h: &Headers) -> Self {
+        let g = |n: &str| h.get(n).map(str::to_string);
+        Self {
+            if_match: g("if-match"),
+            if_none_match: g("if-none-match"),
+            if_modified_since: g("if-modified-since"),
+            if_unmodified_since: g("if-unmodified-since"),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The headers to forward to an S3-compatible backend, which evaluates them itself.
+    pub fn header_pairs(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("if-match", &self.if_match),
+            ("if-none-match", &self.if_none_match),
+            ("if-modified-since", &self.if_modified_since),
+            ("if-unmodified-since", &self.if_unmodified_since),
+        ]
+        .into_iter()
+        .filter_map(|(n, v)| v.as_deref().map(|v| (n, v)))
+        .collect()
+    }
+
+    /// Evaluates against an object's ETag and Last-Modified (ms since epoch).
+    /// A failed `If-Match`/`If-Unmodified-Since` is 412; unparseable dates are ignored.
+    pub fn evaluate(&self, etag: &str, last_modified_ms: i64) -> Result<Verdict> {
+        let modified = last_modified_ms.div_euclid(1000);
+        if let Some(m) = &self.if_match {
+            if !etag_list_matches(m, etag) {
+                return Err(ProxyError::PreconditionFailed);
+            }
+        } else if let Some(t) = self.if_unmodified_since.as_deref().and_then(http_date_secs) {
+            if modified > t {
+                return Err(ProxyError::PreconditionFailed);
+            }
+        }
+        if let Some(m) = &self.if_none_match {
+            if etag_list_matches(m, etag) {
+                return Ok(Verdict::NotModified);
+            }
+        } else if let Some(t) = self.if_modified_since.as_deref().and_then(http_date_secs) {
+            if modified <= t {
+                return Ok(Verdict::NotModified);
+            }
+        }
+        Ok(Verdict::Proceed)
+    }
+}
+
+fn normalize_etag(t: &str) -> &str {
+    let t = t.trim();
+    let t = t.strip_prefix("W/").unwrap_or(t);
+    t.trim_matches('"')
+}
+
+fn etag_list_matches(list: &str, etag: &str) -> bool {
+    let want = normalize_etag(etag);
+    list.split(',').any(|t| t.trim() == "*" || normalize_etag(t) == want)
+}
+
+pub fn http_date_secs(v: &str) -> Option<i64> {
+    let t = httpdate::parse_http_date(v.trim()).ok()?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
+    i64::try_from(d.as_secs()).ok()
+}
+
+pub fn format_http_date(ms: i64) -> String {
+    let secs = u64::try_from(ms.div_euclid(1000)).unwrap_or(0);
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ETAG: &str = "\"abc\"";
+    // Sun, 06 Nov 1994 08:49:37 GMT
+    const T: i64 = 784_111_777_000;
+
+    fn c(f: impl FnOnce(&mut Conditions)) -> Conditions {
+        let mut c = Conditions::default();
+        f(&mut c);
+        c
+    }
+
+    #[test]
+    fn if_match() {
+        assert_eq!(
+            c(|c| c.if_match = Some("\"abc\"".into())).evaluate(ETAG, T),
+            Ok(Verdict::Proceed)
+        );
+        assert_eq!(
+            c(|c| c.if_match = Some("abc".into())).evaluate(ETAG, T),
+            Ok(Verdict::Proceed)
+        );
+        assert_eq!(
+            c(|c| c.if_match = Some("\"x\", *".into())).evaluate(ETAG, T),
+            Ok(Verdict::Proceed)
+        );
+        assert_eq!(
+            c(|c| c.if_match = Some("\"x\"".into())).evaluate(ETAG, T),
+            Err(ProxyError::PreconditionFailed)
+        );
+    }
+
+    #[test]
+    fn if_none_match() {
+        assert_eq!(
+            c(|c| c.if_none_match = Some(ETAG.into())).evaluate(ETAG, T),
+            Ok(Verdict::NotModified)
+        );
+        assert_eq!(
+            c(|c| c.if_none_match = Some("\"x\"".into())).evaluate(ETAG, T),
+            Ok(Verdict::Proceed)
+        );
+    }
+
+    #[test]
+    fn dates() {
+        let same = "Sun, 06 Nov 1994 08:49:37 GMT".to_string();
+        let before = "Sun, 06 Nov 1994 08:49:36 GMT".to_string();
+        assert_eq!(
+            c(|c| c.if_modified_since = Some(same.clone())).evaluate(ETAG, T),
+            Ok(Verdict::NotModified)
+        );
+        assert_eq!(
+            c(|c| c.if_modified_since = Some(before.clone())).evaluate(ETAG, T),
+            Ok(Verdict::Proceed)
+        );
+        assert_eq!(
+            c(|c| c.if_unmodified_since = Some(same)).evaluate(ETAG, T),
+            Ok(Verdict::Proceed)
+        );
+        assert_eq!(
+            c(|c| c.if_unmodified_since = Some(before.clone())).evaluate(ETAG, T),
+            Err(ProxyError::PreconditionFailed)
+        );
+        assert_eq!(
+            c(|c| c.if_modified_since = Some("garbage".into())).evaluate(ETAG, T),
+            Ok(Verdict::Proceed)
+        );
+        // If-Match wins over a failing If-Unmodified-Since (S3 and RFC 7232).
+        let both = c(|c| {
+            c.if_match = Some(ETAG.into());
+            c.if_unmodified_since = Some(before);
+        });
+        assert_eq!(both.evaluate(ETAG, T), Ok(Verdict::Proceed));
+    }
+
+    #[test]
+    fn http_date_round_trip() {
+        assert_eq!(format_http_date(T), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date_secs("Sun, 06 Nov 1994 08:49:37 GMT"), Some(T / 1000));
+    }
+}

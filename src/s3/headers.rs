@@ -1,0 +1,115 @@
+//! Object response headers: rendered from metadata (so only the S3 pass-through
+//! list ever reaches the client) plus `response-*` overrides.
+
+use crate::error::{ProxyError, Result};
+use crate::http::{Headers, Query};
+use crate::platform::ObjectMeta;
+use crate::s3::conditional::format_http_date;
+use crate::s3::range::ByteRange;
+
+const OVERRIDES: &[(&str, &str)] = &[
+    ("response-content-type", "content-type"),
+    ("response-content-disposition", "content-disposition"),
+    ("response-content-language", "content-language"),
+    ("response-content-encoding", "content-encoding"),
+    ("response-cache-control", "cache-control"),
+    ("response-expires", "expires"),
+];
+
+fn optional(h: &mut Headers, name: &str, v: &Option<String>) {
+    if let Some(v) = v {
+        h.set(name, v.as_str());
+    }
+}
+
+pub fn object_headers(h: &mut Headers, meta: &ObjectMeta, range: Option<ByteRange>) {
+    h.set(
+        "content-type",
+        meta.content_type.as_deref().unwrap_or("binary/octet-stream"),
+    );
+    match range {
+        Some(r) => {
+            h.set("content-length", r.len().to_string());
+            h.set("content-range", r.content_range(meta.size));
+        }
+        None => h.set("content-length", meta.size.to_string()),
+    }
+    h.set("accept-ranges", "bytes");
+    validator_headers(h, meta);
+    optional(h, "content-encoding", &meta.content_encoding);
+    optional(h, "content-disposition", &meta.content_disposition);
+    optional(h, "content-language", &meta.content_language);
+    for (k, v) in &meta.user_metadata {
+        h.append(&format!("x-amz-meta-{k}"), v.as_str());
+    }
+}
+
+/// What a 304 carries: the validators and caching headers only.
+pub fn validator_headers(h: &mut Headers, meta: &ObjectMeta) {
+    if !meta.etag.is_empty() {
+        h.set("etag", meta.etag.as_str());
+    }
+    if meta.last_modified_ms > 0 {
+        h.set("last-modified", format_http_date(meta.last_modified_ms));
+    }
+    optional(h, "cache-control", &meta.cache_control);
+    optional(h, "expires", &meta.expires);
+}
+
+/// Applies `response-content-type` & co. A value that could split headers is refused.
+pub fn apply_overrides(h: &mut Headers, q: &Query) -> Result<()> {
+    for (param, header) in OVERRIDES {
+        if let Some(v) = q.get(param) {
+            if v.chars().any(|c| c.is_control()) {
+                return Err(ProxyError::InvalidArgument("Header value contains invalid characters."));
+            }
+            h.set(header, v);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta() -> ObjectMeta {
+        ObjectMeta {
+            size: 100,
+            etag: "\"e\"".into(),
+            last_modified_ms: 784_111_777_000,
+            content_type: Some("text/csv".into()),
+            user_metadata: vec![("k".into(), "v".into())],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn full_and_ranged() {
+        let mut h = Headers::new();
+        object_headers(&mut h, &meta(), None);
+        assert_eq!(h.get("content-length"), Some("100"));
+        assert_eq!(h.get("content-range"), None);
+        assert_eq!(h.get("last-modified"), Some("Sun, 06 Nov 1994 08:49:37 GMT"));
+        assert_eq!(h.get("x-amz-meta-k"), Some("v"));
+        let mut h = Headers::new();
+        object_headers(&mut h, &meta(), Some(ByteRange { start: 10, end: 19 }));
+        assert_eq!(h.get("content-length"), Some("10"));
+        assert_eq!(h.get("content-range"), Some("bytes 10-19/100"));
+    }
+
+    #[test]
+    fn overrides() {
+        let mut h = Headers::new();
+        object_headers(&mut h, &meta(), None);
+        let q = Query::parse(
+            "response-content-type=application%2Fjson&response-content-disposition=attachment%3B%20filename%3Dx",
+        )
+        .unwrap();
+        apply_overrides(&mut h, &q).unwrap();
+        assert_eq!(h.get("content-type"), Some("application/json"));
+        assert_eq!(h.get("content-disposition"), Some("attachment; filename=x"));
+        let bad = Query::parse("response-content-type=a%0D%0Aset-cookie%3A%20x").unwrap();
+        assert!(apply_overrides(&mut h, &bad).is_err());
+    }
+}

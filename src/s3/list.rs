@@ -1,0 +1,467 @@
+//! ListObjects V1/V2 (S4): parameters, opaque continuation tokens and the
+//! result document. The walk over products and backends is in `proxy::list`.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+use super::xml::{Xml, S3_NS};
+use crate::error::{ProxyError, Result};
+use crate::http::Query;
+use crate::platform::ListedObject;
+use crate::route::MAX_KEY_BYTES;
+use crate::time::format_iso8601_millis;
+
+pub const MAX_KEYS: u32 = 1000;
+/// A token longer than this cannot be one of ours.
+const MAX_TOKEN_CHARS: usize = 2048;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    V1,
+    V2,
+}
+
+/// Where a listing resumes: strictly after `value`; when `is_prefix`, after
+/// every key under that common prefix too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub value: String,
+    pub is_prefix: bool,
+}
+
+impl Position {
+    pub fn key(value: &str) -> Self {
+        Self {
+            value: value.to_string(),
+            is_prefix: false,
+        }
+    }
+
+    /// The token: just the position, relative to the listed bucket, so it
+    /// says nothing the client has not already seen (no backend names).
+    pub fn encode(&self) -> String {
+        let kind = if self.is_prefix { 'p' } else { 'k' };
+        URL_SAFE_NO_PAD.encode(format!("1{kind}{}", self.value))
+    }
+
+    pub fn decode(token: &str) -> Result<Self> {
+        let bad = ProxyError::InvalidArgument("The continuation token provided is incorrect");
+        if token.is_empty() || token.len() > MAX_TOKEN_CHARS {
+            return Err(bad);
+        }
+        let raw = URL_SAFE_NO_PAD
+            .decode(token.trim_end_matches('='))
+            .map_err(|_| bad.clone())?;
+        let s = String::from_utf8(raw).map_err(|_| bad.clone())?;
+        let rest = s.strip_prefix('1').ok_or(bad.clone())?;
+        let (is_prefix, value) = match rest.split_at_checked(1) {
+            Some(("k", v)) => (false, v),
+            Some(("p", v)) => (true, v),
+            _ => return Err(bad),
+        };
+        if value.len() > MAX_KEY_BYTES + 64 {
+            return Err(bad);
+        }
+        Ok(Self {
+            value: value.to_string(),
+            is_prefix,
+        })
+    }
+
+    /// Whether an entry (key or common prefix) comes after this position.
+    pub fn precedes(&self, entry: &str) -> bool {
+        entry > self.value.as_str() && !(self.is_prefix && entry.starts_with(&self.value))
+    }
+}
+
+/// The exclusive `start-after` for a backend that resumes at `pos`
+/// (backend-absolute). After a common prefix, that is a string above every
+/// key (≤ 1024 bytes) under it: the prefix padded with U+10FFFF, the largest
+/// UTF-8 character, so no key in that prefix is listed again.
+pub fn backend_start_after(pos_value: &str, is_prefix: bool) -> String {
+    let mut s = pos_value.to_string();
+    if is_prefix {
+        while s.len() + 4 <= MAX_KEY_BYTES {
+            s.push('\u{10FFFF}');
+        }
+    }
+    s
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListParams {
+    pub version: Version,
+    pub prefix: String,
+    pub delimiter: Option<String>,
+    pub max_keys: u32,
+    pub encoding_url: bool,
+    pub fetch_owner: bool,
+    /// Resume position (from continuation-token, start-after or marker).
+    pub after: Option<Position>,
+    /// Echoed back as sent.
+    pub continuation_token: Option<String>,
+    pub start_after: Option<String>,
+    pub marker: Option<String>,
+}
+
+impl ListParams {
+    pub fn parse(q: &Query) -> Result<Self> {
+        let version = match q.get("list-type") {
+            None => Version::V1,
+            Some("2") => Version::V2,
+            Some(_) => return Err(ProxyError::InvalidArgument("Invalid list-type.")),
+        };
+        let max_keys = match q.get("max-keys") {
+            None => MAX_KEYS,
+            Some(v) if !v.is_empty() && v.bytes().all(|c| c.is_ascii_digit()) => {
+                v.parse::<u64>().map_or(MAX_KEYS, |n| n.min(MAX_KEYS as u64) as u32)
+            }
+            Some(_) => {
+                return Err(ProxyError::InvalidArgument(
+                    "Provided max-keys not an integer or within integer range",
+                ))
+            }
+        };
+        let encoding_url = match q.get("encoding-type") {
+            None => false,
+            Some(v) if v.eq_ignore_ascii_case("url") => true,
+            Some(_) => {
+                return Err(ProxyError::InvalidArgument(
+                    "Invalid Encoding Method specified in Request",
+                ))
+            }
+        };
+        let prefix = q.get("prefix").unwrap_or("").to_string();
+        let delimiter = q.get("delimiter").filter(|d| !d.is_empty()).map(str::to_string);
+        for v in [
+            Some(prefix.as_str()),
+            delimiter.as_deref(),
+            q.get("start-after"),
+            q.get("marker"),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if v.len() > MAX_KEY_BYTES {
+                return Err(ProxyError::KeyTooLong);
+            }
+        }
+        let fetch_owner = q.get("fetch-owner") == Some("true");
+        let mut p = ListParams {
+            version,
+            prefix,
+            delimiter,
+            max_keys,
+            encoding_url,
+            fetch_owner,
+            after: None,
+            continuation_token: None,
+            start_after: None,
+            marker: None,
+        };
+        match version {
+            Version::V2 => {
+                p.start_after = q.get("start-after").filter(|s| !s.is_empty()).map(str::to_string);
+                if let Some(t) = q.get("continuation-token") {
+                    p.after = Some(Position::decode(t)?);
+                    p.continuation_token = Some(t.to_string());
+                } else {
+                    p.after = p.start_after.as_deref().map(Position::key);
+                }
+            }
+            Version::V1 => {
+                p.marker = q.get("marker").filter(|s| !s.is_empty()).map(str::to_string);
+                p.after = p.marker.as_deref().map(|m| {
+                    // A NextMarker we gave out may be a common prefix: skip all of it.
+                    let is_prefix = p.delimiter.as_deref().is_some_and(|d| {
+                        m.strip_prefix(p.prefix.as_str())
+                            .and_then(|rest| rest.find(d).map(|i| i + d.len() == rest.len()))
+                            .unwrap_or(false)
+                    });
+                    Position {
+                        value: m.to_string(),
+                        is_prefix,
+                    }
+                });
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// One listed entry, relative to the listed bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Object(ListedObject),
+    Prefix(String),
+}
+
+impl Entry {
+    pub fn name(&self) -> &str {
+        match self {
+            Entry::Object(o) => &o.key,
+            Entry::Prefix(p) => p,
+        }
+    }
+
+    pub fn position(&self) -> Position {
+        Position {
+            value: self.name().to_string(),
+            is_prefix: matches!(self, Entry::Prefix(_)),
+        }
+    }
+}
+
+/// Merges a backend page's keys and common prefixes into key order.
+pub fn merge(objects: Vec<ListedObject>, prefixes: Vec<String>) -> Vec<Entry> {
+    let mut v: Vec<Entry> = objects
+        .into_iter()
+        .map(Entry::Object)
+        .chain(prefixes.into_iter().map(Entry::Prefix))
+        .collect();
+    v.sort_by(|a, b| a.name().cmp(b.name()));
+    v
+}
+
+pub struct ListOutput {
+    pub entries: Vec<Entry>,
+    pub truncated: bool,
+}
+
+fn enc(s: &str, url: bool) -> String {
+    if url {
+        crate::sigv4::uri_encode(s, false)
+    } else {
+        s.to_string()
+    }
+}
+
+/// Renders ListBucketResult (V1 or V2). `bucket` is the `Name`.
+pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str) -> Vec<u8> {
+    let u = p.encoding_url;
+    let mut x = Xml::new();
+    x.open_ns("ListBucketResult", S3_NS)
+        .elem("Name", bucket)
+        .elem("Prefix", &enc(&p.prefix, u));
+    let next = out.entries.last().filter(|_| out.truncated).map(Entry::position);
+    match p.version {
+        Version::V2 => {
+            if let Some(t) = &p.continuation_token {
+                x.elem("ContinuationToken", t);
+            }
+            if let Some(n) = &next {
+                x.elem("NextContinuationToken", &n.encode());
+            }
+            if let Some(s) = &p.start_after {
+                x.elem("StartAfter", &enc(s, u));
+            }
+            x.elem("KeyCount", &out.entries.len().to_string());
+        }
+        Version::V1 => {
+            x.elem("Marker", &enc(p.marker.as_deref().unwrap_or(""), u));
+            if let Some(n) = &next {
+                x.elem("NextMarker", &enc(&n.value, u));
+            }
+        }
+    }
+    x.elem("MaxKeys", &p.max_keys.to_string());
+    if let Some(d) = &p.delimiter {
+        x.elem("Delimiter", &enc(d, u));
+    }
+    if u {
+        x.elem("EncodingType", "url");
+    }
+    x.elem("IsTruncated", if out.truncated { "true" } else { "false" });
+    let with_owner = p.fetch_owner || p.version == Version::V1;
+    for e in &out.entries {
+        if let Entry::Object(o) = e {
+            x.open("Contents")
+                .elem("Key", &enc(&o.key, u))
+                .elem("LastModified", &format_iso8601_millis(o.last_modified_ms))
+                .elem("ETag", &o.etag)
+                .elem("Size", &o.size.to_string())
+                .elem("StorageClass", "STANDARD");
+            if with_owner {
+                x.open("Owner")
+                    .elem("ID", owner)
+                    .elem("DisplayName", owner)
+                    .close("Owner");
+            }
+            x.close("Contents");
+        }
+    }
+    for e in &out.entries {
+        if let Entry::Prefix(cp) = e {
+            x.open("CommonPrefixes")
+                .elem("Prefix", &enc(cp, u))
+                .close("CommonPrefixes");
+        }
+    }
+    x.close("ListBucketResult").finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Query {
+        Query::parse(s).unwrap()
+    }
+
+    fn obj(key: &str) -> ListedObject {
+        ListedObject {
+            key: key.into(),
+            size: 1,
+            etag: "\"e\"".into(),
+            last_modified_ms: 0,
+        }
+    }
+
+    #[test]
+    fn token_round_trip_and_opaque() {
+        for pos in [
+            Position::key("a/b c+d"),
+            Position {
+                value: "x/é/".into(),
+                is_prefix: true,
+            },
+        ] {
+            let t = pos.encode();
+            assert!(!t.contains('/') && !t.contains(' '));
+            assert_eq!(Position::decode(&t).unwrap(), pos);
+        }
+    }
+
+    #[test]
+    fn bad_tokens_are_invalid_argument() {
+        let huge = "A".repeat(5000);
+        for t in [
+            "",
+            "!!!",
+            "AAAA",
+            &huge,
+            &URL_SAFE_NO_PAD.encode("2kx"),
+            &URL_SAFE_NO_PAD.encode("1zx"),
+        ] {
+            assert!(
+                matches!(Position::decode(t), Err(ProxyError::InvalidArgument(_))),
+                "{t:.20}"
+            );
+        }
+    }
+
+    #[test]
+    fn params() {
+        let p = ListParams::parse(&q(
+            "list-type=2&prefix=a%2F&delimiter=%2F&max-keys=5000&encoding-type=url",
+        ))
+        .unwrap();
+        assert_eq!(
+            (
+                p.version,
+                p.prefix.as_str(),
+                p.delimiter.as_deref(),
+                p.max_keys,
+                p.encoding_url
+            ),
+            (Version::V2, "a/", Some("/"), 1000, true)
+        );
+        let p = ListParams::parse(&q("")).unwrap();
+        assert_eq!((p.version, p.max_keys, p.after), (Version::V1, 1000, None));
+        let p = ListParams::parse(&q("list-type=2&start-after=k")).unwrap();
+        assert_eq!(p.after, Some(Position::key("k")));
+        let p = ListParams::parse(&q("max-keys=0")).unwrap();
+        assert_eq!(p.max_keys, 0);
+    }
+
+    #[test]
+    fn bad_params() {
+        for s in [
+            "max-keys=-1",
+            "max-keys=abc",
+            "max-keys=",
+            "list-type=3",
+            "encoding-type=base64",
+            "list-type=2&continuation-token=%21",
+        ] {
+            assert!(
+                matches!(ListParams::parse(&q(s)), Err(ProxyError::InvalidArgument(_))),
+                "{s}"
+            );
+        }
+        let long = format!("prefix={}", "a".repeat(1025));
+        assert_eq!(ListParams::parse(&q(&long)), Err(ProxyError::KeyTooLong));
+    }
+
+    #[test]
+    fn v1_marker_at_common_prefix_skips_it() {
+        let p = ListParams::parse(&q("prefix=p%2F&delimiter=%2F&marker=p%2Fdir%2F")).unwrap();
+        assert_eq!(
+            p.after,
+            Some(Position {
+                value: "p/dir/".into(),
+                is_prefix: true
+            })
+        );
+        let p = ListParams::parse(&q("prefix=p%2F&delimiter=%2F&marker=p%2Ffile")).unwrap();
+        assert_eq!(p.after, Some(Position::key("p/file")));
+    }
+
+    #[test]
+    fn position_order() {
+        let cp = Position {
+            value: "a/".into(),
+            is_prefix: true,
+        };
+        assert!(!cp.precedes("a/"));
+        assert!(!cp.precedes("a/x"));
+        assert!(cp.precedes("a0"));
+        assert!(Position::key("a/").precedes("a/x"));
+    }
+
+    #[test]
+    fn start_after_covers_prefix() {
+        let s = backend_start_after("base/dir/", true);
+        assert!(s.len() <= MAX_KEY_BYTES && s.len() > MAX_KEY_BYTES - 4);
+        for k in ["base/dir/zzz", "base/dir/\u{10FFFF}x", "base/dir/日本"] {
+            assert!(k < s.as_str(), "{k}");
+        }
+        assert!("base/dir0" > s.as_str());
+        assert_eq!(backend_start_after("k", false), "k");
+    }
+
+    #[test]
+    fn renders_v2_with_url_encoding() {
+        let p = ListParams::parse(&q("list-type=2&encoding-type=url&delimiter=/&max-keys=2")).unwrap();
+        let out = ListOutput {
+            entries: merge(vec![obj("p/a b+c")], vec!["p/d/".into()]),
+            truncated: true,
+        };
+        let x = String::from_utf8(render("demo", &p, &out, "demo")).unwrap();
+        assert!(x.contains("<Key>p/a%20b%2Bc</Key>"), "{x}");
+        assert!(x.contains("<KeyCount>2</KeyCount>"));
+        assert!(x.contains("<CommonPrefixes><Prefix>p/d/</Prefix></CommonPrefixes>"));
+        let token = Position {
+            value: "p/d/".into(),
+            is_prefix: true,
+        }
+        .encode();
+        assert!(
+            x.contains(&format!("<NextContinuationToken>{token}</NextContinuationToken>")),
+            "{x}"
+        );
+        assert!(x.contains("<IsTruncated>true</IsTruncated>"));
+    }
+
+    #[test]
+    fn renders_v1_marker() {
+        let p = ListParams::parse(&q("marker=a")).unwrap();
+        let out = ListOutput {
+            entries: vec![Entry::Object(obj("b"))],
+            truncated: true,
+        };
+        let x = String::from_utf8(render("demo", &p, &out, "demo")).unwrap();
+        assert!(x.contains("<Marker>a</Marker><NextMarker>b</NextMarker>"), "{x}");
+        assert!(!x.contains("KeyCount"));
+    }
+}

@@ -1,0 +1,7 @@
+//! The S3 protocol surface: ranges, conditionals, listing and XML documents.
+
+pub mod conditional;
+pub mod headers;
+pub mod list;
+pub mod range;
+pub mod xml;

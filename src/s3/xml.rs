@@ -1,0 +1,114 @@
+//! Builds the XML documents S3 clients expect.
+
+pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+/// Escapes text for XML; characters XML 1.0 cannot carry become char refs
+/// (as S3 does), so a strange key never breaks the document.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("&#x{:X};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A minimal streaming writer: `open`/`close` tags and text elements.
+pub struct Xml(String);
+
+impl Xml {
+    pub fn new() -> Self {
+        Self(String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"))
+    }
+
+    pub fn open(&mut self, name: &str) -> &mut Self {
+        self.0.push('<');
+        self.0.push_str(name);
+        self.0.push('>');
+        self
+    }
+
+    pub fn open_ns(&mut self, name: &str, ns: &str) -> &mut Self {
+        self.0.push_str(&format!("<{name} xmlns=\"{ns}\">"));
+        self
+    }
+
+    pub fn close(&mut self, name: &str) -> &mut Self {
+        self.0.push_str("</");
+        self.0.push_str(name);
+        self.0.push('>');
+        self
+    }
+
+    pub fn elem(&mut self, name: &str, text: &str) -> &mut Self {
+        self.open(name);
+        self.0.push_str(&escape(text));
+        self.close(name)
+    }
+
+    pub fn finish(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.0).into_bytes()
+    }
+}
+
+impl Default for Xml {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn error(code: &str, message: &str, resource: &str, request_id: &str) -> Vec<u8> {
+    Xml::new()
+        .open("Error")
+        .elem("Code", code)
+        .elem("Message", message)
+        .elem("Resource", resource)
+        .elem("RequestId", request_id)
+        .close("Error")
+        .finish()
+}
+
+/// GetBucketLocation: S3 answers an empty constraint for us-east-1.
+pub fn location(region: &str) -> Vec<u8> {
+    let region = if region == "us-east-1" { "" } else { region };
+    let mut x = Xml::new();
+    x.open_ns("LocationConstraint", S3_NS);
+    x.0.push_str(&escape(region));
+    x.close("LocationConstraint").finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_and_controls() {
+        assert_eq!(escape("a&b<c>\"'"), "a&amp;b&lt;c&gt;&quot;&apos;");
+        assert_eq!(escape("tab\there\u{1}"), "tab&#x9;here&#x1;");
+        assert_eq!(escape("日本"), "日本");
+    }
+
+    #[test]
+    fn error_document() {
+        let x = String::from_utf8(error("NoSuchKey", "m", "/a/<b>", "RID")).unwrap();
+        assert!(x.contains("<Error><Code>NoSuchKey</Code><Message>m</Message><Resource>/a/&lt;b&gt;</Resource><RequestId>RID</RequestId></Error>"), "{x}");
+    }
+
+    #[test]
+    fn location_document() {
+        let x = String::from_utf8(location("us-east-1")).unwrap();
+        assert!(
+            x.ends_with(&format!("<LocationConstraint xmlns=\"{S3_NS}\"></LocationConstraint>")),
+            "{x}"
+        );
+        let x = String::from_utf8(location("eu-west-1")).unwrap();
+        assert!(x.contains(">eu-west-1</LocationConstraint>"));
+    }
+}

@@ -1,0 +1,98 @@
+//! A string that must never end up in logs, plus a constant-time compare.
+
+use std::fmt;
+
+/// A secret value (secret access key, session token, client secret...).
+///
+/// `Debug` and `Display` both print `Secret(***)` so that a stray `{:?}` on a
+/// struct holding credentials cannot leak them. The only way to read the
+/// value is the explicit [`Secret::expose`]. There is deliberately no
+/// `PartialEq`: compare secrets with [`constant_time_eq`].
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The raw value. Named loudly so that every use is easy to audit.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_owned())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Compares two byte strings without short-circuiting on the first
+/// difference, so the time taken does not reveal how long a matching prefix
+/// an attacker has guessed (e.g. of a signature). Only the length may leak,
+/// which is public anyway for fixed-size MACs.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    // black_box keeps the optimizer from turning the fold back into an
+    // early-exit comparison.
+    std::hint::black_box(diff) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_are_redacted() {
+        let s = Secret::from("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_string());
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+        assert_eq!(format!("{s}"), "Secret(***)");
+        assert_eq!(format!("{:#?}", Some(&s)), "Some(\n    Secret(***),\n)");
+        assert!(!format!("{:?}", (s.clone(), 1)).contains("EXAMPLE"));
+        assert_eq!(s.expose(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    }
+
+    #[test]
+    fn constructors() {
+        assert_eq!(Secret::new("a").expose(), "a");
+        assert_eq!(Secret::from("b").expose(), "b");
+        assert_eq!(Secret::default().expose(), "");
+    }
+
+    #[test]
+    fn constant_time_eq_works() {
+        assert!(constant_time_eq(b"", b""));
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"xbc"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+        assert!(!constant_time_eq(b"", b"a"));
+        let a = [0xffu8; 64];
+        let mut b = a;
+        assert!(constant_time_eq(&a, &b));
+        b[63] = 0xfe;
+        assert!(!constant_time_eq(&a, &b));
+    }
+}
