@@ -115,7 +115,7 @@ pub fn route(req: &Request, query: &Query) -> Result<Route> {
             _ => Err(ProxyError::NoSuchBucket),
         };
     }
-    if first.is_empty() {
+    if first.is_empty() && raw.is_empty() {
         return match method {
             "GET" | "HEAD" => Ok(Route::Root),
             // rclone and some SDKs POST STS requests to the endpoint root.
@@ -132,6 +132,7 @@ pub fn route(req: &Request, query: &Query) -> Result<Route> {
         ));
     }
     let account = first;
+    // Also catches `//…`: an empty bucket name.
     if !valid_name(&account) {
         return Err(ProxyError::NoSuchBucket);
     }
@@ -244,6 +245,9 @@ mod tests {
         assert_eq!(r("GET", "/demo/p/%", ""), Err(ProxyError::InvalidUri));
         assert_eq!(r("GET", "/Demo/p/k", ""), Err(ProxyError::NoSuchBucket));
         assert_eq!(r("GET", "/demo//k", ""), Err(ProxyError::NoSuchBucket));
+        assert_eq!(r("GET", "//demo/p/k", ""), Err(ProxyError::NoSuchBucket));
+        assert_eq!(r("GET", "///demo", ""), Err(ProxyError::NoSuchBucket));
+        assert_eq!(r("GET", "//", ""), Err(ProxyError::NoSuchBucket));
         assert_eq!(r("GET", "/.hidden/x", ""), Err(ProxyError::NoSuchBucket));
         let long = "k".repeat(MAX_KEY_BYTES + 1);
         assert_eq!(r("GET", &format!("/demo/p/{long}"), ""), Err(ProxyError::KeyTooLong));

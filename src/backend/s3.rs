@@ -67,12 +67,20 @@ impl S3Backend {
         }
     }
 
-    fn object_path(&self, key: &str) -> String {
-        format!(
+    /// The URL path of an object. Keys with `.`/`..` segments are refused:
+    /// fetch() normalizes them (even as `%2e`), which would both break the
+    /// signature and let a key escape its product's prefix.
+    fn object_path(&self, key: &str) -> Result<String> {
+        if key.split('/').any(|seg| seg == "." || seg == "..") {
+            return Err(ProxyError::InvalidArgument(
+                "Keys with '.' or '..' path segments cannot be read from this backend.",
+            ));
+        }
+        Ok(format!(
             "/{}/{}",
             sigv4::uri_encode(&self.bucket, true),
             sigv4::uri_encode(key, false)
-        )
+        ))
     }
 
     pub async fn read<P: Platform>(&self, p: &P, key: &str, opts: &ReadOpts) -> Result<ObjectOutcome<P::Body>> {
@@ -86,7 +94,7 @@ impl S3Backend {
             headers.push(("range".into(), r.header_value()));
         }
         let method = if opts.head { "HEAD" } else { "GET" };
-        let path = self.object_path(key);
+        let path = self.object_path(key)?;
         let resp = p.fetch(self.request(p.now_ms(), method, &path, &[], headers)).await?;
         match resp.status {
             200 | 206 => {
@@ -112,7 +120,7 @@ impl S3Backend {
     /// Size of an object, for a 416 whose backend did not say it.
     async fn size_of<P: Platform>(&self, p: &P, key: &str) -> Result<u64> {
         let resp = p
-            .fetch(self.request(p.now_ms(), "HEAD", &self.object_path(key), &[], vec![]))
+            .fetch(self.request(p.now_ms(), "HEAD", &self.object_path(key)?, &[], vec![]))
             .await?;
         match resp.status {
             200 => content_length(&resp.headers).ok_or_else(|| ProxyError::Backend("s3 head without length".into())),
@@ -229,9 +237,21 @@ mod tests {
     #[test]
     fn anonymous_requests_are_unsigned_and_encoded() {
         let b = backend(false);
-        let r = b.request(0, "GET", &b.object_path("base/a b+c&d#e?.txt"), &[], vec![]);
+        let r = b.request(0, "GET", &b.object_path("base/a b+c&d#e?.txt").unwrap(), &[], vec![]);
         assert_eq!(r.url, "http://127.0.0.1:9000/bkt/base/a%20b%2Bc%26d%23e%3F.txt");
         assert!(r.headers.iter().all(|(n, _)| n != "authorization"));
+    }
+
+    #[test]
+    fn dot_segments_never_reach_a_url() {
+        // fetch() would collapse them (even as %2e) and escape the product prefix.
+        for key in ["base/../restricted/x", "base/./x", "base/a/..", ".."] {
+            assert!(
+                matches!(backend(false).object_path(key), Err(ProxyError::InvalidArgument(_))),
+                "{key}"
+            );
+        }
+        assert!(backend(false).object_path("base/..a/b.c/...").is_ok());
     }
 
     #[test]

@@ -113,8 +113,9 @@ impl ListParams {
         };
         let max_keys = match q.get("max-keys") {
             None => MAX_KEYS,
-            Some(v) if !v.is_empty() && v.bytes().all(|c| c.is_ascii_digit()) => {
-                v.parse::<u64>().map_or(MAX_KEYS, |n| n.min(MAX_KEYS as u64) as u32)
+            // S3 takes any non-negative 32-bit integer and caps it at 1000.
+            Some(v) if v.bytes().all(|c| c.is_ascii_digit()) && v.parse::<i32>().is_ok() => {
+                v.parse::<u32>().map_or(MAX_KEYS, |n| n.min(MAX_KEYS))
             }
             Some(_) => {
                 return Err(ProxyError::InvalidArgument(
@@ -370,6 +371,7 @@ mod tests {
         assert_eq!((p.version, p.max_keys, p.after), (Version::V1, 1000, None));
         let p = ListParams::parse(&q("list-type=2&start-after=k")).unwrap();
         assert_eq!(p.after, Some(Position::key("k")));
+        assert_eq!(ListParams::parse(&q("max-keys=2147483647")).unwrap().max_keys, 1000);
         let p = ListParams::parse(&q("max-keys=0")).unwrap();
         assert_eq!(p.max_keys, 0);
     }
