@@ -16,7 +16,9 @@ pub mod proxy;
 pub mod route;
 pub mod s3;
 pub mod secret;
+pub mod session;
 pub mod sigv4;
+pub mod sts;
 pub mod time;
 
 #[cfg(target_arch = "wasm32")]

@@ -9,6 +9,7 @@
 
 mod canonical;
 mod sign;
+pub mod verify;
 
 pub use canonical::{canonical_headers, canonical_query, canonical_request, uri_encode};
 pub use sign::{

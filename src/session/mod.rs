@@ -1,0 +1,251 @@
+//! Stateless STS session credentials (SPEC S7).
+//!
+//! Nothing is stored server-side: everything a signed request needs later
+//! (secret, principal, role, ceiling, expiry) travels inside the session token,
+//! sealed with AES-256-GCM under `SESSION_TOKEN_KEY` ([`seal`] / [`unseal`]).
+//! `SESSION_TOKEN_KEY_PREVIOUS` keeps tokens sealed before a key rotation open
+//! until they expire.
+
+mod seal;
+
+use std::fmt;
+
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::secret::{constant_time_eq, Secret};
+
+pub use seal::{seal, unseal, MAX_TOKEN_LEN};
+
+/// Why a session token was refused (or could not be made). Deliberately
+/// coarse: the client learns nothing that helps forge a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionError {
+    /// Not a token at all: too long, not base64url, too short, unknown version.
+    Malformed,
+    /// Sealed under a key that is neither the active nor the previous one
+    /// (e.g. older than the last two rotations).
+    UnknownKey,
+    /// Fails authentication (tampered, other key, other access key id).
+    Invalid,
+    /// Authentic but past its expiry.
+    Expired,
+    /// Server-side failure while minting or sealing (no randomness, session
+    /// too large for a token). Never returned by [`unseal`]; the text is for logs.
+    Seal(&'static str),
+}
+
+/// One AES-256 key and its public identifier.
+#[derive(Clone)]
+pub struct SessionKey {
+    /// First 4 bytes of SHA-256(key): derived, so operators configure only the
+    /// key, and a token names its key without revealing it.
+    id: [u8; 4],
+    key: [u8; 32],
+}
+
+impl SessionKey {
+    pub fn new(key: [u8; 32]) -> Self {
+        let digest = Sha256::digest(key);
+        let id = [digest[0], digest[1], digest[2], digest[3]];
+        SessionKey { id, key }
+    }
+
+    pub fn id(&self) -> [u8; 4] {
+        self.id
+    }
+
+    /// The raw key, for the cipher only.
+    fn expose(&self) -> &[u8; 32] {
+        &self.key
+    }
+}
+
+impl fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionKey {{ id: {}, key: *** }}", hex::encode(self.id))
+    }
+}
+
+/// The sealing keys: tokens are always sealed under `active`; `previous` only
+/// opens tokens sealed before a rotation.
+#[derive(Debug, Clone)]
+pub struct SessionKeys {
+    pub active: SessionKey,
+    pub previous: Option<SessionKey>,
+    warnings: Vec<&'static str>,
+}
+
+/// Base64 as operators produce it (`openssl rand -base64 32`), tolerating a
+/// missing padding or the URL-safe alphabet so a copy-paste detail is not fatal.
+const LENIENT: GeneralPurposeConfig =
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
+const STANDARD_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+
+/// Decodes one configured key; the error names the variable but never echoes
+/// the value.
+fn decode_key(var: &str, b64: &str) -> Result<SessionKey, String> {
+    let b64 = b64.trim();
+    let bytes = STANDARD_LENIENT
+        .decode(b64)
+        .or_else(|_| URL_SAFE_LENIENT.decode(b64))
+        .map_err(|_| format!("{var} is not valid base64"))?;
+    let key: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| format!("{var} decodes to {} bytes, expected 32", bytes.len()))?;
+    Ok(SessionKey::new(key))
+}
+
+/// An unset or blank variable (e.g. `KEY=` in a .dev.vars file) counts as absent.
+fn present(v: Option<&str>) -> Option<&str> {
+    v.filter(|s| !s.trim().is_empty())
+}
+
+impl SessionKeys {
+    /// Builds the keys from `SESSION_TOKEN_KEY` / `SESSION_TOKEN_KEY_PREVIOUS`.
+    ///
+    /// - `Ok(None)`: no active key, STS is disabled (answer 501).
+    /// - `Err(reason)`: misconfiguration (bad base64, not 32 bytes, a previous
+    ///   key without an active one, two different keys with the same id);
+    ///   fail closed and log the reason, which never contains key material.
+    /// - `Ok(Some(keys))`, possibly with [`SessionKeys::warnings`] to log once:
+    ///   a previous key equal to the active one is dropped (harmless, but
+    ///   usually means the rotation was not done as intended).
+    pub fn from_config(active_b64: Option<&str>, previous_b64: Option<&str>) -> Result<Option<SessionKeys>, String> {
+        let previous = present(previous_b64)
+            .map(|p| decode_key("SESSION_TOKEN_KEY_PREVIOUS", p))
+            .transpose()?;
+        let Some(active_b64) = present(active_b64) else {
+            return match previous {
+                Some(_) => Err("SESSION_TOKEN_KEY_PREVIOUS is set but SESSION_TOKEN_KEY is not".into()),
+                None => Ok(None),
+            };
+        };
+        let active = decode_key("SESSION_TOKEN_KEY", active_b64)?;
+        let mut keys = SessionKeys {
+            active,
+            previous: None,
+            warnings: Vec::new(),
+        };
+        if let Some(prev) = previous {
+            if constant_time_eq(prev.expose(), keys.active.expose()) {
+                keys.warnings
+                    .push("SESSION_TOKEN_KEY_PREVIOUS equals SESSION_TOKEN_KEY; ignoring it");
+            } else if prev.id == keys.active.id {
+                // 2^-32 odds; tokens could not say which key sealed them.
+                return Err(
+                    "SESSION_TOKEN_KEY_PREVIOUS has the same key id as SESSION_TOKEN_KEY; pick a new key".into(),
+                );
+            } else {
+                keys.previous = Some(prev);
+            }
+        }
+        Ok(Some(keys))
+    }
+
+    /// Keys from raw bytes (tests, tools).
+    pub fn new(active: [u8; 32], previous: Option<[u8; 32]>) -> Self {
+        SessionKeys {
+            active: SessionKey::new(active),
+            previous: previous.map(SessionKey::new),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Configuration oddities worth one log line at startup.
+    pub fn warnings(&self) -> &[&'static str] {
+        &self.warnings
+    }
+
+    /// The key a token names, if it is one of ours.
+    fn by_id(&self, id: &[u8; 4]) -> Option<&SessionKey> {
+        std::iter::once(&self.active)
+            .chain(self.previous.as_ref())
+            .find(|k| k.id == *id)
+    }
+}
+
+/// What a session token carries. Field names are short in the sealed JSON to
+/// keep tokens small; `Debug` never shows the secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    #[serde(rename = "k")]
+    pub access_key_id: String,
+    #[serde(rename = "s", with = "secret_serde")]
+    pub secret_access_key: Secret,
+    #[serde(rename = "i")]
+    pub issuer: String,
+    #[serde(rename = "u")]
+    pub subject: String,
+    #[serde(rename = "r")]
+    pub role: String,
+    /// Permission ceiling patterns (`account/product/prefix*`).
+    #[serde(rename = "c")]
+    pub ceiling: Vec<String>,
+    #[serde(rename = "n")]
+    pub session_name: String,
+    #[serde(rename = "a")]
+    pub audience: String,
+    /// Unix seconds.
+    #[serde(rename = "e")]
+    pub expires_at: i64,
+}
+
+/// `Secret` has no serde impls on purpose (so it cannot leak through a stray
+/// serialization); the sealed payload is the one place it must be written.
+mod secret_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::secret::Secret;
+
+    pub fn serialize<S: Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(s.expose())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Secret, D::Error> {
+        String::deserialize(de).map(Secret::from)
+    }
+}
+
+fn random<const N: usize>() -> Result<[u8; N], SessionError> {
+    let mut b = [0u8; N];
+    getrandom::getrandom(&mut b).map_err(|_| SessionError::Seal("no randomness available"))?;
+    Ok(b)
+}
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// `ASIA` + 16 uppercase base32 characters (80 random bits): the shape of an
+/// AWS temporary access key id, which some clients check.
+pub fn new_access_key_id() -> Result<String, SessionError> {
+    let bytes: [u8; 10] = random()?;
+    let bits = bytes.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    let mut id = String::from("ASIA");
+    for i in (0..16).rev() {
+        // The mask keeps the index below 32.
+        id.push(char::from(BASE32[((bits >> (i * 5)) & 31) as usize]));
+    }
+    Ok(id)
+}
+
+/// 40 characters of standard base64 (240 random bits), like an AWS secret key.
+pub fn new_secret() -> Result<Secret, SessionError> {
+    let bytes: [u8; 30] = random()?;
+    Ok(Secret::new(STANDARD.encode(bytes)))
+}
+
+/// Fresh `(access_key_id, secret_access_key)` for a new [`Session`]; the
+/// caller fills in the principal with named fields:
+/// `Session { access_key_id, secret_access_key, issuer, .. }`.
+pub fn new_credentials() -> Result<(String, Secret), SessionError> {
+    Ok((new_access_key_id()?, new_secret()?))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,121 @@
+//! A role's permission ceiling (S7): `*`, `account/*`, `account/product`,
+//! `account/product/prefix*`. A session never reads outside it, whatever the
+//! catalog grants.
+
+use crate::route::valid_name;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    Everything,
+    Account(String),
+    Product(String, String),
+    Prefix(String, String, String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ceiling(Vec<Scope>);
+
+impl Ceiling {
+    /// Parses the patterns; any invalid one makes the whole ceiling invalid
+    /// (the role is then disabled: a typo must not widen access).
+    pub fn parse(patterns: &[String]) -> Result<Self, String> {
+        let mut scopes = Vec::new();
+        for p in patterns {
+            scopes.push(parse_one(p).ok_or_else(|| format!("invalid ceiling pattern {p:?}"))?);
+        }
+        Ok(Ceiling(scopes))
+    }
+
+    /// May anything in this product be read?
+    pub fn allows_product(&self, account: &str, product: &str) -> bool {
+        self.0.iter().any(|s| match s {
+            Scope::Everything => true,
+            Scope::Account(a) => a == account,
+            Scope::Product(a, p) | Scope::Prefix(a, p, _) => a == account && p == product,
+        })
+    }
+
+    /// May this key (relative to the product) be read?
+    pub fn allows_key(&self, account: &str, product: &str, key: &str) -> bool {
+        self.0.iter().any(|s| match s {
+            Scope::Prefix(a, p, pre) => a == account && p == product && key.starts_with(pre.as_str()),
+            _ => matches!(s, Scope::Everything) || self_product(s, account, product),
+        })
+    }
+
+    /// May a listed name (key or common prefix, relative to the product) be shown?
+    /// A common prefix is shown when it leads towards an allowed prefix.
+    pub fn allows_listed(&self, account: &str, product: &str, name: &str, is_prefix: bool) -> bool {
+        self.allows_key(account, product, name)
+            || (is_prefix
+                && self.0.iter().any(
+                    |s| matches!(s, Scope::Prefix(a, p, pre) if a == account && p == product && pre.starts_with(name)),
+                ))
+    }
+}
+
+fn self_product(s: &Scope, account: &str, product: &str) -> bool {
+    match s {
+        Scope::Account(a) => a == account,
+        Scope::Product(a, p) => a == account && p == product,
+        _ => false,
+    }
+}
+
+fn parse_one(p: &str) -> Option<Scope> {
+    if p == "*" {
+        return Some(Scope::Everything);
+    }
+    let mut parts = p.splitn(3, '/');
+    let account = parts.next()?;
+    let product = parts.next()?;
+    if !valid_name(account) {
+        return None;
+    }
+    match (product, parts.next()) {
+        ("*", None) => Some(Scope::Account(account.into())),
+        (product, None) if valid_name(product) => Some(Scope::Product(account.into(), product.into())),
+        (product, Some(rest)) if valid_name(product) => {
+            let prefix = rest.strip_suffix('*')?;
+            (!prefix.contains('*')).then(|| Scope::Prefix(account.into(), product.into(), prefix.into()))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(p: &[&str]) -> Ceiling {
+        Ceiling::parse(&p.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+    }
+
+    #[test]
+    fn patterns() {
+        let all = c(&["*"]);
+        assert!(all.allows_key("x", "y", "z"));
+        let acct = c(&["demo/*"]);
+        assert!(acct.allows_product("demo", "p") && !acct.allows_product("other", "p"));
+        let prod = c(&["demo/restricted-data"]);
+        assert!(prod.allows_key("demo", "restricted-data", "a/b") && !prod.allows_product("demo", "public-data"));
+        let pre = c(&["demo/p/reports/2026*"]);
+        assert!(pre.allows_product("demo", "p"));
+        assert!(pre.allows_key("demo", "p", "reports/2026-01.csv"));
+        assert!(!pre.allows_key("demo", "p", "reports/2025.csv"));
+        assert!(pre.allows_listed("demo", "p", "reports/", true));
+        assert!(!pre.allows_listed("demo", "p", "reports/", false));
+        assert!(!pre.allows_listed("demo", "p", "other/", true));
+        assert!(
+            !Ceiling::default().allows_product("demo", "p"),
+            "empty ceiling allows nothing"
+        );
+    }
+
+    #[test]
+    fn invalid_patterns_reject_the_ceiling() {
+        for bad in ["", "demo", "Demo/*", "demo/p/a*b*", "demo/p/nostar", "demo/*/x*", "*/*"] {
+            assert!(Ceiling::parse(&[bad.to_string()]).is_err(), "{bad}");
+        }
+    }
+}

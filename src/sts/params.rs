@@ -1,0 +1,249 @@
+//! AssumeRoleWithWebIdentity parameters (S7), from the query and/or a form body.
+
+use super::StsError;
+use crate::http::percent_decode;
+
+/// Largest form body accepted.
+pub const MAX_BODY: usize = 64 << 10;
+pub const MIN_DURATION: u32 = 900;
+pub const DEFAULT_DURATION: u32 = 3600;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsParams {
+    /// The role name: `_default`, or the `<name>` of an ARN's `role/<name>`.
+    pub role: String,
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub token: String,
+    pub duration: Option<u32>,
+}
+
+/// Decodes `application/x-www-form-urlencoded` (`+` is a space here).
+fn form_pairs(raw: &str) -> Result<Vec<(String, String)>, StsError> {
+    let mut out = Vec::new();
+    for part in raw.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').unwrap_or((part, ""));
+        let dec =
+            |s: &str| percent_decode(&s.replace('+', " ")).map_err(|_| StsError::invalid("Malformed form encoding."));
+        out.push((dec(k)?, dec(v)?));
+    }
+    Ok(out)
+}
+
+/// Collects parameters from the raw query and an optional form body. A name
+/// given twice with different values is ambiguous and refused.
+pub fn collect(raw_query: &str, body: Option<&[u8]>) -> Result<Vec<(String, String)>, StsError> {
+    let mut pairs = form_pairs(raw_query)?;
+    if let Some(b) = body {
+        if b.len() > MAX_BODY {
+            return Err(StsError::invalid("The request body is too large."));
+        }
+        let text = std::str::from_utf8(b).map_err(|_| StsError::invalid("The request body is not UTF-8."))?;
+        pairs.extend(form_pairs(text)?);
+    }
+    let mut unique: Vec<(String, String)> = Vec::new();
+    for (k, v) in pairs {
+        match unique.iter().find(|(uk, _)| *uk == k) {
+            Some((_, uv)) if *uv != v => {
+                return Err(StsError::invalid("A parameter was given twice with different values."))
+            }
+            Some(_) => {}
+            None => unique.push((k, v)),
+        }
+    }
+    Ok(unique)
+}
+
+fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn required<'a>(pairs: &'a [(String, String)], name: &'static str) -> Result<&'a str, StsError> {
+    get(pairs, name)
+        .filter(|v| !v.is_empty())
+        .ok_or(StsError::MissingParameter(name))
+}
+
+/// `_default`, `role/_default`-style ARNs and `arn:…:role/<name>` name a role.
+pub fn role_name(arn: &str) -> Option<&str> {
+    let name = if arn.starts_with("arn:") {
+        let resource = arn.splitn(6, ':').nth(5)?;
+        resource.strip_prefix("role/")?.rsplit('/').next()?
+    } else {
+        arn
+    };
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-".contains(&c));
+    ok.then_some(name)
+}
+
+pub fn valid_session_name(s: &str) -> bool {
+    (2..=64).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-".contains(&c))
+}
+
+pub fn parse(pairs: &[(String, String)]) -> Result<StsParams, StsError> {
+    match get(pairs, "Action") {
+        None | Some("") => return Err(StsError::MissingParameter("Action")),
+        Some("AssumeRoleWithWebIdentity") => {}
+        Some(_) => return Err(StsError::invalid("Only AssumeRoleWithWebIdentity is supported.")),
+    }
+    if get(pairs, "Version").is_some_and(|v| v != "2011-06-15") {
+        return Err(StsError::invalid("Unsupported Version."));
+    }
+    // A session policy would narrow access; ignoring it would grant more
+    // than the caller asked for, so it is refused (fail closed).
+    if ["Policy", "PolicyArns.member.1.arn"]
+        .iter()
+        .any(|p| get(pairs, p).is_some())
+    {
+        return Err(StsError::invalid("Session policies are not supported."));
+    }
+    let role_arn = required(pairs, "RoleArn")?;
+    let role = role_name(role_arn)
+        .ok_or(StsError::Validation("RoleArn is not a valid role ARN."))?
+        .to_string();
+    let token = required(pairs, "WebIdentityToken")?;
+    if !(4..=20_000).contains(&token.len()) {
+        return Err(StsError::Validation("WebIdentityToken must be 4 to 20000 characters."));
+    }
+    let session_name = match get(pairs, "RoleSessionName") {
+        None | Some("") => None,
+        Some(s) if valid_session_name(s) => Some(s.to_string()),
+        Some(_) => return Err(StsError::Validation("RoleSessionName must be 2 to 64 of [\\w+=,.@-].")),
+    };
+    let duration = match get(pairs, "DurationSeconds") {
+        None | Some("") => None,
+        Some(d) => Some(
+            d.parse::<u32>()
+                .ok()
+                .filter(|d| *d >= MIN_DURATION)
+                .ok_or(StsError::Validation("DurationSeconds is out of range."))?,
+        ),
+    };
+    Ok(StsParams {
+        role,
+        role_arn: role_arn.to_string(),
+        session_name,
+        token: token.to_string(),
+        duration,
+    })
+}
+
+/// A session name derived from the subject when the caller gives none.
+pub fn derived_session_name(subject: &str) -> String {
+    let mut s: String = subject
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    while s.len() < 2 {
+        s.push('-');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(q: &str, body: Option<&str>) -> Result<StsParams, StsError> {
+        parse(&collect(q, body.map(str::as_bytes))?)
+    }
+
+    const OK: &str = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=_default&WebIdentityToken=abcd";
+
+    #[test]
+    fn from_query_body_or_both() {
+        let want = StsParams {
+            role: "_default".into(),
+            role_arn: "_default".into(),
+            session_name: None,
+            token: "abcd".into(),
+            duration: None,
+        };
+        assert_eq!(p(OK, None).unwrap(), want);
+        assert_eq!(p("", Some(OK)).unwrap(), want);
+        assert_eq!(
+            p(
+                "Action=AssumeRoleWithWebIdentity",
+                Some("RoleArn=_default&WebIdentityToken=abcd")
+            )
+            .unwrap(),
+            want
+        );
+        let same_twice = format!("{OK}&RoleArn=_default");
+        assert!(p(&same_twice, None).is_ok());
+    }
+
+    #[test]
+    fn arns_name_roles() {
+        assert_eq!(role_name("arn:aws:iam::123456789012:role/_default"), Some("_default"));
+        assert_eq!(role_name("arn:aws:iam::123456789012:role/ci/reader"), Some("reader"));
+        assert_eq!(role_name("ci-reader"), Some("ci-reader"));
+        assert_eq!(role_name("arn:aws:iam::1:user/x"), None);
+        assert_eq!(role_name("arn:aws:iam"), None);
+        assert_eq!(role_name("a b"), None);
+    }
+
+    #[test]
+    fn every_rule_has_its_code() {
+        let cases: &[(&str, &str)] = &[
+            ("RoleArn=_default&WebIdentityToken=abcd", "MissingParameter"),
+            (
+                "Action=GetCallerIdentity&RoleArn=_default&WebIdentityToken=abcd",
+                "InvalidParameterValue",
+            ),
+            (
+                "Action=AssumeRoleWithWebIdentity&Version=2020&RoleArn=_default&WebIdentityToken=abcd",
+                "InvalidParameterValue",
+            ),
+            (
+                "Action=AssumeRoleWithWebIdentity&WebIdentityToken=abcd",
+                "MissingParameter",
+            ),
+            ("Action=AssumeRoleWithWebIdentity&RoleArn=_default", "MissingParameter"),
+            (
+                "Action=AssumeRoleWithWebIdentity&RoleArn=arn:aws:iam::1:user/x&WebIdentityToken=abcd",
+                "ValidationError",
+            ),
+            (
+                "Action=AssumeRoleWithWebIdentity&RoleArn=_default&WebIdentityToken=abc",
+                "ValidationError",
+            ),
+            (&format!("{OK}&RoleSessionName=x"), "ValidationError"),
+            (&format!("{OK}&RoleSessionName=a%20b"), "ValidationError"),
+            (&format!("{OK}&DurationSeconds=899"), "ValidationError"),
+            (&format!("{OK}&DurationSeconds=abc"), "ValidationError"),
+            (&format!("{OK}&RoleArn=other"), "InvalidParameterValue"),
+            (&format!("{OK}&Policy=%7B%7D"), "InvalidParameterValue"),
+            ("Action=%zz", "InvalidParameterValue"),
+        ];
+        for (q, code) in cases {
+            assert_eq!(p(q, None).map_err(|e| e.code()).err(), Some(*code), "{q}");
+        }
+        let long = format!("{OK}&x={}", "a".repeat(MAX_BODY));
+        assert_eq!(
+            p("", Some(&long)).map_err(|e| e.code()).err(),
+            Some("InvalidParameterValue")
+        );
+    }
+
+    #[test]
+    fn session_names() {
+        assert_eq!(
+            derived_session_name("repo:org/x:ref:refs/heads/main"),
+            "repo-org-x-ref-refs-heads-main"
+        );
+        assert_eq!(derived_session_name("é"), "--");
+        assert!(valid_session_name(&derived_session_name(&"x".repeat(200))));
+    }
+}

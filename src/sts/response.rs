@@ -1,0 +1,156 @@
+//! AssumeRoleWithWebIdentity answers, AWS-faithful XML or JSON for browsers.
+
+use serde_json::json;
+
+use super::StsError;
+use crate::s3::xml::Xml;
+use crate::time::format_iso8601;
+
+pub const STS_NS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
+
+/// What a successful exchange returns.
+pub struct Issued<'a> {
+    pub access_key_id: &'a str,
+    pub secret_access_key: &'a str,
+    pub session_token: &'a str,
+    pub expires_at: i64,
+    pub subject: &'a str,
+    pub role_arn: &'a str,
+    pub role: &'a str,
+    pub session_name: &'a str,
+    pub provider: &'a str,
+    pub audience: &'a str,
+}
+
+impl Issued<'_> {
+    fn assumed_role_id(&self) -> String {
+        format!("{}:{}", self.access_key_id, self.session_name)
+    }
+
+    fn assumed_arn(&self) -> String {
+        format!(
+            "arn:aws:sts::000000000000:assumed-role/{}/{}",
+            self.role, self.session_name
+        )
+    }
+}
+
+pub fn success_xml(i: &Issued, request_id: &str) -> Vec<u8> {
+    let mut x = Xml::new();
+    x.open_ns("AssumeRoleWithWebIdentityResponse", STS_NS)
+        .open("AssumeRoleWithWebIdentityResult")
+        .open("Credentials")
+        .elem("AccessKeyId", i.access_key_id)
+        .elem("SecretAccessKey", i.secret_access_key)
+        .elem("SessionToken", i.session_token)
+        .elem("Expiration", &format_iso8601(i.expires_at))
+        .close("Credentials")
+        .elem("SubjectFromWebIdentityToken", i.subject)
+        .open("AssumedRoleUser")
+        .elem("Arn", &i.assumed_arn())
+        .elem("AssumedRoleId", &i.assumed_role_id())
+        .close("AssumedRoleUser")
+        .elem("Provider", i.provider)
+        .elem("Audience", i.audience)
+        .close("AssumeRoleWithWebIdentityResult")
+        .open("ResponseMetadata")
+        .elem("RequestId", request_id)
+        .close("ResponseMetadata")
+        .close("AssumeRoleWithWebIdentityResponse");
+    x.finish()
+}
+
+pub fn success_json(i: &Issued, request_id: &str) -> Vec<u8> {
+    json!({
+        "AssumeRoleWithWebIdentityResponse": {
+            "AssumeRoleWithWebIdentityResult": {
+                "Credentials": {
+                    "AccessKeyId": i.access_key_id,
+                    "SecretAccessKey": i.secret_access_key,
+                    "SessionToken": i.session_token,
+                    "Expiration": format_iso8601(i.expires_at),
+                },
+                "SubjectFromWebIdentityToken": i.subject,
+                "AssumedRoleUser": { "Arn": i.assumed_arn(), "AssumedRoleId": i.assumed_role_id() },
+                "Provider": i.provider,
+                "Audience": i.audience,
+            },
+            "ResponseMetadata": { "RequestId": request_id },
+        }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+pub fn error_xml(e: &StsError, request_id: &str) -> Vec<u8> {
+    let mut x = Xml::new();
+    x.open_ns("ErrorResponse", STS_NS)
+        .open("Error")
+        .elem("Type", e.fault())
+        .elem("Code", e.code())
+        .elem("Message", &e.message())
+        .close("Error")
+        .elem("RequestId", request_id)
+        .close("ErrorResponse");
+    x.finish()
+}
+
+pub fn error_json(e: &StsError, request_id: &str) -> Vec<u8> {
+    json!({
+        "Error": { "Type": e.fault(), "Code": e.code(), "Message": e.message() },
+        "RequestId": request_id,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issued() -> Issued<'static> {
+        Issued {
+            access_key_id: "ASIAEXAMPLE",
+            secret_access_key: "s3cr3t",
+            session_token: "tok",
+            expires_at: 1_763_781_720,
+            subject: "alice<&>",
+            role_arn: "_default",
+            role: "_default",
+            session_name: "alice",
+            provider: "https://idp.example",
+            audience: "proxy",
+        }
+    }
+
+    #[test]
+    fn xml_has_the_aws_shape() {
+        let x = String::from_utf8(success_xml(&issued(), "RID")).unwrap();
+        assert!(x.contains(&format!("<AssumeRoleWithWebIdentityResponse xmlns=\"{STS_NS}\">")));
+        assert!(x.contains("<Expiration>2025-11-22T03:22:00Z</Expiration>"), "{x}");
+        assert!(x.contains("<SubjectFromWebIdentityToken>alice&lt;&amp;&gt;</SubjectFromWebIdentityToken>"));
+        assert!(x.contains("<AssumedRoleId>ASIAEXAMPLE:alice</AssumedRoleId>"));
+        assert!(x.contains("<ResponseMetadata><RequestId>RID</RequestId></ResponseMetadata>"));
+    }
+
+    #[test]
+    fn json_has_the_same_fields() {
+        let v: serde_json::Value = serde_json::from_slice(&success_json(&issued(), "RID")).unwrap();
+        let r = &v["AssumeRoleWithWebIdentityResponse"]["AssumeRoleWithWebIdentityResult"];
+        assert_eq!(r["Credentials"]["SessionToken"], "tok");
+        assert_eq!(r["Audience"], "proxy");
+    }
+
+    #[test]
+    fn errors() {
+        let x = String::from_utf8(error_xml(&StsError::IdpRejectedClaim, "RID")).unwrap();
+        assert!(
+            x.contains("<Error><Type>Sender</Type><Code>IDPRejectedClaim</Code>"),
+            "{x}"
+        );
+        assert_eq!(StsError::IdpRejectedClaim.status(), 403);
+        assert_eq!(StsError::NotImplemented("x").status(), 501);
+        let v: serde_json::Value = serde_json::from_slice(&error_json(&StsError::ExpiredToken, "R")).unwrap();
+        assert_eq!(v["Error"]["Code"], "ExpiredTokenException");
+    }
+}
