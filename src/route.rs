@@ -40,6 +40,16 @@ const UNSUPPORTED_SUBRESOURCES: &[&str] = &[
     "website",
 ];
 
+/// Parameters that make `GET /{account}/{product}` a listing.
+const LIST_PARAMS: &[&str] = &[
+    "list-type",
+    "prefix",
+    "delimiter",
+    "marker",
+    "max-keys",
+    "continuation-token",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Preflight,
@@ -56,10 +66,15 @@ pub enum Route {
     ListAccount {
         account: String,
     },
-    /// `GET /{account}/{product}[/]`: listing inside one product (seed-proxy URLs).
+    /// `GET /{account}/{product}[/]?list-type=2…`: listing inside one product (seed-proxy URLs).
     ListProduct {
         account: String,
         product: String,
+    },
+    /// `/{account}/{product}[/]` without listing parameters: to an S3 client
+    /// that is the object `{product}` (or `{product}/`), which never exists.
+    ProductPath {
+        account: String,
     },
     Object {
         account: String,
@@ -80,6 +95,7 @@ impl Route {
             Route::Location { .. } => "location",
             Route::ListAccount { .. } => "list-account",
             Route::ListProduct { .. } => "list-product",
+            Route::ProductPath { .. } => "product-path",
             Route::Object { .. } => "object",
         }
     }
@@ -154,7 +170,10 @@ pub fn route(req: &Request, query: &Query) -> Result<Route> {
                 return Err(ProxyError::NoSuchBucket);
             }
             match key_raw {
-                None | Some("") => Ok(Route::ListProduct { account, product }),
+                None | Some("") if method == "GET" && LIST_PARAMS.iter().any(|p| query.has(p)) => {
+                    Ok(Route::ListProduct { account, product })
+                }
+                None | Some("") => Ok(Route::ProductPath { account }),
                 Some(k) => {
                     let key = percent_decode(k)?;
                     if key.len() > MAX_KEY_BYTES {
@@ -214,8 +233,13 @@ mod tests {
             account: "demo".into(),
             product: "p".into(),
         };
-        assert_eq!(r("GET", "/demo/p", ""), Ok(lp.clone()));
-        assert_eq!(r("GET", "/demo/p/", "list-type=2"), Ok(lp));
+        assert_eq!(r("GET", "/demo/p", "list-type=2"), Ok(lp.clone()));
+        assert_eq!(r("GET", "/demo/p/", "prefix=a"), Ok(lp));
+        // Without listing parameters, S3 clients mean the object `p` of bucket `demo`.
+        let np = Route::ProductPath { account: "demo".into() };
+        assert_eq!(r("HEAD", "/demo/p", ""), Ok(np.clone()));
+        assert_eq!(r("HEAD", "/demo/p/", "list-type=2"), Ok(np.clone()));
+        assert_eq!(r("GET", "/demo/p", ""), Ok(np));
         assert_eq!(r("GET", "/demo/p/a/b.csv", ""), Ok(obj("a/b.csv")));
     }
 

@@ -137,6 +137,10 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
         Route::Location { account } => account::location(ctx, account),
         Route::ListAccount { account } => list::account(ctx, account).await,
         Route::ListProduct { account, product } => list::product(ctx, account, product).await,
+        Route::ProductPath { account } => Err(match account::visible(ctx, account)? {
+            true => ProxyError::NoSuchKey,
+            false => ProxyError::NoSuchBucket,
+        }),
         Route::Object { account, product, key } => object::read(ctx, account, product, key).await,
     }
 }

@@ -85,6 +85,20 @@ fn restricted_is_indistinguishable_from_missing_and_never_reaches_the_backend() 
 }
 
 #[test]
+fn head_of_a_product_path_is_head_object_of_that_key() {
+    let p = sample();
+    for path in ["/demo/public-data", "/demo/restricted-data", "/demo/nope"] {
+        let (r, body) = run(&p, Request::new("HEAD", path, ""));
+        assert_eq!((r.status, body.len()), (404, 0), "{path}");
+        let (_, body) = get(&p, path, "");
+        assert!(body.contains("<Code>NoSuchKey</Code>"), "{path}: {body}");
+    }
+    assert_eq!(run(&p, Request::new("HEAD", "/nobody/x", "")).0.status, 404);
+    assert!(get(&p, "/nobody/x", "").1.contains("NoSuchBucket"));
+    assert_eq!(p.backend_calls.get(), 0);
+}
+
+#[test]
 fn missing_key_is_no_such_key() {
     let (r, body) = get(&sample(), "/demo/public-data/nope.csv", "");
     assert_eq!(r.status, 404);
