@@ -1,0 +1,100 @@
+"""Raw HTTP requests (http.client sends the path exactly as given: no dot-segment
+removal or re-encoding, unlike requests/urllib3) and S3 XML helpers."""
+
+from __future__ import annotations
+
+import http.client
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from urllib.parse import quote
+
+S3NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+
+
+@dataclass
+class Resp:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+    method: str
+    path: str
+
+    def h(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    def __repr__(self) -> str:  # shows up in assertion messages
+        hdrs = "; ".join(f"{k}: {v}" for k, v in self.headers.items())
+        return f"<{self.method} {self.path} -> {self.status} [{hdrs}] {self.body[:400]!r}>"
+
+
+def raw(base_url: str, method: str, path: str, headers: dict | None = None, body: bytes | None = None,
+        timeout: float = 30) -> Resp:
+    host, port = base_url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for k, v in (headers or {}).items():
+            conn.putheader(k, v)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        elif method in ("PUT", "POST", "PATCH"):
+            conn.putheader("Content-Length", "0")
+        conn.endheaders(body)
+        r = conn.getresponse()
+        data = r.read()
+        return Resp(r.status, r.headers, data, method, path)
+    finally:
+        conn.close()
+
+
+def qkey(key: str) -> str:
+    """Percent-encode a key for a URL path as SDKs do (keep '/')."""
+    return quote(key, safe="/")
+
+
+def strip_ns(tag: str) -> str:
+    return tag.split("}", 1)[-1]
+
+
+def parse_xml(body: bytes) -> ET.Element:
+    return ET.fromstring(body)
+
+
+def find(el: ET.Element, name: str) -> ET.Element | None:
+    """Child by local name, with or without the S3 namespace."""
+    for c in el:
+        if strip_ns(c.tag) == name:
+            return c
+    return None
+
+
+def findall(el: ET.Element, name: str) -> list[ET.Element]:
+    return [c for c in el if strip_ns(c.tag) == name]
+
+
+def text(el: ET.Element, name: str) -> str | None:
+    c = find(el, name)
+    return None if c is None else (c.text or "")
+
+
+def s3_error(resp: Resp) -> dict:
+    """Asserts an S3 error document and returns its fields."""
+    assert (resp.h("content-type") or "").startswith("application/xml"), resp
+    root = parse_xml(resp.body)
+    assert strip_ns(root.tag) == "Error", resp
+    fields = {strip_ns(c.tag): (c.text or "") for c in root}
+    assert fields.get("Code"), resp
+    assert "Message" in fields, resp
+    assert fields.get("RequestId"), resp
+    assert fields["RequestId"] == resp.h("x-amz-request-id"), resp
+    return fields
+
+
+def list_keys(resp: Resp) -> tuple[list[str], list[str], ET.Element]:
+    """(keys, common prefixes, root) of a ListBucketResult."""
+    assert resp.status == 200, resp
+    root = parse_xml(resp.body)
+    assert root.tag == S3NS + "ListBucketResult", (root.tag, resp)
+    keys = [text(c, "Key") for c in findall(root, "Contents")]
+    prefixes = [text(c, "Prefix") for c in findall(root, "CommonPrefixes")]
+    return keys, prefixes, root
