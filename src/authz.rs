@@ -1,57 +1,154 @@
-//! Authorization (S9). The foundation knows anonymous callers only; sessions
-//! and grants arrive with STS.
+//! Authorization (S9): anonymous callers read public and unlisted products;
+//! a session reads what its role ceiling allows AND the catalog grants it.
+
+use sha2::{Digest, Sha256};
 
 use crate::catalog::{Product, Visibility};
+use crate::sts::ceiling::Ceiling;
+
+/// A caller proven by a SigV4 signature over a sealed session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionPrincipal {
+    pub issuer: String,
+    pub subject: String,
+    pub role: String,
+    pub session_name: String,
+    pub access_key_id: String,
+    pub ceiling: Ceiling,
+    /// Claims the role passed through, for grants.
+    pub claims: Vec<(String, String)>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anonymous,
+    Session(Box<SessionPrincipal>),
 }
 
 impl Principal {
-    /// For logs: never the raw subject.
-    pub fn log_name(&self) -> &'static str {
+    /// For logs: a hash of issuer and subject, never the raw subject.
+    pub fn log_name(&self) -> String {
         match self {
-            Principal::Anonymous => "anonymous",
+            Principal::Anonymous => "anonymous".into(),
+            Principal::Session(s) => principal_hash(&s.issuer, &s.subject),
         }
     }
 }
 
+/// Injective (length-prefixed) hash of issuer and subject, for logs.
+pub fn principal_hash(issuer: &str, subject: &str) -> String {
+    let mut h = Sha256::new();
+    h.update((issuer.len() as u64).to_be_bytes());
+    h.update(issuer.as_bytes());
+    h.update(subject.as_bytes());
+    hex::encode(&h.finalize()[..12])
+}
+
 /// May the caller read the product's objects (and list inside it)?
-pub fn can_read(principal: &Principal, product: &Product) -> bool {
+pub fn can_read(principal: &Principal, account: &str, product: &Product) -> bool {
     match principal {
         Principal::Anonymous => matches!(product.visibility, Visibility::Public | Visibility::Unlisted),
+        Principal::Session(s) => {
+            s.ceiling.allows_product(account, &product.name)
+                && match product.visibility {
+                    Visibility::Public | Visibility::Unlisted => true,
+                    Visibility::Restricted => product
+                        .grants
+                        .iter()
+                        .any(|g| g.matches(&s.issuer, &s.subject, &s.claims)),
+                }
+        }
     }
 }
 
 /// Does the product appear in account-level listings for this caller?
-pub fn is_listed(principal: &Principal, product: &Product) -> bool {
+pub fn is_listed(principal: &Principal, account: &str, product: &Product) -> bool {
+    product.visibility != Visibility::Unlisted && can_read(principal, account, product)
+}
+
+/// May the caller read this key (relative to the product)? Prefix ceilings narrow it.
+pub fn key_allowed(principal: &Principal, account: &str, product: &str, key: &str) -> bool {
     match principal {
-        Principal::Anonymous => product.visibility == Visibility::Public,
+        Principal::Anonymous => true,
+        Principal::Session(s) => s.ceiling.allows_key(account, product, key),
+    }
+}
+
+/// May a listed key or common prefix (relative to the product) be shown?
+pub fn listed_allowed(principal: &Principal, account: &str, product: &str, name: &str, is_prefix: bool) -> bool {
+    match principal {
+        Principal::Anonymous => true,
+        Principal::Session(s) => s.ceiling.allows_listed(account, product, name, is_prefix),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Grant;
 
     fn p(v: Visibility) -> Product {
+        let grants = vec![Grant {
+            issuer: "https://idp".into(),
+            subject: Some("alice".into()),
+            claim: None,
+            equals: None,
+        }];
         Product {
             name: "p".into(),
             visibility: v,
             backend: "b".into(),
             prefix: String::new(),
+            grants,
         }
+    }
+
+    fn session(subject: &str, ceiling: &[&str]) -> Principal {
+        let ceiling = Ceiling::parse(&ceiling.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        Principal::Session(Box::new(SessionPrincipal {
+            issuer: "https://idp".into(),
+            subject: subject.into(),
+            role: "_default".into(),
+            session_name: "s".into(),
+            access_key_id: "ASIA".into(),
+            ceiling,
+            claims: Vec::new(),
+        }))
     }
 
     #[test]
     fn anonymous_reads_public_and_unlisted_only() {
         let a = Principal::Anonymous;
-        assert!(can_read(&a, &p(Visibility::Public)));
-        assert!(can_read(&a, &p(Visibility::Unlisted)));
-        assert!(!can_read(&a, &p(Visibility::Restricted)));
-        assert!(is_listed(&a, &p(Visibility::Public)));
-        assert!(!is_listed(&a, &p(Visibility::Unlisted)));
-        assert!(!is_listed(&a, &p(Visibility::Restricted)));
+        assert!(can_read(&a, "demo", &p(Visibility::Public)));
+        assert!(can_read(&a, "demo", &p(Visibility::Unlisted)));
+        assert!(!can_read(&a, "demo", &p(Visibility::Restricted)));
+        assert!(is_listed(&a, "demo", &p(Visibility::Public)));
+        assert!(!is_listed(&a, "demo", &p(Visibility::Unlisted)));
+        assert!(!is_listed(&a, "demo", &p(Visibility::Restricted)));
+    }
+
+    #[test]
+    fn sessions_need_grant_and_ceiling() {
+        let alice = session("alice", &["*"]);
+        assert!(can_read(&alice, "demo", &p(Visibility::Restricted)));
+        assert!(is_listed(&alice, "demo", &p(Visibility::Restricted)));
+        assert!(!can_read(&session("bob", &["*"]), "demo", &p(Visibility::Restricted)));
+        let narrow = session("alice", &["other/*"]);
+        assert!(
+            !can_read(&narrow, "demo", &p(Visibility::Restricted)),
+            "ceiling bounds grants"
+        );
+        assert!(
+            !can_read(&narrow, "demo", &p(Visibility::Public)),
+            "ceiling bounds public data too"
+        );
+        let prefix = session("alice", &["demo/p/a/*"]);
+        assert!(key_allowed(&prefix, "demo", "p", "a/x") && !key_allowed(&prefix, "demo", "p", "b"));
+    }
+
+    #[test]
+    fn hash_is_injective_over_the_split() {
+        assert_ne!(principal_hash("ab", "c"), principal_hash("a", "bc"));
+        assert_eq!(principal_hash("a", "b").len(), 24);
     }
 }

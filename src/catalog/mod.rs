@@ -33,6 +33,44 @@ pub struct Product {
     pub backend: String,
     /// Prefix of the product's keys inside that backend.
     pub prefix: String,
+    /// Principals who may read it when restricted.
+    pub grants: Vec<Grant>,
+}
+
+/// A principal a restricted product is granted to: an issuer's subject, or
+/// anyone from that issuer whose role passed through `claim` = `equals`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grant {
+    pub issuer: String,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub claim: Option<String>,
+    #[serde(default)]
+    pub equals: Option<String>,
+}
+
+impl Grant {
+    pub fn validate(&self) -> Result<(), String> {
+        let by_subject = self.subject.as_deref().is_some_and(|s| !s.is_empty());
+        let by_claim = self.claim.as_deref().is_some_and(|c| !c.is_empty())
+            && self.equals.as_deref().is_some_and(|e| !e.is_empty());
+        let ok = !self.issuer.is_empty() && (by_subject != by_claim) && (by_subject || self.subject.is_none());
+        ok.then_some(())
+            .ok_or_else(|| "a grant needs an issuer and either a subject or a claim with equals".into())
+    }
+
+    pub fn matches(&self, issuer: &str, subject: &str, claims: &[(String, String)]) -> bool {
+        if self.issuer != issuer {
+            return false;
+        }
+        match (&self.subject, &self.claim, &self.equals) {
+            (Some(s), _, _) => s == subject,
+            (None, Some(c), Some(v)) => claims.iter().any(|(k, x)| k == c && x == v),
+            _ => false,
+        }
+    }
 }
 
 /// A product together with the backend it reads from.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{Product, Resolved, Visibility};
+use super::{Grant, Product, Resolved, Visibility};
 use crate::backend::{Backend, S3Backend};
 use crate::route::valid_name;
 use crate::secret::Secret;
@@ -58,6 +58,8 @@ struct ProductDoc {
     #[serde(default)]
     #[allow(dead_code)] // documentation for humans reading the catalog
     title: Option<String>,
+    #[serde(default)]
+    grants: Vec<Grant>,
 }
 
 #[derive(Debug)]
@@ -93,11 +95,15 @@ impl StaticCatalog {
                         p.backend
                     ));
                 }
+                for g in &p.grants {
+                    g.validate().map_err(|e| format!("product {account}/{name}: {e}"))?;
+                }
                 let product = Product {
                     name: name.clone(),
                     visibility: p.visibility,
                     backend: p.backend,
                     prefix: p.prefix,
+                    grants: p.grants,
                 };
                 products.insert(name, product);
             }
@@ -202,6 +208,10 @@ mod tests {
             Visibility::Restricted
         );
         assert!(c.resolve("demo", "nope").is_none());
+        let grants = &c.resolve("demo", "restricted-data").unwrap().product.grants;
+        assert!(grants.iter().any(|g| g.matches("http://127.0.0.1:8788", "alice", &[])));
+        assert!(!grants.iter().any(|g| g.matches("http://127.0.0.1:8788", "bob", &[])));
+        assert!(!grants.iter().any(|g| g.matches("https://elsewhere", "alice", &[])));
     }
 
     #[test]
@@ -238,6 +248,8 @@ mod tests {
             r#"{"backends":{"x":{"type":"gcs"}}}"#,
             r#"{"accounts":{"a":{"products":{"p":{"visibility":"secret","backend":"x"}}}}}"#,
             r#"{"acounts":{}}"#,
+            r#"{"backends":{"b":{"type":"r2","binding":"D"}},"accounts":{"a":{"products":{"p":{"visibility":"restricted","backend":"b","grants":[{"issuer":"i"}]}}}}}"#,
+            r#"{"backends":{"b":{"type":"r2","binding":"D"}},"accounts":{"a":{"products":{"p":{"visibility":"restricted","backend":"b","grants":[{"issuer":"i","subject":"s","claim":"c","equals":"v"}]}}}}}"#,
         ];
         for json in cases {
             assert!(StaticCatalog::parse(json, &no_env).is_err(), "{json}");

@@ -13,7 +13,7 @@ pub fn visible<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<bool> {
     let catalog = ctx.catalog()?;
     Ok(catalog
         .products(account)
-        .is_some_and(|ps| ps.iter().any(|p| authz::can_read(&ctx.principal, p))))
+        .is_some_and(|ps| ps.iter().any(|p| authz::can_read(&ctx.principal, account, p))))
 }
 
 pub fn head<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Response<P::Body>> {

@@ -22,11 +22,11 @@ pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Res
             Some(r) => {
                 let root = key_root(&r.product.name);
                 let inner = &params.prefix[root.len()..];
-                within(ctx, r, &root, inner, &params, params.max_keys).await?
+                within(ctx, account, r, &root, inner, &params, params.max_keys).await?
             }
             None => ListOutput {
                 entries: Vec::new(),
-                truncated: false,
+                next: None,
             },
         },
         None => across_products(ctx, account, &params).await?,
@@ -38,7 +38,7 @@ pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Res
 pub async fn product<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str) -> Result<Response<P::Body>> {
     let params = ListParams::parse(&ctx.query)?;
     let r = readable(ctx, account, product)?.ok_or(ProxyError::NoSuchBucket)?;
-    let out = within(ctx, r, "", &params.prefix, &params, params.max_keys).await?;
+    let out = within(ctx, account, r, "", &params.prefix, &params, params.max_keys).await?;
     Ok(xml_response(render(product, &params, &out, account)))
 }
 
@@ -46,7 +46,7 @@ fn readable<'c, P: Platform>(ctx: &'c Ctx<'_, P>, account: &str, product: &str) 
     Ok(ctx
         .catalog()?
         .resolve(account, product)
-        .filter(|r| authz::can_read(&ctx.principal, r.product)))
+        .filter(|r| authz::can_read(&ctx.principal, account, r.product)))
 }
 
 /// Listing with no `/` in the prefix: walks the caller's listed products in
@@ -55,21 +55,21 @@ fn readable<'c, P: Platform>(ctx: &'c Ctx<'_, P>, account: &str, product: &str) 
 async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, params: &ListParams) -> Result<ListOutput> {
     let catalog = ctx.catalog()?;
     let mut entries: Vec<Entry> = Vec::new();
-    let mut truncated = false;
+    let mut next = None;
     if params.max_keys == 0 {
-        return Ok(ListOutput { entries, truncated });
+        return Ok(ListOutput { entries, next });
     }
     let products = catalog.products(account).unwrap_or_default();
     let listed = products
         .into_iter()
-        .filter(|p| authz::is_listed(&ctx.principal, p) && authz::can_read(&ctx.principal, p));
+        .filter(|p| authz::is_listed(&ctx.principal, account, p));
     for product in listed {
         let root = key_root(&product.name);
         let Some(rest) = root.strip_prefix(params.prefix.as_str()) else {
             continue;
         };
         if entries.len() as u32 >= params.max_keys {
-            truncated = true;
+            next = entries.last().map(Entry::position);
             break;
         }
         if let Some(d) = &params.delimiter {
@@ -86,14 +86,14 @@ async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, params: &
             continue;
         };
         let left = params.max_keys - entries.len() as u32;
-        let out = within(ctx, r, &root, "", params, left).await?;
+        let out = within(ctx, account, r, &root, "", params, left).await?;
         entries.extend(out.entries);
-        if out.truncated {
-            truncated = true;
+        if out.next.is_some() {
+            next = out.next;
             break;
         }
     }
-    Ok(ListOutput { entries, truncated })
+    Ok(ListOutput { entries, next })
 }
 
 /// One backend page of a product. `root` is prepended to returned names
@@ -101,6 +101,7 @@ async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, params: &
 /// resume position is in those names too.
 async fn within<P: Platform>(
     ctx: &Ctx<'_, P>,
+    account: &str,
     r: Resolved<'_>,
     root: &str,
     inner_prefix: &str,
@@ -109,7 +110,7 @@ async fn within<P: Platform>(
 ) -> Result<ListOutput> {
     let empty = ListOutput {
         entries: Vec::new(),
-        truncated: false,
+        next: None,
     };
     if limit == 0 {
         return Ok(empty);
@@ -156,8 +157,12 @@ async fn within<P: Platform>(
         // Guard against a backend ignoring start-after: never loop a client forever.
         return Err(ProxyError::Backend("backend list made no progress".into()));
     }
-    Ok(ListOutput {
-        entries,
-        truncated: page.truncated,
-    })
+    // Resume after the last name the backend gave, even if the ceiling hides it.
+    let next = entries.last().filter(|_| page.truncated).map(Entry::position);
+    let product = &r.product.name;
+    entries.retain(|e| {
+        let rel = e.name().strip_prefix(root).unwrap_or(e.name());
+        authz::listed_allowed(&ctx.principal, account, product, rel, matches!(e, Entry::Prefix(_)))
+    });
+    Ok(ListOutput { entries, next })
 }

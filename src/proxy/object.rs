@@ -17,8 +17,12 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
     let resolved = ctx
         .catalog()?
         .resolve(account, product)
-        .filter(|r| authz::can_read(&ctx.principal, r.product))
+        .filter(|r| authz::can_read(&ctx.principal, account, r.product))
         .ok_or(ProxyError::NoSuchBucket)?;
+    // Outside a prefix ceiling the key does not exist for this caller.
+    if !authz::key_allowed(&ctx.principal, account, product, key) {
+        return Err(ProxyError::NoSuchKey);
+    }
     // Validate overrides before touching the backend: bad input costs nothing.
     let mut overrides = Headers::new();
     apply_overrides(&mut overrides, &ctx.query)?;

@@ -226,7 +226,8 @@ pub fn merge(objects: Vec<ListedObject>, prefixes: Vec<String>) -> Vec<Entry> {
 
 pub struct ListOutput {
     pub entries: Vec<Entry>,
-    pub truncated: bool,
+    /// Where the next page starts; `None` when this is the last page.
+    pub next: Option<Position>,
 }
 
 fn enc(s: &str, url: bool) -> String {
@@ -244,13 +245,13 @@ pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str) -> Ve
     x.open_ns("ListBucketResult", S3_NS)
         .elem("Name", bucket)
         .elem("Prefix", &enc(&p.prefix, u));
-    let next = out.entries.last().filter(|_| out.truncated).map(Entry::position);
+    let next = out.next.as_ref();
     match p.version {
         Version::V2 => {
             if let Some(t) = &p.continuation_token {
                 x.elem("ContinuationToken", t);
             }
-            if let Some(n) = &next {
+            if let Some(n) = next {
                 x.elem("NextContinuationToken", &n.encode());
             }
             if let Some(s) = &p.start_after {
@@ -260,7 +261,7 @@ pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str) -> Ve
         }
         Version::V1 => {
             x.elem("Marker", &enc(p.marker.as_deref().unwrap_or(""), u));
-            if let Some(n) = &next {
+            if let Some(n) = next {
                 x.elem("NextMarker", &enc(&n.value, u));
             }
         }
@@ -272,7 +273,7 @@ pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str) -> Ve
     if u {
         x.elem("EncodingType", "url");
     }
-    x.elem("IsTruncated", if out.truncated { "true" } else { "false" });
+    x.elem("IsTruncated", if next.is_some() { "true" } else { "false" });
     let with_owner = p.fetch_owner || p.version == Version::V1;
     for e in &out.entries {
         if let Entry::Object(o) = e {
@@ -437,7 +438,10 @@ mod tests {
         let p = ListParams::parse(&q("list-type=2&encoding-type=url&delimiter=/&max-keys=2")).unwrap();
         let out = ListOutput {
             entries: merge(vec![obj("p/a b+c")], vec!["p/d/".into()]),
-            truncated: true,
+            next: Some(Position {
+                value: "p/d/".into(),
+                is_prefix: true,
+            }),
         };
         let x = String::from_utf8(render("demo", &p, &out, "demo")).unwrap();
         assert!(x.contains("<Key>p/a%20b%2Bc</Key>"), "{x}");
@@ -460,7 +464,7 @@ mod tests {
         let p = ListParams::parse(&q("marker=a")).unwrap();
         let out = ListOutput {
             entries: vec![Entry::Object(obj("b"))],
-            truncated: true,
+            next: Some(Position::key("b")),
         };
         let x = String::from_utf8(render("demo", &p, &out, "demo")).unwrap();
         assert!(x.contains("<Marker>a</Marker><NextMarker>b</NextMarker>"), "{x}");

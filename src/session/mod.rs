@@ -195,6 +195,9 @@ pub struct Session {
     /// Unix seconds.
     #[serde(rename = "e")]
     pub expires_at: i64,
+    /// Claims the role passes through (name, value), for catalog grants.
+    #[serde(rename = "p", default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<(String, String)>,
 }
 
 /// `Secret` has no serde impls on purpose (so it cannot leak through a stray

@@ -19,6 +19,7 @@ fn session(akid: &str) -> Session {
         session_name: "ci-run".into(),
         audience: "odp".into(),
         expires_at: NOW + 3600,
+        claims: vec![("repository".into(), "o/r".into())],
     }
 }
 
