@@ -4,6 +4,7 @@
 use crate::catalog::{Catalog, StaticCatalog};
 use crate::cors::Origins;
 use crate::platform::Level;
+use crate::session::SessionKeys;
 
 #[derive(Debug)]
 pub struct Config {
@@ -13,6 +14,8 @@ pub struct Config {
     pub log_level: Level,
     /// GetBucketLocation's answer.
     pub region: String,
+    /// Keys sealing STS sessions; `None` disables STS and signed requests.
+    pub session_keys: Option<SessionKeys>,
     /// Problems found while loading, logged once by the runtime.
     pub warnings: Vec<String>,
 }
@@ -43,8 +46,23 @@ impl Config {
             }
             Err(e) => warnings.push(format!("catalog disabled: {e}")),
         }
+        let session_keys = match SessionKeys::from_config(
+            env("SESSION_TOKEN_KEY").as_deref(),
+            env("SESSION_TOKEN_KEY_PREVIOUS").as_deref(),
+        ) {
+            Ok(Some(k)) => {
+                warnings.extend(k.warnings().iter().map(|w| w.to_string()));
+                Some(k)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                warnings.push(format!("STS disabled: {e}"));
+                None
+            }
+        };
         Config {
             catalog: catalog.map(Catalog::Static),
+            session_keys,
             cors: Origins::parse(env("CORS_ALLOWED_ORIGINS").as_deref()),
             log_level,
             region: env("S3_REGION")

@@ -19,6 +19,12 @@ pub enum ProxyError {
     MethodNotAllowed,
     /// A CORS preflight from an origin or for a method that is not allowed.
     CorsForbidden,
+    /// A signed request that failed authentication (S8): status, code, message.
+    Auth {
+        status: u16,
+        code: &'static str,
+        message: &'static str,
+    },
     NotImplemented(&'static str),
     /// Configuration that a feature needs is missing or invalid (logged once).
     Misconfigured(String),
@@ -41,6 +47,7 @@ impl ProxyError {
             Self::NotImplemented(_) => 501,
             Self::Misconfigured(_) | Self::Unavailable(_) => 503,
             Self::Backend(_) => 502,
+            Self::Auth { status, .. } => *status,
             Self::Internal(_) => 500,
         }
     }
@@ -60,6 +67,7 @@ impl ProxyError {
             Self::NotImplemented(_) => "NotImplemented",
             Self::Misconfigured(_) | Self::Unavailable(_) => "ServiceUnavailable",
             Self::Backend(_) | Self::Internal(_) => "InternalError",
+            Self::Auth { code, .. } => code,
         }
     }
 
@@ -76,6 +84,7 @@ impl ProxyError {
             Self::PreconditionFailed => "At least one of the preconditions you specified did not hold.",
             Self::MethodNotAllowed => "The specified method is not allowed against this resource.",
             Self::CorsForbidden => "CORSResponse: This CORS request is not allowed.",
+            Self::Auth { message, .. } => message,
             Self::Misconfigured(_) | Self::Unavailable(_) => "Please reduce your request rate or try again later.",
             Self::Backend(_) | Self::Internal(_) => "We encountered an internal error. Please try again.",
         }
@@ -86,6 +95,42 @@ impl ProxyError {
         match self {
             Self::Misconfigured(d) | Self::Backend(d) | Self::Unavailable(d) | Self::Internal(d) => Some(d),
             _ => None,
+        }
+    }
+}
+
+impl ProxyError {
+    pub fn invalid_token() -> Self {
+        Self::Auth {
+            status: 400,
+            code: "InvalidToken",
+            message: "The provided token is malformed or otherwise invalid.",
+        }
+    }
+
+    pub fn expired_token() -> Self {
+        Self::Auth {
+            status: 400,
+            code: "ExpiredToken",
+            message: "The provided token has expired.",
+        }
+    }
+
+    pub fn invalid_access_key_id() -> Self {
+        Self::Auth {
+            status: 403,
+            code: "InvalidAccessKeyId",
+            message: "The AWS Access Key Id you provided does not exist in our records.",
+        }
+    }
+}
+
+impl From<crate::sigv4::verify::AuthError> for ProxyError {
+    fn from(e: crate::sigv4::verify::AuthError) -> Self {
+        Self::Auth {
+            status: e.status(),
+            code: e.code(),
+            message: e.message(),
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct Request {
     /// The raw query string, without the leading `?`.
     pub query: String,
     pub headers: Headers,
+    /// Read only for POST (STS form bodies), capped by the runtime.
+    pub body: Option<Vec<u8>>,
 }
 
 impl Request {
@@ -66,6 +68,7 @@ impl Request {
             path: path.to_string(),
             query: query.to_string(),
             headers: Headers::new(),
+            body: None,
         }
     }
 

@@ -5,6 +5,8 @@ mod platform;
 
 use std::rc::Rc;
 
+use futures_util::StreamExt;
+
 use worker::{event, Context, Env, Headers as WHeaders, ResponseBody, ResponseBuilder};
 
 use crate::config::Config;
@@ -47,10 +49,28 @@ fn split_url(url: &str) -> (String, String) {
     }
 }
 
-fn to_core(req: &worker::Request) -> Request {
+/// Reads at most `cap + 1` bytes of a POST body: enough for the core to
+/// refuse an oversized STS form without buffering an arbitrary upload.
+async fn capped_body(req: &mut worker::Request, cap: usize) -> Option<Vec<u8>> {
+    let mut stream = req.stream().ok()?;
+    let mut out = Vec::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        out.extend_from_slice(&chunk);
+        if out.len() > cap {
+            out.truncate(cap + 1);
+            break;
+        }
+    }
+    Some(out)
+}
+
+async fn to_core(mut req: worker::Request) -> Request {
     let (path, query) = split_url(&req.inner().url());
     let mut core = Request::new(req.inner().method().as_str(), &path, &query);
     core.headers = req.headers().entries().collect::<Headers>();
+    if core.method == "POST" {
+        core.body = capped_body(&mut req, crate::sts::params::MAX_BODY).await;
+    }
     core
 }
 
@@ -71,7 +91,7 @@ fn to_worker(resp: Response<ResponseBody>) -> worker::Result<worker::Response> {
 async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
     let cfg = config(&env);
     let platform = EdgePlatform::new(env, cfg.log_level);
-    let resp = crate::proxy::handle(&platform, &cfg, to_core(&req)).await;
+    let resp = crate::proxy::handle(&platform, &cfg, to_core(req).await).await;
     to_worker(resp)
 }
 

@@ -31,3 +31,15 @@ pub fn location<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Response
     }
     Ok(xml_response(xml::location(&ctx.cfg.region)))
 }
+
+/// `GET /` signed: the accounts this caller can see, as S3 buckets.
+pub fn list_buckets<P: Platform>(ctx: &Ctx<'_, P>) -> Result<Response<P::Body>> {
+    let catalog = ctx.catalog()?;
+    let mut names = Vec::new();
+    for account in catalog.accounts() {
+        if visible(ctx, account)? {
+            names.push(account);
+        }
+    }
+    Ok(xml_response(xml::list_buckets(&names, &ctx.principal.log_name())))
+}

@@ -2,6 +2,7 @@
 //! Generic over the runtime, so tests drive whole requests natively.
 
 mod account;
+mod auth;
 mod list;
 mod object;
 
@@ -55,23 +56,32 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
     let started = p.now_ms();
     let request_id = new_request_id();
     let origin = req.headers.get("origin").map(str::to_string);
-    let (result, kind) = match Query::parse(&req.query) {
-        Err(e) => (Err(e), "invalid"),
-        Ok(query) => {
-            let ctx = Ctx {
-                p,
-                cfg,
-                req: &req,
-                query,
-                principal: Principal::Anonymous,
-                request_id: request_id.clone(),
-            };
-            match route(&req, &ctx.query) {
-                Ok(r) => (dispatch(&ctx, &r).await, r.kind()),
-                Err(e) => (Err(e), "invalid"),
+    let mut principal = Principal::Anonymous;
+    let mut kind = "invalid";
+    let result = match Query::parse(&req.query).and_then(|q| route(&req, &q).map(|r| (q, r))) {
+        Err(e) => Err(e),
+        Ok((query, r)) => {
+            kind = r.kind();
+            // STS and discovery authenticate by other means (or not at all).
+            let signed_route = !matches!(r, Route::Preflight | Route::Sts | Route::WellKnown);
+            match signed_route.then(|| auth::authenticate(cfg, &req, started.div_euclid(1000))) {
+                Some(Err(e)) => Err(e),
+                who => {
+                    principal = who.and_then(|w| w.ok()).unwrap_or(Principal::Anonymous);
+                    let ctx = Ctx {
+                        p,
+                        cfg,
+                        req: &req,
+                        query,
+                        principal: principal.clone(),
+                        request_id: request_id.clone(),
+                    };
+                    dispatch(&ctx, &r).await
+                }
             }
         }
     };
+    let code = result.as_ref().err().map(ProxyError::code);
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => {
@@ -90,6 +100,10 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
     if req.method == "HEAD" {
         resp.body = Body::Empty;
     }
+    let signed = matches!(principal, Principal::Session(_)) || code.is_some_and(is_auth_code);
+    if signed {
+        audit(p, cfg, &req, &request_id, kind, &principal, resp.status, code);
+    }
     if Level::Info <= cfg.log_level {
         let f = json!({
             "request_id": request_id,
@@ -97,7 +111,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
             "route": kind,
             "status": resp.status,
             "bytes": resp.headers.get("content-length").and_then(|v| v.parse::<u64>().ok()),
-            "principal": "anonymous",
+            "principal": principal.log_name(),
             "duration_ms": p.now_ms() - started,
         });
         p.log(Level::Info, &log::line(Level::Info, "request", f));
@@ -105,30 +119,69 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
     resp
 }
 
-/// Signed requests need STS sessions, which a later issue brings.
-fn is_signed(ctx: &Ctx<'_, impl Platform>) -> bool {
-    ctx.req.headers.get("authorization").is_some()
-        || ctx.query.has("X-Amz-Signature")
-        || ctx.query.has("X-Amz-Credential")
+fn is_auth_code(code: &str) -> bool {
+    matches!(
+        code,
+        "SignatureDoesNotMatch"
+            | "InvalidAccessKeyId"
+            | "InvalidToken"
+            | "ExpiredToken"
+            | "AuthorizationHeaderMalformed"
+            | "AuthorizationQueryParametersError"
+            | "RequestTimeTooSkewed"
+            | "InvalidRequest"
+    ) || code == "AccessDenied"
+}
+
+/// One audit line per signed request (S11): who, what, outcome; never a secret.
+#[allow(clippy::too_many_arguments)]
+fn audit<P: Platform>(
+    p: &P,
+    cfg: &Config,
+    req: &Request,
+    request_id: &str,
+    kind: &str,
+    principal: &Principal,
+    status: u16,
+    code: Option<&str>,
+) {
+    if Level::Info > cfg.log_level {
+        return;
+    }
+    let mut f = json!({
+        "request_id": request_id,
+        "action": kind,
+        "method": req.method,
+        "resource": req.path,
+        "status": status,
+        "result": if status < 400 { "allow" } else { "deny" },
+        "reason": code,
+    });
+    if let (Principal::Session(s), Some(m)) = (principal, f.as_object_mut()) {
+        m.insert("role".into(), json!(s.role));
+        m.insert("issuer".into(), json!(s.issuer));
+        m.insert("subject".into(), json!(s.subject));
+        m.insert("session".into(), json!(s.session_name));
+        m.insert("access_key_id".into(), json!(s.access_key_id));
+    }
+    p.log(Level::Info, &log::line(Level::Info, "audit", f));
 }
 
 async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P::Body>> {
-    if is_signed(ctx) && !matches!(r, Route::Preflight | Route::Sts | Route::WellKnown) {
-        return Err(ProxyError::NotImplemented(
-            "Signed requests are not enabled yet; send the request unsigned.",
-        ));
-    }
     match r {
         Route::Preflight => {
             let sts = matches!(
                 crate::route::route(&Request::new("GET", &ctx.req.path, ""), &Query::default()),
                 Ok(Route::Sts)
-            );
+            ) || ctx.req.path == "/";
             let mut resp = Response::new(204);
             resp.headers = cors::preflight(&ctx.cfg.cors, &ctx.req.headers, sts)?;
             Ok(resp)
         }
-        Route::Root => Ok(service_document(ctx.cfg)),
+        Route::Root => match &ctx.principal {
+            Principal::Anonymous => Ok(service_document(ctx.cfg)),
+            Principal::Session(_) => account::list_buckets(ctx),
+        },
         Route::Sts => Err(ProxyError::NotImplemented(
             "The security token service is not enabled on this deployment.",
         )),
@@ -153,7 +206,7 @@ fn service_document<B>(cfg: &Config) -> Response<B> {
         "issuer": null,
         "features": {
             "s3_read": cfg.catalog.is_ok(),
-            "signed_requests": false,
+            "signed_requests": cfg.session_keys.is_some(),
             "sts": false,
             "oidc_provider": false,
         },
@@ -182,3 +235,5 @@ pub fn xml_response<B>(body: Vec<u8>) -> Response<B> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_signed;

@@ -390,11 +390,12 @@ fn sts_and_well_known_until_their_issues_land() {
     let p = sample();
     assert_eq!(get(&p, "/.sts", "").0.status, 501);
     assert_eq!(get(&p, "/.well-known/jwks.json", "").0.status, 404);
-    let (r, _) = run(
-        &p,
-        Request::new("GET", "/demo/public-data/cities.csv", "").with_header("Authorization", "AWS4-HMAC-SHA256 x"),
-    );
-    assert_eq!(r.status, 501);
+    let req =
+        Request::new("GET", "/demo/public-data/cities.csv", "").with_header("Authorization", "AWS4-HMAC-SHA256 x");
+    let (r, body) = run(&p, req);
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&body).contains("AuthorizationHeaderMalformed"));
+    assert_eq!(p.backend_calls.get(), 0);
 }
 
 fn mirror_cfg() -> Config {

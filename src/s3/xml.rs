@@ -84,6 +84,25 @@ pub fn location(region: &str) -> Vec<u8> {
     x.close("LocationConstraint").finish()
 }
 
+/// ListAllMyBucketsResult: accounts are the buckets. Accounts have no
+/// creation date of their own, so a fixed one is given.
+pub fn list_buckets(accounts: &[&str], owner: &str) -> Vec<u8> {
+    let mut x = Xml::new();
+    x.open_ns("ListAllMyBucketsResult", S3_NS)
+        .open("Owner")
+        .elem("ID", owner)
+        .elem("DisplayName", owner)
+        .close("Owner")
+        .open("Buckets");
+    for a in accounts {
+        x.open("Bucket")
+            .elem("Name", a)
+            .elem("CreationDate", "2026-01-01T00:00:00.000Z")
+            .close("Bucket");
+    }
+    x.close("Buckets").close("ListAllMyBucketsResult").finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,217 @@
+//! Signed requests end to end on the in-memory runtime: a sealed session,
+//! a request signed with our SigV4 signer, authorization against grants.
+
+use super::handle;
+use crate::config::Config;
+use crate::http::{Body, Request, Response};
+use crate::platform::Platform;
+use crate::secret::Secret;
+use crate::session::{new_credentials, seal, Session};
+use crate::sigv4::{sign, Credentials, SignableRequest};
+use crate::testing::{block_on, FakePlatform};
+
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="; // bytes 0..32
+const ISSUER: &str = "http://127.0.0.1:8788";
+
+fn cfg(key: &str) -> Config {
+    let key = key.to_string();
+    Config::from_env(&move |n| (n == "SESSION_TOKEN_KEY").then(|| key.clone()))
+}
+
+fn platform() -> FakePlatform {
+    let p = FakePlatform::default();
+    p.put("DATA", "demo/restricted-data/secret.csv", b"secret");
+    p.put("DATA", "demo/restricted-data/sub/x.csv", b"x");
+    p.put("DATA", "demo/public-data/cities.csv", b"cities");
+    p
+}
+
+/// Mints credentials the way STS will, for `subject` with `ceiling`.
+fn credentials(c: &Config, subject: &str, ceiling: &[&str], expires_at: i64) -> Credentials {
+    let (akid, secret) = new_credentials().unwrap();
+    let session = Session {
+        access_key_id: akid.clone(),
+        secret_access_key: Secret::from(secret.expose().to_string()),
+        issuer: ISSUER.into(),
+        subject: subject.into(),
+        role: "_default".into(),
+        ceiling: ceiling.iter().map(|s| s.to_string()).collect(),
+        session_name: subject.into(),
+        audience: "oidc-data-proxy".into(),
+        expires_at,
+        claims: Vec::new(),
+    };
+    let token = seal(c.session_keys.as_ref().unwrap(), &session).unwrap();
+    Credentials {
+        access_key_id: akid,
+        secret_access_key: secret,
+        session_token: Some(Secret::from(token)),
+    }
+}
+
+fn signed(method: &str, path: &str, creds: &Credentials, now_ms: i64) -> Request {
+    let req = SignableRequest {
+        method,
+        host: "127.0.0.1:8787",
+        path,
+        query: &[],
+        headers: &[],
+    };
+    let mut r = Request::new(method, path, "").with_header("host", "127.0.0.1:8787");
+    for (n, v) in sign(&req, creds, "us-east-1", "s3", now_ms / 1000) {
+        r = r.with_header(&n, &v);
+    }
+    r
+}
+
+fn run(p: &FakePlatform, c: &Config, req: Request) -> (Response<Vec<u8>>, String) {
+    let mut resp = block_on(handle(p, c, req));
+    let body = match std::mem::replace(&mut resp.body, Body::Empty) {
+        Body::Empty => Vec::new(),
+        Body::Bytes(b) | Body::Stream(b) => b,
+    };
+    (resp, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[test]
+fn granted_session_reads_restricted_others_do_not() {
+    let p = platform();
+    let c = cfg(KEY);
+    let now = p.now_ms();
+    let alice = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    let (r, body) = run(&p, &c, signed("GET", "/demo/restricted-data/secret.csv", &alice, now));
+    assert_eq!((r.status, body.as_str()), (200, "secret"));
+    let bob = credentials(&c, "bob", &["*"], now / 1000 + 3600);
+    let (r, body) = run(&p, &c, signed("GET", "/demo/restricted-data/secret.csv", &bob, now));
+    assert_eq!(r.status, 404);
+    assert!(body.contains("NoSuchBucket"));
+    // The audit line names the session, never its secret or token.
+    let logs = p.logs.borrow().join("\n");
+    assert!(logs.contains("\"msg\":\"audit\"") && logs.contains(&alice.access_key_id));
+    assert!(!logs.contains(alice.secret_access_key.expose()));
+    assert!(!logs.contains(alice.session_token.as_ref().unwrap().expose()));
+}
+
+#[test]
+fn ceilings_bound_sessions() {
+    let p = platform();
+    let c = cfg(KEY);
+    let now = p.now_ms();
+    let narrow = credentials(&c, "alice", &["demo/restricted-data/sub/*"], now / 1000 + 3600);
+    assert_eq!(
+        run(&p, &c, signed("GET", "/demo/restricted-data/sub/x.csv", &narrow, now))
+            .0
+            .status,
+        200
+    );
+    assert_eq!(
+        run(&p, &c, signed("GET", "/demo/restricted-data/secret.csv", &narrow, now))
+            .0
+            .status,
+        404
+    );
+    assert_eq!(
+        run(&p, &c, signed("GET", "/demo/public-data/cities.csv", &narrow, now))
+            .0
+            .status,
+        404
+    );
+}
+
+#[test]
+fn signed_root_lists_visible_accounts() {
+    let p = platform();
+    let c = cfg(KEY);
+    let now = p.now_ms();
+    let alice = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    let (r, body) = run(&p, &c, signed("GET", "/", &alice, now));
+    assert_eq!(r.status, 200);
+    assert!(
+        body.contains("<ListAllMyBucketsResult") && body.contains("<Name>demo</Name>"),
+        "{body}"
+    );
+    let nothing = credentials(&c, "alice", &["other/*"], now / 1000 + 3600);
+    let (_, body) = run(&p, &c, signed("GET", "/", &nothing, now));
+    assert!(!body.contains("<Name>demo</Name>"), "{body}");
+}
+
+#[test]
+fn authentication_failures_have_their_codes_and_never_reach_the_backend() {
+    let p = platform();
+    let c = cfg(KEY);
+    let now = p.now_ms();
+    let path = "/demo/restricted-data/secret.csv";
+    let alice = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    let code = |req: Request| {
+        let (r, body) = run(&p, &c, req);
+        let code = body
+            .split("<Code>")
+            .nth(1)
+            .and_then(|s| s.split("</Code>").next())
+            .unwrap_or("")
+            .to_string();
+        (r.status, code)
+    };
+    let mut tampered = signed("GET", path, &alice, now);
+    tampered.path = "/demo/restricted-data/other.csv".into();
+    assert_eq!(code(tampered), (403, "SignatureDoesNotMatch".into()));
+    let mut wrong_secret = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    wrong_secret.secret_access_key = Secret::from("not-the-secret".to_string());
+    assert_eq!(
+        code(signed("GET", path, &wrong_secret, now)),
+        (403, "SignatureDoesNotMatch".into())
+    );
+    let skewed = signed("GET", path, &alice, now - 16 * 60 * 1000);
+    assert_eq!(code(skewed), (403, "RequestTimeTooSkewed".into()));
+    let expired = credentials(&c, "alice", &["*"], now / 1000 - 1);
+    assert_eq!(code(signed("GET", path, &expired, now)), (400, "ExpiredToken".into()));
+    let mut flipped = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    let t = flipped.session_token.as_ref().unwrap().expose().to_string();
+    // A middle character: the last one may only carry padding bits.
+    let mid = t.len() / 2;
+    let flip = if &t[mid..mid + 1] == "A" { "B" } else { "A" };
+    flipped.session_token = Some(Secret::from(format!("{}{flip}{}", &t[..mid], &t[mid + 1..])));
+    assert_eq!(code(signed("GET", path, &flipped, now)), (400, "InvalidToken".into()));
+    let mut no_token = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    no_token.session_token = None;
+    assert_eq!(code(signed("GET", path, &no_token, now)).0, 403);
+    // Another deployment's key: the token does not open.
+    let other = cfg("HyAdHBsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=");
+    let foreign = credentials(&other, "alice", &["*"], now / 1000 + 3600);
+    assert_eq!(code(signed("GET", path, &foreign, now)), (400, "InvalidToken".into()));
+    assert_eq!(p.backend_calls.get(), 0, "no failed authentication reaches the backend");
+}
+
+#[test]
+fn previous_key_keeps_sessions_open_through_rotation() {
+    let p = platform();
+    let old = cfg(KEY);
+    let now = p.now_ms();
+    let alice = credentials(&old, "alice", &["*"], now / 1000 + 3600);
+    let new_key = "HyAdHBsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
+    let rotated = Config::from_env(&move |n| match n {
+        "SESSION_TOKEN_KEY" => Some(new_key.to_string()),
+        "SESSION_TOKEN_KEY_PREVIOUS" => Some(KEY.to_string()),
+        _ => None,
+    });
+    assert_eq!(
+        run(
+            &p,
+            &rotated,
+            signed("GET", "/demo/restricted-data/secret.csv", &alice, now)
+        )
+        .0
+        .status,
+        200
+    );
+    assert_eq!(
+        run(
+            &p,
+            &cfg(new_key),
+            signed("GET", "/demo/restricted-data/secret.csv", &alice, now)
+        )
+        .0
+        .status,
+        400
+    );
+}
