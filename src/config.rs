@@ -3,8 +3,10 @@
 
 use crate::catalog::{Catalog, StaticCatalog};
 use crate::cors::Origins;
+use crate::oidc::JwksCache;
 use crate::platform::Level;
 use crate::session::SessionKeys;
+use crate::sts::roles::Roles;
 
 #[derive(Debug)]
 pub struct Config {
@@ -16,6 +18,11 @@ pub struct Config {
     pub region: String,
     /// Keys sealing STS sessions; `None` disables STS and signed requests.
     pub session_keys: Option<SessionKeys>,
+    pub roles: Roles,
+    /// `OIDC_ALLOW_LOOPBACK_ISSUERS=true`: http issuers on 127.0.0.1/localhost (dev, tests).
+    pub allow_loopback_issuers: bool,
+    /// Per-isolate JWKS cache; it lives here because it shares the config's lifetime.
+    pub jwks_cache: JwksCache,
     /// Problems found while loading, logged once by the runtime.
     pub warnings: Vec<String>,
 }
@@ -60,9 +67,15 @@ impl Config {
                 None
             }
         };
+        let (roles, role_warnings) = Roles::from_env(env);
+        warnings.extend(role_warnings);
+        let allow_loopback_issuers = env("OIDC_ALLOW_LOOPBACK_ISSUERS").is_some_and(|v| v.trim() == "true");
         Config {
             catalog: catalog.map(Catalog::Static),
             session_keys,
+            roles,
+            allow_loopback_issuers,
+            jwks_cache: JwksCache::default(),
             cors: Origins::parse(env("CORS_ALLOWED_ORIGINS").as_deref()),
             log_level,
             region: env("S3_REGION")

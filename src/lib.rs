@@ -11,6 +11,7 @@ pub mod cors;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod oidc;
 pub mod platform;
 pub mod proxy;
 pub mod route;

@@ -182,9 +182,7 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
             Principal::Anonymous => Ok(service_document(ctx.cfg)),
             Principal::Session(_) => account::list_buckets(ctx),
         },
-        Route::Sts => Err(ProxyError::NotImplemented(
-            "The security token service is not enabled on this deployment.",
-        )),
+        Route::Sts => Ok(crate::sts::exchange::handle(ctx.p, ctx.cfg, ctx.req, &ctx.request_id).await),
         Route::WellKnown => Err(ProxyError::NoSuchKey),
         Route::HeadAccount { account } => account::head(ctx, account),
         Route::Location { account } => account::location(ctx, account),
@@ -207,7 +205,7 @@ fn service_document<B>(cfg: &Config) -> Response<B> {
         "features": {
             "s3_read": cfg.catalog.is_ok(),
             "signed_requests": cfg.session_keys.is_some(),
-            "sts": false,
+            "sts": cfg.session_keys.is_some() && !cfg.roles.is_empty(),
             "oidc_provider": false,
         },
     });

@@ -2,7 +2,12 @@
 
 pub mod ceiling;
 mod error;
+pub mod exchange;
 pub mod params;
 pub mod response;
+pub mod roles;
 
 pub use error::StsError;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,101 @@
+//! JWKS per issuer, cached per isolate (S7): fresh for an hour; an unknown
+//! `kid` refetches at most once a minute; if the issuer is unreachable a
+//! copy up to a day old is still used.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use super::{discovery_url, parse_discovery, parse_jwks, Jwk, MAX_JWKS_BYTES};
+use crate::platform::{Level, OutboundRequest, Platform};
+
+const FRESH_SECS: i64 = 3600;
+const STALE_SECS: i64 = 86_400;
+const REFETCH_SECS: i64 = 60;
+const TIMEOUT_MS: u32 = 3000;
+
+#[derive(Clone)]
+struct Entry {
+    keys: Rc<Vec<Jwk>>,
+    fetched_at: i64,
+}
+
+#[derive(Default)]
+pub struct JwksCache(RefCell<HashMap<String, Entry>>);
+
+impl std::fmt::Debug for JwksCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "JwksCache({} issuers)", self.0.borrow().len())
+    }
+}
+
+impl JwksCache {
+    /// Keys of `issuer`, good for `kid` when possible. Errors are for logs
+    /// (the caller answers IDPCommunicationError).
+    pub async fn keys<P: Platform>(
+        &self,
+        p: &P,
+        issuer: &str,
+        kid: &str,
+        allow_loopback: bool,
+        now: i64,
+    ) -> Result<Rc<Vec<Jwk>>, String> {
+        // Never hold the borrow across an await: clone the entry out.
+        let cached = self.0.borrow().get(issuer).cloned();
+        if let Some(e) = &cached {
+            let age = now - e.fetched_at;
+            let knows_kid = e.keys.iter().any(|k| k.kid() == kid);
+            if age < FRESH_SECS && (knows_kid || age < REFETCH_SECS) {
+                return Ok(e.keys.clone());
+            }
+        }
+        match fetch(p, issuer, allow_loopback).await {
+            Ok(keys) => {
+                let keys = Rc::new(keys);
+                let entry = Entry {
+                    keys: keys.clone(),
+                    fetched_at: now,
+                };
+                self.0.borrow_mut().insert(issuer.to_string(), entry);
+                Ok(keys)
+            }
+            Err(e) => match cached {
+                Some(c) if now - c.fetched_at < STALE_SECS => {
+                    let f = serde_json::json!({"issuer": issuer, "reason": e});
+                    p.log(
+                        Level::Warn,
+                        &crate::log::line(Level::Warn, "jwks refresh failed, using cached keys", f),
+                    );
+                    Ok(c.keys)
+                }
+                _ => Err(e),
+            },
+        }
+    }
+}
+
+async fn get_text<P: Platform>(p: &P, url: &str) -> Result<String, String> {
+    let req = OutboundRequest {
+        method: "GET",
+        url: url.to_string(),
+        headers: vec![("accept".into(), "application/json".into())],
+        timeout_ms: TIMEOUT_MS,
+    };
+    let resp = p.fetch(req).await.map_err(|e| format!("{url}: {e}"))?;
+    if resp.status != 200 {
+        return Err(format!("{url}: status {}", resp.status));
+    }
+    let body = match resp.body {
+        Some(b) => p
+            .read_body(b, MAX_JWKS_BYTES)
+            .await
+            .map_err(|e| format!("{url}: {e}"))?,
+        None => Vec::new(),
+    };
+    String::from_utf8(body).map_err(|_| format!("{url}: not UTF-8"))
+}
+
+async fn fetch<P: Platform>(p: &P, issuer: &str, allow_loopback: bool) -> Result<Vec<Jwk>, String> {
+    let discovery = parse_discovery(&get_text(p, &discovery_url(issuer)).await?, issuer, allow_loopback)?;
+    parse_jwks(&get_text(p, &discovery.jwks_uri).await?)
+}

@@ -1,0 +1,313 @@
+//! Claim conditions of a role binding (S7), e.g. "only this repository".
+//!
+//! JSON shape: an object with `claim` and exactly one operator key.
+//! ```json
+//! {"claim": "repository", "equals": "org/repo"}
+//! {"claim": "ref", "starts_with": "refs/heads/"}
+//! {"claim": "ref", "glob": "refs/heads/release-*"}
+//! ```
+//! Conditions look at top-level string claims only; a missing or non-string
+//! claim fails (so a condition can never be met by omitting the claim).
+//! Comparison is exact and case-sensitive. In a glob, `*` matches any run of
+//! characters (including `/`) and `?` exactly one character; there is no
+//! escaping, so a literal `*` or `?` in a claim is matched by the wildcards.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One condition on one claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Map<String, Value>", into = "RawCondition")]
+pub struct Condition {
+    pub claim: String,
+    pub op: Op,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Equals,
+    StartsWith,
+    Glob,
+}
+
+/// The wire form; [`Condition`] enforces "exactly one operator".
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCondition {
+    claim: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    equals: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    starts_with: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    glob: Option<String>,
+}
+
+/// Through a JSON object first: serde's derived struct parsing would also
+/// take a positional array (`["ref", "x"]`), which no one should write.
+impl TryFrom<Map<String, Value>> for Condition {
+    type Error = String;
+
+    fn try_from(obj: Map<String, Value>) -> Result<Self, String> {
+        let raw: RawCondition = serde_json::from_value(Value::Object(obj)).map_err(|e| e.to_string())?;
+        Self::try_from(raw)
+    }
+}
+
+impl TryFrom<RawCondition> for Condition {
+    type Error = String;
+
+    fn try_from(raw: RawCondition) -> Result<Self, String> {
+        let ops = [
+            (Op::Equals, raw.equals),
+            (Op::StartsWith, raw.starts_with),
+            (Op::Glob, raw.glob),
+        ];
+        let mut given = ops.into_iter().filter_map(|(op, v)| v.map(|v| (op, v)));
+        let (op, value) = match (given.next(), given.next()) {
+            (Some(one), None) => one,
+            _ => return Err("a condition needs exactly one of equals, starts_with, glob".into()),
+        };
+        if raw.claim.is_empty() {
+            return Err("a condition needs a non-empty claim name".into());
+        }
+        // An empty value is a configuration slip (`starts_with: ""` would
+        // match everything): refuse it rather than guess.
+        if value.is_empty() {
+            return Err(format!("condition on {:?} has an empty value", raw.claim));
+        }
+        Ok(Condition {
+            claim: raw.claim,
+            op,
+            value,
+        })
+    }
+}
+
+impl From<Condition> for RawCondition {
+    fn from(c: Condition) -> Self {
+        let mut raw = RawCondition {
+            claim: c.claim,
+            equals: None,
+            starts_with: None,
+            glob: None,
+        };
+        let slot = match c.op {
+            Op::Equals => &mut raw.equals,
+            Op::StartsWith => &mut raw.starts_with,
+            Op::Glob => &mut raw.glob,
+        };
+        *slot = Some(c.value);
+        raw
+    }
+}
+
+impl Condition {
+    /// Whether the (verified) claims satisfy this condition.
+    pub fn holds(&self, claims: &Map<String, Value>) -> bool {
+        let Some(actual) = claims.get(&self.claim).and_then(Value::as_str) else {
+            return false;
+        };
+        match self.op {
+            Op::Equals => actual == self.value,
+            Op::StartsWith => actual.starts_with(&self.value),
+            Op::Glob => glob_match(&self.value, actual),
+        }
+    }
+}
+
+/// All conditions of one binding hold (an empty list holds trivially).
+pub fn all_hold(conditions: &[Condition], claims: &Map<String, Value>) -> bool {
+    conditions.iter().all(|c| c.holds(claims))
+}
+
+/// `*` / `?` glob over chars. Greedy with one backtrack point (the last `*`):
+/// a later `*` can absorb anything an earlier one could, so earlier stars
+/// never need revisiting. Worst case O(pattern × text), never exponential.
+fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    // (index of the last `*` in p, index in t it currently resumes from)
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(&c) if c == '?' || c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                // Let the last `*` swallow one more char and retry after it.
+                Some((sp, st)) => {
+                    star = Some((sp, st + 1));
+                    pi = sp + 1;
+                    ti = st + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::time::Instant;
+
+    fn cond(v: Value) -> Result<Condition, String> {
+        serde_json::from_value(v).map_err(|e| e.to_string())
+    }
+
+    fn claims() -> Map<String, Value> {
+        json!({
+            "repository": "org/repo",
+            "ref": "refs/heads/release-1.2",
+            "environment": "prod",
+            "run_number": 42,
+            "flags": ["a"],
+            "empty": "",
+            "nested": {"repository": "org/repo"}
+        })
+        .as_object()
+        .cloned()
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn json_shapes() {
+        let c = cond(json!({"claim": "repository", "equals": "org/repo"}));
+        assert_eq!(
+            c,
+            Ok(Condition {
+                claim: "repository".into(),
+                op: Op::Equals,
+                value: "org/repo".into()
+            })
+        );
+        assert_eq!(
+            cond(json!({"claim": "ref", "starts_with": "refs/heads/"})).map(|c| c.op),
+            Ok(Op::StartsWith)
+        );
+        assert_eq!(
+            cond(json!({"claim": "ref", "glob": "refs/heads/release-*"})).map(|c| c.op),
+            Ok(Op::Glob)
+        );
+        // Round trip.
+        for v in [
+            json!({"claim": "a", "equals": "x"}),
+            json!({"claim": "a", "starts_with": "x"}),
+            json!({"claim": "a", "glob": "x*"}),
+        ] {
+            let c = cond(v.clone()).expect("valid");
+            assert_eq!(serde_json::to_value(&c).ok(), Some(v));
+        }
+    }
+
+    #[test]
+    fn bad_shapes_rejected() {
+        for v in [
+            json!({"claim": "a"}),
+            json!({"claim": "a", "equals": "x", "glob": "x"}),
+            json!({"claim": "a", "equals": "x", "starts_with": "x", "glob": "x"}),
+            json!({"claim": "", "equals": "x"}),
+            json!({"claim": "a", "equals": ""}),
+            json!({"claim": "a", "starts_with": ""}),
+            json!({"claim": "a", "regex": ".*"}),
+            json!({"claim": "a", "equals": "x", "extra": 1}),
+            json!({"claim": "a", "equals": 1}),
+            json!({"claim": "a", "equals": null}),
+            json!({"equals": "x"}),
+            json!(["a", "x"]),
+        ] {
+            assert!(cond(v.clone()).is_err(), "{v}");
+        }
+    }
+
+    #[test]
+    fn holds_on_string_claims_only() {
+        let c = claims();
+        let yes = |v: Value| cond(v).map(|k| k.holds(&c)) == Ok(true);
+        assert!(yes(json!({"claim": "repository", "equals": "org/repo"})));
+        assert!(!yes(json!({"claim": "repository", "equals": "org/rep"})));
+        assert!(!yes(json!({"claim": "repository", "equals": "Org/repo"})));
+        assert!(yes(json!({"claim": "ref", "starts_with": "refs/heads/"})));
+        assert!(!yes(json!({"claim": "ref", "starts_with": "refs/tags/"})));
+        assert!(yes(json!({"claim": "ref", "glob": "refs/heads/release-*"})));
+        assert!(yes(json!({"claim": "ref", "glob": "refs/*/release-?.?"})));
+        assert!(!yes(json!({"claim": "ref", "glob": "refs/heads/main"})));
+        // Missing, non-string and nested claims fail.
+        assert!(!yes(json!({"claim": "missing", "glob": "*"})));
+        assert!(!yes(json!({"claim": "run_number", "equals": "42"})));
+        assert!(!yes(json!({"claim": "run_number", "glob": "*"})));
+        assert!(!yes(json!({"claim": "flags", "glob": "*"})));
+        assert!(!yes(json!({"claim": "nested.repository", "equals": "org/repo"})));
+        // `*` matches an empty string claim; `?` needs a char.
+        assert!(yes(json!({"claim": "empty", "glob": "*"})));
+        assert!(!yes(json!({"claim": "empty", "glob": "?"})));
+    }
+
+    #[test]
+    fn all_hold_is_and() {
+        let c = claims();
+        let a = cond(json!({"claim": "repository", "equals": "org/repo"})).expect("valid");
+        let b = cond(json!({"claim": "environment", "equals": "prod"})).expect("valid");
+        let x = cond(json!({"claim": "environment", "equals": "dev"})).expect("valid");
+        assert!(all_hold(&[], &c));
+        assert!(all_hold(&[a.clone(), b.clone()], &c));
+        assert!(!all_hold(&[a, b, x], &c));
+    }
+
+    #[test]
+    fn glob_semantics() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("", "", true),
+            ("", "a", false),
+            ("*", "", true),
+            ("*", "anything/at/all", true),
+            ("**", "x", true),
+            ("?", "", false),
+            ("?", "é", true), // a char, not a byte
+            ("??", "é", false),
+            ("a*b", "ab", true),
+            ("a*b", "axxb", true),
+            ("a*b", "axxbc", false),
+            ("a*b*c", "abbbc", true),
+            ("a*b*c", "acb", false),
+            ("*.csv", "x.csv.gz", false),
+            ("*.csv*", "x.csv.gz", true),
+            ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("*a", "bbba", true),
+            ("*a", "bbab", false),
+            ("a*", "a", true),
+            ("*x*", "abc", false),
+            ("refs/heads/*", "refs/heads/feature/x", true),
+            ("refs/heads/*", "refs/heads", false),
+            ("mis*is*ip*i", "mississippi", true),
+            ("mis*is*ip*?", "mississippi", true),
+            ("mis*is*ip*x", "mississippi", false),
+        ];
+        for &(p, t, want) in cases {
+            assert_eq!(glob_match(p, t), want, "{p:?} vs {t:?}");
+        }
+    }
+
+    #[test]
+    fn glob_pathological_is_fast() {
+        let text = "a".repeat(10_000);
+        let start = Instant::now();
+        assert!(!glob_match("a*a*a*a*a*b", &text));
+        assert!(glob_match("a*a*a*a*a*", &text));
+        assert!(glob_match(&"*a".repeat(100), &text));
+        assert!(!glob_match(&format!("{}b", "*a".repeat(100)), &text));
+        // Debug builds included, this is milliseconds; exponential would be forever.
+        assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
+    }
+}

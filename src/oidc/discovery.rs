@@ -1,0 +1,267 @@
+//! OIDC discovery: where an issuer's keys are, and which URLs may be fetched.
+//!
+//! Errors are strings for the log line: the client sees
+//! `IDPCommunicationError` either way.
+
+use serde_json::Value;
+
+use super::MAX_JWKS_BYTES;
+
+/// The trusted parts of a discovery document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    pub issuer: String,
+    pub jwks_uri: String,
+}
+
+/// `{issuer}/.well-known/openid-configuration` (OIDC Discovery 4: a
+/// trailing `/` of the issuer is removed first, so there is no `//`).
+pub fn discovery_url(issuer: &str) -> String {
+    format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))
+}
+
+/// Whether an issuer may be contacted at all: an https URL without query or
+/// fragment (OIDC Core 2), or an http loopback one when `allow_loopback`
+/// (local development only).
+pub fn issuer_allowed(iss: &str, allow_loopback: bool) -> bool {
+    url_allowed(iss, allow_loopback) && !iss.contains(['?', '#'])
+}
+
+/// Parses a discovery document. Its `issuer` must equal the expected one
+/// exactly (OIDC Discovery 4.3: this is what stops one issuer's document
+/// from vouching for another), and `jwks_uri` must be fetchable under the
+/// same rules as issuers.
+pub fn parse_discovery(json: &str, expected_issuer: &str, allow_loopback: bool) -> Result<Discovery, String> {
+    if json.len() > MAX_JWKS_BYTES {
+        return Err(format!("discovery document larger than {MAX_JWKS_BYTES} bytes"));
+    }
+    let doc: Value = serde_json::from_str(json).map_err(|e| format!("discovery document is not JSON: {e}"))?;
+    let issuer = doc.get("issuer").and_then(Value::as_str);
+    if issuer != Some(expected_issuer) || expected_issuer.is_empty() {
+        // Log-only text: the expected issuer is configuration, fine in logs.
+        return Err(format!(
+            "discovery issuer {:?} does not equal the expected issuer {expected_issuer:?}",
+            issuer.map(clip)
+        ));
+    }
+    let Some(jwks_uri) = doc.get("jwks_uri").and_then(Value::as_str) else {
+        return Err("discovery document has no jwks_uri".into());
+    };
+    if !url_allowed(jwks_uri, allow_loopback) || jwks_uri.contains('#') {
+        return Err(format!("jwks_uri {:?} is not an allowed URL", clip(jwks_uri)));
+    }
+    Ok(Discovery {
+        issuer: expected_issuer.to_owned(),
+        jwks_uri: jwks_uri.to_owned(),
+    })
+}
+
+/// Remote text bound for a log line, cut to a sane length.
+fn clip(s: &str) -> String {
+    s.chars().take(200).collect()
+}
+
+/// An `https://host[:port][/...]` URL, or `http://` to a loopback host when
+/// `allow_loopback`. Deliberately narrower than the WHATWG URL parser that
+/// `fetch` uses, so that both agree on the host: printable ASCII only, no
+/// backslash (WHATWG reads it as `/`), no userinfo (`http://localhost@evil/`),
+/// lowercase scheme, and loopback hosts spelled exactly.
+fn url_allowed(url: &str, allow_loopback: bool) -> bool {
+    if !url.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') {
+        return false;
+    }
+    let (rest, https) = if let Some(r) = url.strip_prefix("https://") {
+        (r, true)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (r, false)
+    } else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let Some(host) = host_of(authority) else {
+        return false;
+    };
+    if https {
+        return !host.is_empty();
+    }
+    allow_loopback && (host == "127.0.0.1" || host == "[::1]" || host.eq_ignore_ascii_case("localhost"))
+}
+
+/// The host of `host[:port]` / `[v6][:port]`; `None` for a bad port.
+fn host_of(authority: &str) -> Option<&str> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')? + 1;
+        (&authority[..end], &authority[end..])
+    } else {
+        match authority.rfind(':') {
+            Some(i) => (&authority[..i], &authority[i..]),
+            None => (authority, ""),
+        }
+    };
+    let port_ok = match port.strip_prefix(':') {
+        None => port.is_empty(),
+        Some(p) => !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()),
+    };
+    // A `:` left in a non-bracketed host would be an unbracketed IPv6 literal.
+    (port_ok && (host.starts_with('[') || !host.contains(':'))).then_some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ISS: &str = "https://idp.example.com";
+
+    fn doc(issuer: &str, jwks_uri: &str) -> String {
+        json!({"issuer": issuer, "jwks_uri": jwks_uri, "id_token_signing_alg_values_supported": ["RS256"]}).to_string()
+    }
+
+    #[test]
+    fn discovery_urls() {
+        assert_eq!(
+            discovery_url("https://idp.example.com"),
+            "https://idp.example.com/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            discovery_url("https://idp.example.com/"),
+            "https://idp.example.com/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            discovery_url("https://idp.example.com/tenant/v2.0/"),
+            "https://idp.example.com/tenant/v2.0/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            discovery_url("http://127.0.0.1:9000"),
+            "http://127.0.0.1:9000/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn parses_good_document() {
+        let d = parse_discovery(&doc(ISS, "https://idp.example.com/keys"), ISS, false);
+        assert_eq!(
+            d,
+            Ok(Discovery {
+                issuer: ISS.into(),
+                jwks_uri: "https://idp.example.com/keys".into()
+            })
+        );
+        // Keys may live on another https host (Google does this) and take a query.
+        assert!(parse_discovery(&doc(ISS, "https://keys.example.net:8443/jwks?v=2"), ISS, false).is_ok());
+    }
+
+    #[test]
+    fn issuer_must_equal_exactly() {
+        for other in [
+            "https://evil.example",
+            "https://idp.example.com/",
+            "https://IDP.example.com",
+            "",
+        ] {
+            let r = parse_discovery(&doc(other, "https://idp.example.com/keys"), ISS, false);
+            assert!(r.is_err(), "{other:?}");
+        }
+        let no_issuer = json!({"jwks_uri": "https://idp.example.com/keys"}).to_string();
+        assert!(parse_discovery(&no_issuer, ISS, false).is_err());
+        let num_issuer = json!({"issuer": 1, "jwks_uri": "https://idp.example.com/keys"}).to_string();
+        assert!(parse_discovery(&num_issuer, ISS, false).is_err());
+        assert!(parse_discovery(&doc("", "https://idp.example.com/keys"), "", false).is_err());
+    }
+
+    #[test]
+    fn jwks_uri_rules() {
+        for bad in [
+            "http://idp.example.com/keys",
+            "http://10.0.0.1/keys",
+            "ftp://idp.example.com/keys",
+            "file:///etc/passwd",
+            "//idp.example.com/keys",
+            "/keys",
+            "",
+            "https://",
+            "https:///keys",
+            "https://idp.example.com/keys#frag",
+            "https://user@idp.example.com/keys",
+            "https://idp.example.com\\@evil/keys",
+            "https://idp.example.com /keys",
+            "https://idp.example.com:99999999/keys",
+            "https://idp.example.com:/keys",
+            "https://idp.example.com:x/keys",
+            "HTTPS://idp.example.com/keys",
+            "https://idé.example.com/keys",
+            "https://idp.example.com/keys\n",
+        ] {
+            let r = parse_discovery(&doc(ISS, bad), ISS, false);
+            assert!(r.is_err(), "{bad:?}");
+        }
+        let missing = json!({"issuer": ISS}).to_string();
+        assert!(parse_discovery(&missing, ISS, false).is_err());
+        let non_string = json!({"issuer": ISS, "jwks_uri": ["https://a/b"]}).to_string();
+        assert!(parse_discovery(&non_string, ISS, false).is_err());
+        for garbage in ["", "null", "[]", "{", "\"x\""] {
+            assert!(parse_discovery(garbage, ISS, false).is_err(), "{garbage:?}");
+        }
+        let big = format!("{{\"pad\": \"{}\"}}", "x".repeat(MAX_JWKS_BYTES));
+        assert!(parse_discovery(&big, ISS, false).is_err());
+    }
+
+    #[test]
+    fn loopback_only_when_allowed() {
+        let local = "http://127.0.0.1:9000";
+        for uri in [
+            "http://127.0.0.1:9000/jwks",
+            "http://127.0.0.1/jwks",
+            "http://localhost:9000/jwks",
+            "http://LOCALHOST:9000/jwks",
+            "http://[::1]:9000/jwks",
+            "http://[::1]/jwks",
+        ] {
+            assert!(parse_discovery(&doc(local, uri), local, true).is_ok(), "{uri}");
+            assert!(parse_discovery(&doc(local, uri), local, false).is_err(), "{uri}");
+        }
+        for uri in [
+            "http://127.0.0.2/jwks",
+            "http://127.1/jwks",
+            "http://localhost.evil.com/jwks",
+            "http://localhost@evil.com/jwks",
+            "http://evil.com@localhost/jwks",
+            "http://evil.com\\@localhost/jwks",
+            "http://localhost\\.evil.com/jwks",
+            "http://[::1].evil.com/jwks",
+            "http://[::1]x/jwks",
+            "http://[::2]/jwks",
+            "http://0.0.0.0/jwks",
+            "http://localhost:/jwks",
+            "http://::1/jwks",
+        ] {
+            assert!(parse_discovery(&doc(local, uri), local, true).is_err(), "{uri}");
+        }
+    }
+
+    #[test]
+    fn issuers() {
+        assert!(issuer_allowed("https://token.actions.githubusercontent.com", false));
+        assert!(issuer_allowed("https://login.microsoftonline.com/tenant/v2.0", false));
+        assert!(issuer_allowed("https://idp.example.com:8443", false));
+        for bad in [
+            "http://idp.example.com",
+            "accounts.google.com",
+            "https://idp.example.com?x=1",
+            "https://idp.example.com#f",
+            "https://u:p@idp.example.com",
+            "",
+            "https://",
+        ] {
+            assert!(!issuer_allowed(bad, false), "{bad:?}");
+            assert!(!issuer_allowed(bad, true), "{bad:?}");
+        }
+        assert!(!issuer_allowed("http://127.0.0.1:9000", false));
+        assert!(issuer_allowed("http://127.0.0.1:9000", true));
+        assert!(issuer_allowed("http://localhost:9000/realms/dev", true));
+        assert!(!issuer_allowed("http://192.168.1.1:9000", true));
+    }
+}

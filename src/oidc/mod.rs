@@ -1,0 +1,33 @@
+//! OIDC ID-token verification for the STS exchange (SPEC S7). Pure logic only:
+//! the caller fetches discovery documents and JWKS and passes them in, and
+//! passes the current time, so everything here is testable natively.
+//!
+//! Order of use (the order S7 requires):
+//! 1. [`peek`] the token (unverified) and match its `iss` against the role's
+//!    trusted issuers BEFORE any network call;
+//! 2. [`issuer_allowed`] → fetch [`discovery_url`] → [`parse_discovery`] →
+//!    fetch `jwks_uri` → [`parse_jwks`] (cache per issuer);
+//! 3. [`verify`]; on [`TokenError::UnknownKid`] refetch the JWKS once;
+//! 4. check the role's [`Condition`]s on [`Claims::all`].
+//!
+//! Everything public is re-exported here; the submodules are public too, so
+//! `oidc::conditions::Condition` and `oidc::Condition` both work.
+
+mod cache;
+pub mod conditions;
+pub mod discovery;
+pub mod error;
+pub mod jwks;
+pub mod token;
+pub mod verify;
+
+#[cfg(test)]
+pub(crate) mod testkeys;
+
+pub use cache::JwksCache;
+pub use conditions::{all_hold, Condition, Op};
+pub use discovery::{discovery_url, issuer_allowed, parse_discovery, Discovery};
+pub use error::TokenError;
+pub use jwks::{parse_jwks, Jwk, KeyType, MAX_JWKS_BYTES};
+pub use token::{peek, Alg, Peeked, MAX_TOKEN_LEN};
+pub use verify::{verify, Claims, Expectations, DEFAULT_LEEWAY};

@@ -1,0 +1,158 @@
+//! Verifying an ID token against an issuer's keys and a role's expectations.
+//!
+//! Signatures are checked with the `rsa` and `p256` crates directly rather
+//! than through jwt-compact: same primitives, but jwt-compact's generic
+//! header/claims/JWK machinery (serde flatten, anyhow, chrono, SHA-384/512)
+//! cost the Worker ~150 KB more wasm, and its `p256` feature does not build
+//! on its own in 0.8.0 (slowli/jwt-compact#211). The tests mint tokens with
+//! jwt-compact, so the two implementations are checked against each other.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use p256::ecdsa::signature::Verifier as _;
+use p256::ecdsa::{Signature, VerifyingKey};
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use serde_json::{Map, Value};
+use sha2::{Digest as _, Sha256};
+
+use super::jwks::PublicKey;
+use super::token::{self, Alg};
+use super::{Jwk, TokenError};
+
+/// S7: clocks of the IdP and the Worker may disagree by this much (seconds).
+pub const DEFAULT_LEEWAY: i64 = 60;
+
+/// What the token must satisfy. `issuer` is the trusted issuer that the
+/// peeked `iss` matched (and whose `keys` these are).
+#[derive(Debug, Clone, Copy)]
+pub struct Expectations<'a> {
+    pub issuer: &'a str,
+    /// The role's audiences; the token's `aud` must contain one. Empty
+    /// rejects every token (fail closed), never "any audience".
+    pub audiences: &'a [String],
+    /// Unix seconds.
+    pub now: i64,
+    /// Seconds; negative counts as 0. Use [`DEFAULT_LEEWAY`].
+    pub leeway: i64,
+}
+
+/// The verified claims.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims {
+    pub iss: String,
+    pub sub: String,
+    /// The token audience that matched one of the expected audiences.
+    pub aud: String,
+    pub exp: i64,
+    /// Every claim as sent (for conditions and the session principal).
+    pub all: Map<String, Value>,
+}
+
+/// Verifies signature and claims, in S7's order: key by `kid`, key/alg fit,
+/// signature, `iss`, `exp`, `nbf`/`iat`, `aud`, `sub`. Claims are only looked
+/// at once the signature holds, so a forged token learns nothing more than
+/// `BadSignature`.
+pub fn verify(token: &str, keys: &[Jwk], expect: &Expectations<'_>) -> Result<Claims, TokenError> {
+    let parsed = token::parse(token)?;
+    let key = select_key(keys, &parsed.peeked.kid, parsed.peeked.alg)?;
+    check_signature(token, key)?;
+    check_claims(parsed.claims, expect)
+}
+
+/// The key named by `kid` that may verify `alg`. Several keys may share a
+/// `kid` (e.g. an RSA and an EC key); the first that fits wins.
+fn select_key<'k>(keys: &'k [Jwk], kid: &str, alg: Alg) -> Result<&'k Jwk, TokenError> {
+    let mut named = keys.iter().filter(|k| k.kid() == kid).peekable();
+    if named.peek().is_none() {
+        return Err(TokenError::UnknownKid);
+    }
+    named.find(|k| k.fits(alg)).ok_or(TokenError::KeyAlgMismatch)
+}
+
+/// `select_key` already made sure the key fits the header `alg`, so each key
+/// is only ever used with its one algorithm.
+fn check_signature(token: &str, key: &Jwk) -> Result<(), TokenError> {
+    // JWS: the signature covers the ASCII `header.payload`, exactly as sent.
+    let (signing_input, sig) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
+    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Malformed)?;
+    let ok = match key.public_key() {
+        PublicKey::Rsa(k) => rs256(k, signing_input.as_bytes(), &sig),
+        PublicKey::P256(k) => es256(k, signing_input.as_bytes(), &sig),
+    };
+    ok.then_some(()).ok_or(TokenError::BadSignature)
+}
+
+/// RS256 (RFC 7518 3.3): RSASSA-PKCS1-v1_5 with SHA-256. The rsa crate
+/// rejects a signature whose length is not the modulus size or that is ≥ n.
+fn rs256(key: &RsaPublicKey, input: &[u8], sig: &[u8]) -> bool {
+    let digest = Sha256::digest(input);
+    key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, sig).is_ok()
+}
+
+/// ES256 (RFC 7518 3.4): ECDSA P-256 with SHA-256; the signature is the raw
+/// 64-byte `r || s` (not DER), and `from_slice` wants r, s in [1, n).
+fn es256(key: &VerifyingKey, input: &[u8], sig: &[u8]) -> bool {
+    Signature::from_slice(sig).is_ok_and(|sig| key.verify(input, &sig).is_ok())
+}
+
+fn check_claims(all: Map<String, Value>, expect: &Expectations<'_>) -> Result<Claims, TokenError> {
+    let leeway = expect.leeway.max(0);
+    let iss = match all.get("iss") {
+        Some(Value::String(iss)) if !iss.is_empty() && iss == expect.issuer => iss.clone(),
+        _ => return Err(TokenError::WrongIssuer),
+    };
+
+    let exp = numeric_date(&all, "exp")?.ok_or(TokenError::MissingExp)?;
+    // RFC 7519 4.1.4: valid only while now < exp (plus the leeway).
+    if expect.now >= exp.saturating_add(leeway) {
+        return Err(TokenError::Expired);
+    }
+    for name in ["nbf", "iat"] {
+        if numeric_date(&all, name)?.is_some_and(|t| t > expect.now.saturating_add(leeway)) {
+            return Err(TokenError::NotYetValid);
+        }
+    }
+
+    let aud = matched_audience(all.get("aud"), expect.audiences).ok_or(TokenError::WrongAudience)?;
+    let sub = match all.get("sub") {
+        Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
+        _ => return Err(TokenError::MissingSubject),
+    };
+    Ok(Claims {
+        iss,
+        sub,
+        aud,
+        exp,
+        all,
+    })
+}
+
+/// A NumericDate claim (RFC 7519 2: seconds, possibly fractional). Absent →
+/// `None`; present but not a number → `Malformed`.
+fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, TokenError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Ok(Some(i)),
+            // `as` saturates; floor keeps 1.9 in second 1 (and -0.5 in -1).
+            (None, Some(f)) if f.is_finite() => Ok(Some(f.floor() as i64)),
+            _ => Err(TokenError::Malformed),
+        },
+        Some(_) => Err(TokenError::Malformed),
+    }
+}
+
+/// The first token audience (string, or array of strings) that is one of the
+/// expected ones. Empty strings never match, whatever the configuration says.
+fn matched_audience(aud: Option<&Value>, expected: &[String]) -> Option<String> {
+    let ok = |a: &&str| !a.is_empty() && expected.iter().any(|e| e == a);
+    match aud? {
+        Value::String(a) => Some(a.as_str()).filter(ok),
+        Value::Array(list) => list.iter().filter_map(Value::as_str).find(ok),
+        _ => None,
+    }
+    .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests;

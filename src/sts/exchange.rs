@@ -1,0 +1,170 @@
+//! The exchange (S7): an ID token in, sealed session credentials out.
+//! Verification order: parameters, role, token shape, issuer trust (before
+//! any network call), keys, signature and claims, role conditions.
+
+use serde_json::json;
+
+use super::params::{self, derived_session_name};
+use super::response::{self, Issued};
+use super::StsError;
+use crate::config::Config;
+use crate::http::{Request, Response};
+use crate::log;
+use crate::oidc::{self, Expectations, TokenError, DEFAULT_LEEWAY};
+use crate::platform::{Level, Platform};
+use crate::session::{new_credentials, seal, Session};
+
+struct Minted {
+    access_key_id: String,
+    secret: String,
+    token: String,
+    expires_at: i64,
+    subject: String,
+    issuer: String,
+    audience: String,
+    role: String,
+    role_arn: String,
+    session_name: String,
+}
+
+fn token_error(e: TokenError) -> StsError {
+    if e.sts_code() == "ExpiredTokenException" {
+        StsError::ExpiredToken
+    } else {
+        StsError::InvalidIdentityToken(e.message())
+    }
+}
+
+async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request) -> Result<Minted, StsError> {
+    let keys = cfg.session_keys.as_ref().ok_or(StsError::NotImplemented(
+        "The security token service is not configured on this deployment.",
+    ))?;
+    let body = if req.method == "POST" {
+        req.body.as_deref()
+    } else {
+        None
+    };
+    let params = params::parse(&params::collect(&req.query, body)?)?;
+    let role = cfg.roles.get(&params.role)?;
+    let peeked = oidc::peek(&params.token).map_err(token_error)?;
+    // Trust is decided before any network call: a foreign issuer costs nothing.
+    if !role.issuers.contains(&peeked.iss) || !oidc::issuer_allowed(&peeked.iss, cfg.allow_loopback_issuers) {
+        return Err(StsError::InvalidIdentityToken(
+            "The token's issuer is not trusted by this role.",
+        ));
+    }
+    let now = p.now_ms().div_euclid(1000);
+    let jwks = cfg
+        .jwks_cache
+        .keys(p, &peeked.iss, &peeked.kid, cfg.allow_loopback_issuers, now)
+        .await
+        .map_err(StsError::IdpCommunication)?;
+    let expect = Expectations {
+        issuer: &peeked.iss,
+        audiences: &role.audiences,
+        now,
+        leeway: DEFAULT_LEEWAY,
+    };
+    let claims = oidc::verify(&params.token, &jwks, &expect).map_err(token_error)?;
+    if !role.claims_accepted(&claims.all) {
+        return Err(StsError::IdpRejectedClaim);
+    }
+    let duration = role.duration(params.duration)?;
+    let (access_key_id, secret) = new_credentials().map_err(|e| StsError::Internal(format!("{e:?}")))?;
+    let passed = role
+        .pass_claims
+        .iter()
+        .filter_map(|c| {
+            claims
+                .all
+                .get(c)
+                .and_then(|v| v.as_str())
+                .map(|v| (c.clone(), v.to_string()))
+        })
+        .collect();
+    let session_name = params.session_name.unwrap_or_else(|| derived_session_name(&claims.sub));
+    let session = Session {
+        access_key_id: access_key_id.clone(),
+        secret_access_key: secret.clone(),
+        issuer: claims.iss.clone(),
+        subject: claims.sub.clone(),
+        role: role.name.clone(),
+        ceiling: role.ceiling_patterns.clone(),
+        session_name: session_name.clone(),
+        audience: claims.aud.clone(),
+        expires_at: now + i64::from(duration),
+        claims: passed,
+    };
+    let token = seal(keys, &session).map_err(|e| StsError::Internal(format!("{e:?}")))?;
+    Ok(Minted {
+        access_key_id,
+        secret: secret.expose().to_string(),
+        token,
+        expires_at: session.expires_at,
+        subject: claims.sub,
+        issuer: claims.iss,
+        audience: claims.aud,
+        role: role.name.clone(),
+        role_arn: params.role_arn,
+        session_name,
+    })
+}
+
+/// Answers an STS request: XML, or JSON for `Accept: application/json`.
+pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: &Request, request_id: &str) -> Response<P::Body> {
+    let json = req
+        .headers
+        .get("accept")
+        .is_some_and(|a| a.contains("application/json"));
+    let result = exchange(p, cfg, req).await;
+    let mut f = json!({ "request_id": request_id });
+    let mut resp = match &result {
+        Ok(m) => {
+            let issued = Issued {
+                access_key_id: &m.access_key_id,
+                secret_access_key: &m.secret,
+                session_token: &m.token,
+                expires_at: m.expires_at,
+                subject: &m.subject,
+                role_arn: &m.role_arn,
+                role: &m.role,
+                session_name: &m.session_name,
+                provider: &m.issuer,
+                audience: &m.audience,
+            };
+            if let Some(o) = f.as_object_mut() {
+                o.extend([
+                    ("result".into(), json!("issued")),
+                    ("role".into(), json!(m.role)),
+                    ("issuer".into(), json!(m.issuer)),
+                    ("subject".into(), json!(m.subject)),
+                    ("audience".into(), json!(m.audience)),
+                    ("session".into(), json!(m.session_name)),
+                    ("access_key_id".into(), json!(m.access_key_id)),
+                    ("expires_at".into(), json!(m.expires_at)),
+                ]);
+            }
+            match json {
+                true => Response::bytes(200, "application/json", response::success_json(&issued, request_id)),
+                false => Response::bytes(200, "text/xml", response::success_xml(&issued, request_id)),
+            }
+        }
+        Err(e) => {
+            if let Some(o) = f.as_object_mut() {
+                o.extend([("result".into(), json!("denied")), ("reason".into(), json!(e.code()))]);
+                if let Some(d) = e.detail() {
+                    o.insert("detail".into(), json!(d));
+                }
+            }
+            match json {
+                true => Response::bytes(e.status(), "application/json", response::error_json(e, request_id)),
+                false => Response::bytes(e.status(), "text/xml", response::error_xml(e, request_id)),
+            }
+        }
+    };
+    if Level::Info <= cfg.log_level {
+        p.log(Level::Info, &log::line(Level::Info, "sts exchange", f));
+    }
+    resp.headers.set("cache-control", "no-store");
+    resp
+}

@@ -1,0 +1,245 @@
+//! Roles (S7): who may exchange which ID tokens, for what, for how long.
+//! Built from `AUTH_ISSUER`/`AUTH_AUDIENCE` (`_default`) and `ROLES` (JSON).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::ceiling::Ceiling;
+use super::params::{role_name, DEFAULT_DURATION, MIN_DURATION};
+use super::StsError;
+use crate::oidc::conditions::{all_hold, Condition};
+
+pub const DEFAULT_ROLE: &str = "_default";
+/// AWS's ceiling for role sessions.
+pub const MAX_DURATION: u32 = 43_200;
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub issuers: Vec<String>,
+    pub audiences: Vec<String>,
+    /// Any binding suffices; every condition of a binding must hold. None: no conditions.
+    pub bindings: Vec<Vec<Condition>>,
+    pub ceiling: Ceiling,
+    /// The ceiling as configured, sealed into sessions.
+    pub ceiling_patterns: Vec<String>,
+    pub max_duration: u32,
+    /// Claims copied into the session, for catalog grants.
+    pub pass_claims: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleDoc {
+    name: String,
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    #[serde(default)]
+    bindings: Vec<Vec<Condition>>,
+    ceiling: Vec<String>,
+    #[serde(default)]
+    max_duration: Option<u32>,
+    #[serde(default)]
+    pass_claims: Vec<String>,
+}
+
+impl Role {
+    pub fn claims_accepted(&self, claims: &Map<String, Value>) -> bool {
+        self.bindings.is_empty() || self.bindings.iter().any(|b| all_hold(b, claims))
+    }
+
+    /// The session length: requested (900 … max) or the default, capped by the role.
+    pub fn duration(&self, requested: Option<u32>) -> Result<u32, StsError> {
+        match requested {
+            None => Ok(DEFAULT_DURATION.min(self.max_duration)),
+            Some(d) if (MIN_DURATION..=self.max_duration).contains(&d) => Ok(d),
+            Some(_) => Err(StsError::Validation(
+                "DurationSeconds exceeds the role's maximum session duration.",
+            )),
+        }
+    }
+
+    fn from_doc(d: RoleDoc) -> Result<Self, String> {
+        if role_name(&d.name) != Some(d.name.as_str()) || d.name == DEFAULT_ROLE {
+            return Err(format!("invalid role name {:?}", d.name));
+        }
+        let name = d.name;
+        if d.issuers.is_empty() || d.issuers.iter().any(|i| i.is_empty()) {
+            return Err(format!("role {name}: needs trusted issuers"));
+        }
+        // Fail closed: a role without an audience would accept tokens meant for anyone.
+        if d.audiences.is_empty() || d.audiences.iter().any(|a| a.is_empty()) {
+            return Err(format!("role {name}: needs audiences"));
+        }
+        let ceiling = Ceiling::parse(&d.ceiling).map_err(|e| format!("role {name}: {e}"))?;
+        let max_duration = d.max_duration.unwrap_or(DEFAULT_DURATION);
+        if !(MIN_DURATION..=MAX_DURATION).contains(&max_duration) {
+            return Err(format!(
+                "role {name}: max_duration must be {MIN_DURATION}..={MAX_DURATION}"
+            ));
+        }
+        if d.bindings.iter().any(Vec::is_empty) {
+            return Err(format!("role {name}: an empty binding would accept every token"));
+        }
+        Ok(Role {
+            name,
+            issuers: d.issuers,
+            audiences: d.audiences,
+            bindings: d.bindings,
+            ceiling,
+            ceiling_patterns: d.ceiling,
+            max_duration,
+            pass_claims: d.pass_claims,
+        })
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Roles {
+    roles: BTreeMap<String, Role>,
+    /// `_default` is asked for but has no audience: answer 501, not "unknown role".
+    default_unconfigured: bool,
+}
+
+impl Roles {
+    /// Never fails: invalid roles are left out and reported.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> (Self, Vec<String>) {
+        let mut warnings = Vec::new();
+        let mut roles = BTreeMap::new();
+        let issuer = env("AUTH_ISSUER")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        let audiences: Vec<String> = env("AUTH_AUDIENCE")
+            .unwrap_or_default()
+            .split(',')
+            .map(|a| a.trim().to_string())
+            .filter(|a| !a.is_empty())
+            .collect();
+        let mut default_unconfigured = false;
+        match (issuer, audiences.is_empty()) {
+            (Some(iss), false) => {
+                let role = Role {
+                    name: DEFAULT_ROLE.into(),
+                    issuers: vec![iss],
+                    audiences,
+                    bindings: Vec::new(),
+                    ceiling: Ceiling::parse(&["*".to_string()]).unwrap_or_default(),
+                    ceiling_patterns: vec!["*".into()],
+                    max_duration: MAX_DURATION,
+                    pass_claims: Vec::new(),
+                };
+                roles.insert(DEFAULT_ROLE.to_string(), role);
+            }
+            (Some(_), true) => {
+                default_unconfigured = true;
+                warnings.push("AUTH_ISSUER is set without AUTH_AUDIENCE: the _default role is disabled".into());
+            }
+            (None, _) => default_unconfigured = true,
+        }
+        if let Some(json) = env("ROLES").filter(|s| !s.trim().is_empty()) {
+            match serde_json::from_str::<Vec<Value>>(&json) {
+                Err(e) => warnings.push(format!("ROLES is not a JSON array: {e}")),
+                Ok(items) => {
+                    for (i, item) in items.into_iter().enumerate() {
+                        let parsed = serde_json::from_value::<RoleDoc>(item)
+                            .map_err(|e| format!("role #{i}: {e}"))
+                            .and_then(Role::from_doc);
+                        match parsed {
+                            Ok(r) if roles.contains_key(&r.name) => {
+                                warnings.push(format!("role {} defined twice", r.name))
+                            }
+                            Ok(r) => {
+                                roles.insert(r.name.clone(), r);
+                            }
+                            Err(e) => warnings.push(format!("role disabled: {e}")),
+                        }
+                    }
+                }
+            }
+        }
+        (
+            Roles {
+                roles,
+                default_unconfigured,
+            },
+            warnings,
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.roles.is_empty()
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Role, StsError> {
+        match self.roles.get(name) {
+            Some(r) => Ok(r),
+            None if name == DEFAULT_ROLE && self.default_unconfigured => Err(StsError::NotImplemented(
+                "The default role is not configured on this deployment.",
+            )),
+            None => Err(StsError::invalid("The role does not exist or is disabled.")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn default_role_needs_an_audience() {
+        let (roles, warnings) = Roles::from_env(&env(&[("AUTH_ISSUER", "https://idp")]));
+        assert!(roles.is_empty());
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(roles.get("_default").unwrap_err().status(), 501);
+        let (roles, _) = Roles::from_env(&env(&[("AUTH_ISSUER", "https://idp"), ("AUTH_AUDIENCE", "a, b")]));
+        let r = roles.get("_default").unwrap();
+        assert_eq!(r.audiences, vec!["a", "b"]);
+        assert!(r.ceiling.allows_product("any", "thing"));
+        assert_eq!(roles.get("other").unwrap_err().code(), "InvalidParameterValue");
+    }
+
+    const ROLES: &str = r#"[
+      {"name": "gha", "issuers": ["https://token.actions.githubusercontent.com"], "audiences": ["proxy"],
+       "bindings": [[{"claim": "repository", "equals": "o/r"}, {"claim": "ref", "starts_with": "refs/heads/"}],
+                    [{"claim": "environment", "glob": "prod*"}]],
+       "ceiling": ["demo/restricted-data"], "max_duration": 3600, "pass_claims": ["repository"]},
+      {"name": "bad-ceiling", "issuers": ["https://x"], "audiences": ["a"], "ceiling": ["demo/p/a*b*"]},
+      {"name": "no-aud", "issuers": ["https://x"], "audiences": [], "ceiling": ["*"]},
+      {"name": "empty-binding", "issuers": ["https://x"], "audiences": ["a"], "bindings": [[]], "ceiling": ["*"]},
+      {"name": "typo", "issuers": ["https://x"], "audiences": ["a"], "ceilling": ["*"]},
+      {"name": "long", "issuers": ["https://x"], "audiences": ["a"], "ceiling": ["*"], "max_duration": 99999}
+    ]"#;
+
+    #[test]
+    fn roles_json_with_invalid_roles_disabled() {
+        let e = |n: &str| (n == "ROLES").then(|| ROLES.to_string());
+        let (roles, warnings) = Roles::from_env(&e);
+        assert_eq!(warnings.len(), 5, "{warnings:?}");
+        let gha = roles.get("gha").unwrap();
+        let claims = |pairs: &[(&str, &str)]| -> Map<String, Value> {
+            pairs.iter().map(|(k, v)| (k.to_string(), Value::from(*v))).collect()
+        };
+        assert!(gha.claims_accepted(&claims(&[("repository", "o/r"), ("ref", "refs/heads/main")])));
+        assert!(gha.claims_accepted(&claims(&[("environment", "production")])));
+        assert!(!gha.claims_accepted(&claims(&[("repository", "o/r"), ("ref", "refs/tags/v1")])));
+        assert!(!gha.claims_accepted(&claims(&[])));
+        assert_eq!(gha.duration(None), Ok(3600));
+        assert_eq!(gha.duration(Some(900)), Ok(900));
+        assert_eq!(gha.duration(Some(3601)).unwrap_err().code(), "ValidationError");
+        for disabled in ["bad-ceiling", "no-aud", "empty-binding", "typo", "long"] {
+            assert!(roles.get(disabled).is_err(), "{disabled}");
+        }
+    }
+
+    #[test]
+    fn garbage_roles_json_is_a_warning() {
+        let (roles, warnings) = Roles::from_env(&|n| (n == "ROLES").then(|| "{".to_string()));
+        assert!(roles.is_empty() && warnings.len() == 1);
+    }
+}

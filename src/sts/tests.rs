@@ -1,0 +1,253 @@
+//! The exchange end to end on the in-memory runtime: scripted discovery and
+//! JWKS, real RS256/ES256 tokens from the test keys, then a signed request
+//! with the credentials it returned.
+
+use serde_json::json;
+
+use crate::config::Config;
+use crate::http::{Body, Request, Response};
+use crate::oidc::testkeys::{mint_es256, mint_rs256, EC_KID, JWKS, RSA_KID};
+use crate::platform::Platform;
+use crate::proxy::handle;
+use crate::secret::Secret;
+use crate::sigv4::{sign, Credentials, SignableRequest};
+use crate::testing::{block_on, FakePlatform};
+
+const ISS: &str = "https://idp.test";
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const ROLES: &str = r#"[{"name": "gha", "issuers": ["https://idp.test"], "audiences": ["sts.amazonaws.com"],
+  "bindings": [[{"claim": "repository", "equals": "octo/repo"}, {"claim": "ref", "glob": "refs/heads/*"}]],
+  "ceiling": ["demo/*"], "max_duration": 3600, "pass_claims": ["repository"]}]"#;
+
+fn cfg_with(session_key: bool) -> Config {
+    Config::from_env(&move |n| match n {
+        "SESSION_TOKEN_KEY" if session_key => Some(KEY.into()),
+        "AUTH_ISSUER" => Some(ISS.into()),
+        "AUTH_AUDIENCE" => Some("proxy".into()),
+        "ROLES" => Some(ROLES.into()),
+        _ => None,
+    })
+}
+
+fn idp() -> FakePlatform {
+    let p = FakePlatform::default();
+    let discovery = json!({"issuer": ISS, "jwks_uri": "https://idp.test/jwks"}).to_string();
+    p.script(
+        "https://idp.test/.well-known/openid-configuration",
+        200,
+        &[],
+        discovery.as_bytes(),
+    );
+    p.script("https://idp.test/jwks", 200, &[], JWKS.as_bytes());
+    p.put("DATA", "demo/public-data/cities.csv", b"cities");
+    p
+}
+
+fn claims(p: &FakePlatform, sub: &str, aud: &str) -> serde_json::Value {
+    let now = p.now_ms() / 1000;
+    json!({"iss": ISS, "sub": sub, "aud": aud, "iat": now, "exp": now + 600})
+}
+
+fn exchange(p: &FakePlatform, c: &Config, query: &str, accept_json: bool) -> (Response<Vec<u8>>, String) {
+    let mut req = Request::new("POST", "/.sts", "").with_header("content-type", "application/x-www-form-urlencoded");
+    if accept_json {
+        req = req.with_header("accept", "application/json");
+    }
+    req.body = Some(query.as_bytes().to_vec());
+    let mut r = block_on(handle(p, c, req));
+    let body = match std::mem::replace(&mut r.body, Body::Empty) {
+        Body::Bytes(b) => String::from_utf8(b).unwrap(),
+        _ => String::new(),
+    };
+    (r, body)
+}
+
+fn form(role: &str, token: &str) -> String {
+    format!("Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2F{role}&WebIdentityToken={token}")
+}
+
+fn elem<'a>(xml: &'a str, name: &str) -> &'a str {
+    xml.split(&format!("<{name}>"))
+        .nth(1)
+        .and_then(|s| s.split(&format!("</{name}>")).next())
+        .unwrap_or("")
+}
+
+#[test]
+fn exchange_then_signed_request() {
+    let p = idp();
+    let c = cfg_with(true);
+    let token = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));
+    let (r, body) = exchange(&p, &c, &form("_default", &token), false);
+    assert_eq!(r.status, 200, "{body}");
+    assert_eq!(r.headers.get("cache-control"), Some("no-store"));
+    assert!(body.contains("https://sts.amazonaws.com/doc/2011-06-15/"));
+    assert_eq!(elem(&body, "SubjectFromWebIdentityToken"), "alice");
+    assert_eq!(elem(&body, "Audience"), "proxy");
+    let creds = Credentials {
+        access_key_id: elem(&body, "AccessKeyId").to_string(),
+        secret_access_key: Secret::from(elem(&body, "SecretAccessKey").to_string()),
+        session_token: Some(Secret::from(elem(&body, "SessionToken").to_string())),
+    };
+    assert!(creds.access_key_id.starts_with("ASIA"));
+    let signable = SignableRequest {
+        method: "GET",
+        host: "h",
+        path: "/",
+        query: &[],
+        headers: &[],
+    };
+    let mut req = Request::new("GET", "/", "").with_header("host", "h");
+    for (n, v) in sign(&signable, &creds, "us-east-1", "s3", p.now_ms() / 1000) {
+        req = req.with_header(&n, &v);
+    }
+    let mut r = block_on(handle(&p, &c, req));
+    assert_eq!(r.status, 200);
+    let Body::Bytes(b) = std::mem::replace(&mut r.body, Body::Empty) else {
+        panic!("xml expected")
+    };
+    assert!(String::from_utf8(b).unwrap().contains("<Name>demo</Name>"));
+    let logs = p.logs.borrow().join("\n");
+    assert!(logs.contains("\"msg\":\"sts exchange\"") && logs.contains("\"result\":\"issued\""));
+    assert!(!logs.contains(&token) && !logs.contains(creds.secret_access_key.expose()));
+}
+
+#[test]
+fn json_variant_and_es256() {
+    let p = idp();
+    let token = mint_es256(EC_KID, &claims(&p, "alice", "proxy"));
+    let (r, body) = exchange(&p, &cfg_with(true), &form("_default", &token), true);
+    assert_eq!(r.status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let creds = &v["AssumeRoleWithWebIdentityResponse"]["AssumeRoleWithWebIdentityResult"]["Credentials"];
+    assert!(creds["SessionToken"].as_str().is_some_and(|t| t.len() > 20));
+}
+
+fn code_of(body: &str) -> String {
+    elem(body, "Code").to_string()
+}
+
+#[test]
+fn every_rejection_has_its_code() {
+    let p = idp();
+    let c = cfg_with(true);
+    let now = p.now_ms() / 1000;
+    let cases: Vec<(String, &str, u16, &str)> = vec![
+        (
+            mint_rs256(RSA_KID, &claims(&p, "alice", "other-app")),
+            "_default",
+            400,
+            "InvalidIdentityToken",
+        ),
+        (
+            mint_rs256(
+                RSA_KID,
+                &json!({"iss": ISS, "sub": "a", "aud": "proxy", "exp": now - 120}),
+            ),
+            "_default",
+            400,
+            "ExpiredTokenException",
+        ),
+        (
+            mint_rs256(RSA_KID, &json!({"iss": ISS, "sub": "a", "aud": "proxy"})),
+            "_default",
+            400,
+            "InvalidIdentityToken",
+        ),
+        (
+            mint_rs256(RSA_KID, &claims(&p, "", "proxy")),
+            "_default",
+            400,
+            "InvalidIdentityToken",
+        ),
+        (
+            mint_rs256("nope", &claims(&p, "alice", "proxy")),
+            "_default",
+            400,
+            "InvalidIdentityToken",
+        ),
+        (
+            mint_rs256(RSA_KID, &claims(&p, "alice", "proxy")),
+            "nobody",
+            400,
+            "InvalidParameterValue",
+        ),
+        (
+            mint_rs256(RSA_KID, &claims(&p, "x", "sts.amazonaws.com")),
+            "gha",
+            403,
+            "IDPRejectedClaim",
+        ),
+    ];
+    for (token, role, status, code) in cases {
+        let (r, body) = exchange(&p, &c, &form(role, &token), false);
+        assert_eq!((r.status, code_of(&body).as_str()), (status, code), "{role}: {body}");
+        assert_eq!(r.headers.get("cache-control"), Some("no-store"));
+    }
+    // A tampered payload fails the signature.
+    let good = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));
+    let parts: Vec<&str> = good.split('.').collect();
+    let forged =
+        crate::oidc::testkeys::b64(&json!({"iss": ISS, "sub": "admin", "aud": "proxy", "exp": now + 600}).to_string());
+    let tampered = format!("{}.{}.{}", parts[0], forged, parts[2]);
+    assert_eq!(
+        code_of(&exchange(&p, &c, &form("_default", &tampered), false).1),
+        "InvalidIdentityToken"
+    );
+}
+
+#[test]
+fn foreign_issuer_is_refused_before_any_network_call() {
+    let p = idp();
+    let token = mint_rs256(
+        RSA_KID,
+        &json!({"iss": "https://evil.test", "sub": "a", "aud": "proxy", "exp": 4_000_000_000u64}),
+    );
+    let (r, body) = exchange(&p, &cfg_with(true), &form("_default", &token), false);
+    assert_eq!((r.status, code_of(&body).as_str()), (400, "InvalidIdentityToken"));
+    assert!(p.fetched.borrow().is_empty(), "no discovery for an untrusted issuer");
+}
+
+#[test]
+fn github_actions_role_with_conditions_and_ceiling() {
+    let p = idp();
+    let c = cfg_with(true);
+    let now = p.now_ms() / 1000;
+    let ok = json!({"iss": ISS, "sub": "repo:octo/repo:ref:refs/heads/main", "aud": "sts.amazonaws.com", "exp": now + 600,
+                    "repository": "octo/repo", "ref": "refs/heads/main"});
+    let (r, body) = exchange(&p, &c, &form("gha", &mint_rs256(RSA_KID, &ok)), false);
+    assert_eq!(r.status, 200, "{body}");
+    let tag = json!({"iss": ISS, "sub": "s", "aud": "sts.amazonaws.com", "exp": now + 600, "repository": "octo/repo", "ref": "refs/tags/v1"});
+    assert_eq!(
+        code_of(&exchange(&p, &c, &form("gha", &mint_rs256(RSA_KID, &tag)), false).1),
+        "IDPRejectedClaim"
+    );
+    let long = format!("{}&DurationSeconds=7200", form("gha", &mint_rs256(RSA_KID, &ok)));
+    assert_eq!(code_of(&exchange(&p, &c, &long, false).1), "ValidationError");
+}
+
+#[test]
+fn jwks_is_cached_and_refetched_once_for_an_unknown_kid() {
+    let p = idp();
+    let c = cfg_with(true);
+    for _ in 0..3 {
+        let t = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));
+        assert_eq!(exchange(&p, &c, &form("_default", &t), false).0.status, 200);
+    }
+    assert_eq!(p.fetched.borrow().len(), 2, "discovery + JWKS once");
+    // An unknown kid just after a fetch does not refetch (rate limit).
+    let t = mint_rs256("rotated-kid", &claims(&p, "alice", "proxy"));
+    assert_eq!(exchange(&p, &c, &form("_default", &t), false).0.status, 400);
+    assert_eq!(p.fetched.borrow().len(), 2);
+}
+
+#[test]
+fn unreachable_idp_and_unconfigured_sts() {
+    let p = FakePlatform::default();
+    let c = cfg_with(true);
+    let t = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));
+    let (r, body) = exchange(&p, &c, &form("_default", &t), false);
+    assert_eq!((r.status, code_of(&body).as_str()), (400, "IDPCommunicationError"));
+    let (r, body) = exchange(&idp(), &cfg_with(false), &form("_default", &t), false);
+    assert_eq!((r.status, code_of(&body).as_str()), (501, "NotImplemented"));
+}
