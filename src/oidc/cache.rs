@@ -1,6 +1,7 @@
 //! JWKS per issuer, cached per isolate (S7): fresh for an hour; an unknown
-//! `kid` refetches at most once a minute; if the issuer is unreachable a
-//! copy up to a day old is still used.
+//! `kid` (the IdP rotated) refetches at once, but such refetches happen at
+//! most once a minute; if the issuer is unreachable a copy up to a day old
+//! is still used.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,6 +19,8 @@ const TIMEOUT_MS: u32 = 3000;
 struct Entry {
     keys: Rc<Vec<Jwk>>,
     fetched_at: i64,
+    /// When an unknown kid last caused a refetch.
+    kid_refetch_at: Option<i64>,
 }
 
 #[derive(Default)]
@@ -42,11 +45,16 @@ impl JwksCache {
     ) -> Result<Rc<Vec<Jwk>>, String> {
         // Never hold the borrow across an await: clone the entry out.
         let cached = self.0.borrow().get(issuer).cloned();
+        let mut kid_refetch_at = cached.as_ref().and_then(|e| e.kid_refetch_at);
         if let Some(e) = &cached {
-            let age = now - e.fetched_at;
-            let knows_kid = e.keys.iter().any(|k| k.kid() == kid);
-            if age < FRESH_SECS && (knows_kid || age < REFETCH_SECS) {
-                return Ok(e.keys.clone());
+            if now - e.fetched_at < FRESH_SECS {
+                if e.keys.iter().any(|k| k.kid() == kid) {
+                    return Ok(e.keys.clone());
+                }
+                if kid_refetch_at.is_some_and(|t| now - t < REFETCH_SECS) {
+                    return Ok(e.keys.clone());
+                }
+                kid_refetch_at = Some(now);
             }
         }
         match fetch(p, issuer, allow_loopback).await {
@@ -55,6 +63,7 @@ impl JwksCache {
                 let entry = Entry {
                     keys: keys.clone(),
                     fetched_at: now,
+                    kid_refetch_at,
                 };
                 self.0.borrow_mut().insert(issuer.to_string(), entry);
                 Ok(keys)

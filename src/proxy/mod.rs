@@ -173,7 +173,7 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
             let sts = matches!(
                 crate::route::route(&Request::new("GET", &ctx.req.path, ""), &Query::default()),
                 Ok(Route::Sts)
-            ) || ctx.req.path == "/";
+            );
             let mut resp = Response::new(204);
             resp.headers = cors::preflight(&ctx.cfg.cors, &ctx.req.headers, sts)?;
             Ok(resp)

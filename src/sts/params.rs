@@ -105,7 +105,8 @@ pub fn parse(pairs: &[(String, String)]) -> Result<StsParams, StsError> {
     let role = role_name(role_arn)
         .ok_or(StsError::Validation("RoleArn is not a valid role ARN."))?
         .to_string();
-    let token = required(pairs, "WebIdentityToken")?;
+    // A JWT never contains whitespace; token files often end in a newline.
+    let token = required(pairs, "WebIdentityToken")?.trim();
     if !(4..=20_000).contains(&token.len()) {
         return Err(StsError::Validation("WebIdentityToken must be 4 to 20000 characters."));
     }
@@ -182,6 +183,9 @@ mod tests {
         );
         let same_twice = format!("{OK}&RoleArn=_default");
         assert!(p(&same_twice, None).is_ok());
+        // SDKs send a token file's bytes as they are: a trailing newline is common.
+        let newline = "Action=AssumeRoleWithWebIdentity&RoleArn=_default&WebIdentityToken=abcd%0A";
+        assert_eq!(p(newline, None).unwrap().token, "abcd");
     }
 
     #[test]

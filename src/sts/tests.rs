@@ -235,10 +235,14 @@ fn jwks_is_cached_and_refetched_once_for_an_unknown_kid() {
         assert_eq!(exchange(&p, &c, &form("_default", &t), false).0.status, 200);
     }
     assert_eq!(p.fetched.borrow().len(), 2, "discovery + JWKS once");
-    // An unknown kid just after a fetch does not refetch (rate limit).
+    // An unknown kid (the IdP rotated) refetches at once, even right after a fetch...
     let t = mint_rs256("rotated-kid", &claims(&p, "alice", "proxy"));
     assert_eq!(exchange(&p, &c, &form("_default", &t), false).0.status, 400);
-    assert_eq!(p.fetched.borrow().len(), 2);
+    assert_eq!(p.fetched.borrow().len(), 4);
+    // ...but at most once a minute, so unknown kids cannot hammer the IdP.
+    let t = mint_rs256("another-kid", &claims(&p, "alice", "proxy"));
+    assert_eq!(exchange(&p, &c, &form("_default", &t), false).0.status, 400);
+    assert_eq!(p.fetched.borrow().len(), 4);
 }
 
 #[test]
