@@ -1,6 +1,7 @@
 //! The catalog (control plane): which accounts and products exist, how
 //! visible they are, and where their bytes live (S5).
 
+pub mod http;
 mod static_catalog;
 
 pub use static_catalog::StaticCatalog;

@@ -1,0 +1,479 @@
+//! Identity-scoped caching of catalog answers (S5).
+//!
+//! A cache key is the catalog URL plus an INJECTIVE encoding of the identity
+//! the answer was given to, so one identity's answer can never be served to
+//! another:
+//!
+//! ```text
+//! https://catalog-cache.invalid/v1/anon/<hex(url)>
+//! https://catalog-cache.invalid/v1/p-<hex(issuer)>-<hex(subject)>-<hex(role)>/<hex(url)>
+//! ```
+//!
+//! Hex digits are `[0-9a-f]` only, so `-` and `/` separate the fields
+//! unambiguously and `anon` (no `-`) can never equal a principal's segment:
+//! the key can be decoded back into (identity, url), which is what makes the
+//! encoding injective (the tests decode every key they build). Nothing a
+//! subject contains (`&`, `#`, `?`, `/`, `%`, spaces, unicode) can become URL
+//! syntax, and the Cache API has nothing in the path to normalise.
+//!
+//! Two layers: a bounded per-isolate [`MemoryCache`], then a [`SharedCache`]
+//! (the Workers Cache API at the edge). Entries are stored in an envelope
+//! carrying their absolute expiry, so a copy coming back from the shared layer
+//! is never kept past the TTL it was first stored with.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+const KEY_BASE: &str = "https://catalog-cache.invalid/v1/";
+/// Keys longer than this are not cached at all (absurdly long subjects).
+pub const MAX_KEY_LEN: usize = 4096;
+const ENVELOPE_MAGIC: &[u8; 6] = b"ODPC1\n";
+const ENVELOPE_LEN: usize = ENVELOPE_MAGIC.len() + 8;
+
+/// Whom an answer was given to: the principal the catalog call was made for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity<'a> {
+    /// A caller without credentials (the minted token's `sub` is `anonymous`).
+    Anonymous,
+    /// A session principal: its original issuer, subject and STS role (the
+    /// minted token carries the role too, so answers are kept per role).
+    Principal {
+        issuer: &'a str,
+        subject: &'a str,
+        role: &'a str,
+    },
+}
+
+/// The kinds of catalog answers, each with its TTL (S5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerKind {
+    ProductList,
+    Product,
+    DataConnection,
+    Permissions,
+}
+
+impl AnswerKind {
+    pub fn ttl_secs(self) -> u32 {
+        match self {
+            AnswerKind::Product | AnswerKind::DataConnection => 300,
+            AnswerKind::ProductList | AnswerKind::Permissions => 60,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerKind::ProductList => "product list",
+            AnswerKind::Product => "product",
+            AnswerKind::DataConnection => "data connection",
+            AnswerKind::Permissions => "permissions",
+        }
+    }
+}
+
+/// The cache key of the answer to `url` for `identity`, or `None` when it
+/// would be longer than [`MAX_KEY_LEN`] (such answers are simply not cached).
+pub fn cache_key(identity: Identity<'_>, url: &str) -> Option<String> {
+    let principal_len = match identity {
+        Identity::Anonymous => 4,
+        Identity::Principal { issuer, subject, role } => 4 + 2 * (issuer.len() + subject.len() + role.len()),
+    };
+    if KEY_BASE.len() + principal_len + 1 + 2 * url.len() > MAX_KEY_LEN {
+        return None;
+    }
+    let mut key = String::with_capacity(MAX_KEY_LEN);
+    key.push_str(KEY_BASE);
+    match identity {
+        Identity::Anonymous => key.push_str("anon"),
+        Identity::Principal { issuer, subject, role } => {
+            key.push_str("p-");
+            key.push_str(&hex::encode(issuer));
+            key.push('-');
+            key.push_str(&hex::encode(subject));
+            key.push('-');
+            key.push_str(&hex::encode(role));
+        }
+    }
+    key.push('/');
+    key.push_str(&hex::encode(url));
+    Some(key)
+}
+
+/// Wraps an answer with its absolute expiry (seconds since the epoch).
+pub fn seal_entry(expires_at: i64, body: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(ENVELOPE_LEN + body.len());
+    v.extend_from_slice(ENVELOPE_MAGIC);
+    v.extend_from_slice(&expires_at.to_be_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+/// The answer inside an envelope, if it is one and has not expired at `now`.
+pub fn open_entry(entry: &[u8], now: i64) -> Option<(i64, &[u8])> {
+    let rest = entry.strip_prefix(ENVELOPE_MAGIC.as_slice())?;
+    let (exp, body) = rest.split_first_chunk::<8>()?;
+    let expires_at = i64::from_be_bytes(*exp);
+    (now < expires_at).then_some((expires_at, body))
+}
+
+/// A cache shared between isolates (the Workers Cache API at the edge).
+/// Best effort: a failure is a miss, never an error.
+///
+/// Proposed `Platform` methods with the same signatures; once they exist,
+/// `impl<P: Platform> SharedCache for P` forwards to them:
+///
+/// ```text
+/// /// The body stored under `key` (an https URL), if any and not expired.
+/// async fn cache_get(&self, key: &str) -> Option<Vec<u8>>;
+/// /// Stores `body` under `key` for `ttl_secs` (Cache-Control: max-age).
+/// async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32);
+/// ```
+#[allow(async_fn_in_trait)] // single-threaded runtime: futures need not be Send
+pub trait SharedCache {
+    async fn cache_get(&self, key: &str) -> Option<Vec<u8>>;
+    async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32);
+}
+
+/// No shared layer: only the per-isolate cache is used.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoSharedCache;
+
+impl SharedCache for NoSharedCache {
+    async fn cache_get(&self, _key: &str) -> Option<Vec<u8>> {
+        None
+    }
+
+    async fn cache_put(&self, _key: &str, _body: &[u8], _ttl_secs: u32) {}
+}
+
+/// Per-isolate cache of answers, bounded in entries and bytes. When full,
+/// expired entries go first, then those expiring soonest.
+#[derive(Debug)]
+pub struct MemoryCache {
+    inner: RefCell<Entries>,
+    max_entries: usize,
+    max_bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    /// key → (expires_at, body)
+    map: HashMap<String, (i64, Vec<u8>)>,
+    /// Sum of `cost` over `map`.
+    bytes: usize,
+}
+
+impl Entries {
+    fn remove(&mut self, key: &str) {
+        if let Some((_, body)) = self.map.remove(key) {
+            self.bytes = self.bytes.saturating_sub(cost(key, &body));
+        }
+    }
+}
+
+impl Default for MemoryCache {
+    fn default() -> Self {
+        Self::new(1024, 8 << 20)
+    }
+}
+
+impl MemoryCache {
+    pub fn new(max_entries: usize, max_bytes: usize) -> Self {
+        Self {
+            inner: RefCell::new(Entries::default()),
+            max_entries,
+            max_bytes,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.borrow().map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The fresh answer under `key` (an expired one is dropped).
+    pub fn get(&self, key: &str, now: i64) -> Option<Vec<u8>> {
+        let mut e = self.inner.borrow_mut();
+        match e.map.get(key) {
+            Some((exp, body)) if now < *exp => Some(body.clone()),
+            Some(_) => {
+                e.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Stores an answer until `expires_at`. An entry bigger than an eighth
+    /// of the byte bound is not stored.
+    pub fn put(&self, key: &str, body: &[u8], expires_at: i64, now: i64) {
+        let size = cost(key, body);
+        if self.max_entries == 0 || size > self.max_bytes / 8 || expires_at <= now {
+            return;
+        }
+        let mut e = self.inner.borrow_mut();
+        e.remove(key);
+        let full = |e: &Entries| e.map.len() >= self.max_entries || e.bytes + size > self.max_bytes;
+        if full(&e) {
+            let expired: Vec<String> = e
+                .map
+                .iter()
+                .filter(|(_, (exp, _))| now >= *exp)
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in expired {
+                e.remove(&k);
+            }
+        }
+        while full(&e) {
+            let Some(victim) = e.map.iter().min_by_key(|(_, (exp, _))| *exp).map(|(k, _)| k.clone()) else {
+                break;
+            };
+            e.remove(&victim);
+        }
+        e.map.insert(key.to_string(), (expires_at, body.to_vec()));
+        e.bytes += size;
+    }
+}
+
+fn cost(key: &str, body: &[u8]) -> usize {
+    key.len() + body.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (issuer, subject, role) of a principal; `None` for anonymous.
+    type Decoded = (Option<(String, String, String)>, String);
+
+    /// The left inverse of `cache_key`: its existence proves injectivity.
+    fn decode(key: &str) -> Option<Decoded> {
+        let rest = key.strip_prefix(KEY_BASE)?;
+        let (who, url) = rest.split_once('/')?;
+        let url = String::from_utf8(hex::decode(url).ok()?).ok()?;
+        if who == "anon" {
+            return Some((None, url));
+        }
+        let mut f = who.strip_prefix("p-")?.split('-');
+        let mut field = || String::from_utf8(hex::decode(f.next()?).ok()?).ok();
+        let (iss, sub, role) = (field()?, field()?, field()?);
+        if f.next().is_some() {
+            return None;
+        }
+        Some((Some((iss, sub, role)), url))
+    }
+
+    fn p<'a>(issuer: &'a str, subject: &'a str) -> Identity<'a> {
+        Identity::Principal {
+            issuer,
+            subject,
+            role: "_default",
+        }
+    }
+
+    const URL: &str = "https://catalog.example/api/v1/products/acme/data";
+
+    #[test]
+    fn keys_decode_back_to_identity_and_url() {
+        let subjects = [
+            "",
+            "alice",
+            "a&b=c",
+            "a#frag",
+            "a?x=y",
+            "a/b/../c",
+            "a b",
+            "%2F%00",
+            "ünï©ødé 🦀",
+            "anon",
+            "-",
+            "p-",
+            "61",
+            "\u{0}",
+        ];
+        for sub in subjects {
+            for url in [URL, "", "https://x/?a=b#c", "ü/ /?#&"] {
+                let key = cache_key(p("https://idp.example", sub), url).unwrap();
+                let want = Some((
+                    Some((
+                        "https://idp.example".to_string(),
+                        sub.to_string(),
+                        "_default".to_string(),
+                    )),
+                    url.to_string(),
+                ));
+                assert_eq!(decode(&key), want, "{sub:?} {url:?}");
+                assert!(
+                    key[KEY_BASE.len()..]
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()
+                            || b == b'-'
+                            || b == b'/'
+                            || b == b'p'),
+                    "{key}"
+                );
+                let anon = cache_key(Identity::Anonymous, url).unwrap();
+                assert_eq!(decode(&anon), Some((None, url.to_string())));
+            }
+        }
+    }
+
+    #[test]
+    fn distinct_identities_never_share_a_key() {
+        let idents = [
+            p("ab", ""),
+            p("a", "b"),
+            p("", "ab"),
+            p("https://idp", "ab"),
+            p("https://idp", "a"),
+            p("https://idp", "b"),
+            p("https://idp", "a b"),
+            p("https://idp", "a+b"),
+            p("https://idp", "a%20b"),
+            p("https://idp", "anonymous"),
+            p("https://idp2", "ab"),
+            p("https://id", "pab"),
+            Identity::Principal {
+                issuer: "https://idp",
+                subject: "ab",
+                role: "other",
+            },
+            Identity::Principal {
+                issuer: "https://idp",
+                subject: "ab-",
+                role: "",
+            },
+            Identity::Anonymous,
+        ];
+        let mut seen = std::collections::HashMap::new();
+        for (i, id) in idents.iter().enumerate() {
+            for url in [URL, "https://catalog.example/api/v1/products/acme"] {
+                let key = cache_key(*id, url).unwrap();
+                assert!(seen.insert(key.clone(), (i, url)).is_none(), "collision {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_subject_equal_to_another_keys_fragment_does_not_collide() {
+        // Take the fragment of one principal's key and use it (and the raw
+        // hex pieces) as someone else's subject: still a different key.
+        let victim = cache_key(p("https://idp", "alice"), URL).unwrap();
+        let fragment = victim[KEY_BASE.len()..].to_string();
+        let who = fragment.split('/').next().unwrap().to_string();
+        let hex_alice = hex::encode("alice");
+        let tricks = [
+            fragment.clone(),
+            who.clone(),
+            format!("{hex_alice}-{}", hex::encode("_default")),
+            format!("alice/{}", hex::encode(URL)),
+            format!("alice-{}", hex::encode("_default")),
+            victim.clone(),
+        ];
+        for t in &tricks {
+            for iss in ["https://idp", "", "p"] {
+                let k = cache_key(p(iss, t), URL).unwrap();
+                assert_ne!(k, victim, "{iss:?} {t:?}");
+                assert!(!victim.starts_with(&k) && !k.starts_with(&victim));
+            }
+        }
+        // Moving bytes between issuer and subject or subject and role changes the key.
+        let split = |i: &'static str, s: &'static str, r: &'static str| {
+            cache_key(
+                Identity::Principal {
+                    issuer: i,
+                    subject: s,
+                    role: r,
+                },
+                URL,
+            )
+            .unwrap()
+        };
+        assert_ne!(split("a", "bc", "d"), split("ab", "c", "d"));
+        assert_ne!(split("a", "bc", "d"), split("a", "b", "cd"));
+        assert_ne!(split("a", "", "b"), split("a", "b", ""));
+    }
+
+    #[test]
+    fn urls_are_part_of_the_key() {
+        let a = cache_key(p("i", "s"), "https://c/api/v1/products/acme/x").unwrap();
+        let b = cache_key(p("i", "s"), "https://c/api/v1/products/acme/x/permissions").unwrap();
+        let c = cache_key(p("i", "s"), "https://d/api/v1/products/acme/x").unwrap();
+        assert!(a != b && a != c && b != c);
+        assert!(a.starts_with("https://catalog-cache.invalid/v1/p-"));
+    }
+
+    #[test]
+    fn oversized_keys_are_not_cached() {
+        let long = "x".repeat(MAX_KEY_LEN);
+        assert!(cache_key(p("i", &long), URL).is_none());
+        assert!(cache_key(Identity::Anonymous, &long).is_none());
+        let ok = "x".repeat(1000);
+        assert!(cache_key(p("i", &ok), URL).is_some_and(|k| k.len() <= MAX_KEY_LEN));
+    }
+
+    #[test]
+    fn ttls_per_kind() {
+        assert_eq!(AnswerKind::Product.ttl_secs(), 300);
+        assert_eq!(AnswerKind::DataConnection.ttl_secs(), 300);
+        assert_eq!(AnswerKind::ProductList.ttl_secs(), 60);
+        assert_eq!(AnswerKind::Permissions.ttl_secs(), 60);
+    }
+
+    #[test]
+    fn envelope_round_trip_and_expiry() {
+        let e = seal_entry(1000, b"{\"a\":1}");
+        assert_eq!(open_entry(&e, 999), Some((1000, b"{\"a\":1}".as_slice())));
+        assert_eq!(open_entry(&e, 1000), None);
+        assert_eq!(open_entry(b"{\"a\":1}", 0), None, "not an envelope");
+        assert_eq!(open_entry(&e[..ENVELOPE_LEN - 1], 0), None);
+        assert_eq!(open_entry(&seal_entry(5, b""), 4), Some((5, b"".as_slice())));
+    }
+
+    #[test]
+    fn memory_cache_expires_and_stays_bounded() {
+        let c = MemoryCache::new(3, 1 << 20);
+        c.put("a", b"1", 110, 100);
+        assert_eq!(c.get("a", 109).as_deref(), Some(b"1".as_slice()));
+        assert_eq!(c.get("a", 110), None);
+        assert!(c.is_empty(), "expired entries are dropped on read");
+        c.put("a", b"1", 200, 100);
+        c.put("b", b"2", 150, 100);
+        c.put("c", b"3", 300, 100);
+        c.put("d", b"4", 250, 100);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.get("b", 100), None, "soonest to expire is evicted first");
+        assert!(c.get("a", 100).is_some() && c.get("c", 100).is_some() && c.get("d", 100).is_some());
+        // Expired entries are evicted before live ones.
+        c.put("e", b"5", 400, 240);
+        assert_eq!(c.get("a", 240), None);
+        assert!(c.get("c", 240).is_some() && c.get("d", 240).is_some() && c.get("e", 240).is_some());
+        // Replacing a key keeps one entry.
+        c.put("e", b"55", 400, 240);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.get("e", 240).as_deref(), Some(b"55".as_slice()));
+        // Already expired answers are not stored.
+        c.put("f", b"6", 240, 240);
+        assert_eq!(c.get("f", 0), None);
+    }
+
+    #[test]
+    fn memory_cache_byte_bound() {
+        let c = MemoryCache::new(100, 800);
+        c.put("big", &[0u8; 101], 1000, 0);
+        assert!(c.is_empty(), "an entry above an eighth of the bound is refused");
+        for i in 0..20 {
+            c.put(&format!("k{i:02}"), &[0u8; 90], 1000 + i, 0);
+        }
+        assert!(c.inner.borrow().bytes <= 800);
+        assert_eq!(c.len(), 8);
+        assert!(c.get("k19", 0).is_some() && c.get("k00", 0).is_none());
+        let e = c.inner.borrow();
+        let total: usize = e.map.iter().map(|(k, (_, b))| cost(k, b)).sum();
+        assert_eq!(total, e.bytes);
+    }
+}

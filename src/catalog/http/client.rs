@@ -1,0 +1,378 @@
+//! Calls to the catalog API (S5), made as the calling principal: URL building
+//! with percent-encoded path segments, `Authorization: Bearer` from the
+//! caller's [`BearerSource`], timeout, body cap, status mapping, and the
+//! identity-scoped two-layer cache.
+
+use super::cache_key::{cache_key, open_entry, seal_entry, AnswerKind, Identity, MemoryCache, SharedCache};
+use super::model::{
+    parse_data_connection, parse_permissions, parse_product, parse_product_list, ApiDataConnection, ApiProduct,
+    Permissions, ProductSummary,
+};
+use super::{CatalogError, HttpResolved};
+use crate::catalog::Visibility;
+use crate::error::ProxyError;
+use crate::platform::{Level, OutboundRequest, Platform};
+use crate::secret::Secret;
+
+/// Time allowed for the catalog to start answering.
+pub const TIMEOUT_MS: u32 = 5_000;
+/// Cap on an account's product list.
+pub const LIST_BODY_LIMIT: usize = 4 << 20;
+/// Cap on every other answer.
+pub const BODY_LIMIT: usize = 256 << 10;
+
+/// Supplies the bearer token for the principal a call is made for. Called
+/// only on a cache miss, so a cached answer costs no token.
+#[allow(async_fn_in_trait)] // single-threaded runtime: futures need not be Send
+pub trait BearerSource {
+    /// `Ok(None)`: call without `Authorization`. An error fails the call as is.
+    async fn bearer(&self) -> Result<Option<Secret>, ProxyError>;
+}
+
+/// A token known in advance (tests, or a caller that minted already).
+#[derive(Debug, Clone, Default)]
+pub struct StaticBearer(pub Option<Secret>);
+
+impl BearerSource for StaticBearer {
+    async fn bearer(&self) -> Result<Option<Secret>, ProxyError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// Everything one catalog call needs besides its arguments.
+pub struct CallContext<'a, P, C, B: ?Sized> {
+    pub platform: &'a P,
+    /// The shared (edge) cache layer.
+    pub shared: &'a C,
+    pub bearer: &'a B,
+    /// Whom the call is made for: scopes every cache key.
+    pub identity: Identity<'a>,
+    /// Seconds since the epoch.
+    pub now: i64,
+}
+
+/// RFC 3986 unreserved characters stay; every other byte is `%XX`, so a
+/// decoded `?`, `#`, `&`, `/`, `%` or space can never become URL syntax.
+/// Empty, `.` and `..` segments are refused: URL parsers (fetch included)
+/// collapse `.`/`..` even when written `%2e`, and an empty one changes the path.
+pub fn encode_segment(s: &str) -> Option<String> {
+    if s.is_empty() || s == "." || s == ".." {
+        return None;
+    }
+    Some(crate::sigv4::uri_encode(s, true))
+}
+
+/// The HTTP catalog: the API's base URL and the per-isolate answer cache.
+#[derive(Debug)]
+pub struct HttpCatalog {
+    base: String,
+    memory: MemoryCache,
+}
+
+impl HttpCatalog {
+    /// `catalog_url` is `CATALOG_URL`: https (http only for a loopback host
+    /// when `allow_loopback_http`), no query or fragment; a trailing `/` is dropped.
+    pub fn new(catalog_url: &str, allow_loopback_http: bool) -> Result<Self, String> {
+        Self::with_memory(catalog_url, allow_loopback_http, MemoryCache::default())
+    }
+
+    pub fn with_memory(catalog_url: &str, allow_loopback_http: bool, memory: MemoryCache) -> Result<Self, String> {
+        let base = catalog_url.trim().trim_end_matches('/');
+        let (https, rest) = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
+            (Some(r), _) => (true, r),
+            (None, Some(r)) => (false, r),
+            _ => return Err("CATALOG_URL must be an https URL".into()),
+        };
+        let host_port = rest.split('/').next().unwrap_or("");
+        if host_port.is_empty()
+            || host_port.contains('@')
+            || rest.contains(['?', '#', ' ', '\\'])
+            || rest.bytes().any(|b| b.is_ascii_control() || !b.is_ascii())
+        {
+            return Err("CATALOG_URL must be http(s)://host[:port][/path] without userinfo, query or fragment".into());
+        }
+        let loopback_ok = allow_loopback_http && is_loopback(host_port);
+        if !(https || loopback_ok) {
+            return Err("CATALOG_URL must use https (http only for a loopback host in development)".into());
+        }
+        Ok(Self {
+            base: base.to_string(),
+            memory,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Answers held in the per-isolate cache.
+    pub fn cached_answers(&self) -> usize {
+        self.memory.len()
+    }
+
+    /// `{CATALOG_URL}/api/v1/products/{account}`
+    pub fn products_url(&self, account: &str) -> Option<String> {
+        Some(format!("{}/api/v1/products/{}", self.base, encode_segment(account)?))
+    }
+
+    /// `{CATALOG_URL}/api/v1/products/{account}/{product}`
+    pub fn product_url(&self, account: &str, product: &str) -> Option<String> {
+        Some(format!(
+            "{}/api/v1/products/{}/{}",
+            self.base,
+            encode_segment(account)?,
+            encode_segment(product)?
+        ))
+    }
+
+    /// `{CATALOG_URL}/api/v1/products/{account}/{product}/permissions`
+    pub fn permissions_url(&self, account: &str, product: &str) -> Option<String> {
+        Some(format!("{}/permissions", self.product_url(account, product)?))
+    }
+
+    /// `{CATALOG_URL}/api/v1/data-connections/{id}`
+    pub fn connection_url(&self, id: &str) -> Option<String> {
+        Some(format!("{}/api/v1/data-connections/{}", self.base, encode_segment(id)?))
+    }
+
+    /// The live products of `account` the catalog lists for this principal.
+    /// An unknown account is `NotFound`.
+    pub async fn list_products<P, C, B>(
+        &self,
+        cx: &CallContext<'_, P, C, B>,
+        account: &str,
+    ) -> Result<Vec<ProductSummary>, CatalogError>
+    where
+        P: Platform,
+        C: SharedCache,
+        B: BearerSource + ?Sized,
+    {
+        let url = self.products_url(account).ok_or(CatalogError::NotFound)?;
+        let list = self
+            .get(cx, AnswerKind::ProductList, &url, LIST_BODY_LIMIT, parse_product_list)
+            .await?;
+        Ok(list.summaries())
+    }
+
+    /// The product as the catalog describes it to this principal; a
+    /// disabled product is `NotFound`, like a missing one.
+    pub async fn product<P, C, B>(
+        &self,
+        cx: &CallContext<'_, P, C, B>,
+        account: &str,
+        product: &str,
+    ) -> Result<ApiProduct, CatalogError>
+    where
+        P: Platform,
+        C: SharedCache,
+        B: BearerSource + ?Sized,
+    {
+        let url = self.product_url(account, product).ok_or(CatalogError::NotFound)?;
+        let p = self
+            .get(cx, AnswerKind::Product, &url, BODY_LIMIT, parse_product)
+            .await?;
+        p.check_identity(account, product)
+            .map_err(|e| CatalogError::Unavailable(format!("catalog {url}: {e}")))?;
+        if p.disabled {
+            return Err(CatalogError::NotFound);
+        }
+        Ok(p)
+    }
+
+    pub async fn data_connection<P, C, B>(
+        &self,
+        cx: &CallContext<'_, P, C, B>,
+        id: &str,
+    ) -> Result<ApiDataConnection, CatalogError>
+    where
+        P: Platform,
+        C: SharedCache,
+        B: BearerSource + ?Sized,
+    {
+        let url = self
+            .connection_url(id)
+            .ok_or_else(|| CatalogError::Unavailable(format!("catalog: invalid data connection id {id:?}")))?;
+        let c = self
+            .get(cx, AnswerKind::DataConnection, &url, BODY_LIMIT, parse_data_connection)
+            .await?;
+        if c.data_connection_id != id {
+            return Err(CatalogError::Unavailable(format!(
+                "catalog {url}: asked for connection {id:?}, got {:?}",
+                c.data_connection_id
+            )));
+        }
+        Ok(c)
+    }
+
+    /// What this principal may do with the product.
+    pub async fn permissions<P, C, B>(
+        &self,
+        cx: &CallContext<'_, P, C, B>,
+        account: &str,
+        product: &str,
+    ) -> Result<Permissions, CatalogError>
+    where
+        P: Platform,
+        C: SharedCache,
+        B: BearerSource + ?Sized,
+    {
+        let url = self.permissions_url(account, product).ok_or(CatalogError::NotFound)?;
+        self.get(cx, AnswerKind::Permissions, &url, BODY_LIMIT, parse_permissions)
+            .await
+    }
+
+    /// Resolves `account/product` for this principal: the product (with a
+    /// grant for the principal when the catalog's permissions include
+    /// `read`) and its backend.
+    ///
+    /// A restricted product the principal may not read is `NotFound`
+    /// (S9: existence does not leak), decided before the data connection
+    /// is asked for. Authorization (`authz::can_read`, role ceilings) still
+    /// applies to the result.
+    pub async fn resolve<P, C, B>(
+        &self,
+        cx: &CallContext<'_, P, C, B>,
+        account: &str,
+        product: &str,
+    ) -> Result<HttpResolved, CatalogError>
+    where
+        P: Platform,
+        C: SharedCache,
+        B: BearerSource + ?Sized,
+    {
+        let p = self.product(cx, account, product).await?;
+        let grants = match (p.visibility, cx.identity) {
+            (Visibility::Restricted, Identity::Anonymous) => return Err(CatalogError::NotFound),
+            (Visibility::Restricted, Identity::Principal { issuer, subject, .. }) => {
+                let grants = self
+                    .permissions(cx, account, product)
+                    .await?
+                    .grants_for(issuer, subject);
+                if grants.is_empty() {
+                    return Err(CatalogError::NotFound);
+                }
+                grants
+            }
+            _ => Vec::new(),
+        };
+        let mirror = p
+            .primary_mirror()
+            .map_err(|e| CatalogError::Unavailable(format!("catalog: {e}")))?;
+        let conn = self.data_connection(cx, &mirror.connection_id).await?;
+        let resolved = p
+            .to_product(&conn, grants)
+            .map_err(|e| CatalogError::Unavailable(format!("catalog: {e}")))?;
+        Ok(HttpResolved {
+            backend: conn.to_backend(resolved.visibility),
+            product: resolved,
+        })
+    }
+
+    /// One GET through both cache layers. Only answers that were 2xx and
+    /// parsed are stored.
+    async fn get<T, P, C, B>(
+        &self,
+        cx: &CallContext<'_, P, C, B>,
+        kind: AnswerKind,
+        url: &str,
+        limit: usize,
+        parse: fn(&[u8]) -> Result<T, String>,
+    ) -> Result<T, CatalogError>
+    where
+        P: Platform,
+        C: SharedCache,
+        B: BearerSource + ?Sized,
+    {
+        let key = cache_key(cx.identity, url);
+        if let Some(key) = &key {
+            if let Some(body) = self.memory.get(key, cx.now) {
+                if let Ok(v) = parse(&body) {
+                    return Ok(v);
+                }
+            }
+            if let Some(entry) = cx.shared.cache_get(key).await {
+                match open_entry(&entry, cx.now).map(|(exp, body)| (exp, body, parse(body))) {
+                    Some((exp, body, Ok(v))) => {
+                        self.memory.put(key, body, exp, cx.now);
+                        return Ok(v);
+                    }
+                    Some((_, _, Err(e))) => log_warn(cx.platform, "catalog cache entry unparseable", kind, &e),
+                    None => {}
+                }
+            }
+        }
+        let body = self.fetch(cx, kind, url, limit).await?;
+        let v = parse(&body).map_err(|e| CatalogError::Unavailable(format!("catalog {url}: {e}")))?;
+        if let Some(key) = &key {
+            let ttl = kind.ttl_secs();
+            let expires_at = cx.now + i64::from(ttl);
+            self.memory.put(key, &body, expires_at, cx.now);
+            cx.shared.cache_put(key, &seal_entry(expires_at, &body), ttl).await;
+        }
+        Ok(v)
+    }
+
+    async fn fetch<P, C, B>(
+        &self,
+        cx: &CallContext<'_, P, C, B>,
+        kind: AnswerKind,
+        url: &str,
+        limit: usize,
+    ) -> Result<Vec<u8>, CatalogError>
+    where
+        P: Platform,
+        B: BearerSource + ?Sized,
+    {
+        let mut headers = vec![("accept".to_string(), "application/json".to_string())];
+        if let Some(token) = cx.bearer.bearer().await.map_err(CatalogError::Token)? {
+            headers.push(("authorization".to_string(), format!("Bearer {}", token.expose())));
+        }
+        let req = OutboundRequest {
+            method: "GET",
+            url: url.to_string(),
+            headers,
+            timeout_ms: TIMEOUT_MS,
+        };
+        let what = kind.as_str();
+        let resp = cx
+            .platform
+            .fetch(req)
+            .await
+            .map_err(|e| CatalogError::Unavailable(format!("catalog {what} {url}: {e}")))?;
+        if let Some(e) = status_error(resp.status) {
+            return Err(e.with_context(&format!("catalog {what} {url}")));
+        }
+        let Some(body) = resp.body else {
+            return Err(CatalogError::Unavailable(format!("catalog {what} {url}: empty answer")));
+        };
+        cx.platform
+            .read_body(body, limit)
+            .await
+            .map_err(|e| CatalogError::Unavailable(format!("catalog {what} {url}: body: {e}")))
+    }
+}
+
+/// S5: 404 → not found, 401/403 → denied, anything else but 2xx → unavailable.
+pub fn status_error(status: u16) -> Option<CatalogError> {
+    match status {
+        200..=299 => None,
+        404 => Some(CatalogError::NotFound),
+        401 | 403 => Some(CatalogError::Denied(format!("status {status}"))),
+        s => Some(CatalogError::Unavailable(format!("status {s}"))),
+    }
+}
+
+fn is_loopback(host_port: &str) -> bool {
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    host == "localhost"
+        || host == "::1"
+        || host.starts_with("127.") && host.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+}
+
+fn log_warn<P: Platform>(p: &P, msg: &str, kind: AnswerKind, reason: &str) {
+    let f = serde_json::json!({"answer": kind.as_str(), "reason": reason});
+    p.log(Level::Warn, &crate::log::line(Level::Warn, msg, f));
+}

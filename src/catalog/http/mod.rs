@@ -1,0 +1,93 @@
+//! The HTTP catalog (S5): a Source-Cooperative-compatible API asked about
+//! products, data connections and permissions as the calling principal, with
+//! answers cached per identity.
+//!
+//! - [`model`]: the API's JSON and its mapping to [`Product`] / [`Backend`];
+//! - [`client`]: URLs, calls, status mapping ([`HttpCatalog`]);
+//! - [`cache_key`]: identity-scoped cache keys, TTLs, the per-isolate cache
+//!   and the [`SharedCache`] trait the edge's Cache API plugs into.
+
+pub mod cache_key;
+pub mod client;
+pub mod model;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+pub use cache_key::{AnswerKind, Identity, MemoryCache, NoSharedCache, SharedCache};
+pub use client::{BearerSource, CallContext, HttpCatalog, StaticBearer};
+pub use model::{ApiDataConnection, ApiProduct, Permissions, ProductSummary};
+
+use crate::backend::Backend;
+use crate::catalog::{Product, Resolved};
+use crate::error::ProxyError;
+
+/// Why a catalog call gave no answer. Converts into the S3 error (S5, S9):
+/// `NotFound` → 404 NoSuchBucket, `Denied` → 403 AccessDenied,
+/// `Unavailable` → 503 ServiceUnavailable (detail logged, never shown),
+/// `Token` → whatever minting the bearer token failed with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CatalogError {
+    /// Upstream 404, a disabled product, or a name that cannot exist.
+    NotFound,
+    /// Upstream 401/403; the detail is for logs.
+    Denied(String),
+    /// 5xx, other statuses, timeout, network failure, oversized or
+    /// unparseable answer; the detail is for logs.
+    Unavailable(String),
+    /// The bearer token could not be had.
+    Token(ProxyError),
+}
+
+impl CatalogError {
+    fn with_context(self, ctx: &str) -> Self {
+        match self {
+            CatalogError::Unavailable(d) => CatalogError::Unavailable(format!("{ctx}: {d}")),
+            CatalogError::Denied(d) => CatalogError::Denied(format!("{ctx}: {d}")),
+            other => other,
+        }
+    }
+}
+
+impl From<CatalogError> for ProxyError {
+    fn from(e: CatalogError) -> Self {
+        match e {
+            CatalogError::NotFound => ProxyError::NoSuchBucket,
+            CatalogError::Denied(_) => ProxyError::AccessDenied,
+            CatalogError::Unavailable(d) => ProxyError::Unavailable(d),
+            CatalogError::Token(e) => e,
+        }
+    }
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CatalogError::NotFound => f.write_str("catalog: not found"),
+            CatalogError::Denied(d) => write!(f, "catalog: denied: {d}"),
+            CatalogError::Unavailable(d) => write!(f, "catalog: unavailable: {d}"),
+            CatalogError::Token(e) => write!(f, "catalog: no bearer token: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+/// A product resolved through the HTTP catalog; owns what the static
+/// catalog lends.
+#[derive(Debug)]
+pub struct HttpResolved {
+    pub product: Product,
+    pub backend: Backend,
+}
+
+impl HttpResolved {
+    pub fn as_resolved(&self) -> Resolved<'_> {
+        Resolved {
+            product: &self.product,
+            backend: &self.backend,
+        }
+    }
+}
