@@ -9,6 +9,44 @@ use crate::session::{unseal, SessionError};
 use crate::sigv4::verify;
 use crate::sts::ceiling::Ceiling;
 
+/// What clients commonly send. The Workers runtime replaces `Accept-Encoding`
+/// (with `br, gzip`) before the Worker sees it, so a client that signed the
+/// header (rclone, Go's net/http) can only be verified against its likely
+/// original value. It only steers compression, never authorization.
+const ACCEPT_ENCODINGS: &[&str] = &[
+    "gzip",
+    "identity",
+    "gzip, deflate",
+    "gzip, deflate, br",
+    "gzip, deflate, br, zstd",
+    "deflate, gzip, br, zstd",
+    "deflate, gzip",
+    "br, gzip",
+    "*",
+];
+
+fn verify_with_rewritten_accept_encoding(
+    req: &Request,
+    auth: &verify::ParsedAuth,
+    secret: &str,
+    now: i64,
+) -> std::result::Result<(), verify::AuthError> {
+    let first = verify::verify(req, auth, secret, now);
+    if first != Err(verify::AuthError::SignatureDoesNotMatch)
+        || !auth.signed_headers.iter().any(|h| h == "accept-encoding")
+    {
+        return first;
+    }
+    let mut candidate = req.clone();
+    for value in ACCEPT_ENCODINGS {
+        candidate.headers.set("accept-encoding", *value);
+        if verify::verify(&candidate, auth, secret, now).is_ok() {
+            return Ok(());
+        }
+    }
+    first
+}
+
 pub fn authenticate(cfg: &Config, req: &Request, now: i64) -> Result<Principal> {
     let Some(auth) = verify::parse(req)? else {
         return Ok(Principal::Anonymous);
@@ -23,7 +61,7 @@ pub fn authenticate(cfg: &Config, req: &Request, now: i64) -> Result<Principal> 
         SessionError::Expired => ProxyError::expired_token(),
         _ => ProxyError::invalid_token(),
     })?;
-    verify::verify(req, &auth, session.secret_access_key.expose(), now)?;
+    verify_with_rewritten_accept_encoding(req, &auth, session.secret_access_key.expose(), now)?;
     // Sealed by us, so it parsed when minted; a failure means a bad key rotation.
     let ceiling = Ceiling::parse(&session.ceiling).map_err(|_| ProxyError::invalid_token())?;
     Ok(Principal::Session(Box::new(SessionPrincipal {

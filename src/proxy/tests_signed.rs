@@ -215,3 +215,37 @@ fn previous_key_keeps_sessions_open_through_rotation() {
         400
     );
 }
+
+#[test]
+fn signed_accept_encoding_survives_the_runtime_rewriting_it() {
+    let p = platform();
+    let c = cfg(KEY);
+    let now = p.now_ms();
+    let alice = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    let path = "/demo/restricted-data/secret.csv";
+    let extra = vec![("accept-encoding".to_string(), "gzip".to_string())];
+    let req = SignableRequest {
+        method: "GET",
+        host: "127.0.0.1:8787",
+        path,
+        query: &[],
+        headers: &extra,
+    };
+    // What the Worker sees: the runtime's value, not the signed one.
+    let mut r = Request::new("GET", path, "")
+        .with_header("host", "127.0.0.1:8787")
+        .with_header("accept-encoding", "br, gzip");
+    for (n, v) in sign(&req, &alice, "us-east-1", "s3", now / 1000) {
+        r = r.with_header(&n, &v);
+    }
+    let (resp, body) = run(&p, &c, r.clone());
+    assert_eq!((resp.status, body.as_str()), (200, "secret"));
+    assert_eq!(
+        resp.headers.get("cache-control"),
+        Some("private, no-store"),
+        "a session's answer is never shared"
+    );
+    // Other signed headers are not guessed at.
+    r.headers.set("host", "evil.example");
+    assert_eq!(run(&p, &c, r).0.status, 403);
+}

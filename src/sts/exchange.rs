@@ -35,7 +35,19 @@ fn token_error(e: TokenError) -> StsError {
     }
 }
 
-async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request) -> Result<Minted, StsError> {
+/// What is known about an exchange so far, for its log line (S7: every
+/// exchange, success or failure, says who asked for what).
+#[derive(Default)]
+struct Known {
+    role: Option<String>,
+    session_name: Option<String>,
+    /// Verified issuer, subject and audience (set once the token verified).
+    issuer: Option<String>,
+    subject: Option<String>,
+    audience: Option<String>,
+}
+
+async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut Known) -> Result<Minted, StsError> {
     let keys = cfg.session_keys.as_ref().ok_or(StsError::NotImplemented(
         "The security token service is not configured on this deployment.",
     ))?;
@@ -45,6 +57,8 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request) -> Result<Min
         None
     };
     let params = params::parse(&params::collect(&req.query, body)?)?;
+    known.role = Some(params.role.clone());
+    known.session_name = params.session_name.clone();
     let role = cfg.roles.get(&params.role)?;
     let peeked = oidc::peek(&params.token).map_err(token_error)?;
     // Trust is decided before any network call: a foreign issuer costs nothing.
@@ -66,6 +80,9 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request) -> Result<Min
         leeway: DEFAULT_LEEWAY,
     };
     let claims = oidc::verify(&params.token, &jwks, &expect).map_err(token_error)?;
+    known.issuer = Some(claims.iss.clone());
+    known.subject = Some(claims.sub.clone());
+    known.audience = Some(claims.aud.clone());
     if !role.claims_accepted(&claims.all) {
         return Err(StsError::IdpRejectedClaim);
     }
@@ -116,7 +133,8 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: &Request, request_id:
         .headers
         .get("accept")
         .is_some_and(|a| a.contains("application/json"));
-    let result = exchange(p, cfg, req).await;
+    let mut known = Known::default();
+    let result = exchange(p, cfg, req, &mut known).await;
     let mut f = json!({ "request_id": request_id });
     let mut resp = match &result {
         Ok(m) => {
@@ -151,7 +169,15 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: &Request, request_id:
         }
         Err(e) => {
             if let Some(o) = f.as_object_mut() {
-                o.extend([("result".into(), json!("denied")), ("reason".into(), json!(e.code()))]);
+                o.extend([
+                    ("result".into(), json!("denied")),
+                    ("reason".into(), json!(e.code())),
+                    ("role".into(), json!(known.role)),
+                    ("session".into(), json!(known.session_name)),
+                    ("issuer".into(), json!(known.issuer)),
+                    ("subject".into(), json!(known.subject)),
+                    ("audience".into(), json!(known.audience)),
+                ]);
                 if let Some(d) = e.detail() {
                     o.insert("detail".into(), json!(d));
                 }

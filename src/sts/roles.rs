@@ -101,6 +101,8 @@ pub struct Roles {
     roles: BTreeMap<String, Role>,
     /// `_default` is asked for but has no audience: answer 501, not "unknown role".
     default_unconfigured: bool,
+    /// No `AUTH_AUDIENCE`: the whole exchange answers 501 (S7, fail closed).
+    disabled: bool,
 }
 
 impl Roles {
@@ -118,6 +120,7 @@ impl Roles {
             .filter(|a| !a.is_empty())
             .collect();
         let mut default_unconfigured = false;
+        let audiences_missing = audiences.is_empty();
         match (issuer, audiences.is_empty()) {
             (Some(iss), false) => {
                 let role = Role {
@@ -159,20 +162,28 @@ impl Roles {
                 }
             }
         }
+        let disabled = audiences_missing;
         (
             Roles {
                 roles,
                 default_unconfigured,
+                disabled,
             },
             warnings,
         )
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.roles.is_empty()
+    /// Whether any exchange can succeed (shown in the service document).
+    pub fn enabled(&self) -> bool {
+        !self.disabled && !self.roles.is_empty()
     }
 
     pub fn get(&self, name: &str) -> Result<&Role, StsError> {
+        if self.disabled {
+            return Err(StsError::NotImplemented(
+                "The security token service needs AUTH_AUDIENCE on this deployment.",
+            ));
+        }
         match self.roles.get(name) {
             Some(r) => Ok(r),
             None if name == DEFAULT_ROLE && self.default_unconfigured => Err(StsError::NotImplemented(
@@ -194,9 +205,17 @@ mod tests {
     #[test]
     fn default_role_needs_an_audience() {
         let (roles, warnings) = Roles::from_env(&env(&[("AUTH_ISSUER", "https://idp")]));
-        assert!(roles.is_empty());
+        assert!(!roles.enabled());
         assert_eq!(warnings.len(), 1);
         assert_eq!(roles.get("_default").unwrap_err().status(), 501);
+        // Fail closed: without AUTH_AUDIENCE no role at all exchanges (S7).
+        let only_roles = format!(
+            "[{}]",
+            r#"{"name": "r", "issuers": ["https://x"], "audiences": ["a"], "ceiling": ["*"]}"#
+        );
+        let e = move |n: &str| (n == "ROLES").then(|| only_roles.clone());
+        let (roles, _) = Roles::from_env(&e);
+        assert_eq!(roles.get("r").unwrap_err().status(), 501);
         let (roles, _) = Roles::from_env(&env(&[("AUTH_ISSUER", "https://idp"), ("AUTH_AUDIENCE", "a, b")]));
         let r = roles.get("_default").unwrap();
         assert_eq!(r.audiences, vec!["a", "b"]);
@@ -218,8 +237,13 @@ mod tests {
 
     #[test]
     fn roles_json_with_invalid_roles_disabled() {
-        let e = |n: &str| (n == "ROLES").then(|| ROLES.to_string());
+        let e = |n: &str| match n {
+            "ROLES" => Some(ROLES.to_string()),
+            "AUTH_AUDIENCE" => Some("proxy".to_string()),
+            _ => None,
+        };
         let (roles, warnings) = Roles::from_env(&e);
+        assert!(roles.enabled());
         assert_eq!(warnings.len(), 5, "{warnings:?}");
         let gha = roles.get("gha").unwrap();
         let claims = |pairs: &[(&str, &str)]| -> Map<String, Value> {
@@ -240,6 +264,6 @@ mod tests {
     #[test]
     fn garbage_roles_json_is_a_warning() {
         let (roles, warnings) = Roles::from_env(&|n| (n == "ROLES").then(|| "{".to_string()));
-        assert!(roles.is_empty() && warnings.len() == 1);
+        assert!(!roles.enabled() && warnings.len() == 1);
     }
 }

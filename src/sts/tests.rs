@@ -109,6 +109,7 @@ fn exchange_then_signed_request() {
     assert!(String::from_utf8(b).unwrap().contains("<Name>demo</Name>"));
     let logs = p.logs.borrow().join("\n");
     assert!(logs.contains("\"msg\":\"sts exchange\"") && logs.contains("\"result\":\"issued\""));
+    assert!(logs.contains("\"msg\":\"audit\""), "the signed request is audited too");
     assert!(!logs.contains(&token) && !logs.contains(creds.secret_access_key.expose()));
 }
 
@@ -221,6 +222,24 @@ fn github_actions_role_with_conditions_and_ceiling() {
     assert_eq!(
         code_of(&exchange(&p, &c, &form("gha", &mint_rs256(RSA_KID, &tag)), false).1),
         "IDPRejectedClaim"
+    );
+    // A denial after verification names who was denied (S7: every exchange is logged).
+    let last = p
+        .logs
+        .borrow()
+        .iter()
+        .rev()
+        .find(|l| l.contains("sts exchange"))
+        .cloned()
+        .unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(
+        (v["result"].as_str(), v["reason"].as_str()),
+        (Some("denied"), Some("IDPRejectedClaim"))
+    );
+    assert_eq!(
+        (v["role"].as_str(), v["subject"].as_str(), v["issuer"].as_str()),
+        (Some("gha"), Some("s"), Some(ISS))
     );
     let long = format!("{}&DurationSeconds=7200", form("gha", &mint_rs256(RSA_KID, &ok)));
     assert_eq!(code_of(&exchange(&p, &c, &long, false).1), "ValidationError");
