@@ -90,6 +90,9 @@ pub struct Response<S> {
     pub status: u16,
     pub headers: Headers,
     pub body: Body<S>,
+    /// The stream holds the bytes as stored, already encoded per its
+    /// Content-Encoding (R2): the runtime must not encode it again.
+    pub preencoded: bool,
 }
 
 impl<S> Response<S> {
@@ -98,6 +101,7 @@ impl<S> Response<S> {
             status,
             headers: Headers::new(),
             body: Body::Empty,
+            preencoded: false,
         }
     }
 

@@ -96,6 +96,10 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
         }
     };
     resp.headers.set("x-amz-request-id", request_id.as_str());
+    if let Principal::Session(_) = principal {
+        // A session's answer must never be reused for anyone else, browsers included.
+        resp.headers.set("cache-control", "private, no-store");
+    }
     cors::decorate(&cfg.cors, origin.as_deref(), &mut resp.headers);
     if req.method == "HEAD" {
         resp.body = Body::Empty;
@@ -183,7 +187,7 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
             Principal::Session(_) => account::list_buckets(ctx),
         },
         Route::Sts => Ok(crate::sts::exchange::handle(ctx.p, ctx.cfg, ctx.req, &ctx.request_id).await),
-        Route::WellKnown => Err(ProxyError::NoSuchKey),
+        Route::WellKnown => well_known(ctx),
         Route::HeadAccount { account } => account::head(ctx, account),
         Route::Location { account } => account::location(ctx, account),
         Route::ListAccount { account } => list::account(ctx, account).await,
@@ -196,17 +200,32 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
     }
 }
 
+/// The provider's discovery document and JWKS (S6); 404 when it is disabled
+/// (the reason was logged when the configuration loaded).
+fn well_known<P: Platform>(ctx: &Ctx<'_, P>) -> Result<Response<P::Body>> {
+    use crate::oidc::provider as op;
+    let keys = ctx.cfg.provider.as_ref().ok_or(ProxyError::NoSuchKey)?;
+    let (body, cache) = match ctx.req.path.as_str() {
+        op::DISCOVERY_PATH => (op::discovery_json(keys), op::DISCOVERY_CACHE_CONTROL),
+        op::JWKS_PATH => (op::jwks_json(keys), op::JWKS_CACHE_CONTROL),
+        _ => return Err(ProxyError::NoSuchKey),
+    };
+    let mut r = Response::bytes(200, op::CONTENT_TYPE, body.into_bytes());
+    r.headers.set("cache-control", cache);
+    Ok(r)
+}
+
 fn service_document<B>(cfg: &Config) -> Response<B> {
     let doc = json!({
         "name": "oidc-data-proxy",
         "version": env!("CARGO_PKG_VERSION"),
         "catalog": cfg.catalog.as_ref().map(Catalog::kind).unwrap_or("unavailable"),
-        "issuer": null,
+        "issuer": cfg.provider.as_ref().map(|k| k.issuer()),
         "features": {
             "s3_read": cfg.catalog.is_ok(),
             "signed_requests": cfg.session_keys.is_some(),
-            "sts": cfg.session_keys.is_some() && !cfg.roles.is_empty(),
-            "oidc_provider": false,
+            "sts": cfg.session_keys.is_some() && cfg.roles.enabled(),
+            "oidc_provider": cfg.provider.is_some(),
         },
     });
     let mut r = Response::bytes(200, "application/json", doc.to_string().into_bytes());

@@ -2,7 +2,7 @@
 
 use super::Ctx;
 use crate::authz;
-use crate::backend::{ObjectOutcome, ReadOpts};
+use crate::backend::{Backend, ObjectOutcome, ReadOpts};
 use crate::error::{ProxyError, Result};
 use crate::http::{Body, Headers, Response};
 use crate::platform::Platform;
@@ -43,6 +43,9 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
                 r.headers.set(n, v);
             }
             r.body = body.map_or(Body::Empty, Body::Stream);
+            // R2 hands over stored bytes; fetch() decodes what it receives, so
+            // S3 bodies are plain and the runtime re-encodes them on the way out.
+            r.preencoded = matches!(resolved.backend, Backend::R2 { .. });
             Ok(r)
         }
         ObjectOutcome::NotModified(meta) => {
