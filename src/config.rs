@@ -3,6 +3,7 @@
 
 use crate::catalog::{Catalog, StaticCatalog};
 use crate::cors::Origins;
+use crate::oidc::provider::ProviderKeys;
 use crate::oidc::JwksCache;
 use crate::platform::Level;
 use crate::session::SessionKeys;
@@ -23,6 +24,8 @@ pub struct Config {
     pub allow_loopback_issuers: bool,
     /// Per-isolate JWKS cache; it lives here because it shares the config's lifetime.
     pub jwks_cache: JwksCache,
+    /// The proxy's own OIDC signing keys (S6); `None` disables the provider.
+    pub provider: Option<ProviderKeys>,
     /// Problems found while loading, logged once by the runtime.
     pub warnings: Vec<String>,
 }
@@ -70,8 +73,27 @@ impl Config {
         let (roles, role_warnings) = Roles::from_env(env);
         warnings.extend(role_warnings);
         let allow_loopback_issuers = env("OIDC_ALLOW_LOOPBACK_ISSUERS").is_some_and(|v| v.trim() == "true");
+        let provider = match ProviderKeys::from_config(
+            env("OIDC_PROVIDER_ISSUER").as_deref(),
+            env("OIDC_PROVIDER_KID").as_deref(),
+            env("OIDC_PROVIDER_KEY").as_deref(),
+            env("OIDC_PROVIDER_KID_PREVIOUS").as_deref(),
+            env("OIDC_PROVIDER_KEY_PREVIOUS").as_deref(),
+            allow_loopback_issuers,
+        ) {
+            Ok(Some(k)) => Some(k),
+            Ok(None) => {
+                warnings.push("OIDC provider disabled: OIDC_PROVIDER_ISSUER/KID/KEY are not set".into());
+                None
+            }
+            Err(e) => {
+                warnings.push(format!("OIDC provider disabled: {e}"));
+                None
+            }
+        };
         Config {
             catalog: catalog.map(Catalog::Static),
+            provider,
             session_keys,
             roles,
             allow_loopback_issuers,
@@ -97,7 +119,9 @@ mod tests {
         assert_eq!(c.cors, Origins::Any);
         assert_eq!(c.log_level, Level::Info);
         assert_eq!(c.region, "us-east-1");
-        assert!(c.warnings.is_empty());
+        // Only the disabled OIDC provider is reported (S6: absent with a logged reason).
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert!(c.warnings[0].starts_with("OIDC provider disabled"));
     }
 
     #[test]
@@ -109,7 +133,7 @@ mod tests {
         };
         let c = Config::from_env(&env);
         assert!(c.catalog.is_err());
-        assert_eq!(c.warnings.len(), 2);
+        assert_eq!(c.warnings.len(), 3);
         assert!(c.warnings[1].contains("STATIC_CATALOG"));
     }
 }

@@ -18,6 +18,7 @@ pub mod conditions;
 pub mod discovery;
 pub mod error;
 pub mod jwks;
+pub mod provider;
 pub mod token;
 pub mod verify;
 

@@ -58,6 +58,7 @@ fn reads_a_public_object() {
     let (r, body) = get(&p, "/demo/public-data/cities.csv", "");
     assert_eq!(r.status, 200);
     assert_eq!(body, "name,country\nParis,FR\n");
+    assert!(r.preencoded, "R2 bytes go out as stored");
     assert_eq!(r.headers.get("content-length"), Some("22"));
     assert_eq!(r.headers.get("content-type"), Some("text/plain"));
     assert_eq!(r.headers.get("x-amz-request-id").map(str::len), Some(16));
@@ -430,6 +431,10 @@ fn s3_backend_reads_are_signed_and_filtered() {
     let req = Request::new("GET", "/mirror/signed/a%20b.txt", "").with_header("Range", "bytes=0-1");
     let mut r = block_on(handle(&p, &mirror_cfg(), req));
     assert_eq!(r.status, 206);
+    assert!(
+        !r.preencoded,
+        "fetch() decodes backend bodies: the runtime re-encodes them"
+    );
     assert_eq!(r.headers.get("content-range"), Some("bytes 0-1/5"));
     assert_eq!(r.headers.get("x-amz-meta-color"), Some("red"));
     for dropped in ["x-amz-id-2", "server", "x-amz-server-side-encryption"] {
@@ -519,4 +524,43 @@ fn s3_backend_listing_strips_the_backend_prefix() {
     );
     let url = p.fetched.borrow()[0].url.clone();
     assert!(url.contains("prefix=base%2F") && url.contains("delimiter=%2F"), "{url}");
+}
+
+#[test]
+fn provider_documents_when_configured_404_otherwise() {
+    let p = sample();
+    assert_eq!(get(&p, "/.well-known/openid-configuration", "").0.status, 404);
+    let pem = include_str!("../../tests/fixtures/oidc/rsa-2048.pem").to_string();
+    let cfg = Config::from_env(&move |n| match n {
+        "OIDC_PROVIDER_ISSUER" => Some("https://proxy.example".into()),
+        "OIDC_PROVIDER_KID" => Some("k1".into()),
+        "OIDC_PROVIDER_KEY" => Some(pem.clone()),
+        _ => None,
+    });
+    let fetch = |path: &str| {
+        let mut r = block_on(handle(&p, &cfg, Request::new("GET", path, "")));
+        let Body::Bytes(b) = std::mem::replace(&mut r.body, Body::Empty) else {
+            panic!("json body expected")
+        };
+        (r, serde_json::from_slice::<serde_json::Value>(&b).unwrap())
+    };
+    let (r, d) = fetch("/.well-known/openid-configuration");
+    assert_eq!(r.status, 200);
+    assert_eq!(d["issuer"], "https://proxy.example");
+    assert_eq!(d["jwks_uri"], "https://proxy.example/.well-known/jwks.json");
+    assert!(r.headers.get("cache-control").is_some_and(|c| c.contains("max-age")));
+    let (r, j) = fetch("/.well-known/jwks.json");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        (j["keys"][0]["kid"].as_str(), j["keys"][0]["alg"].as_str()),
+        (Some("k1"), Some("RS256"))
+    );
+    // The published key is the one in the fixture JWKS (same PEM): a relying party can verify.
+    let fixture: serde_json::Value = serde_json::from_str(include_str!("../../tests/fixtures/oidc/jwks.json")).unwrap();
+    assert_eq!(j["keys"][0]["n"], fixture["keys"][0]["n"]);
+    let (_, doc) = fetch("/");
+    assert_eq!(
+        (doc["issuer"].as_str(), doc["features"]["oidc_provider"].as_bool()),
+        (Some("https://proxy.example"), Some(true))
+    );
 }

@@ -1,0 +1,273 @@
+//! The provider's signing keys, parsed once from configuration (SPEC S6).
+//!
+//! The PEM is decoded and checked here, at configuration time, so a bad key
+//! is reported when the provider starts rather than on the first token
+//! (structure, type, size everywhere; natively the rsa crate also checks the
+//! private parts, on wasm WebCrypto does when it imports the key, see
+//! `WebCryptoSigner::prepare`). Error texts name the variable and the
+//! reason, never any part of a key.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rsa::pkcs8::der::zeroize::Zeroizing;
+#[cfg(not(target_arch = "wasm32"))]
+use rsa::{traits::PublicKeyParts as _, RsaPrivateKey};
+
+use super::pkcs8;
+use crate::oidc::issuer_allowed;
+
+/// RFC 7518 3.3: RS256 keys MUST be at least 2048 bits.
+pub const MIN_RSA_BITS: usize = 2048;
+/// Verifiers commonly stop at 4096 bits (this proxy's own STS does, through
+/// `RsaPublicKey::new`), so a bigger key would mint tokens nobody accepts.
+pub const MAX_RSA_BITS: usize = 4096;
+/// Kids travel in token headers, JWKS and log lines: keep them short and plain.
+const MAX_KID_LEN: usize = 128;
+
+/// The public half of a key as published in the JWKS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicJwk {
+    pub kid: String,
+    /// Modulus, big-endian without leading zeros, base64url (RFC 7518 6.3.1).
+    pub n: String,
+    /// Public exponent, same encoding.
+    pub e: String,
+}
+
+/// Everything the provider needs, built once per isolate by [`ProviderKeys::from_config`].
+pub struct ProviderKeys {
+    issuer: String,
+    active: PublicJwk,
+    active_bits: usize,
+    /// The active key as PKCS#8 DER (zeroized on drop): what WebCrypto imports on wasm.
+    pkcs8_der: Zeroizing<Vec<u8>>,
+    /// Natively the rsa crate signs (tests, tools). On wasm the signer is WebCrypto,
+    /// so no Rust-side private key is kept there at all.
+    #[cfg(not(target_arch = "wasm32"))]
+    private: RsaPrivateKey,
+    /// Published during a rotation only; never signs.
+    previous: Option<PublicJwk>,
+}
+
+impl ProviderKeys {
+    /// From `OIDC_PROVIDER_ISSUER`, `OIDC_PROVIDER_KID`, `OIDC_PROVIDER_KEY`,
+    /// `OIDC_PROVIDER_KID_PREVIOUS`, `OIDC_PROVIDER_KEY_PREVIOUS` (empty or
+    /// blank counts as unset) and `OIDC_ALLOW_LOOPBACK_ISSUERS`.
+    ///
+    /// `Ok(None)`: none of issuer, kid and key is set, the provider is off.
+    /// `Err`: a partial or invalid configuration (fail loudly, never half-on).
+    pub fn from_config(
+        issuer: Option<&str>,
+        kid: Option<&str>,
+        pem: Option<&str>,
+        kid_prev: Option<&str>,
+        pem_prev: Option<&str>,
+        allow_loopback: bool,
+    ) -> Result<Option<ProviderKeys>, String> {
+        let [issuer, kid, pem, kid_prev, pem_prev] = [issuer, kid, pem, kid_prev, pem_prev].map(set);
+        let (issuer, kid, pem) = match (issuer, kid, pem) {
+            (None, None, None) => {
+                return match (kid_prev, pem_prev) {
+                    (None, None) => Ok(None),
+                    _ => Err("OIDC_PROVIDER_KEY_PREVIOUS/KID_PREVIOUS set without an active key".into()),
+                }
+            }
+            (Some(i), Some(k), Some(p)) => (i, k, p),
+            (i, k, p) => {
+                let missing: Vec<&str> = [
+                    (i.is_none(), "OIDC_PROVIDER_ISSUER"),
+                    (k.is_none(), "OIDC_PROVIDER_KID"),
+                    (p.is_none(), "OIDC_PROVIDER_KEY"),
+                ]
+                .into_iter()
+                .filter_map(|(gone, name)| gone.then_some(name))
+                .collect();
+                return Err(format!(
+                    "OIDC provider partly configured: {} not set",
+                    missing.join(", ")
+                ));
+            }
+        };
+        check_issuer(issuer, allow_loopback)?;
+        check_kid("OIDC_PROVIDER_KID", kid)?;
+        let active = parse_private_pem("OIDC_PROVIDER_KEY", pem)?;
+        let previous = match (kid_prev, pem_prev) {
+            (None, None) => None,
+            (Some(kp), Some(pp)) => {
+                check_kid("OIDC_PROVIDER_KID_PREVIOUS", kp)?;
+                if kp == kid {
+                    return Err(
+                        "OIDC_PROVIDER_KID_PREVIOUS equals OIDC_PROVIDER_KID: a rotation needs a new kid".into(),
+                    );
+                }
+                Some(public_jwk(kp, &parse_private_pem("OIDC_PROVIDER_KEY_PREVIOUS", pp)?))
+            }
+            (Some(_), None) => return Err("OIDC_PROVIDER_KID_PREVIOUS set without OIDC_PROVIDER_KEY_PREVIOUS".into()),
+            (None, Some(_)) => return Err("OIDC_PROVIDER_KEY_PREVIOUS set without OIDC_PROVIDER_KID_PREVIOUS".into()),
+        };
+        Ok(Some(ProviderKeys {
+            issuer: issuer.to_owned(),
+            active: public_jwk(kid, &active),
+            active_bits: pkcs8::bits(&active.n),
+            #[cfg(not(target_arch = "wasm32"))]
+            private: active.private,
+            pkcs8_der: active.der,
+            previous,
+        }))
+    }
+
+    /// The `iss` of minted tokens, exactly as configured.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The signing key's public half; its `kid` goes into every token header.
+    pub fn active(&self) -> &PublicJwk {
+        &self.active
+    }
+
+    pub fn previous(&self) -> Option<&PublicJwk> {
+        self.previous.as_ref()
+    }
+
+    /// `{issuer}/.well-known/jwks.json` (a trailing `/` of the issuer dropped, as
+    /// OIDC Discovery 4 does for the configuration URL).
+    pub fn jwks_uri(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.issuer.trim_end_matches('/'))
+    }
+
+    /// The active private key as PKCS#8 DER, for `SubtleCrypto.importKey("pkcs8", …)`.
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8_der
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn private_key(&self) -> &RsaPrivateKey {
+        &self.private
+    }
+}
+
+/// Only names and sizes: key material never reaches a log line.
+impl fmt::Debug for ProviderKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderKeys")
+            .field("issuer", &self.issuer)
+            .field("kid", &self.active.kid)
+            .field("bits", &self.active_bits)
+            .field("previous_kid", &self.previous.as_ref().map(|p| &p.kid))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Unset, empty and blank values are all "not configured" (Workers vars can
+/// only be emptied, not removed, from some dashboards).
+fn set(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// https (or loopback http when allowed), and an origin only: the proxy serves
+/// `/.well-known/*` at its root, so an issuer with a path would advertise a
+/// discovery URL (`{issuer}/.well-known/openid-configuration`) that 404s.
+fn check_issuer(issuer: &str, allow_loopback: bool) -> Result<(), String> {
+    if !issuer_allowed(issuer, allow_loopback) {
+        let rule = if allow_loopback {
+            "https or loopback http"
+        } else {
+            "https"
+        };
+        return Err(format!(
+            "OIDC_PROVIDER_ISSUER {issuer:?} is not an allowed issuer URL ({rule})"
+        ));
+    }
+    let after_scheme = issuer.split_once("://").map_or("", |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+    if !path.is_empty() && path != "/" {
+        return Err(format!(
+            "OIDC_PROVIDER_ISSUER {issuer:?} has a path; the discovery documents are served at the origin"
+        ));
+    }
+    Ok(())
+}
+
+fn check_kid(name: &str, kid: &str) -> Result<(), String> {
+    if kid.len() > MAX_KID_LEN || !kid.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!(
+            "{name} must be 1-{MAX_KID_LEN} printable ASCII characters without spaces"
+        ));
+    }
+    Ok(())
+}
+
+/// A parsed key: its public half (n, e big-endian) and its PKCS#8 DER.
+struct Parsed {
+    n: Vec<u8>,
+    e: Vec<u8>,
+    der: Zeroizing<Vec<u8>>,
+    #[cfg(not(target_arch = "wasm32"))]
+    private: RsaPrivateKey,
+}
+
+/// PKCS#8 PEM → public half and DER (see `pkcs8.rs` for why by hand).
+/// Natively the rsa crate also parses and validates the whole key (it signs
+/// there); on wasm WebCrypto does that when it imports the key.
+fn parse_private_pem(name: &str, pem: &str) -> Result<Parsed, String> {
+    // Secrets pasted as one line with literal `\n` (some dashboards and env files do this).
+    let unescaped;
+    let pem = if !pem.contains('\n') && pem.contains("\\n") {
+        unescaped = Zeroizing::new(pem.replace("\\n", "\n"));
+        unescaped.as_str()
+    } else {
+        pem
+    };
+    // Error texts are fixed strings: none can echo key bytes.
+    let (label, der) = pkcs8::pem_decode(pem).map_err(|e| format!("{name} is not a PEM document: {e}"))?;
+    match label {
+        "PRIVATE KEY" => {}
+        "RSA PRIVATE KEY" => {
+            return Err(format!(
+                "{name} is a PKCS#1 key; convert it to PKCS#8 with `openssl pkcs8 -topk8 -nocrypt`"
+            ))
+        }
+        "ENCRYPTED PRIVATE KEY" => return Err(format!("{name} is encrypted; an unencrypted PKCS#8 key is needed")),
+        _ => return Err(format!("{name} must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)")),
+    }
+    let (n, e) = pkcs8::rsa_public_parts(&der).map_err(|e| format!("{name} is not a valid RSA PKCS#8 key: {e}"))?;
+    let bits = pkcs8::bits(n);
+    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+        return Err(format!(
+            "{name} is a {bits}-bit RSA key; {MIN_RSA_BITS} to {MAX_RSA_BITS} bits are needed"
+        ));
+    }
+    // RFC 8017 3.1: n odd, e odd and > 1 (WebCrypto would refuse otherwise, later).
+    if n.last().is_none_or(|b| b & 1 == 0) || e.last().is_none_or(|b| b & 1 == 0) || e == [1] || e.len() > 8 {
+        return Err(format!("{name} has an invalid RSA modulus or public exponent"));
+    }
+    let (n, e) = (n.to_vec(), e.to_vec());
+    #[cfg(not(target_arch = "wasm32"))]
+    let private = {
+        use rsa::pkcs8::DecodePrivateKey as _;
+        let k = RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| format!("{name} is not a valid RSA key: {e}"))?;
+        // Self-check of the hand-written reader against the rsa crate.
+        if k.n().to_bytes_be() != n || k.e().to_bytes_be() != e {
+            return Err(format!("{name}: public parts disagree between parsers"));
+        }
+        k
+    };
+    Ok(Parsed {
+        n,
+        e,
+        der,
+        #[cfg(not(target_arch = "wasm32"))]
+        private,
+    })
+}
+
+fn public_jwk(kid: &str, key: &Parsed) -> PublicJwk {
+    PublicJwk {
+        kid: kid.to_owned(),
+        n: URL_SAFE_NO_PAD.encode(&key.n),
+        e: URL_SAFE_NO_PAD.encode(&key.e),
+    }
+}

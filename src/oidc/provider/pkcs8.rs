@@ -1,0 +1,180 @@
+//! Just enough PEM and DER to read the public half of an RSA PKCS#8 key.
+//!
+//! Why not the `der`/`pkcs8` crates and `RsaPrivateKey`: on wasm their
+//! generic decoders and the rsa crate's key validation cost ~70 KB of code,
+//! while the Worker only needs `n` and `e` (for the JWKS and the size check)
+//! plus the DER itself, which WebCrypto parses and checks on import. Natively
+//! `keys.rs` also parses the DER with the rsa crate and compares the results.
+//! The input is operator configuration, not client data; the reader is still
+//! strict (definite minimal lengths, no trailing bytes).
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use rsa::pkcs8::der::zeroize::Zeroizing;
+
+/// DER of OID 1.2.840.113549.1.1.1 (rsaEncryption), RFC 8017 A.1.
+const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const SEQUENCE: u8 = 0x30;
+const INTEGER: u8 = 0x02;
+const OCTET_STRING: u8 = 0x04;
+const OID: u8 = 0x06;
+const NULL: u8 = 0x05;
+
+/// The first PEM block of `text`: its label and decoded body (RFC 7468;
+/// text around the block and whitespace inside the body are ignored).
+pub(super) fn pem_decode(text: &str) -> Result<(&str, Zeroizing<Vec<u8>>), &'static str> {
+    let start = text.find("-----BEGIN ").ok_or("no -----BEGIN line")?;
+    let after_begin = &text[start + "-----BEGIN ".len()..];
+    let (label, rest) = after_begin.split_once("-----").ok_or("malformed -----BEGIN line")?;
+    let end_line = format!("-----END {label}-----");
+    let body_end = rest.find(&end_line).ok_or("no matching -----END line")?;
+    let body: Zeroizing<String> = Zeroizing::new(rest[..body_end].split_ascii_whitespace().collect());
+    let der = STANDARD.decode(body.as_bytes()).map_err(|_| "PEM body is not base64")?;
+    Ok((label, Zeroizing::new(der)))
+}
+
+/// Modulus and public exponent of an RSA PKCS#8 `PrivateKeyInfo` (RFC 5958),
+/// big-endian without leading zeros.
+pub(super) fn rsa_public_parts(der: &[u8]) -> Result<(&[u8], &[u8]), &'static str> {
+    let mut outer = Reader(der);
+    let mut info = Reader(outer.tlv(SEQUENCE)?);
+    outer.end()?;
+    let version = info.uint()?;
+    if version != [0] && version != [1] {
+        return Err("unknown PKCS#8 version");
+    }
+    let mut alg = Reader(info.tlv(SEQUENCE)?);
+    if alg.tlv(OID)? != RSA_ENCRYPTION {
+        return Err("not an RSA key (algorithm is not rsaEncryption)");
+    }
+    // RFC 8017 A.1: the parameters SHALL be NULL.
+    if !alg.tlv(NULL)?.is_empty() {
+        return Err("rsaEncryption parameters are not NULL");
+    }
+    alg.end()?;
+    // Attributes / public key (v2) may follow the private key: not needed.
+    let mut key = Reader(info.tlv(OCTET_STRING)?);
+    let mut rsa = Reader(key.tlv(SEQUENCE)?);
+    key.end()?;
+    // RFC 8017 A.1.2: version 0 is two-prime; 1 (multi-prime) is not supported (nor by the rsa crate).
+    if rsa.uint()? != [0] {
+        return Err("not a two-prime RSA key");
+    }
+    let n = rsa.uint()?;
+    let e = rsa.uint()?;
+    // d, p, q, dp, dq, qinv: read so a truncated or padded key fails here.
+    for _ in 0..6 {
+        rsa.uint()?;
+    }
+    rsa.end()?;
+    Ok((n, e))
+}
+
+/// Bit length of a big-endian unsigned integer without leading zeros.
+pub(super) fn bits(be: &[u8]) -> usize {
+    match be.first() {
+        Some(&b) => (be.len() - 1) * 8 + (8 - b.leading_zeros() as usize),
+        None => 0,
+    }
+}
+
+/// A cursor over DER bytes.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    /// The contents of the next element, which must have tag `tag`.
+    fn tlv(&mut self, tag: u8) -> Result<&'a [u8], &'static str> {
+        let [t, l0, rest @ ..] = self.0 else {
+            return Err("truncated DER");
+        };
+        if *t != tag {
+            return Err("unexpected DER tag");
+        }
+        let (len, rest) = if *l0 < 0x80 {
+            (usize::from(*l0), rest)
+        } else {
+            // Long form: 1-4 length bytes, minimal (DER), never indefinite (0x80).
+            let n = usize::from(l0 & 0x7f);
+            if n == 0 || n > 4 || rest.len() < n || rest[0] == 0 {
+                return Err("bad DER length");
+            }
+            let len = rest[..n].iter().fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            if len < 0x80 {
+                return Err("bad DER length");
+            }
+            (len, &rest[n..])
+        };
+        if rest.len() < len {
+            return Err("truncated DER");
+        }
+        let (value, after) = rest.split_at(len);
+        self.0 = after;
+        Ok(value)
+    }
+
+    /// A non-negative INTEGER, minimal encoding, its sign byte dropped.
+    fn uint(&mut self) -> Result<&'a [u8], &'static str> {
+        match self.tlv(INTEGER)? {
+            [] => Err("empty DER INTEGER"),
+            [b, ..] if b & 0x80 != 0 => Err("negative DER INTEGER"),
+            [0] => Ok(&[0]),
+            [0, b, ..] if b & 0x80 == 0 => Err("non-minimal DER INTEGER"),
+            [0, rest @ ..] => Ok(rest),
+            v => Ok(v),
+        }
+    }
+
+    fn end(&self) -> Result<(), &'static str> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err("trailing bytes after DER element")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_and_integers() {
+        assert_eq!(Reader(&[0x02, 0x01, 0x05]).uint(), Ok(&[5u8][..]));
+        assert_eq!(Reader(&[0x02, 0x02, 0x00, 0x80]).uint(), Ok(&[0x80u8][..]));
+        assert_eq!(Reader(&[0x02, 0x01, 0x00]).uint(), Ok(&[0u8][..]));
+        for bad in [
+            &[0x02, 0x00][..],               // empty
+            &[0x02, 0x01, 0x80],             // negative
+            &[0x02, 0x02, 0x00, 0x05],       // non-minimal
+            &[0x02, 0x81, 0x01, 0x05],       // long form for a short length
+            &[0x02, 0x80, 0x05, 0x00, 0x00], // indefinite
+            &[0x02, 0x82, 0x00, 0x81, 0x05], // leading zero length byte
+            &[0x02, 0x85, 1, 0, 0, 0, 0],    // 5 length bytes
+            &[0x02, 0x03, 0x01],             // truncated
+            &[0x02],                         // truncated
+            &[0x04, 0x01, 0x01],             // wrong tag
+        ] {
+            assert!(Reader(bad).uint().is_err(), "{bad:02x?}");
+        }
+        let mut long = vec![0x04, 0x81, 0x80];
+        long.extend([7u8; 0x80]);
+        assert_eq!(Reader(&long).tlv(OCTET_STRING).map(<[u8]>::len), Ok(0x80));
+        assert_eq!((bits(&[]), bits(&[1]), bits(&[0x80, 0])), (0, 1, 16));
+    }
+
+    #[test]
+    fn pem_blocks() {
+        let (label, der) = pem_decode("text\n-----BEGIN X Y-----\nAQI\r\n D\n-----END X Y-----\n").expect("ok");
+        assert_eq!((label, der.as_slice()), ("X Y", &[1u8, 2, 3][..]));
+        for bad in [
+            "",
+            "AQID",
+            "-----BEGIN X-----\nAQID\n",
+            "-----BEGIN X-----\nAQID\n-----END Y-----",
+            "-----BEGIN X-----\nAQ!D\n-----END X-----",
+            "-----BEGIN X\nAQID\n",
+        ] {
+            assert!(pem_decode(bad).is_err(), "{bad:?}");
+        }
+    }
+}
