@@ -1,7 +1,8 @@
 # oidc-data-proxy developer entry points. Tools are pinned and installed by
 # scripts/install-tools.sh into $ODP_TOOLS_DIR (default ~/.cache/oidc-data-proxy).
-#   make dev     local Worker on http://127.0.0.1:8787 with seeded sample data
-#   make test    fmt-check clippy unit build integration (what CI runs)
+#   make dev     local Worker on http://127.0.0.1:8787 with seeded sample data, and the
+#                dev OpenID IdP on http://127.0.0.1:8788 (scripts/dev-idp.py, scripts/dev-token)
+#   make test    fmt-check clippy unit idp-test build integration (what CI runs)
 #   make tools   install every pinned tool (build + test)
 #   make build   build/worker/shim.mjs via worker-build --release
 #   make bench   loopback benchmark (scripts/bench.sh, docs/BENCHMARKS.md)
@@ -11,31 +12,61 @@ SHELL := bash
 ENV := . scripts/env.sh &&
 PORT ?= 8787
 STATE ?= .wrangler/state
+# The dev IdP's port is fixed: .dev.vars' AUTH_ISSUER (scripts/dev-vars.sh) names it.
+IDP_PORT := 8788
+IDP_STATE ?= .wrangler/dev-idp
 # Steps depend on each other in order (tools before seeding, build before integration).
 .NOTPARALLEL:
 
-.PHONY: dev test tools build-tools test-tools build fmt-check clippy unit integration \
-        dev-vars seed bench clean
+.PHONY: dev dev-idp test tools build-tools dev-tools test-tools build fmt-check clippy unit \
+        idp-test integration dev-vars seed bench clean
 
-dev: build-tools dev-vars seed
+# The dev IdP runs in the background (keys in $(IDP_STATE), log $(IDP_STATE)/idp.log) and is
+# stopped when wrangler exits; one already answering on $(IDP_PORT) is reused and left alone.
+dev: dev-tools dev-vars seed
 	@$(ENV) aws="$$ODP_VENV/bin/aws"; \
 	[ -x "$$aws" ] || { aws=aws; echo "(no awscli in the tools venv: run 'make tools' to install it)"; }; \
-	ep="http://127.0.0.1:$(PORT)"; \
+	ep="http://127.0.0.1:$(PORT)"; idp="http://127.0.0.1:$(IDP_PORT)"; \
+	role="arn:aws:iam::000000000000:role/_default"; log="$(IDP_STATE)/idp.log"; \
+	disc="$$(curl -fsS --noproxy '*' --max-time 2 "$$idp/.well-known/openid-configuration" 2>/dev/null || true)"; \
+	if [[ "$$disc" == *"\"issuer\": \"$$idp\""* ]]; then \
+	  echo "dev IdP: reusing the one already running on $$idp"; \
+	else \
+	  mkdir -p "$(IDP_STATE)"; \
+	  "$$ODP_VENV/bin/python" scripts/dev-idp.py --port $(IDP_PORT) --state-dir "$(IDP_STATE)" >"$$log" 2>&1 & \
+	  idp_pid=$$!; trap 'kill $$idp_pid 2>/dev/null && wait $$idp_pid; true' EXIT; \
+	  for _ in $$(seq 100); do \
+	    grep -q '^dev-idp ready' "$$log" && break; kill -0 $$idp_pid 2>/dev/null || break; sleep 0.1; \
+	  done; \
+	  grep -q '^dev-idp ready' "$$log" || { echo "dev IdP did not start ($$log):" >&2; cat "$$log" >&2; exit 1; }; \
+	  echo "dev IdP on $$idp (pid $$idp_pid, keys in $(IDP_STATE), log $$log)"; \
+	fi; \
 	echo; echo "Starting wrangler dev on $$ep (Ctrl-C to stop). Try, in another shell:"; \
 	echo "  curl $$ep/"; \
 	echo "  curl $$ep/demo/public-data/cities.csv"; \
 	echo "  $$aws s3 ls --no-sign-request --endpoint-url $$ep s3://demo/"; \
 	echo "  $$aws s3 ls --no-sign-request --endpoint-url $$ep --recursive s3://demo/public-data/nested/"; \
 	echo "  $$aws s3 cp --no-sign-request --endpoint-url $$ep s3://demo/public-data/cities.parquet /tmp/cities.parquet"; \
-	echo
-	@$(ENV) exec wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE) \
-	  --show-interactive-dev-session=false
+	echo "Sign in as alice (dev IdP token -> the proxy's STS -> temporary credentials):"; \
+	echo "  TOKEN=\$$(scripts/dev-token alice)"; \
+	echo "  $$aws sts assume-role-with-web-identity --endpoint-url $$ep/.sts --role-arn $$role --role-session-name alice --web-identity-token \"\$$TOKEN\""; \
+	echo "Or let the aws CLI do the exchange itself, and read the restricted product:"; \
+	echo "  scripts/dev-token alice -o /tmp/alice.jwt"; \
+	echo "  AWS_WEB_IDENTITY_TOKEN_FILE=/tmp/alice.jwt AWS_ROLE_ARN=$$role AWS_ENDPOINT_URL_STS=$$ep/.sts \\"; \
+	echo "    $$aws s3 cp --endpoint-url $$ep s3://demo/restricted-data/secret.csv -"; \
+	echo; \
+	wrangler dev --ip 127.0.0.1 --port $(PORT) --persist-to $(STATE) --show-interactive-dev-session=false
+
+# Just the dev IdP, in the foreground (scripts/dev-token alice gets a token from it).
+dev-idp: dev-tools
+	@$(ENV) exec "$$ODP_VENV/bin/python" scripts/dev-idp.py --port $(IDP_PORT) --state-dir "$(IDP_STATE)"
 
 test:
 	@$(MAKE) --no-print-directory test-tools
 	@$(MAKE) --no-print-directory fmt-check
 	@$(MAKE) --no-print-directory clippy
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory idp-test
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory integration
 
@@ -43,6 +74,8 @@ tools:
 	@bash scripts/install-tools.sh all
 build-tools:
 	@bash scripts/install-tools.sh build
+dev-tools:
+	@bash scripts/install-tools.sh dev
 test-tools:
 	@bash scripts/install-tools.sh test
 
@@ -59,6 +92,10 @@ clippy:
 
 unit:
 	cargo test
+
+# The dev IdP (scripts/dev-idp.py, scripts/dev-token) on a free port, checked with PyJWT.
+idp-test:
+	@$(ENV) "$$ODP_VENV/bin/pytest" tests/idp -q
 
 # The integration tests start `wrangler dev` themselves; `build` just ran, so they
 # reuse build/ (ODP_SKIP_BUILD=1) instead of re-running worker-build.

