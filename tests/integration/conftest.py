@@ -7,22 +7,27 @@ Run (from the repo root, after `make build` and `scripts/install-tools.sh test`)
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
 import random
+import shutil
 import struct
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+import json
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (  # noqa: E402
-    EXTRAS_META, EXTRAS_META_BODY, EXTRAS_SSE_BODY, MOTO_BUCKET, REPO, HarnessError, Moto, Proc,
-    StubS3, find_workerd, free_port, start_moto, tools_env, write_wrangler_config, wrangler_cmd,
+    EXTRAS_GZIP_BODY, EXTRAS_META, EXTRAS_META_BODY, EXTRAS_SSE_BODY, MOTO_BUCKET, REPO, DevIdp, HarnessError, Moto, Proc,
+    StubS3, find_workerd, free_port, start_dev_idp, start_moto, tools_env, write_wrangler_config, wrangler_cmd,
 )
 import sample as sample_mod  # noqa: E402
 from clients import Creds, boto3_client  # noqa: E402
@@ -97,6 +102,8 @@ def moto(tmp_root, sample) -> MotoBackend:
                           sample.files.items()))
         s3.put_object(Bucket=MOTO_BUCKET, Key="extras/meta.txt", Body=EXTRAS_META_BODY, **EXTRAS_META)
         s3.put_object(Bucket=MOTO_BUCKET, Key="extras/sse.txt", Body=EXTRAS_SSE_BODY, ServerSideEncryption="AES256")
+        s3.put_object(Bucket=MOTO_BUCKET, Key="extras/stored.json.gz", Body=EXTRAS_GZIP_BODY,
+                      ContentEncoding="gzip", ContentType="application/json")
         # Auth must really be on, or the mirror/* tests would not check the proxy's SigV4.
         import requests
 
@@ -217,7 +224,130 @@ def stub_backend() -> StubS3:
     s.stop()
 
 
-def make_catalog(moto_url: str, stub_url: str) -> dict:
+# --------------------------------------------------------------------------- STS settings
+#
+# CONTRACT-STS.md. The STS configuration (IdP issuers, roles, grants) is given to the Worker
+# only when the session collected tests marked `sts` (or ODP_ITEST_STS=1): the foundation
+# suite (`-m "not sts"`) runs the Worker exactly as before, so it stays green on a build
+# without STS (whose catalog parser would refuse `grants`).
+
+AUDIENCE = "oidc-data-proxy"
+GHA_AUDIENCE = "sts.amazonaws.com"
+GHA_ROLE = "gha-reader"
+GHA_REPO = "octo-org/octo-repo"
+ROT_ROLE = "rot-reader"  # trusts only the second ("rotating") IdP
+DEAD_ROLE = "dead-idp"  # trusts an issuer where nothing listens
+GHA_CEILING = "demo/restricted-data"
+FAULTS = ("mismatch", "jwks500", "big", "slow", "down")  # see test_sts_idp_faults.py
+
+
+def new_session_key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+@dataclass
+class StsSettings:
+    idp_port: int  # the dev IdP: AUTH_ISSUER (`_default`) and gha-reader's issuer
+    rot_idp_port: int  # a second trusted dev IdP, rotated by the IdP-rotation test only
+    foreign_idp_port: int  # a third dev IdP that no role trusts
+    dead_port: int  # trusted by role dead-idp; nothing listens there
+    session_key: str = field(repr=False)  # SESSION_TOKEN_KEY of the main Worker ("K1")
+    # dev IdPs with injected faults (test_sts_idp_faults.py), each trusted by role `fault-<name>`
+    fault_ports: dict[str, int] = field(default_factory=lambda: {n: free_port() for n in FAULTS})
+
+    @staticmethod
+    def url(port: int) -> str:
+        return f"http://127.0.0.1:{port}"
+
+    @property
+    def issuer(self) -> str:
+        return self.url(self.idp_port)
+
+    @property
+    def rot_issuer(self) -> str:
+        return self.url(self.rot_idp_port)
+
+    @property
+    def foreign_issuer(self) -> str:
+        return self.url(self.foreign_idp_port)
+
+    @property
+    def dead_issuer(self) -> str:
+        return self.url(self.dead_port)
+
+    def roles(self) -> list[dict]:
+        anyone = [[{"claim": "sub", "glob": "*"}]]
+        return [
+            # GitHub-Actions-shaped: one repository, its main branch, a prod* environment.
+            {"name": GHA_ROLE, "issuers": [self.issuer], "audiences": [GHA_AUDIENCE],
+             "bindings": [[{"claim": "repository", "equals": GHA_REPO},
+                           {"claim": "ref", "equals": "refs/heads/main"},
+                           {"claim": "environment", "glob": "prod*"}]],
+             "ceiling": [GHA_CEILING], "max_duration": 3600, "pass_claims": ["repository"]},
+            {"name": ROT_ROLE, "issuers": [self.rot_issuer], "audiences": [AUDIENCE],
+             "bindings": anyone, "ceiling": ["*"], "max_duration": 3600},
+            {"name": DEAD_ROLE, "issuers": [self.dead_issuer], "audiences": [AUDIENCE],
+             "bindings": anyone, "ceiling": ["*"], "max_duration": 3600},
+        ] + [{"name": f"fault-{n}", "issuers": [self.url(p)], "audiences": [AUDIENCE], "bindings": anyone,
+              "ceiling": ["*"], "max_duration": 3600} for n, p in self.fault_ports.items()]
+
+    def grants(self) -> dict[str, list[dict]]:
+        alice = {"issuer": self.issuer, "subject": "alice"}
+        repo = {"issuer": self.issuer, "claim": "repository", "equals": GHA_REPO}
+        return {
+            "restricted-data": [alice, repo, {"issuer": self.rot_issuer, "subject": "alice"}],
+            # same bytes, granted to alice only: the gha session has no grant (and no ceiling)
+            "restricted-other": [alice],
+            # same bytes, granted to alice and the repository, but outside gha-reader's ceiling
+            "restricted-beyond": [alice, repo],
+            # moto-backed restricted product (a signed session through an S3 backend)
+            "hidden": [alice],
+        }
+
+    def worker_vars(self, session_key: str | None = None, previous: str | None = None,
+                    audience: bool = True) -> tuple[dict[str, str], dict[str, str]]:
+        """(vars, secrets) of an STS-enabled Worker."""
+        vars_ = {"AUTH_ISSUER": self.issuer, "OIDC_ALLOW_LOOPBACK_ISSUERS": "true",
+                 "ROLES": json.dumps(self.roles())}
+        if audience:
+            vars_["AUTH_AUDIENCE"] = AUDIENCE
+        secrets = {}
+        key = self.session_key if session_key is None else session_key
+        if key:
+            secrets["SESSION_TOKEN_KEY"] = key
+        if previous:
+            secrets["SESSION_TOKEN_KEY_PREVIOUS"] = previous
+        return vars_, secrets
+
+
+def sts_wanted(session) -> bool:
+    flag = os.environ.get("ODP_ITEST_STS", "")
+    if flag in ("0", "1"):
+        return flag == "1"
+    return any(item.get_closest_marker("sts") for item in session.items)
+
+
+@pytest.fixture(scope="session")
+def sts_settings(request) -> StsSettings | None:
+    if not sts_wanted(request.session):
+        return None
+    return StsSettings(free_port(), free_port(), free_port(), free_port(), new_session_key())
+
+
+def make_catalog(moto_url: str, stub_url: str, sts: StsSettings | None = None) -> dict:
+    cat = _base_catalog(moto_url, stub_url)
+    if sts is not None:
+        demo = cat["accounts"]["demo"]["products"]
+        restricted = dict(demo["restricted-data"])
+        demo["restricted-other"] = dict(restricted)
+        demo["restricted-beyond"] = dict(restricted)
+        for product, grants in sts.grants().items():
+            account = "mirror" if product == "hidden" else "demo"
+            cat["accounts"][account]["products"][product]["grants"] = grants
+    return cat
+
+
+def _base_catalog(moto_url: str, stub_url: str) -> dict:
     mirror = {"type": "s3", "endpoint": moto_url, "bucket": MOTO_BUCKET, "region": "us-east-1"}
     return {
         "backends": {
@@ -254,6 +384,8 @@ class Worker:
     proc: Proc
     port: int
     moto: MotoBackend
+    sts: StsSettings | None = None  # the STS configuration it runs with (None: foundation only)
+    session_key: str | None = field(default=None, repr=False)  # its SESSION_TOKEN_KEY
 
     @property
     def url(self) -> str:
@@ -292,37 +424,76 @@ def _wait_ready(url: str, proc: Proc, timeout: float) -> None:
     raise HarnessError(f"wrangler dev not ready after {timeout}s (last: {last})\n{proc.tail()}")
 
 
+def _launch_worker(name: str, cfg_dir: Path, catalog: dict, vars_: dict[str, str], secrets: dict[str, str],
+                   persist_to: Path, env: dict[str, str], log_path: Path) -> tuple[Proc, int]:
+    """Writes the config (+ .dev.vars) into its own dir and starts `wrangler dev`; not yet ready."""
+    cmd = wrangler_cmd(env)
+    cfg_dir.mkdir(parents=True, exist_ok=True)
+    cfg = write_wrangler_config(cfg_dir / "wrangler.itest.json", catalog, vars_, secrets)
+    port, inspector = free_port(), free_port()
+    proc = Proc.start(
+        name,
+        [*cmd, "dev", "-c", str(cfg), "--ip", "127.0.0.1", "--port", str(port),
+         "--inspector-port", str(inspector), "--persist-to", str(persist_to),
+         "--show-interactive-dev-session=false"],
+        log_path,
+        env,
+        cwd=cfg_dir,
+    )
+    return proc, port
+
+
+def _panics(proc: Proc) -> list[str]:
+    return [ln for ln in proc.log_since(0).splitlines() if any(m in ln for m in PANIC_MARKERS)]
+
+
+def _copy_state(src: Path, dst: Path) -> Path:
+    """A private copy of a wrangler --persist-to dir for another Worker instance: small
+    files (sqlite) copied, big blobs hard-linked (R2 blobs are immutable)."""
+    if dst.exists():
+        return dst
+    for root, _dirs, files in os.walk(src):
+        out = dst / Path(root).relative_to(src)
+        out.mkdir(parents=True, exist_ok=True)
+        for f in files:
+            p = Path(root) / f
+            if p.stat().st_size > 1 << 20:
+                os.link(p, out / f)
+            else:
+                shutil.copy2(p, out / f)
+    return dst
+
+
 _WORKER: list[Worker] = []
+PROVIDER_ISSUER = "https://proxy.itest.example"
+PROVIDER_KID = "itest-rsa-1"
 
 
 @pytest.fixture(scope="session")
-def worker(tmp_root, wrangler_env, r2_seeding, moto, r2_state, stub_backend) -> Worker:
+def worker(tmp_root, wrangler_env, r2_seeding, moto, r2_state, stub_backend, sts_settings) -> Worker:
+    vars_ = {
+        "MIRROR_ACCESS_KEY_ID": moto.creds.access_key_id,
+        "MIRROR_SECRET_ACCESS_KEY": moto.creds.secret_access_key,
+        "WRONG_ACCESS_KEY_ID": moto.creds.access_key_id,
+        "WRONG_SECRET_ACCESS_KEY": WRONG_SECRET,
+        "LOG_LEVEL": "info",
+        # The proxy's own OIDC provider (S6), with the public test key of tests/fixtures/oidc.
+        "OIDC_PROVIDER_ISSUER": PROVIDER_ISSUER,
+        "OIDC_PROVIDER_KID": PROVIDER_KID,
+        "OIDC_PROVIDER_KEY": (REPO / "tests/fixtures/oidc/rsa-2048.pem").read_text(),
+    }
+    secrets: dict[str, str] = {}
+    if sts_settings is not None:
+        sv, secrets = sts_settings.worker_vars()
+        vars_.update(sv)
+        # before this Worker opens it: the extra (rotation) Workers get their own copy
+        _copy_state(r2_state, tmp_root / "state-extra")
     try:
-        cmd = wrangler_cmd(wrangler_env)
-        cfg = write_wrangler_config(
-            tmp_root / "wrangler.itest.json",
-            make_catalog(moto.url, stub_backend.url),
-            {
-                "MIRROR_ACCESS_KEY_ID": moto.creds.access_key_id,
-                "MIRROR_SECRET_ACCESS_KEY": moto.creds.secret_access_key,
-                "WRONG_ACCESS_KEY_ID": moto.creds.access_key_id,
-                "WRONG_SECRET_ACCESS_KEY": WRONG_SECRET,
-                "LOG_LEVEL": "info",
-            },
-        )
+        proc, port = _launch_worker("wrangler", tmp_root, make_catalog(moto.url, stub_backend.url, sts_settings),
+                                    vars_, secrets, r2_state, wrangler_env, tmp_root / "logs" / "wrangler.log")
     except HarnessError as e:
         _fail(e)
-    port, inspector = free_port(), free_port()
-    proc = Proc.start(
-        "wrangler",
-        [*cmd, "dev", "-c", str(cfg), "--ip", "127.0.0.1", "--port", str(port),
-         "--inspector-port", str(inspector), "--persist-to", str(r2_state),
-         "--show-interactive-dev-session=false"],
-        tmp_root / "logs" / "wrangler.log",
-        wrangler_env,
-        cwd=tmp_root,
-    )
-    w = Worker(proc, port, moto)
+    w = Worker(proc, port, moto, sts_settings, secrets.get("SESSION_TOKEN_KEY"))
     try:
         _wait_ready(w.url, proc, 90)
     except HarnessError as e:
@@ -332,9 +503,112 @@ def worker(tmp_root, wrangler_env, r2_seeding, moto, r2_state, stub_backend) -> 
     yield w
     _WORKER.remove(w)
     proc.stop()
-    log = proc.log_since(0)
-    hits = [ln for ln in log.splitlines() if any(m in ln for m in PANIC_MARKERS)]
+    hits = _panics(proc)
     assert not hits, "workerd log shows panics/uncaught errors during the session:\n" + "\n".join(hits[:20])
+
+
+@dataclass
+class WorkerFactory:
+    """Starts more Worker instances with the main one's catalog and STS settings but other
+    session keys (key rotation, STS disabled), each on its own port, with its own config
+    dir, log and copy of the R2 state. All are stopped at the end of the session."""
+
+    tmp_root: Path
+    env: dict[str, str]
+    moto: MotoBackend
+    catalog: dict
+    sts: StsSettings
+    started: list[Worker]
+
+    def start(self, *names_and_keys: tuple[str, dict]) -> list[Worker]:
+        """start(("name", {"session_key": K2, "previous": K1, "audience": True}), ...):
+        launches them in parallel, then waits until each is ready."""
+        launched = []
+        for name, kw in names_and_keys:
+            vars_, secrets = self.sts.worker_vars(**kw)
+            vars_["LOG_LEVEL"] = "info"
+            # One state copy per Worker: instances sharing a --persist-to dir collide on
+            # its SQLite files (SQLITE_BUSY) when they start together.
+            state = _copy_state(self.tmp_root / "state-extra", self.tmp_root / f"state-{name}")
+            proc, port = _launch_worker(f"wrangler-{name}", self.tmp_root / "workers" / name, self.catalog,
+                                        vars_, secrets, state, self.env,
+                                        self.tmp_root / "logs" / f"wrangler-{name}.log")
+            launched.append(Worker(proc, port, self.moto, self.sts, secrets.get("SESSION_TOKEN_KEY")))
+        self.started.extend(launched)
+        for w in launched:
+            _wait_ready(w.url, w.proc, 90)
+        return launched
+
+
+@pytest.fixture(scope="session")
+def worker_factory(tmp_root, wrangler_env, worker, stub_backend) -> WorkerFactory:
+    if worker.sts is None:
+        _fail(HarnessError("worker_factory needs the STS settings (a test marked `sts`)"))
+    f = WorkerFactory(tmp_root, wrangler_env, worker.moto, make_catalog(worker.moto.url, stub_backend.url, worker.sts),
+                      worker.sts, [])
+    yield f
+    hits = []
+    for w in f.started:
+        w.proc.stop()
+        hits += _panics(w.proc)
+    assert not hits, "extra workerd logs show panics/uncaught errors:\n" + "\n".join(hits[:20])
+
+
+# --------------------------------------------------------------------------- dev identity providers
+
+
+def _start_idp(name: str, port: int, tmp_root: Path) -> DevIdp:
+    try:
+        return start_dev_idp(port, tmp_root / "idp" / name, tmp_root / "logs" / f"idp-{name}.log")
+    except HarnessError as e:
+        _fail(e)
+
+
+@pytest.fixture(scope="session")
+def idp(tmp_root, sts_settings) -> DevIdp:
+    """The dev IdP the Worker trusts (AUTH_ISSUER, gha-reader)."""
+    if sts_settings is None:
+        _fail(HarnessError("the idp fixture needs the STS settings (a test marked `sts`)"))
+    i = _start_idp("main", sts_settings.idp_port, tmp_root)
+    yield i
+    i.proc.stop()
+
+
+@pytest.fixture(scope="session")
+def rot_idp(tmp_root, sts_settings) -> DevIdp:
+    """A second trusted IdP (role rot-reader), for the IdP key rotation test."""
+    i = _start_idp("rot", sts_settings.rot_idp_port, tmp_root)
+    yield i
+    i.proc.stop()
+
+
+@pytest.fixture(scope="session")
+def fault_idp(tmp_root, sts_settings):
+    """fault_idp(name, faults) -> a dev IdP on the port of role `fault-<name>`, with the
+    given /control faults set before the Worker ever asks it anything."""
+    import requests
+
+    started: list[DevIdp] = []
+
+    def start(name: str, faults: dict) -> DevIdp:
+        i = _start_idp(f"fault-{name}", sts_settings.fault_ports[name], tmp_root)
+        started.append(i)
+        r = requests.post(i.url + "/control", json=faults, timeout=5)
+        if r.status_code != 200:
+            _fail(HarnessError(f"dev IdP /control refused {faults}: {r.status_code} {r.text[:300]}"))
+        return i
+
+    yield start
+    for i in started:
+        i.proc.stop()
+
+
+@pytest.fixture(scope="session")
+def foreign_idp(tmp_root, sts_settings) -> DevIdp:
+    """A dev IdP that no role trusts."""
+    i = _start_idp("foreign", sts_settings.foreign_idp_port, tmp_root)
+    yield i
+    i.proc.stop()
 
 
 @pytest.fixture
@@ -346,6 +620,41 @@ def no_panic(worker):
     new = worker.log_since(mark)
     hits = [ln for ln in new.splitlines() if any(m in ln for m in PANIC_MARKERS)]
     assert not hits, "workerd logged a panic/uncaught error:\n" + "\n".join(hits[:20])
+
+
+# --------------------------------------------------------------------------- STS fixtures
+
+SECRET_R2_KEY = "demo/restricted-data/secret.csv"
+
+
+@pytest.fixture(scope="session")
+def sts_worker(worker, idp) -> Worker:
+    """The main Worker, with its STS configuration, and its trusted dev IdP running."""
+    if worker.sts is None:
+        _fail(HarnessError("the Worker runs without STS settings (ODP_ITEST_STS=0?)"))
+    return worker
+
+
+@pytest.fixture(scope="session")
+def secret_bytes(sample) -> bytes:
+    return sample.files[SECRET_R2_KEY]
+
+
+@pytest.fixture(scope="session")
+def extra_workers(worker_factory, sts_settings) -> dict[str, Worker]:
+    """More Worker instances (started together, once per session):
+    - `k2k1`: SESSION_TOKEN_KEY=K2, SESSION_TOKEN_KEY_PREVIOUS=K1 (K1 = the main Worker's key)
+    - `k2`:   SESSION_TOKEN_KEY=K2 only
+    - `nokey`: no SESSION_TOKEN_KEY (STS must answer 501)
+    - `noaud`: no AUTH_AUDIENCE (STS must answer 501)"""
+    k1, k2 = sts_settings.session_key, new_session_key()
+    specs = [("k2k1", {"session_key": k2, "previous": k1}), ("k2", {"session_key": k2}),
+             ("nokey", {"session_key": ""}), ("noaud", {"audience": False})]
+    try:
+        started = worker_factory.start(*specs)
+    except HarnessError as e:
+        _fail(e)
+    return dict(zip([n for n, _ in specs], started))
 
 
 @pytest.hookimpl(hookwrapper=True)

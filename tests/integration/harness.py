@@ -39,6 +39,8 @@ EXTRAS_META = {
 }
 EXTRAS_META_BODY = b"object with metadata\n"
 EXTRAS_SSE_BODY = b"encrypted at rest\n"
+# Stored already gzip-compressed (Content-Encoding: gzip): must arrive byte-identical.
+EXTRAS_GZIP_BODY = __import__("gzip").compress(b'{"stored": "compressed"}\n' * 50, mtime=0)
 
 
 class HarnessError(RuntimeError):
@@ -324,8 +326,13 @@ def compat_settings() -> dict:
     return out
 
 
-def write_wrangler_config(path: Path, catalog: dict, vars_: dict[str, str]) -> Path:
-    """A wrangler JSON config running the prebuilt worker (no [build] step)."""
+def write_wrangler_config(path: Path, catalog: dict, vars_: dict[str, str],
+                          secrets: dict[str, str] | None = None) -> Path:
+    """A wrangler JSON config running the prebuilt worker (no [build] step).
+
+    `secrets` go to a `.dev.vars` file beside the config (wrangler dev reads it from
+    the config's directory and prints its values as "(hidden)", never in clear);
+    one config per directory, then."""
     # ODP_ITEST_WORKER_MAIN: another entry module (only for developing this harness).
     shim = Path(os.environ.get("ODP_ITEST_WORKER_MAIN") or REPO / "build" / "worker" / "shim.mjs")
     if not shim.exists():
@@ -338,6 +345,12 @@ def write_wrangler_config(path: Path, catalog: dict, vars_: dict[str, str]) -> P
         "vars": {"STATIC_CATALOG": json.dumps(catalog), **vars_},
     }
     path.write_text(json.dumps(cfg, indent=2))
+    dev_vars = path.parent / ".dev.vars"
+    if secrets:
+        dev_vars.write_text("".join(f"{k}={json.dumps(v)}\n" for k, v in secrets.items()))
+        dev_vars.chmod(0o600)
+    elif dev_vars.exists():
+        dev_vars.unlink()
     return path
 
 
@@ -428,3 +441,83 @@ class StubS3:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# --------------------------------------------------------------------------- dev identity provider
+
+
+@dataclass
+class DevIdp:
+    """`scripts/dev-idp.py` (CONTRACT-STS.md): an OIDC issuer on 127.0.0.1 that mints
+    RS256/ES256 ID tokens on request. Its log (stdout+stderr) is `proc.log_path`."""
+
+    proc: Proc
+    port: int
+    state_dir: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def issuer(self) -> str:
+        return self.url
+
+    def _post(self, path: str, body: dict | None = None) -> dict:
+        import requests
+
+        r = requests.post(self.url + path, json=body or {}, timeout=10)
+        if r.status_code != 200:
+            raise HarnessError(f"dev IdP {path} -> {r.status_code}: {r.text[:500]}")
+        return r.json()
+
+    def token(self, sub: str, aud: str | list[str] = "oidc-data-proxy", **kw) -> str:
+        """POST /token: kw = alg, ttl, kid, claims, omit, iat, nbf, exp (CONTRACT-STS.md)."""
+        return self._post("/token", {"sub": sub, "aud": aud, **kw})["token"]
+
+    def rotate(self) -> dict:
+        return self._post("/rotate")
+
+    def discovery(self) -> dict:
+        import requests
+
+        return requests.get(self.url + "/.well-known/openid-configuration", timeout=10).json()
+
+    def jwks(self) -> dict:
+        import requests
+
+        return requests.get(self.discovery()["jwks_uri"], timeout=10).json()
+
+
+def start_dev_idp(port: int, state_dir: Path, log_path: Path, python: str | None = None,
+                  timeout: float = 30) -> DevIdp:
+    import requests
+
+    script = REPO / "scripts" / "dev-idp.py"
+    if not script.exists():
+        raise HarnessError(f"{script} is missing (the dev identity provider of CONTRACT-STS.md)")
+    state_dir.mkdir(parents=True, exist_ok=True)
+    env = os.environ.copy()
+    env["PYTHONUNBUFFERED"] = "1"
+    proc = Proc.start(f"dev-idp:{port}", [python or sys.executable, str(script), "--port", str(port),
+                                           "--state-dir", str(state_dir)], log_path, env)
+    idp = DevIdp(proc, port, state_dir)
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc.popen.poll() is not None:
+            raise HarnessError(f"dev-idp.py exited with {proc.popen.returncode}\n{proc.tail()}")
+        try:
+            r = requests.get(idp.url + "/.well-known/openid-configuration", timeout=2)
+            if r.status_code == 200:
+                doc = r.json()
+                if doc.get("issuer") != idp.url:
+                    proc.stop()
+                    raise HarnessError(f"dev IdP issuer {doc.get('issuer')!r} != {idp.url!r}")
+                return idp
+            last = f"{r.status_code} {r.text[:200]}"
+        except requests.RequestException as e:
+            last = repr(e)
+        time.sleep(0.1)
+    proc.stop()
+    raise HarnessError(f"dev IdP not ready after {timeout}s (last: {last})\n{proc.tail()}")

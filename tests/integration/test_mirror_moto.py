@@ -14,7 +14,8 @@ import pytest
 import requests
 
 from clients import need
-from harness import EXTRAS_META, EXTRAS_META_BODY
+from harness import EXTRAS_GZIP_BODY, EXTRAS_META, EXTRAS_META_BODY
+from httpraw import raw
 from sample import ODD_KEYS
 
 B = "mirror"
@@ -154,3 +155,21 @@ def test_wrong_backend_credentials_listing(worker):
     root = ET.fromstring(r.content)
     assert root.tag == "Error" and root.findtext("Code")
     assert "mirror-bucket" not in r.text and "SignatureDoesNotMatch" not in r.text
+
+
+@pytest.mark.parametrize("accept", ["identity", "gzip"])
+def test_precompressed_object_is_not_compressed_again(worker, accept):
+    """An object stored gzip-encoded is never encoded twice. Workers' fetch() decodes the
+    backend's body and the runtime negotiates on the way out: a client accepting gzip gets
+    it gzip-encoded once, an `identity` client gets the decoded content without the header."""
+    import gzip
+
+    content = gzip.decompress(EXTRAS_GZIP_BODY)
+    r = raw(worker.url, "GET", "/mirror/extras/stored.json.gz", {"Accept-Encoding": accept})
+    assert r.status == 200, r
+    if accept == "gzip":
+        assert r.h("content-encoding") == "gzip", r
+        assert gzip.decompress(r.body) == content, r
+    else:
+        assert r.h("content-encoding") in (None, "identity"), r
+        assert r.body == content, r
