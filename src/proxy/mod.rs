@@ -82,6 +82,8 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
         }
     };
     let code = result.as_ref().err().map(ProxyError::code);
+    // Every authentication failure is a ProxyError::Auth (S8's codes).
+    let auth_failed = matches!(result, Err(ProxyError::Auth { .. }));
     let mut resp = match result {
         Ok(r) => r,
         Err(e) => {
@@ -104,7 +106,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
     if req.method == "HEAD" {
         resp.body = Body::Empty;
     }
-    let signed = matches!(principal, Principal::Session(_)) || code.is_some_and(is_auth_code);
+    let signed = matches!(principal, Principal::Session(_)) || auth_failed;
     if signed {
         audit(p, cfg, &req, &request_id, kind, &principal, resp.status, code);
     }
@@ -121,20 +123,6 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
         p.log(Level::Info, &log::line(Level::Info, "request", f));
     }
     resp
-}
-
-fn is_auth_code(code: &str) -> bool {
-    matches!(
-        code,
-        "SignatureDoesNotMatch"
-            | "InvalidAccessKeyId"
-            | "InvalidToken"
-            | "ExpiredToken"
-            | "AuthorizationHeaderMalformed"
-            | "AuthorizationQueryParametersError"
-            | "RequestTimeTooSkewed"
-            | "InvalidRequest"
-    ) || code == "AccessDenied"
 }
 
 /// One audit line per signed request (S11): who, what, outcome; never a secret.

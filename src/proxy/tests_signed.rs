@@ -180,6 +180,10 @@ fn authentication_failures_have_their_codes_and_never_reach_the_backend() {
     let foreign = credentials(&other, "alice", &["*"], now / 1000 + 3600);
     assert_eq!(code(signed("GET", path, &foreign, now)), (400, "InvalidToken".into()));
     assert_eq!(p.backend_calls.get(), 0, "no failed authentication reaches the backend");
+    // Failed authentications are audited too, with their reason.
+    let logs = p.logs.borrow().join("\n");
+    assert!(logs.contains("\"msg\":\"audit\"") && logs.contains("\"reason\":\"SignatureDoesNotMatch\""));
+    assert!(logs.contains("\"reason\":\"InvalidToken\"") && logs.contains("\"reason\":\"ExpiredToken\""));
 }
 
 #[test]
