@@ -61,6 +61,15 @@ pub fn can_read(principal: &Principal, account: &str, product: &Product) -> bool
     }
 }
 
+/// Does the caller's role ceiling reach the product at all? Checked before
+/// asking the catalog anything, so a denial costs no catalog call.
+pub fn ceiling_allows(principal: &Principal, account: &str, product: &str) -> bool {
+    match principal {
+        Principal::Anonymous => true,
+        Principal::Session(s) => s.ceiling.allows_product(account, product),
+    }
+}
+
 /// Does the product appear in account-level listings for this caller?
 pub fn is_listed(principal: &Principal, account: &str, product: &Product) -> bool {
     product.visibility != Visibility::Unlisted && can_read(principal, account, product)

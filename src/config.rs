@@ -1,9 +1,9 @@
 //! Configuration (S12): read once per isolate into a typed value. Nothing
 //! here panics: a bad value disables what needs it and says why.
 
-use crate::catalog::{Catalog, StaticCatalog};
+use crate::catalog::Catalog;
 use crate::cors::Origins;
-use crate::oidc::provider::ProviderKeys;
+use crate::oidc::provider::{PlatformSigner, ProviderKeys, TokenCache, TOKEN_TTL_SECS};
 use crate::oidc::JwksCache;
 use crate::platform::Level;
 use crate::session::SessionKeys;
@@ -26,6 +26,10 @@ pub struct Config {
     pub jwks_cache: JwksCache,
     /// The proxy's own OIDC signing keys (S6); `None` disables the provider.
     pub provider: Option<ProviderKeys>,
+    /// Signs minted tokens with the active key (per isolate: WebCrypto imports it once).
+    pub signer: Option<PlatformSigner>,
+    /// Minted tokens, reused per principal while comfortably valid.
+    pub tokens: TokenCache,
     /// Problems found while loading, logged once by the runtime.
     pub warnings: Vec<String>,
 }
@@ -40,22 +44,6 @@ impl Config {
                 Level::Info
             }),
         };
-        let (json, source) = match env("STATIC_CATALOG").filter(|s| !s.trim().is_empty()) {
-            Some(j) => (j, "STATIC_CATALOG"),
-            None => (
-                crate::catalog::static_catalog_default().to_string(),
-                "embedded default catalog",
-            ),
-        };
-        let catalog = StaticCatalog::parse(&json, env).map_err(|e| format!("{source}: {e}"));
-        match &catalog {
-            Ok(c) => {
-                for (name, why) in c.unavailable_backends() {
-                    warnings.push(format!("backend {name} disabled: {why}"));
-                }
-            }
-            Err(e) => warnings.push(format!("catalog disabled: {e}")),
-        }
         let session_keys = match SessionKeys::from_config(
             env("SESSION_TOKEN_KEY").as_deref(),
             env("SESSION_TOKEN_KEY_PREVIOUS").as_deref(),
@@ -91,8 +79,27 @@ impl Config {
                 None
             }
         };
+        let token_ttl = match env("OIDC_PROVIDER_TOKEN_TTL_SECS").filter(|v| !v.trim().is_empty()) {
+            None => TOKEN_TTL_SECS,
+            Some(v) => match v.trim().parse::<i64>() {
+                Ok(t) if (10..=3600).contains(&t) => t,
+                _ => {
+                    warnings.push(format!(
+                        "OIDC_PROVIDER_TOKEN_TTL_SECS {v:?} is not 10..=3600 seconds; using {TOKEN_TTL_SECS}"
+                    ));
+                    TOKEN_TTL_SECS
+                }
+            },
+        };
+        let needs = crate::catalog::config::Needs {
+            allow_loopback_http: allow_loopback_issuers,
+            provider: provider.is_some(),
+        };
+        let catalog = crate::catalog::config::from_env(env, &needs, &mut warnings);
         Config {
-            catalog: catalog.map(Catalog::Static),
+            catalog,
+            signer: provider.as_ref().map(PlatformSigner::new),
+            tokens: TokenCache::with_ttl(token_ttl),
             provider,
             session_keys,
             roles,
@@ -134,6 +141,10 @@ mod tests {
         let c = Config::from_env(&env);
         assert!(c.catalog.is_err());
         assert_eq!(c.warnings.len(), 3);
-        assert!(c.warnings[1].contains("STATIC_CATALOG"));
+        assert!(
+            c.warnings.iter().any(|w| w.contains("STATIC_CATALOG")),
+            "{:?}",
+            c.warnings
+        );
     }
 }

@@ -121,4 +121,10 @@ pub trait Platform {
         if_etag: Option<&str>,
     ) -> Result<Option<BlobGet<Self::Body>>>;
     async fn r2_list(&self, binding: &str, req: &ListRequest) -> Result<ListPage>;
+
+    /// The body stored under `key` (an https URL) in the shared cache (the
+    /// Workers Cache API), if any. Best effort: a failure is a miss.
+    async fn cache_get(&self, key: &str) -> Option<Vec<u8>>;
+    /// Stores `body` under `key` for `ttl_secs`. Best effort: failures are ignored.
+    async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32);
 }

@@ -16,14 +16,23 @@ type Bucket = BTreeMap<String, (ObjectMeta, Vec<u8>)>;
 /// A scripted HTTP answer: URL prefix, status, headers, body.
 pub type Scripted = (String, u16, Vec<(String, String)>, Vec<u8>);
 
+/// Answers a fetch from the request itself (e.g. per bearer token); `None`
+/// falls through to the scripted answers.
+pub type Responder = Box<dyn Fn(&OutboundRequest) -> Option<(u16, Vec<u8>)>>;
+
 #[derive(Default)]
 pub struct FakePlatform {
     pub buckets: RefCell<HashMap<String, Bucket>>,
     /// Answers for outbound fetches; the first whose prefix matches wins.
     pub http: RefCell<Vec<Scripted>>,
+    pub responder: RefCell<Option<Responder>>,
     pub fetched: RefCell<Vec<OutboundRequest>>,
     pub backend_calls: Cell<usize>,
     pub logs: RefCell<Vec<String>>,
+    /// The shared (Cache API) layer: key → body; TTLs are not modelled.
+    pub cache: RefCell<HashMap<String, Vec<u8>>>,
+    /// Time returned by `now_ms` (a fixed default when 0).
+    pub clock_ms: Cell<i64>,
 }
 
 impl FakePlatform {
@@ -63,7 +72,10 @@ impl Platform for FakePlatform {
     type Body = Vec<u8>;
 
     fn now_ms(&self) -> i64 {
-        1_763_781_720_000
+        match self.clock_ms.get() {
+            0 => 1_763_781_720_000,
+            t => t,
+        }
     }
 
     fn log(&self, _level: Level, line: &str) {
@@ -72,6 +84,16 @@ impl Platform for FakePlatform {
 
     async fn fetch(&self, req: OutboundRequest) -> Result<InboundResponse<Vec<u8>>> {
         self.backend_calls.set(self.backend_calls.get() + 1);
+        let computed = self.responder.borrow().as_ref().and_then(|f| f(&req));
+        if let Some((status, body)) = computed {
+            self.fetched.borrow_mut().push(req);
+            let headers = [("content-type".to_string(), "application/json".to_string())];
+            return Ok(InboundResponse {
+                status,
+                headers: headers.into_iter().collect::<Headers>(),
+                body: Some(body),
+            });
+        }
         let answer = self
             .http
             .borrow()
@@ -164,6 +186,14 @@ impl Platform for FakePlatform {
             }
             page
         })
+    }
+
+    async fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
+        self.cache.borrow().get(key).cloned()
+    }
+
+    async fn cache_put(&self, key: &str, body: &[u8], _ttl_secs: u32) {
+        self.cache.borrow_mut().insert(key.to_string(), body.to_vec());
     }
 }
 

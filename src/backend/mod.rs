@@ -12,7 +12,7 @@ use crate::platform::{ListPage, ListRequest, ObjectMeta, Platform};
 use crate::s3::conditional::Conditions;
 use crate::s3::range::{ByteRange, RangeSpec};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Backend {
     R2 {
         binding: String,

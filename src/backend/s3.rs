@@ -15,7 +15,7 @@ const TIMEOUT_MS: u32 = 20_000;
 /// Cap on a listing answer (1000 keys of 1 KiB plus XML).
 const LIST_BODY_LIMIT: usize = 4 << 20;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct S3Backend {
     /// `http(s)://host[:port]`, no trailing slash.
     pub endpoint: String,

@@ -1,6 +1,7 @@
 //! The catalog (control plane): which accounts and products exist, how
 //! visible they are, and where their bytes live (S5).
 
+pub mod config;
 pub mod http;
 mod static_catalog;
 
@@ -74,53 +75,26 @@ impl Grant {
     }
 }
 
-/// A product together with the backend it reads from.
-#[derive(Debug, Clone, Copy)]
-pub struct Resolved<'a> {
-    pub product: &'a Product,
-    pub backend: &'a Backend,
+/// A product together with the backend it reads from. Owned: HTTP catalog
+/// answers live for one request.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub product: Product,
+    pub backend: Backend,
 }
 
-/// The active catalog. The HTTP catalog joins this enum in a later issue.
+/// The active catalog (S5): `CATALOG_URL` selects the HTTP one.
 #[derive(Debug)]
 pub enum Catalog {
     Static(StaticCatalog),
+    Http(Box<http::HttpCatalog>),
 }
 
 impl Catalog {
     pub fn kind(&self) -> &'static str {
         match self {
             Catalog::Static(_) => "static",
-        }
-    }
-
-    pub fn account_exists(&self, account: &str) -> bool {
-        match self {
-            Catalog::Static(c) => c.account(account).is_some(),
-        }
-    }
-
-    pub fn accounts(&self) -> Vec<&str> {
-        match self {
-            Catalog::Static(c) => c.account_names(),
-        }
-    }
-
-    pub fn resolve(&self, account: &str, product: &str) -> Option<Resolved<'_>> {
-        match self {
-            Catalog::Static(c) => c.resolve(account, product),
-        }
-    }
-
-    /// Products of an account, ordered as their keys sort (`name/`), or
-    /// `None` when the account does not exist.
-    pub fn products(&self, account: &str) -> Option<Vec<&Product>> {
-        match self {
-            Catalog::Static(c) => {
-                let mut v: Vec<&Product> = c.account(account)?.values().collect();
-                v.sort_by_key(|p| key_root(&p.name));
-                Some(v)
-            }
+            Catalog::Http(_) => "http",
         }
     }
 }

@@ -120,10 +120,21 @@ impl StaticCatalog {
         self.accounts.keys().map(String::as_str).collect()
     }
 
-    pub fn resolve(&self, account: &str, product: &str) -> Option<Resolved<'_>> {
+    pub fn resolve(&self, account: &str, product: &str) -> Option<Resolved> {
         let product = self.accounts.get(account)?.get(product)?;
         let backend = self.backends.get(&product.backend)?;
-        Some(Resolved { product, backend })
+        Some(Resolved {
+            product: product.clone(),
+            backend: backend.clone(),
+        })
+    }
+
+    /// Products of an account, ordered as their keys sort (`name/`), or
+    /// `None` when the account does not exist.
+    pub fn products(&self, account: &str) -> Option<Vec<&Product>> {
+        let mut v: Vec<&Product> = self.account(account)?.values().collect();
+        v.sort_by_key(|p| super::key_root(&p.name));
+        Some(v)
     }
 
     /// Backends that cannot serve, with the reason (logged at start-up).

@@ -189,4 +189,23 @@ impl Platform for EdgePlatform {
             truncated: objects.truncated(),
         })
     }
+
+    async fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
+        let mut resp = worker::Cache::default().get(key, true).await.ok()??;
+        if resp.status_code() != 200 {
+            return None;
+        }
+        resp.bytes().await.ok()
+    }
+
+    async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32) {
+        let headers = worker::Headers::new();
+        let _ = headers.set("cache-control", &format!("max-age={ttl_secs}"));
+        let _ = headers.set("content-type", "application/octet-stream");
+        let Ok(resp) = worker::Response::from_bytes(body.to_vec()) else {
+            return;
+        };
+        // A failed put is only a future miss.
+        let _ = worker::Cache::default().put(key, resp.with_headers(headers)).await;
+    }
 }

@@ -1,7 +1,7 @@
 //! Listing (S4): products as common prefixes at the account level, a
 //! product's objects below it, with keys relative to the listed bucket.
 
-use super::{account::visible, xml_response, Ctx};
+use super::{xml_response, Ctx};
 use crate::authz;
 use crate::catalog::{key_root, Resolved};
 use crate::error::{ProxyError, Result};
@@ -12,17 +12,17 @@ use crate::s3::list::{backend_start_after, merge, render, Entry, ListOutput, Lis
 /// `GET /{account}`: the account is the S3 bucket.
 pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Response<P::Body>> {
     let params = ListParams::parse(&ctx.query)?;
-    if !visible(ctx, account)? {
+    if !ctx.account_visible(account).await? {
         return Err(ProxyError::NoSuchBucket);
     }
     let out = match params.prefix.find('/') {
         // The prefix names one product: list inside it. A product the caller
         // may not read lists as empty, exactly like one that does not exist.
-        Some(i) => match readable(ctx, account, &params.prefix[..i])? {
+        Some(i) => match ctx.readable(account, &params.prefix[..i]).await? {
             Some(r) => {
                 let root = key_root(&r.product.name);
                 let inner = &params.prefix[root.len()..];
-                within(ctx, account, r, &root, inner, &params, params.max_keys).await?
+                within(ctx, account, &r, &root, inner, &params, params.max_keys).await?
             }
             None => ListOutput {
                 entries: Vec::new(),
@@ -37,34 +37,23 @@ pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Res
 /// `GET /{account}/{product}`: keys and prefix relative to the product.
 pub async fn product<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str) -> Result<Response<P::Body>> {
     let params = ListParams::parse(&ctx.query)?;
-    let r = readable(ctx, account, product)?.ok_or(ProxyError::NoSuchBucket)?;
-    let out = within(ctx, account, r, "", &params.prefix, &params, params.max_keys).await?;
+    let r = ctx.readable(account, product).await?.ok_or(ProxyError::NoSuchBucket)?;
+    let out = within(ctx, account, &r, "", &params.prefix, &params, params.max_keys).await?;
     Ok(xml_response(render(product, &params, &out, account)))
-}
-
-fn readable<'c, P: Platform>(ctx: &'c Ctx<'_, P>, account: &str, product: &str) -> Result<Option<Resolved<'c>>> {
-    Ok(ctx
-        .catalog()?
-        .resolve(account, product)
-        .filter(|r| authz::can_read(&ctx.principal, account, r.product)))
 }
 
 /// Listing with no `/` in the prefix: walks the caller's listed products in
 /// key order, rolling each up into a common prefix when the delimiter
 /// allows, otherwise descending into it.
 async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, params: &ListParams) -> Result<ListOutput> {
-    let catalog = ctx.catalog()?;
     let mut entries: Vec<Entry> = Vec::new();
     let mut next = None;
     if params.max_keys == 0 {
         return Ok(ListOutput { entries, next });
     }
-    let products = catalog.products(account).unwrap_or_default();
-    let listed = products
-        .into_iter()
-        .filter(|p| authz::is_listed(&ctx.principal, account, p));
-    for product in listed {
-        let root = key_root(&product.name);
+    let listed = ctx.listed_products(account).await?.unwrap_or_default();
+    for name in listed {
+        let root = key_root(&name);
         let Some(rest) = root.strip_prefix(params.prefix.as_str()) else {
             continue;
         };
@@ -82,11 +71,11 @@ async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, params: &
                 continue;
             }
         }
-        let Some(r) = catalog.resolve(account, &product.name) else {
+        let Some(r) = ctx.readable(account, &name).await? else {
             continue;
         };
         let left = params.max_keys - entries.len() as u32;
-        let out = within(ctx, account, r, &root, "", params, left).await?;
+        let out = within(ctx, account, &r, &root, "", params, left).await?;
         entries.extend(out.entries);
         if out.next.is_some() {
             next = out.next;
@@ -102,7 +91,7 @@ async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, params: &
 async fn within<P: Platform>(
     ctx: &Ctx<'_, P>,
     account: &str,
-    r: Resolved<'_>,
+    r: &Resolved,
     root: &str,
     inner_prefix: &str,
     params: &ListParams,

@@ -3,6 +3,7 @@
 
 mod account;
 mod auth;
+mod catalog;
 mod list;
 mod object;
 
@@ -30,13 +31,6 @@ pub struct Ctx<'a, P: Platform> {
 }
 
 impl<P: Platform> Ctx<'_, P> {
-    pub fn catalog(&self) -> Result<&Catalog> {
-        self.cfg
-            .catalog
-            .as_ref()
-            .map_err(|e| ProxyError::Misconfigured(e.clone()))
-    }
-
     pub fn log(&self, level: Level, msg: &str, fields: serde_json::Value) {
         if level <= self.cfg.log_level {
             self.p.log(level, &log::line(level, msg, fields));
@@ -172,15 +166,15 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
         }
         Route::Root => match &ctx.principal {
             Principal::Anonymous => Ok(service_document(ctx.cfg)),
-            Principal::Session(_) => account::list_buckets(ctx),
+            Principal::Session(_) => account::list_buckets(ctx).await,
         },
         Route::Sts => Ok(crate::sts::exchange::handle(ctx.p, ctx.cfg, ctx.req, &ctx.request_id).await),
         Route::WellKnown => well_known(ctx),
-        Route::HeadAccount { account } => account::head(ctx, account),
-        Route::Location { account } => account::location(ctx, account),
+        Route::HeadAccount { account } => account::head(ctx, account).await,
+        Route::Location { account } => account::location(ctx, account).await,
         Route::ListAccount { account } => list::account(ctx, account).await,
         Route::ListProduct { account, product } => list::product(ctx, account, product).await,
-        Route::ProductPath { account } => Err(match account::visible(ctx, account)? {
+        Route::ProductPath { account } => Err(match ctx.account_visible(account).await? {
             true => ProxyError::NoSuchKey,
             false => ProxyError::NoSuchBucket,
         }),
@@ -240,5 +234,7 @@ pub fn xml_response<B>(body: Vec<u8>) -> Response<B> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_http;
 #[cfg(test)]
 mod tests_signed;

@@ -14,11 +14,7 @@ use crate::s3::range::RangeSpec;
 pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, key: &str) -> Result<Response<P::Body>> {
     // A product the caller may not read answers exactly like a missing one,
     // and the backend is never asked (S9).
-    let resolved = ctx
-        .catalog()?
-        .resolve(account, product)
-        .filter(|r| authz::can_read(&ctx.principal, account, r.product))
-        .ok_or(ProxyError::NoSuchBucket)?;
+    let resolved = ctx.readable(account, product).await?.ok_or(ProxyError::NoSuchBucket)?;
     // Outside a prefix ceiling the key does not exist for this caller.
     if !authz::key_allowed(&ctx.principal, account, product, key) {
         return Err(ProxyError::NoSuchKey);

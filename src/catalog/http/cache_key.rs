@@ -118,20 +118,23 @@ pub fn open_entry(entry: &[u8], now: i64) -> Option<(i64, &[u8])> {
 
 /// A cache shared between isolates (the Workers Cache API at the edge).
 /// Best effort: a failure is a miss, never an error.
-///
-/// Proposed `Platform` methods with the same signatures; once they exist,
-/// `impl<P: Platform> SharedCache for P` forwards to them:
-///
-/// ```text
-/// /// The body stored under `key` (an https URL), if any and not expired.
-/// async fn cache_get(&self, key: &str) -> Option<Vec<u8>>;
-/// /// Stores `body` under `key` for `ttl_secs` (Cache-Control: max-age).
-/// async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32);
-/// ```
 #[allow(async_fn_in_trait)] // single-threaded runtime: futures need not be Send
 pub trait SharedCache {
     async fn cache_get(&self, key: &str) -> Option<Vec<u8>>;
     async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32);
+}
+
+/// The runtime's shared cache (`Platform::cache_get`/`cache_put`).
+pub struct PlatformCache<'a, P>(pub &'a P);
+
+impl<P: crate::platform::Platform> SharedCache for PlatformCache<'_, P> {
+    async fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
+        self.0.cache_get(key).await
+    }
+
+    async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32) {
+        self.0.cache_put(key, body, ttl_secs).await
+    }
 }
 
 /// No shared layer: only the per-isolate cache is used.

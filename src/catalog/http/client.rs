@@ -3,16 +3,20 @@
 //! caller's [`BearerSource`], timeout, body cap, status mapping, and the
 //! identity-scoped two-layer cache.
 
+use std::collections::HashMap;
+
 use super::cache_key::{cache_key, open_entry, seal_entry, AnswerKind, Identity, MemoryCache, SharedCache};
 use super::model::{
     parse_data_connection, parse_permissions, parse_product, parse_product_list, ApiDataConnection, ApiProduct,
     Permissions, ProductSummary,
 };
-use super::{CatalogError, HttpResolved};
+use super::CatalogError;
+use crate::catalog::Resolved;
 use crate::catalog::Visibility;
 use crate::error::ProxyError;
 use crate::platform::{Level, OutboundRequest, Platform};
 use crate::secret::Secret;
+use crate::sigv4::Credentials;
 
 /// Time allowed for the catalog to start answering.
 pub const TIMEOUT_MS: u32 = 5_000;
@@ -62,11 +66,19 @@ pub fn encode_segment(s: &str) -> Option<String> {
     Some(crate::sigv4::uri_encode(s, true))
 }
 
-/// The HTTP catalog: the API's base URL and the per-isolate answer cache.
+/// The HTTP catalog: the API's base URL, the per-isolate answer cache, and
+/// the proxy-held keys of data connections.
 #[derive(Debug)]
 pub struct HttpCatalog {
     base: String,
+    /// `aud` of the tokens minted for calls (`CATALOG_AUDIENCE`, default the base URL).
+    audience: String,
     memory: MemoryCache,
+    timeout_ms: u32,
+    caching: bool,
+    /// Keys by data connection id (`CATALOG_CONNECTION_KEYS`). They come from
+    /// the proxy's own secrets, never from a catalog answer.
+    connection_keys: HashMap<String, Credentials>,
 }
 
 impl HttpCatalog {
@@ -97,8 +109,38 @@ impl HttpCatalog {
         }
         Ok(Self {
             base: base.to_string(),
+            audience: base.to_string(),
             memory,
+            timeout_ms: TIMEOUT_MS,
+            caching: true,
+            connection_keys: HashMap::new(),
         })
+    }
+
+    pub fn with_audience(mut self, audience: &str) -> Self {
+        self.audience = audience.to_string();
+        self
+    }
+
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// Bounds every call (time to the answer's headers).
+    pub fn with_timeout_ms(mut self, timeout_ms: u32) -> Self {
+        self.timeout_ms = timeout_ms;
+        self
+    }
+
+    /// `false`: neither cache layer is read or written (benchmarks, debugging).
+    pub fn with_caching(mut self, caching: bool) -> Self {
+        self.caching = caching;
+        self
+    }
+
+    pub fn with_connection_keys(mut self, keys: HashMap<String, Credentials>) -> Self {
+        self.connection_keys = keys;
+        self
     }
 
     pub fn base_url(&self) -> &str {
@@ -234,7 +276,7 @@ impl HttpCatalog {
         cx: &CallContext<'_, P, C, B>,
         account: &str,
         product: &str,
-    ) -> Result<HttpResolved, CatalogError>
+    ) -> Result<Resolved, CatalogError>
     where
         P: Platform,
         C: SharedCache,
@@ -262,8 +304,9 @@ impl HttpCatalog {
         let resolved = p
             .to_product(&conn, grants)
             .map_err(|e| CatalogError::Unavailable(format!("catalog: {e}")))?;
-        Ok(HttpResolved {
-            backend: conn.to_backend(resolved.visibility),
+        let keys = self.connection_keys.get(&conn.data_connection_id);
+        Ok(Resolved {
+            backend: conn.to_backend(resolved.visibility, keys),
             product: resolved,
         })
     }
@@ -283,7 +326,7 @@ impl HttpCatalog {
         C: SharedCache,
         B: BearerSource + ?Sized,
     {
-        let key = cache_key(cx.identity, url);
+        let key = cache_key(cx.identity, url).filter(|_| self.caching);
         if let Some(key) = &key {
             if let Some(body) = self.memory.get(key, cx.now) {
                 if let Ok(v) = parse(&body) {
@@ -331,7 +374,7 @@ impl HttpCatalog {
             method: "GET",
             url: url.to_string(),
             headers,
-            timeout_ms: TIMEOUT_MS,
+            timeout_ms: self.timeout_ms,
         };
         let what = kind.as_str();
         let resp = cx

@@ -16,12 +16,10 @@ mod tests;
 
 use std::fmt;
 
-pub use cache_key::{AnswerKind, Identity, MemoryCache, NoSharedCache, SharedCache};
+pub use cache_key::{AnswerKind, Identity, MemoryCache, NoSharedCache, PlatformCache, SharedCache};
 pub use client::{BearerSource, CallContext, HttpCatalog, StaticBearer};
 pub use model::{ApiDataConnection, ApiProduct, Permissions, ProductSummary};
 
-use crate::backend::Backend;
-use crate::catalog::{Product, Resolved};
 use crate::error::ProxyError;
 
 /// Why a catalog call gave no answer. Converts into the S3 error (S5, S9):
@@ -74,20 +72,3 @@ impl fmt::Display for CatalogError {
 }
 
 impl std::error::Error for CatalogError {}
-
-/// A product resolved through the HTTP catalog; owns what the static
-/// catalog lends.
-#[derive(Debug)]
-pub struct HttpResolved {
-    pub product: Product,
-    pub backend: Backend,
-}
-
-impl HttpResolved {
-    pub fn as_resolved(&self) -> Resolved<'_> {
-        Resolved {
-            product: &self.product,
-            backend: &self.backend,
-        }
-    }
-}

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::backend::{Backend, S3Backend};
 use crate::catalog::{Grant, Product, Visibility};
 use crate::route::valid_name;
+use crate::sigv4::Credentials;
 
 /// `GET /api/v1/products/{account}/{product}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -219,22 +220,29 @@ impl ApiDataConnection {
         }
     }
 
-    /// The backend holding a product of `visibility` on this connection.
+    /// The backend holding a product of `visibility` on this connection,
+    /// read with `keys` (the proxy's own secret for this connection) when
+    /// there are any.
     ///
-    /// Reads are anonymous for now (no credentials from the catalog). A
-    /// connection that declares `authentication` is taken to need it, so a
-    /// restricted product on it is unavailable rather than read unsigned
-    /// (S5); without `authentication` the connection is public storage.
-    pub fn to_backend(&self, visibility: Visibility) -> Backend {
+    /// Without keys, reads are anonymous, and only where that is safe (S5):
+    /// a connection that declares `authentication` needs keys for every
+    /// product, and a restricted product is never read unsigned.
+    pub fn to_backend(&self, visibility: Visibility, keys: Option<&Credentials>) -> Backend {
         let id = &self.data_connection_id;
         match self.details.provider.as_str() {
-            "s3" | "gcs" => match (&self.authentication, visibility) {
-                (Some(auth), Visibility::Restricted) => Backend::Unavailable(format!(
-                    "connection {id}: restricted product needs authentication ({}), signed backend reads are not supported yet",
+            "s3" | "gcs" => match (keys, &self.authentication, visibility) {
+                (None, Some(auth), _) => Backend::Unavailable(format!(
+                    "connection {id}: needs authentication ({}) but CATALOG_CONNECTION_KEYS has no keys for it",
                     auth.kind.as_deref().unwrap_or("unknown type")
                 )),
+                (None, None, Visibility::Restricted) => Backend::Unavailable(format!(
+                    "connection {id}: a restricted product is never read unsigned; give its keys in CATALOG_CONNECTION_KEYS"
+                )),
                 _ => match s3_backend(self) {
-                    Ok(b) => Backend::S3(b),
+                    Ok(mut b) => {
+                        b.credentials = keys.cloned();
+                        Backend::S3(b)
+                    }
                     Err(e) => Backend::Unavailable(e),
                 },
             },
@@ -422,7 +430,7 @@ mod tests {
             r#"{"data_connection_id":"c","read_only":true,"name":"x","details":{"provider":"s3",
             "bucket":"bkt","region":"eu-west-1","base_prefix":"base/"}}"#,
         );
-        match c.to_backend(Visibility::Public) {
+        match c.to_backend(Visibility::Public, None) {
             Backend::S3(s) => {
                 assert_eq!(s.endpoint, "https://s3.eu-west-1.amazonaws.com");
                 assert_eq!((s.bucket.as_str(), s.region.as_str()), ("bkt", "eu-west-1"));
@@ -440,7 +448,7 @@ mod tests {
             r#"{"data_connection_id":"c","read_only":true,"details":{"provider":"s3",
             "bucket":"bkt","region":"auto","base_prefix":"","endpoint":"http://127.0.0.1:9000/"}}"#,
         );
-        match with_endpoint.to_backend(Visibility::Public) {
+        match with_endpoint.to_backend(Visibility::Public, None) {
             Backend::S3(s) => assert_eq!(
                 (s.endpoint.as_str(), s.region.as_str()),
                 ("http://127.0.0.1:9000", "auto")
@@ -459,7 +467,7 @@ mod tests {
         let gcs = conn(
             r#"{"data_connection_id":"g","read_only":true,"details":{"provider":"gcs","bucket":"gb","base_prefix":""}}"#,
         );
-        match gcs.to_backend(Visibility::Public) {
+        match gcs.to_backend(Visibility::Public, None) {
             Backend::S3(s) => assert_eq!(s.endpoint, "https://storage.googleapis.com"),
             other => panic!("{other:?}"),
         }
@@ -467,13 +475,13 @@ mod tests {
             r#"{"data_connection_id":"z","read_only":true,"details":{"provider":"az","account_name":"acct",
             "container_name":"c","region":"westeurope","base_prefix":""}}"#,
         );
-        assert!(matches!(az.to_backend(Visibility::Public), Backend::Unavailable(r) if r.contains("azure")));
+        assert!(matches!(az.to_backend(Visibility::Public, None), Backend::Unavailable(r) if r.contains("azure")));
         let unknown = conn(r#"{"data_connection_id":"u","read_only":true,"details":{"provider":"ftp"}}"#);
-        assert!(matches!(unknown.to_backend(Visibility::Public), Backend::Unavailable(r) if r.contains("ftp")));
+        assert!(matches!(unknown.to_backend(Visibility::Public, None), Backend::Unavailable(r) if r.contains("ftp")));
     }
 
     #[test]
-    fn restricted_product_is_never_read_unsigned_from_an_authenticated_connection() {
+    fn restricted_product_is_never_read_unsigned() {
         let c = conn(
             r#"{"data_connection_id":"c","read_only":true,"details":{"provider":"s3","bucket":"b","region":"us-east-1"},
             "authentication":{"type":"s3_access_key","access_key_id":"AKIA","secret_access_key":"TOPSECRET"}}"#,
@@ -482,12 +490,34 @@ mod tests {
             !format!("{c:?}").contains("TOPSECRET"),
             "secrets are dropped while parsing"
         );
-        assert!(matches!(c.to_backend(Visibility::Restricted), Backend::Unavailable(r) if r.contains("s3_access_key")));
-        assert!(matches!(c.to_backend(Visibility::Public), Backend::S3(_)));
+        // Declared authentication without the proxy's own keys: nothing is readable.
+        assert!(
+            matches!(c.to_backend(Visibility::Restricted, None), Backend::Unavailable(r) if r.contains("s3_access_key"))
+        );
+        assert!(matches!(
+            c.to_backend(Visibility::Public, None),
+            Backend::Unavailable(_)
+        ));
+        let keys = Credentials {
+            access_key_id: "AKIAPROXY".into(),
+            secret_access_key: "proxy-secret".to_string().into(),
+            session_token: None,
+        };
+        match c.to_backend(Visibility::Restricted, Some(&keys)) {
+            Backend::S3(b) => assert_eq!(b.credentials.unwrap().access_key_id, "AKIAPROXY"),
+            other => panic!("{other:?}"),
+        }
         let public = conn(
             r#"{"data_connection_id":"c","read_only":true,"details":{"provider":"s3","bucket":"b","region":"us-east-1"}}"#,
         );
-        assert!(matches!(public.to_backend(Visibility::Restricted), Backend::S3(_)));
+        assert!(matches!(public.to_backend(Visibility::Public, None), Backend::S3(b) if b.credentials.is_none()));
+        assert!(matches!(public.to_backend(Visibility::Unlisted, None), Backend::S3(b) if b.credentials.is_none()));
+        assert!(
+            matches!(public.to_backend(Visibility::Restricted, None), Backend::Unavailable(r) if r.contains("unsigned"))
+        );
+        assert!(
+            matches!(public.to_backend(Visibility::Restricted, Some(&keys)), Backend::S3(b) if b.credentials.is_some())
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::client::{encode_segment, status_error, BODY_LIMIT, TIMEOUT_MS};
 use super::model::{parse_data_connection, parse_permissions, parse_product, parse_product_list};
 use super::*;
 use crate::authz::{can_read, Principal, SessionPrincipal};
+use crate::backend::Backend;
 use crate::catalog::Visibility;
 use crate::secret::Secret;
 use crate::sts::ceiling::Ceiling;
@@ -113,7 +114,7 @@ fn fixture_contents_are_what_the_integration_tests_expect() {
     assert_eq!(product("unlisted-data").visibility, Visibility::Unlisted);
     assert_eq!(product("restricted-data").visibility, Visibility::Restricted);
     assert!(product("disabled-data").disabled);
-    match s3.to_backend(Visibility::Restricted) {
+    match s3.to_backend(Visibility::Public, None) {
         Backend::S3(b) => {
             assert_eq!(b.endpoint, PLACEHOLDER_ENDPOINT);
             assert_eq!((b.bucket.as_str(), b.region.as_str()), ("catalog-data", "us-east-1"));
@@ -122,7 +123,10 @@ fn fixture_contents_are_what_the_integration_tests_expect() {
     }
     let p = product("public-data").to_product(&s3, Vec::new()).unwrap();
     assert_eq!(p.prefix, "base/acme/public-data/");
-    assert!(matches!(az.to_backend(Visibility::Public), Backend::Unavailable(_)));
+    assert!(matches!(
+        az.to_backend(Visibility::Public, None),
+        Backend::Unavailable(_)
+    ));
     assert!(!format!("{az:?}").contains("FIXTURE-NOT-A-SECRET"));
     let perms: BTreeMap<String, Permissions> =
         serde_json::from_slice(&fixture("permissions/acme/restricted-data.json")).unwrap();
@@ -379,9 +383,8 @@ fn resolves_a_public_product_as_the_principal() {
         }
         other => panic!("{other:?}"),
     }
-    let resolved = r.as_resolved();
-    assert!(can_read(&session("user-b"), "acme", resolved.product));
-    assert!(can_read(&Principal::Anonymous, "acme", resolved.product));
+    assert!(can_read(&session("user-b"), "acme", &r.product));
+    assert!(can_read(&Principal::Anonymous, "acme", &r.product));
     assert_eq!(
         urls(&p),
         [
@@ -647,7 +650,8 @@ fn restricted_products_follow_the_permissions_answer() {
     assert!(can_read(&session("user-a"), "acme", &r.product));
     assert!(!can_read(&session("user-b"), "acme", &r.product));
     assert!(!can_read(&Principal::Anonymous, "acme", &r.product));
-    assert!(matches!(r.backend, Backend::S3(_)));
+    // No proxy-held keys for the connection: a restricted product is never read unsigned.
+    assert!(matches!(&r.backend, Backend::Unavailable(why) if why.contains("unsigned")));
     assert_eq!(
         urls(&p),
         [
@@ -776,5 +780,28 @@ fn adversarial_subjects_get_their_own_entries() {
         };
         block_on(c.product(&cx(&p, &shared, &b, id, NOW), "acme", "public-data")).unwrap();
         assert_eq!(p.fetched.borrow().len(), i + 2, "{s:?} must miss");
+    }
+}
+
+#[test]
+fn proxy_held_keys_sign_a_connection() {
+    let keys = HashMap::from([(
+        "acme-s3".to_string(),
+        crate::sigv4::Credentials {
+            access_key_id: "AKIAPROXY".into(),
+            secret_access_key: Secret::from("proxy-secret"),
+            session_token: None,
+        },
+    )]);
+    let p = fixture_platform("user-a");
+    let (shared, b) = (MapShared::default(), Bearer::ok("t"));
+    let c = catalog().with_connection_keys(keys);
+    for product in ["restricted-data", "public-data"] {
+        let r = block_on(c.resolve(&cx(&p, &shared, &b, alice(), NOW), "acme", product)).unwrap();
+        assert!(
+            matches!(&r.backend, Backend::S3(s) if s.credentials.as_ref().unwrap().access_key_id == "AKIAPROXY"),
+            "{product}: {:?}",
+            r.backend
+        );
     }
 }

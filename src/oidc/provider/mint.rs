@@ -40,6 +40,17 @@ struct Cached {
     kid: String,
 }
 
+impl std::fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tokens are bearer credentials: never in Debug output.
+        f.debug_struct("TokenCache")
+            .field("ttl_secs", &self.ttl_secs)
+            .field("entries", &self.len())
+            .field("signatures", &self.signatures())
+            .finish()
+    }
+}
+
 /// Per-isolate token cache plus a count of signatures (for the benchmark:
 /// signatures per 1000 requests).
 pub struct TokenCache {
@@ -57,11 +68,20 @@ impl Default for TokenCache {
 impl TokenCache {
     /// Tokens of [`TOKEN_TTL_SECS`].
     pub fn new() -> Self {
+        Self::with_ttl(TOKEN_TTL_SECS)
+    }
+
+    /// Tokens valid `ttl_secs`; below [`REUSE_MIN_REMAINING_SECS`] none is reused.
+    pub fn with_ttl(ttl_secs: i64) -> Self {
         TokenCache {
-            ttl_secs: TOKEN_TTL_SECS,
+            ttl_secs,
             entries: RefCell::new(HashMap::new()),
             signatures: Cell::new(0),
         }
+    }
+
+    pub fn ttl_secs(&self) -> i64 {
+        self.ttl_secs
     }
 
     /// A token for `req`: the cached one while `exp - now >= 30 s`, else a new one.

@@ -32,3 +32,9 @@ pub use signer::NativeSigner;
 pub use signer::Rs256Signer;
 #[cfg(target_arch = "wasm32")]
 pub use webcrypto::WebCryptoSigner;
+
+/// The runtime's signer: WebCrypto in wasm, the rsa crate natively.
+#[cfg(target_arch = "wasm32")]
+pub type PlatformSigner = WebCryptoSigner;
+#[cfg(not(target_arch = "wasm32"))]
+pub type PlatformSigner = NativeSigner;
