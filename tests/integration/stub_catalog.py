@@ -38,14 +38,17 @@ products only; any other sub sees those plus the restricted ones whose permissio
 its segment (and names no fixture).
 
 Special names (as a product, or as an account for the listing), after the token is verified:
-  error500  answers 500
-  garbage   answers 200 with a body that is not JSON
-  slow      answers after --slow-secs seconds (default 10), then like a normal product
+  error500   answers 500
+  garbage    answers 200 with a body that is not JSON
+  slow       answers after --slow-secs seconds (default 10), then like a normal product
+  denied401  answers 401 (as if the catalog refused the token)
+  denied403  answers 403 (as if the catalog refused this principal)
 
 Test endpoints (no token needed):
   GET    /_requests   every /api/ request so far, oldest first: method, path (raw, as received),
                       query, segments (decoded), sub, verified, reason (why a token failed),
-                      kid, claims (of a verified token), status
+                      kid, claims (of a verified token), token (the raw bearer token, for
+                      relying-party checks by the tests; this is a test stub), status
   DELETE /_requests   forget them
   GET    /_health     {"ok": true, "jwks_fetches": N}
 """
@@ -69,7 +72,7 @@ from jwt.algorithms import RSAAlgorithm
 HOST = "127.0.0.1"  # loopback only, never configurable
 PLACEHOLDER_ENDPOINT = "http://s3.placeholder.invalid"
 ANONYMOUS = "anonymous"
-SPECIALS = ("error500", "garbage", "slow")
+SPECIALS = ("error500", "garbage", "slow", "denied401", "denied403")
 MAX_RECORDS = 10_000
 MAX_JWKS_BYTES = 256 * 1024
 
@@ -222,6 +225,14 @@ class Stub:
             del self.records[:-MAX_RECORDS]
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The raw token of an `Authorization: Bearer ...` header (recorded as received)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
 def decode_segments(path: str) -> list[str] | None:
     try:
         return [unquote_to_bytes(s).decode("utf-8") for s in path.split("/")[1:]]
@@ -281,7 +292,8 @@ def make_handler(stub: Stub, verbose: bool):
             segs = decode_segments(split.path)
             rec = {"method": self.command, "path": split.path, "query": split.query, "segments": segs,
                    "sub": None, "verified": False, "reason": None, "kid": None, "claims": None,
-                   "status": None, "time": time.time()}
+                   "token": bearer_token(self.headers.get("Authorization")), "status": None,
+                   "time": time.time()}
             stub.record(rec)
             status, body = self.answer(rec, segs)
             rec["status"] = status
@@ -330,6 +342,10 @@ def make_handler(stub: Stub, verbose: bool):
         def special(self, name: str, account: str):
             if name == "error500":
                 return 500, {"error": "injected failure"}
+            if name == "denied401":
+                return 401, {"error": "unauthorized", "reason": "injected 401"}
+            if name == "denied403":
+                return 403, {"error": "forbidden", "reason": "injected 403"}
             if name == "garbage":
                 return 200, b"<html>this is not JSON"
             time.sleep(stub.slow_secs)

@@ -174,6 +174,16 @@ def test_restricted_product_per_sub(stub, keyset):
         assert "restricted-data" not in listed and "public-data" in listed
 
 
+def test_permissions_match_the_exact_subject(stub, keyset):
+    odd = "odd &#?/\u00fc%2F user"  # granted in permissions/acme/restricted-data.json
+    r = get(stub, "/api/v1/products/acme/restricted-data/permissions", token(keyset, odd))
+    assert r.status_code == 200 and r.json() == ["read"]
+    assert last(stub)["sub"] == odd
+    for near in ("odd &#?/\u00fc%2F", "odd &#?/\u00fc/ user", "odd &#?/u\u0308%2F user", "odd &#?/u%2F user",
+                 "user-a ", "user-", "USER-A", "anonymous"):
+        assert get(stub, "/api/v1/products/acme/restricted-data", token(keyset, near)).status_code == 404, near
+
+
 def test_data_connections(stub, keyset):
     t = token(keyset, "user-b")
     s3 = get(stub, "/api/v1/data-connections/acme-s3", t).json()
@@ -268,6 +278,13 @@ def test_special_products(stub, keyset):
     t = token(keyset, "user-a")
     assert get(stub, "/api/v1/products/acme/error500", t).status_code == 500
     assert get(stub, "/api/v1/products/error500", t).status_code == 500
+    for status in (401, 403):
+        r = get(stub, f"/api/v1/products/acme/denied{status}", t)
+        assert r.status_code == status, r.text
+        rec = last(stub)
+        assert rec["verified"] is True and rec["sub"] == "user-a" and rec["status"] == status
+        assert get(stub, f"/api/v1/products/denied{status}", t).status_code == status
+        assert get(stub, f"/api/v1/products/acme/denied{status}/permissions", t).status_code == status
     g = get(stub, "/api/v1/products/acme/garbage", t)
     assert g.status_code == 200
     with pytest.raises(ValueError):
@@ -295,6 +312,16 @@ def test_encoded_segments_stay_segments(stub, keyset):
         assert r.status_code == 404, path
         rec = last(stub)
         assert rec["path"] == path and rec["segments"][3:] == tail and rec["verified"] is True
+
+
+def test_raw_token_is_recorded(stub, keyset):
+    t = token(keyset, "user-a")
+    get(stub, "/api/v1/products/acme/public-data", t)
+    assert last(stub)["token"] == t
+    get(stub, "/api/v1/products/acme/public-data", None)
+    assert last(stub)["token"] is None and last(stub)["verified"] is False
+    requests.get(stub + "/api/v1/products/acme/public-data", timeout=5, headers={"Authorization": f"Basic {t}"})
+    assert last(stub)["token"] is None
 
 
 def test_requests_log_can_be_cleared(stub, keyset):
