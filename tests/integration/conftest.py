@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import (  # noqa: E402
     EXTRAS_GZIP_BODY, EXTRAS_META, EXTRAS_META_BODY, EXTRAS_SSE_BODY, MOTO_BUCKET, REPO, DevIdp, HarnessError, Moto, Proc,
-    StubS3, find_workerd, free_port, start_dev_idp, start_moto, tools_env, write_wrangler_config, wrangler_cmd,
+    StubCatalog, StubS3, find_workerd, free_port, start_dev_idp, start_moto, start_stub_catalog, tools_env,
+    write_wrangler_config, wrangler_cmd,
 )
 import sample as sample_mod  # noqa: E402
 from clients import Creds, boto3_client  # noqa: E402
@@ -424,13 +425,14 @@ def _wait_ready(url: str, proc: Proc, timeout: float) -> None:
     raise HarnessError(f"wrangler dev not ready after {timeout}s (last: {last})\n{proc.tail()}")
 
 
-def _launch_worker(name: str, cfg_dir: Path, catalog: dict, vars_: dict[str, str], secrets: dict[str, str],
-                   persist_to: Path, env: dict[str, str], log_path: Path) -> tuple[Proc, int]:
-    """Writes the config (+ .dev.vars) into its own dir and starts `wrangler dev`; not yet ready."""
+def _launch_worker(name: str, cfg_dir: Path, catalog: dict | None, vars_: dict[str, str], secrets: dict[str, str],
+                   persist_to: Path, env: dict[str, str], log_path: Path, port: int | None = None) -> tuple[Proc, int]:
+    """Writes the config (+ .dev.vars) into its own dir and starts `wrangler dev` on `port`
+    (default: a free one); not yet ready. `catalog` None: no STATIC_CATALOG."""
     cmd = wrangler_cmd(env)
     cfg_dir.mkdir(parents=True, exist_ok=True)
     cfg = write_wrangler_config(cfg_dir / "wrangler.itest.json", catalog, vars_, secrets)
-    port, inspector = free_port(), free_port()
+    port, inspector = port or free_port(), free_port()
     proc = Proc.start(
         name,
         [*cmd, "dev", "-c", str(cfg), "--ip", "127.0.0.1", "--port", str(port),
@@ -657,9 +659,162 @@ def extra_workers(worker_factory, sts_settings) -> dict[str, Worker]:
     return dict(zip([n for n, _ in specs], started))
 
 
+# --------------------------------------------------------------------------- HTTP catalog (issue 4)
+#
+# A Worker of its own with CATALOG_URL = the catalog stub (stub_catalog.py, fixtures in
+# tests/fixtures/catalog), its OIDC provider signing the stub's bearer tokens, STS trusting
+# a dev IdP of its own, and the data of the stub's S3 connection `acme-s3` in moto's bucket
+# `catalog-data` under `base/acme/{product}/`, read with moto's keys (CATALOG_CONNECTION_KEYS).
+
+CATALOG_BUCKET = "catalog-data"  # tests/fixtures/catalog/data-connections/acme-s3.json
+CATALOG_CONNECTION = "acme-s3"
+CATALOG_ACCOUNT = "acme"
+CATALOG_TIMEOUT_MS = 1500
+CATALOG_SLOW_SECS = 4.0  # the stub's `slow`: well past CATALOG_TIMEOUT_MS
+CATALOG_SEEDED = ("public-data", "unlisted-data", "restricted-data", "disabled-data")
+PROVIDER_KEY_PEM = REPO / "tests/fixtures/oidc/rsa-2048.pem"
+
+
+@dataclass
+class CatalogData:
+    """Objects of the catalog's products in moto, by their key below the account:
+    `{product}/{key}` -> bytes (each carries a per-session nonce)."""
+
+    objects: dict[str, bytes]
+
+    def of(self, product: str) -> dict[str, bytes]:
+        return {k.split("/", 1)[1]: v for k, v in self.objects.items() if k.startswith(product + "/")}
+
+
+@pytest.fixture(scope="session")
+def catalog_data(moto) -> CatalogData:
+    nonce = os.urandom(8).hex()
+    objects = {}
+    for product in CATALOG_SEEDED:
+        objects[f"{product}/readme.txt"] = f"{CATALOG_ACCOUNT}/{product} readme {nonce}\n".encode()
+        objects[f"{product}/nested/rows.csv"] = f"id,product,nonce\n1,{product},{nonce}\n".encode()
+    s3 = moto.client()
+    s3.create_bucket(Bucket=CATALOG_BUCKET)
+    for key, body in objects.items():
+        s3.put_object(Bucket=CATALOG_BUCKET, Key=f"base/{CATALOG_ACCOUNT}/{key}", Body=body)
+    return CatalogData(objects)
+
+
+@dataclass
+class CatalogWorker:
+    """A Worker on the HTTP catalog, and the stub it calls."""
+
+    worker: Worker
+    stub: StubCatalog
+    kid: str | None  # OIDC_PROVIDER_KID
+    key_pem: str | None = field(repr=False)  # OIDC_PROVIDER_KEY
+    audience: str  # the aud its tokens must carry (what the stub checks)
+    idp: DevIdp | None = None  # AUTH_ISSUER of its STS
+
+    @property
+    def url(self) -> str:
+        return self.worker.url
+
+
+def _launch_catalog_worker(name: str, tmp_root: Path, env: dict[str, str], moto: MotoBackend, *, kid: str | None,
+                           key_pem: str | None, previous: tuple[str, str] | None = None, idp: DevIdp | None = None,
+                           audience: str | None = None, extra_vars: dict[str, str] | None = None) -> CatalogWorker:
+    """Starts the stub, then the Worker calling it (not yet ready: see _wait_catalog_worker).
+    The Worker's port is picked first: the stub verifies tokens against its JWKS.
+    `kid`/`key_pem` None: no OIDC provider at all (OIDC_PROVIDER_* unset).
+    `audience` None: no CATALOG_AUDIENCE (the default, CATALOG_URL without its trailing '/').
+    `previous`: (kid, PEM) of OIDC_PROVIDER_KID_PREVIOUS / OIDC_PROVIDER_KEY_PREVIOUS."""
+    port, stub_port = free_port(), free_port()
+    catalog_url = f"http://127.0.0.1:{stub_port}/"  # the trailing '/' is not part of the default aud
+    expected_aud = audience or catalog_url.rstrip("/")
+    stub = start_stub_catalog(f"http://127.0.0.1:{port}/.well-known/jwks.json", PROVIDER_ISSUER, expected_aud,
+                              moto.url, tmp_root / "logs" / f"stub-catalog-{name}.log",
+                              slow_secs=CATALOG_SLOW_SECS, port=stub_port)
+    vars_ = {
+        "CATALOG_URL": catalog_url,
+        "CATALOG_TIMEOUT_MS": str(CATALOG_TIMEOUT_MS),
+        "OIDC_ALLOW_LOOPBACK_ISSUERS": "true",
+        "LOG_LEVEL": "info",
+        **(extra_vars or {}),
+    }
+    secrets = {
+        "CATALOG_CONNECTION_KEYS": json.dumps({CATALOG_CONNECTION: {
+            "access_key_id": moto.creds.access_key_id, "secret_access_key": moto.creds.secret_access_key}}),
+    }
+    if kid is not None and key_pem is not None:
+        vars_.update(OIDC_PROVIDER_ISSUER=PROVIDER_ISSUER, OIDC_PROVIDER_KID=kid)
+        secrets["OIDC_PROVIDER_KEY"] = key_pem
+    if audience:
+        vars_["CATALOG_AUDIENCE"] = audience
+    if previous:
+        vars_["OIDC_PROVIDER_KID_PREVIOUS"] = previous[0]
+        secrets["OIDC_PROVIDER_KEY_PREVIOUS"] = previous[1]
+    if idp is not None:
+        vars_.update(AUTH_ISSUER=idp.issuer, AUTH_AUDIENCE=AUDIENCE)
+        secrets["SESSION_TOKEN_KEY"] = new_session_key()
+    try:
+        # An empty state dir of its own: no R2 data (every product is in moto), no SQLite sharing.
+        proc, port = _launch_worker(f"wrangler-{name}", tmp_root / "workers" / name, None, vars_, secrets,
+                                    tmp_root / f"state-{name}", env, tmp_root / "logs" / f"wrangler-{name}.log",
+                                    port=port)
+    except Exception:
+        stub.proc.stop()
+        raise
+    worker = Worker(proc, port, moto, None, secrets.get("SESSION_TOKEN_KEY"))
+    return CatalogWorker(worker, stub, kid, key_pem, expected_aud, idp)
+
+
+def _wait_catalog_worker(cw: CatalogWorker) -> CatalogWorker:
+    try:
+        _wait_ready(cw.url, cw.worker.proc, 90)
+    except HarnessError as e:
+        _stop_catalog_worker(cw)
+        _fail(e)
+    return cw
+
+
+def _stop_catalog_worker(cw: CatalogWorker) -> list[str]:
+    """Stops both; returns the Worker's panic lines."""
+    cw.worker.proc.stop()
+    cw.stub.proc.stop()
+    return _panics(cw.worker.proc)
+
+
+_LOG_TAILS: dict[str, list[Proc]] = {}  # fixture name -> processes whose log a failure shows
+
+
+@pytest.fixture(scope="session")
+def catalog_idp(tmp_root) -> DevIdp:
+    """The dev IdP the HTTP-catalog Worker's STS trusts (AUTH_ISSUER)."""
+    i = _start_idp("catalog", free_port(), tmp_root)
+    yield i
+    i.proc.stop()
+
+
+@pytest.fixture(scope="session")
+def catalog_worker(tmp_root, wrangler_env, moto, catalog_data, catalog_idp) -> CatalogWorker:
+    """The Worker on the HTTP catalog: key tests/fixtures/oidc/rsa-2048.pem (kid as the
+    main Worker's), CATALOG_TIMEOUT_MS=1500, no CATALOG_AUDIENCE."""
+    try:
+        cw = _launch_catalog_worker("catalog", tmp_root, wrangler_env, moto, kid=PROVIDER_KID,
+                                    key_pem=PROVIDER_KEY_PEM.read_text(), idp=catalog_idp)
+    except HarnessError as e:
+        _fail(e)
+    _wait_catalog_worker(cw)
+    _LOG_TAILS["catalog_worker"] = [cw.worker.proc, cw.stub.proc]
+    yield cw
+    _LOG_TAILS.pop("catalog_worker", None)
+    hits = _stop_catalog_worker(cw)
+    assert not hits, "the HTTP-catalog workerd log shows panics/uncaught errors:\n" + "\n".join(hits[:20])
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    if rep.when == "call" and rep.failed and _WORKER:
-        rep.sections.append(("wrangler log (tail)", _WORKER[0].proc.tail(40)))
+    if rep.when == "call" and rep.failed:
+        tails = [p for name, procs in _LOG_TAILS.items() if name in item.fixturenames for p in procs]
+        for p in tails:
+            rep.sections.append((f"{p.name} log (tail)", p.tail(40)))
+        if _WORKER and not tails:
+            rep.sections.append(("wrangler log (tail)", _WORKER[0].proc.tail(40)))

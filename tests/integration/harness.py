@@ -326,13 +326,26 @@ def compat_settings() -> dict:
     return out
 
 
-def write_wrangler_config(path: Path, catalog: dict, vars_: dict[str, str],
+def dev_vars_line(name: str, value: str) -> str:
+    """One `.dev.vars` line. wrangler parses it with dotenv, which keeps a single-quoted
+    value literally but unescapes only \\n and \\r in a double-quoted one (a JSON value's
+    `\\"` would stay a backslash and a quote): JSON goes single-quoted, PEM keys
+    double-quoted with \\n."""
+    if "'" not in value and "\n" not in value and "\r" not in value:
+        return f"{name}='{value}'\n"
+    if '"' in value or "\\" in value:
+        raise HarnessError(f"{name}: value not representable in .dev.vars")
+    return f"{name}={json.dumps(value)}\n"
+
+
+def write_wrangler_config(path: Path, catalog: dict | None, vars_: dict[str, str],
                           secrets: dict[str, str] | None = None) -> Path:
     """A wrangler JSON config running the prebuilt worker (no [build] step).
 
-    `secrets` go to a `.dev.vars` file beside the config (wrangler dev reads it from
-    the config's directory and prints its values as "(hidden)", never in clear);
-    one config per directory, then."""
+    `catalog` becomes STATIC_CATALOG (None: no STATIC_CATALOG, e.g. for the HTTP
+    catalog). `secrets` go to a `.dev.vars` file beside the config (wrangler dev reads
+    it from the config's directory and prints its values as "(hidden)", never in
+    clear); one config per directory, then."""
     # ODP_ITEST_WORKER_MAIN: another entry module (only for developing this harness).
     shim = Path(os.environ.get("ODP_ITEST_WORKER_MAIN") or REPO / "build" / "worker" / "shim.mjs")
     if not shim.exists():
@@ -342,12 +355,12 @@ def write_wrangler_config(path: Path, catalog: dict, vars_: dict[str, str],
         "main": str(shim),
         **compat_settings(),
         "r2_buckets": [{"binding": "DATA", "bucket_name": R2_BUCKET, "preview_bucket_name": R2_BUCKET}],
-        "vars": {"STATIC_CATALOG": json.dumps(catalog), **vars_},
+        "vars": {**({"STATIC_CATALOG": json.dumps(catalog)} if catalog is not None else {}), **vars_},
     }
     path.write_text(json.dumps(cfg, indent=2))
     dev_vars = path.parent / ".dev.vars"
     if secrets:
-        dev_vars.write_text("".join(f"{k}={json.dumps(v)}\n" for k, v in secrets.items()))
+        dev_vars.write_text("".join(dev_vars_line(k, v) for k, v in secrets.items()))
         dev_vars.chmod(0o600)
     elif dev_vars.exists():
         dev_vars.unlink()
@@ -521,3 +534,53 @@ def start_dev_idp(port: int, state_dir: Path, log_path: Path, python: str | None
         time.sleep(0.1)
     proc.stop()
     raise HarnessError(f"dev IdP not ready after {timeout}s (last: {last})\n{proc.tail()}")
+
+
+# --------------------------------------------------------------------------- catalog API stub
+
+
+@dataclass
+class StubCatalog:
+    """`tests/integration/stub_catalog.py` in its own process (see its docstring): the
+    catalog API of SPEC S5, verifying every bearer token against one JWKS URL."""
+
+    proc: Proc
+    url: str
+    jwks_url: str
+    issuer: str
+    audience: str
+
+    def records(self) -> list[dict]:
+        """Every /api/ request since the last clear(), oldest first."""
+        import requests
+
+        return requests.get(self.url + "/_requests", timeout=10).json()
+
+    def clear(self) -> None:
+        import requests
+
+        requests.delete(self.url + "/_requests", timeout=10).raise_for_status()
+
+
+def start_stub_catalog(jwks_url: str, issuer: str, audience: str, s3_endpoint: str, log_path: Path,
+                       slow_secs: float = 10.0, port: int = 0, timeout: float = 30) -> StubCatalog:
+    """Starts the stub on 127.0.0.1:`port` (0: any free one) and waits for its readiness line
+    (`stub-catalog ready url=...`) in its log. It fetches the JWKS lazily, on the first
+    token, so the proxy it trusts may start after it."""
+    script = REPO / "tests" / "integration" / "stub_catalog.py"
+    env = os.environ.copy()
+    env["PYTHONUNBUFFERED"] = "1"
+    mark = log_path.stat().st_size if log_path.exists() else 0
+    proc = Proc.start("stub-catalog", [sys.executable, str(script), "--port", str(port), "--jwks-url", jwks_url,
+                                       "--issuer", issuer, "--audience", audience, "--s3-endpoint", s3_endpoint,
+                                       "--slow-secs", str(slow_secs), "-v"], log_path, env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in proc.log_since(mark).splitlines():
+            if line.startswith("stub-catalog ready url="):
+                return StubCatalog(proc, line.split("url=", 1)[1].strip(), jwks_url, issuer, audience)
+        if proc.popen.poll() is not None:
+            raise HarnessError(f"stub_catalog.py exited with {proc.popen.returncode}\n{proc.tail()}")
+        time.sleep(0.05)
+    proc.stop()
+    raise HarnessError(f"stub_catalog.py not ready after {timeout}s\n{proc.tail()}")
