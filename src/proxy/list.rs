@@ -3,10 +3,11 @@
 
 use super::{xml_response, Ctx};
 use crate::authz;
+use crate::backend::Backend;
 use crate::catalog::{key_root, Resolved};
 use crate::error::{ProxyError, Result};
 use crate::http::Response;
-use crate::platform::{ListRequest, Platform};
+use crate::platform::{Level, ListRequest, Platform};
 use crate::s3::list::{backend_start_after, merge, render, Entry, ListOutput, ListParams, Position};
 
 /// `GET /{account}`: the account is the S3 bucket.
@@ -74,6 +75,15 @@ async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, params: &
         let Some(r) = ctx.readable(account, &name).await? else {
             continue;
         };
+        // A product whose backend can never be read (unsupported provider,
+        // missing secrets) drops out rather than failing the whole account.
+        // Transient failures still fail: a silently short listing could make
+        // a sync tool delete files.
+        if let Backend::Unavailable(why) = &r.backend {
+            let f = serde_json::json!({"request_id": ctx.request_id, "product": name, "reason": why});
+            ctx.log(Level::Warn, "listing skips a product without a usable backend", f);
+            continue;
+        }
         let left = params.max_keys - entries.len() as u32;
         let out = within(ctx, account, &r, &root, "", params, left).await?;
         entries.extend(out.entries);

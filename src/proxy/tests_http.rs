@@ -439,3 +439,28 @@ fn http_catalog_without_provider_answers_503() {
     assert_eq!(s, 503, "{body}");
     assert!(p.fetched.borrow().is_empty());
 }
+
+#[test]
+fn a_recursive_account_listing_skips_products_without_a_usable_backend() {
+    // azure-data is public but its connection cannot be read: listing the
+    // whole account still works and shows the readable products' keys.
+    let c = env_with(&[]);
+    let (p, _) = platform(&c);
+    p.script(
+        &format!("{S3}/catalog-data?"),
+        200,
+        &[("content-type", "application/xml")],
+        br#"<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>catalog-data</Name><Prefix>base/acme/public-data/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Contents><Key>base/acme/public-data/a.txt</Key><LastModified>2026-11-01T00:00:00.000Z</LastModified><ETag>"e"</ETag><Size>1</Size></Contents></ListBucketResult>"#,
+    );
+    // The fake matches by prefix in order: the listing answer must come before the catch-all.
+    p.http.borrow_mut().rotate_right(1);
+    let (s, body) = get_q(&p, &c, "/acme", "list-type=2", None);
+    assert_eq!(s, 200, "{body}");
+    assert!(body.contains("<Key>public-data/a.txt</Key>"), "{body}");
+    assert!(!body.contains("azure-data"), "{body}");
+    let logs = p.logs.borrow().join("\n");
+    assert!(
+        logs.contains("azure not supported"),
+        "the skipped product is logged: {logs}"
+    );
+}

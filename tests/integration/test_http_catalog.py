@@ -382,6 +382,17 @@ def test_account_listing_maps_catalog_errors(catalog_worker, account, status, co
     check_calls(cw, calls, None)
 
 
+def test_recursive_account_listing_skips_an_unreadable_backend(catalog_worker, catalog_data: CatalogData):
+    # (Runs after the error-mapping tests: it leaves azure-data's answers cached.)
+    # azure-data is public but its connection (az) cannot be read: the whole-account
+    # listing (aws s3 ls --recursive) still answers, with the readable products' keys.
+    s3 = anon_s3(catalog_worker)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=ACCT).get("Contents", [])]
+    want = sorted(f"public-data/{k}" for k in catalog_data.of("public-data"))
+    assert [k for k in keys if k.startswith("public-data/")] == want, keys
+    assert not any(k.startswith(("azure-data/", "unlisted-data/", "restricted-data/")) for k in keys), keys
+
+
 def test_no_panics_in_the_worker_log(catalog_worker):
     hits = [ln for ln in catalog_worker.worker.log_since(0).splitlines() if any(m in ln for m in PANIC_MARKERS)]
     assert not hits, hits[:20]
