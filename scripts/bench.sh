@@ -3,6 +3,7 @@
 # on 127.0.0.1 only; prints Markdown tables and rewrites the generated section of
 # docs/BENCHMARKS.md. Extra args go to scripts/bench.py (see --help), e.g.
 #   bash scripts/bench.sh --duration 5 --no-doc
+#   bash scripts/bench.sh --only catalog     # the HTTP-catalog / minted-token section alone
 # Bench-only prerequisites handled here (idempotent, skipped when present): wrk (Debian),
 # the pinned tools + venv (scripts/install-tools.sh test) and build/ (scripts/build-worker.sh).
 set -euo pipefail
@@ -20,9 +21,9 @@ ensure_wrk() {
 }
 
 ensure_tools() {
-  # wrangler (npm) and the venv (moto, boto3, requests): install-tools.sh skips what is there.
+  # wrangler (npm) and the venv (moto, boto3, requests, PyJWT): install-tools.sh skips what is there.
   if [ -x "$ODP_VENV/bin/python" ] && [ -x "$NODE22" ] && [ -f "$ODP_NODE_MODULES/wrangler/bin/wrangler.js" ] \
-     && "$ODP_VENV/bin/python" -c 'import moto, boto3, requests' 2>/dev/null; then return; fi
+     && "$ODP_VENV/bin/python" -c 'import moto, boto3, requests, jwt' 2>/dev/null; then return; fi
   bash scripts/install-tools.sh test
 }
 
