@@ -1097,7 +1097,7 @@ def cold_probe(w: CatWorker, n_req: int, window: float) -> dict:
             "first_total_ms": total_ms[0], "next_total_median_ms": med(total_ms[1:]),
             "bg_sum_ms": sum(bg_ms), "bg_max_ms": max(bg_ms),
             "first_wall_ms": reqs[0][1] * 1e3, "next_wall_ms": med([wall for _, wall in reqs[1:]]) * 1e3,
-            "signatures": len(summ["jtis"]), "calls": summ["calls"]}
+            "signatures": len(summ["jtis"]), "calls": summ["calls"], "jtis": sorted(summ["jtis"])}
 
 
 def miss_load(w: CatWorker, conns: int, duration: int, lua: Path) -> dict:
@@ -1156,19 +1156,21 @@ def steady_run(w: CatWorker, path: str, n: int, conc: int, max_s: float, want_su
                 bad.append(f"{r.status_code} {body[:200]!r}")
 
     before = w.meter.snap()
-    t0 = time.perf_counter()
+    t0, epoch0 = time.perf_counter(), time.time()
     with ThreadPoolExecutor(conc) as pool:
         for f in [pool.submit(worker) for _ in range(conc)]:
             f.result()
     wall = time.perf_counter() - t0
     cpu = CpuMeter.delta(before, w.meter.snap())
-    summ = call_summary(w.calls(), want_sub)
+    recs = w.calls()
+    summ = call_summary(recs, want_sub)
+    last_call_s = max((r["time"] - epoch0 for r in recs), default=None)
     if bad:
         raise HarnessError(f"{w.name} GET {path}: {len(bad)} bad answers, first: {bad[:2]}")
     lat.sort()
     return {"requests": len(lat), "wall_s": wall, "rps": len(lat) / wall, "p50_ms": lat[len(lat) // 2] * 1e3,
             "cpu": cpu, "calls": summ["calls"], "signatures": len(summ["jtis"]), "paths": summ["paths"],
-            "statuses": summ["statuses"], "path": path}
+            "statuses": summ["statuses"], "path": path, "last_call_s": last_call_s}
 
 
 PROBE_JS = """// WebCrypto RS256 costs in workerd, without the proxy around them: n operations per request.
@@ -1341,11 +1343,14 @@ def catalog_phase(env: dict[str, str], build: Path, logs: Path, args, lua: Path,
                 if ab["B"]["signatures"] != ab["B"]["calls"]:
                     raise HarnessError(f"B (TTL 10): {ab['B']['signatures']} distinct jti for {ab['B']['calls']} "
                                        "catalog calls: want a fresh token per call")
+                seen = len(ab["A"]["jtis"] & set(cold_a["jtis"]))
                 cnotes.append(f"Reused vs fresh: B's {fmt_int(ab['B']['calls'])} catalog calls carried "
                               f"{fmt_int(ab['B']['signatures'])} distinct jti (one per call); A's "
-                              f"{fmt_int(ab['A']['calls'])} calls carried {ab['A']['signatures']} (the token "
-                              "minted by A's cold probe, renewed when less than 30 s of its 60 s were left); "
-                              f"A's cold probe: {cold_a['calls']} calls, {cold_a['signatures']} jti.")
+                              f"{fmt_int(ab['A']['calls'])} calls carried {ab['A']['signatures']} distinct jti, "
+                              f"{seen} of them already used in A's cold probe before the runs (which made "
+                              f"{cold_a['calls']} calls with {cold_a['signatures']} jti); A's runs spanned "
+                              f"{ab['took_s']:.0f} s, and a token is renewed once fewer than 30 s of its 60 s "
+                              "remain.")
                 a.stop()
             b.stop()
 
@@ -1510,6 +1515,11 @@ def render_catalog(meta: dict, cat: dict) -> list[str]:
         a(f"Median over the {len(colds)} fresh B Workers, on the isolate's thread: first catalog-bound request "
           f"**{firsts[mid]:.2f} ms** of CPU, a later minting request **{nexts[mid]:.2f} ms**, difference "
           f"**{deltas[mid]:+.2f} ms** (per Worker: {per_worker}).")
+        probe = cat.get("probe")
+        if probe and deltas[mid] > 0:
+            a(f"`importKey` alone costs {probe['import_ms']:.3f} ms in this runtime (probe below), "
+              f"{probe['import_ms'] / deltas[mid]:.0%} of that difference: the rest of what the first catalog-bound "
+              "request costs more is the other first-time work on its path, not the key import.")
         a("")
     probe = cat.get("probe")
     if probe:
@@ -1542,12 +1552,25 @@ def render_catalog(meta: dict, cat: dict) -> list[str]:
               f"{c['moto'] * 1000 / n:.2f} | {c['other'] / max(c['wall'], 1e-9):.2f} |")
         paths = sorted({p for r in steady for p in r["paths"]})
         a("")
-        a(f"Catalog paths called: {', '.join(f'`{p}`' for p in paths)}. With caching on, the calls happen when "
-          "a principal's answers are missing or expired, so over a longer steady run the count grows with time "
-          "(answer TTLs; a token is renewed when < 30 s of its 60 s remain), not with the number of requests; "
-          "these runs are shorter than one token lifetime.")
+        conc = meta["cat_steady_conc"]
+        off = {r["who"]: r["calls"] / max(r["requests"], 1) for r in steady if not r["cache"]}
+        first_only = all(r["calls"] == round(conc * off.get(r["who"], -1)) for r in steady if r["cache"])
+        a(f"Catalog paths called: {', '.join(f'`{p}`' for p in paths)} (a public product: no permissions call). "
+          + (f"With caching on, each principal's calls equal {conc} × the calls of one uncached request: those of "
+             f"the {conc} requests first in flight, which all find the principal's cache empty (concurrent misses "
+             "are not coalesced); the last call came "
+             + " and ".join(f"{r['last_call_s']:.2f} s" for r in steady if r["cache"] and r.get("last_call_s") is not None)
+             + " after the start of the run (per principal), and no later request called. Over a longer run, calls "
+             "come back when answers expire." if first_only else
+             "With caching on, calls happen only while a principal's answers are missing or expired."))
+        if all(r["signatures"] == 1 for r in steady):
+            a("Signatures follow time, not requests: one token per principal served each whole run (each shorter "
+              "than the 30 s a token is reused for), so with caching off the count per 1000 requests is "
+              "1000 ÷ the requests made in that time.")
         a("")
     if cat.get("notes"):
+        a("Checks and observations of this part:")
+        a("")
         for n in cat["notes"]:
             a(f"- {n}")
         a("")
