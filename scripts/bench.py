@@ -1484,15 +1484,17 @@ def render_catalog(meta: dict, cat: dict) -> list[str]:
           f"requests one at a time, each alone in a {c0['window_s']} s window: 3 idle windows, 3 × `GET /`, then "
           f"{c0['calls']} × `GET /acme/nope/x`, 3 idle windows. CPU from `/proc/PID/task/TID/schedstat` "
           "(nanoseconds per thread; `/proc/PID/stat` counts 10 ms ticks, too coarse for one request), minus the "
-          "median idle window: the **isolate's thread** (where the request runs, WebCrypto included) apart from "
-          "the Worker workerd's other threads (V8's background threads: tier-up compilation of the wasm and GC; "
-          f"their largest burst in one window here was {bg_max:.0f} ms, in every fresh Worker within its first "
-          "seconds, and it lands in whichever window it falls in). Request 1 is the first catalog-bound request: "
-          "it imports the key (WebCrypto `importKey`, once per isolate) and signs; requests 2… only sign (every "
-          "call mints at TTL 10). Request 1 also does everything else for the first time in the isolate on that "
-          "path (the wasm functions of the catalog client and of minting are compiled lazily on first call, the "
-          "first outbound connection to the stub, the JS glue), so request 1 − median bounds the cold part of a "
-          "mint from above; the WebCrypto probe below measures `importKey` alone.")
+          "median idle window: the **isolate's thread** (the thread with the largest median over the requests: "
+          "where they run) apart from the Worker workerd's other threads (V8's background workers, which compile "
+          f"and collect garbage; their largest burst in one window here was {bg_max:.0f} ms"
+          + (", one such burst in every fresh Worker within its first seconds" if all(c["bg_max_ms"] > 50 for c in colds)
+             else "") + ", landing in whichever window it falls in; the whole-process column includes them). "
+          "Request 1 is the first catalog-bound request: it imports the key (WebCrypto `importKey`, once per "
+          "isolate) and signs; requests 2… only sign (every call mints at TTL 10). Request 1 also does everything "
+          "else that is done for the first time in the isolate on that path (e.g. V8 compiling the wasm functions "
+          "of the catalog client and of minting on their first call, the first outbound connection to the stub, "
+          "the JS glue), so request 1 − median bounds the cold part of a mint from above; the WebCrypto probe below "
+          "measures `importKey` alone.")
         a("")
         a("| fresh Worker | `GET /` ms | request 1 ms | requests 2… median ms | request 1 − median ms | "
           "whole process: request 1 / median ms | other threads over the requests ms (largest window) | "
