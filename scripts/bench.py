@@ -1630,7 +1630,7 @@ def main() -> int:
     ap.add_argument("--no-catalog", action="store_true",
                     help="skip the HTTP-catalog section (its block of --doc is left as it is)")
     ap.add_argument("--catalog-duration", type=int, default=3,
-                    help="seconds per wrk run of the reused-vs-fresh-token comparison (default 5)")
+                    help="seconds per wrk run of the reused-vs-fresh-token comparison (default 3)")
     ap.add_argument("--catalog-rounds", type=int, default=4,
                     help="rounds of A, B (TTL 60, TTL 10) wrk runs (default 4: 4 x duration per Worker)")
     ap.add_argument("--catalog-connections", type=int, default=4, help="wrk connections there (default 4)")
