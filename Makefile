@@ -2,7 +2,8 @@
 # scripts/install-tools.sh into $ODP_TOOLS_DIR (default ~/.cache/oidc-data-proxy).
 #   make dev     local Worker on http://127.0.0.1:8787 with seeded sample data, and the
 #                dev OpenID IdP on http://127.0.0.1:8788 (scripts/dev-idp.py, scripts/dev-token)
-#   make test    fmt-check clippy unit idp-test build integration (what CI runs)
+#   make test    fmt-check clippy unit idp-test build deploy-check tools-test integration (what CI runs)
+#   make deploy-check  offline `wrangler deploy --dry-run` of every wrangler.toml environment
 #   make tools   install every pinned tool (build + test)
 #   make build   build/worker/shim.mjs via worker-build --release
 #   make bench   loopback benchmark (scripts/bench.sh, docs/BENCHMARKS.md)
@@ -19,7 +20,7 @@ IDP_STATE ?= .wrangler/dev-idp
 .NOTPARALLEL:
 
 .PHONY: dev dev-idp test tools build-tools dev-tools test-tools build fmt-check clippy unit \
-        idp-test integration dev-vars seed bench clean
+        idp-test deploy-check tools-test integration dev-vars seed bench clean
 
 # The dev IdP runs in the background (keys in $(IDP_STATE), log $(IDP_STATE)/idp.log) and is
 # stopped when wrangler exits; one already answering on $(IDP_PORT) is reused and left alone.
@@ -68,6 +69,8 @@ test:
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory idp-test
 	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory deploy-check
+	@$(MAKE) --no-print-directory tools-test
 	@$(MAKE) --no-print-directory integration
 
 tools:
@@ -96,6 +99,17 @@ unit:
 # The dev IdP (scripts/dev-idp.py, scripts/dev-token) on a free port, checked with PyJWT.
 idp-test:
 	@$(ENV) "$$ODP_VENV/bin/pytest" tests/idp -q
+
+# Lints wrangler.toml and bundles the top level, staging and production with
+# `wrangler deploy --dry-run`, offline and without a Cloudflare login, from the current build/
+# (no rebuild: `make build` first). scripts/deploy-check.sh [ENV...] for one environment.
+deploy-check: build-tools
+	@bash scripts/deploy-check.sh
+
+# The deploy and key tools of scripts/ (gen-oidc-key, gen-session-key, check-keys,
+# deploy-config.py, smoke-test.py, deploy-check.sh) and the workflows' YAML.
+tools-test:
+	@$(ENV) "$$ODP_VENV/bin/pytest" tests/tools -q
 
 # The integration tests start `wrangler dev` themselves; `build` just ran, so they
 # reuse build/ (ODP_SKIP_BUILD=1) instead of re-running worker-build.
