@@ -9,6 +9,9 @@
         --ready: fail while a var or route is still a placeholder (an example.com host).
     scripts/deploy-config.py secrets --env production --check [--require-cloudflare]
         Fail (listing names, never values) when a required secret is empty.
+    scripts/deploy-config.py secrets --env production --only NAME,NAME --out DIR/secrets.json
+        Just those secrets (a rotation step by hand, docs/OPERATIONS.md): the set ones uploaded,
+        the empty ones deleted (null).
     scripts/deploy-config.py secrets --env production --out DIR/secrets.json [--existing list.json]
         The `wrangler secret bulk` file, built from environment variables (never from the
         command line), created with mode 600: the required secrets, the optional ones that
@@ -172,6 +175,23 @@ def cmd_show(args) -> int:
 # --------------------------------------------------------------------------- secrets
 
 
+def collect_only(names: list[str], env_vars: dict[str, str]) -> tuple[dict[str, str | None], list[str]]:
+    """Just these secrets (a rotation step by hand): set ones uploaded, empty ones deleted;
+    a required secret can not be deleted this way."""
+    doc: dict[str, str | None] = {}
+    problems = []
+    for n in names:
+        if not NAME.match(n) or n in CLOUDFLARE or n == EXTRA:
+            problems.append(f"--only: {n!r} is not a secret this tool uploads")
+        elif n in REQUIRED and not set_(n):
+            problems.append(f"{n} is empty (a required secret is replaced, never deleted)")
+        elif n in env_vars:
+            problems.append(f"{n} is a var in wrangler.toml, not a secret")
+        else:
+            doc[n] = os.environ[n] if set_(n) else None
+    return doc, problems
+
+
 def collect(env_vars: dict[str, str], existing: set[str] | None) -> tuple[dict[str, str | None], list[str]]:
     """The secret bulk document and the list of problems (names only)."""
     problems = [f"{n} is empty" for n in REQUIRED if not set_(n)]
@@ -233,7 +253,10 @@ def cmd_secrets(args) -> int:
             existing = read_existing(args.existing)
         except (OSError, ValueError, KeyError) as e:
             return fail(f"--existing {args.existing}: {e}")
-    doc, problems = collect(env_vars, existing)
+    if args.only:
+        doc, problems = collect_only([n.strip() for n in args.only.split(",") if n.strip()], env_vars)
+    else:
+        doc, problems = collect(env_vars, existing)
     if args.require_cloudflare:
         problems = [f"{n} is empty" for n in CLOUDFLARE if not set_(n)] + problems
     if problems:
@@ -274,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--require-cloudflare", action="store_true")
     s.add_argument("--out")
     s.add_argument("--existing", help="`wrangler secret list` output: delete only secrets that exist")
+    s.add_argument("--only", help="NAME,NAME...: just these secrets (set = upload, empty = delete)")
     args = ap.parse_args(argv)
     return {"lint": cmd_lint, "show": cmd_show, "secrets": cmd_secrets}[args.cmd](args)
 

@@ -236,3 +236,20 @@ def test_no_secret_value_on_the_command_line():
     text = (SCRIPTS / "deploy-config.py").read_text()
     assert "sys.argv" not in text and "os.environ" in text
     assert os.access(SCRIPTS / "deploy-config.py", os.X_OK)
+
+
+def test_only_some_secrets(tmp_path):
+    """A rotation step by hand: just the previous key and kid; empty ones are deleted."""
+    target = tmp_path / "s.json"
+    p = dc("--config", cfg_file(tmp_path), "secrets", "--env", "production", "--only",
+           "OIDC_PROVIDER_KEY_PREVIOUS,OIDC_PROVIDER_KID_PREVIOUS,SESSION_TOKEN_KEY_PREVIOUS", "--out", str(target),
+           env=clean_env(OIDC_PROVIDER_KEY_PREVIOUS="pem", OIDC_PROVIDER_KID_PREVIOUS="kid-2"))
+    assert p.returncode == 0, out(p)
+    assert json.loads(target.read_text()) == {"OIDC_PROVIDER_KEY_PREVIOUS": "pem", "OIDC_PROVIDER_KID_PREVIOUS": "kid-2",
+                                              "SESSION_TOKEN_KEY_PREVIOUS": None}
+    for names, problem in [("SESSION_TOKEN_KEY", "never deleted"), ("CLOUDFLARE_API_TOKEN", "not a secret this tool"),
+                           ("OIDC_PROVIDER_ISSUER", "is a var in wrangler.toml")]:
+        t = tmp_path / f"{names}.json"
+        p = dc("--config", cfg_file(tmp_path), "secrets", "--env", "production", "--only", names, "--out", str(t))
+        assert p.returncode == 1 and problem in p.stderr, out(p)
+        assert not t.exists()
