@@ -36,16 +36,13 @@ def test_one_environment_bundles_without_rebuilding(tmp_path):
         assert wasm.stat().st_mtime_ns == before, "deploy-check rebuilt the Worker"
 
 
-def test_unknown_environment_fails():
-    p = run("deploy-check.sh", "nope")
+def test_failures_are_reported_per_environment(tmp_path):
+    """A configuration wrangler rejects (its entry point is missing), and an unknown environment."""
+    p = run("deploy-check.sh", "--config", standalone_config(tmp_path, str(tmp_path / "missing.mjs")),
+            "production", "nope")
     assert p.returncode == 1, out(p)
+    assert "production FAILED" in p.stderr and "missing.mjs" in p.stderr, out(p)
     assert "nope FAILED" in p.stderr and 'No environment found in configuration with name "nope"' in p.stderr
-
-
-def test_configuration_wrangler_rejects_fails(tmp_path):
-    p = run("deploy-check.sh", "--config", standalone_config(tmp_path, str(tmp_path / "missing.mjs")), "production")
-    assert p.returncode == 1, out(p)
-    assert "production FAILED" in p.stderr and "missing.mjs" in p.stderr
 
 
 def test_lint_failure_stops_before_wrangler(tmp_path):
