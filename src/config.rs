@@ -1,6 +1,7 @@
 //! Configuration (S12): read once per isolate into a typed value. Nothing
 //! here panics: a bad value disables what needs it and says why.
 
+use crate::backend::federation::FederationCache;
 use crate::catalog::Catalog;
 use crate::cors::Origins;
 use crate::oidc::provider::{PlatformSigner, ProviderKeys, TokenCache, TOKEN_TTL_SECS};
@@ -30,6 +31,8 @@ pub struct Config {
     pub signer: Option<PlatformSigner>,
     /// Minted tokens, reused per principal while comfortably valid.
     pub tokens: TokenCache,
+    /// Temporary credentials of web-identity backends, renewed ahead of expiry.
+    pub federation: FederationCache,
     /// Problems found while loading, logged once by the runtime.
     pub warnings: Vec<String>,
 }
@@ -100,6 +103,7 @@ impl Config {
             catalog,
             signer: provider.as_ref().map(PlatformSigner::new),
             tokens: TokenCache::with_ttl(token_ttl),
+            federation: FederationCache::default(),
             provider,
             session_keys,
             roles,

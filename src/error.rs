@@ -30,6 +30,10 @@ pub enum ProxyError {
     Misconfigured(String),
     /// The backend answered something we cannot serve (auth failure, 5xx, garbage).
     Backend(String),
+    /// The backend rejected the credentials themselves (expired or unknown
+    /// token or key), as opposed to a policy denying the read. Answers like
+    /// `Backend`; temporary credentials are dropped so the next request renews them.
+    BackendAuth(String),
     /// The backend could not be reached or timed out.
     Unavailable(String),
     Internal(String),
@@ -46,7 +50,7 @@ impl ProxyError {
             Self::MethodNotAllowed => 405,
             Self::NotImplemented(_) => 501,
             Self::Misconfigured(_) | Self::Unavailable(_) => 503,
-            Self::Backend(_) => 502,
+            Self::Backend(_) | Self::BackendAuth(_) => 502,
             Self::Auth { status, .. } => *status,
             Self::Internal(_) => 500,
         }
@@ -66,7 +70,7 @@ impl ProxyError {
             Self::CorsForbidden => "AccessForbidden",
             Self::NotImplemented(_) => "NotImplemented",
             Self::Misconfigured(_) | Self::Unavailable(_) => "ServiceUnavailable",
-            Self::Backend(_) | Self::Internal(_) => "InternalError",
+            Self::Backend(_) | Self::BackendAuth(_) | Self::Internal(_) => "InternalError",
             Self::Auth { code, .. } => code,
         }
     }
@@ -86,14 +90,20 @@ impl ProxyError {
             Self::CorsForbidden => "CORSResponse: This CORS request is not allowed.",
             Self::Auth { message, .. } => message,
             Self::Misconfigured(_) | Self::Unavailable(_) => "Please reduce your request rate or try again later.",
-            Self::Backend(_) | Self::Internal(_) => "We encountered an internal error. Please try again.",
+            Self::Backend(_) | Self::BackendAuth(_) | Self::Internal(_) => {
+                "We encountered an internal error. Please try again."
+            }
         }
     }
 
     /// Detail for the log line (never sent to the client).
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Self::Misconfigured(d) | Self::Backend(d) | Self::Unavailable(d) | Self::Internal(d) => Some(d),
+            Self::Misconfigured(d)
+            | Self::Backend(d)
+            | Self::BackendAuth(d)
+            | Self::Unavailable(d)
+            | Self::Internal(d) => Some(d),
             _ => None,
         }
     }

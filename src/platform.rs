@@ -53,13 +53,40 @@ pub struct BlobGet<B> {
     pub body: Option<B>,
 }
 
-/// An outbound HTTP request (to an S3-compatible backend).
-#[derive(Debug, Clone)]
+/// An outbound HTTP request (to a backend, a catalog, an issuer or an STS).
+#[derive(Clone)]
 pub struct OutboundRequest {
     pub method: &'static str,
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub timeout_ms: u32,
+    /// A small request body (an STS form), sent as is; `None` sends none.
+    pub body: Option<Vec<u8>>,
+}
+
+/// Headers whose values are credentials: `Debug` shows only their names.
+const REDACTED_HEADERS: [&str; 3] = ["authorization", "x-amz-security-token", "cookie"];
+
+impl std::fmt::Debug for OutboundRequest {
+    /// Never prints a body (an STS form holds an assertion) nor a credential
+    /// header's value.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let hidden = REDACTED_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r));
+                (n.as_str(), if hidden { "***" } else { v.as_str() })
+            })
+            .collect();
+        f.debug_struct("OutboundRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .finish()
+    }
 }
 
 pub struct InboundResponse<B> {

@@ -33,6 +33,27 @@ pub struct FakePlatform {
     pub cache: RefCell<HashMap<String, Vec<u8>>>,
     /// Time returned by `now_ms` (a fixed default when 0).
     pub clock_ms: Cell<i64>,
+    /// `fetch` yields once to the executor before answering, so concurrent
+    /// requests interleave (as they do at an await on a real network).
+    pub fetch_yields: Cell<bool>,
+    /// When set, `fetch` fails with this error (a timeout, a refused connection).
+    pub fetch_error: RefCell<Option<ProxyError>>,
+}
+
+/// Pending on the first poll (waking itself), ready on the second.
+struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
 }
 
 impl FakePlatform {
@@ -84,6 +105,13 @@ impl Platform for FakePlatform {
 
     async fn fetch(&self, req: OutboundRequest) -> Result<InboundResponse<Vec<u8>>> {
         self.backend_calls.set(self.backend_calls.get() + 1);
+        if self.fetch_yields.get() {
+            YieldOnce(false).await;
+        }
+        if let Some(e) = self.fetch_error.borrow().clone() {
+            self.fetched.borrow_mut().push(req);
+            return Err(e);
+        }
         let computed = self.responder.borrow().as_ref().and_then(|f| f(&req));
         if let Some((status, body)) = computed {
             self.fetched.borrow_mut().push(req);

@@ -8,7 +8,7 @@ use crate::platform::{ListPage, ListedObject};
 /// Walks the document, calling `on(path, Some(text))` for every text node and
 /// `on(path, None)` when an element closes; `path` is the element names from
 /// the root, each preceded by `/`.
-fn walk(xml: &str, mut on: impl FnMut(&str, Option<String>)) -> Result<(), String> {
+pub(super) fn walk(xml: &str, mut on: impl FnMut(&str, Option<String>)) -> Result<(), String> {
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(false);
     let mut path = String::new();

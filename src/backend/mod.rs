@@ -1,10 +1,12 @@
 //! Backends (data plane): where a product's bytes live (S5). R2 bindings and
 //! S3-compatible HTTP endpoints behind one interface.
 
+pub mod federation;
 mod list_xml;
 mod r2;
 mod s3;
 
+pub use federation::WebIdentity;
 pub use s3::S3Backend;
 
 use crate::error::{ProxyError, Result};

@@ -1,8 +1,10 @@
 //! S3-compatible HTTP backends (AWS S3, R2's S3 API, MinIO, moto…), read
-//! path-style, anonymously or SigV4-signed with static keys.
+//! path-style, anonymously or SigV4-signed with static keys or with
+//! temporary credentials of a web identity (`federation`).
 
 use super::list_xml;
 use super::{ObjectOutcome, ReadOpts};
+use crate::backend::WebIdentity;
 use crate::error::{ProxyError, Result};
 use crate::http::Headers;
 use crate::platform::{InboundResponse, ListPage, ListRequest, ObjectMeta, OutboundRequest, Platform};
@@ -14,6 +16,14 @@ use crate::sigv4::{self, Credentials, SignableRequest};
 const TIMEOUT_MS: u32 = 20_000;
 /// Cap on a listing answer (1000 keys of 1 KiB plus XML).
 const LIST_BODY_LIMIT: usize = 4 << 20;
+/// Error codes saying the backend does not take our credentials themselves
+/// (as opposed to a policy denying this read): temporary ones are then renewed.
+const REJECTED_CREDENTIALS: [&str; 4] = [
+    "ExpiredToken",
+    "InvalidToken",
+    "InvalidAccessKeyId",
+    "TokenRefreshRequired",
+];
 
 #[derive(Debug, Clone)]
 pub struct S3Backend {
@@ -22,6 +32,9 @@ pub struct S3Backend {
     pub bucket: String,
     pub region: String,
     pub credentials: Option<Credentials>,
+    /// Reads with temporary credentials obtained for this identity; the
+    /// request pipeline puts them into `credentials` before each use.
+    pub web_identity: Option<std::rc::Rc<WebIdentity>>,
 }
 
 impl S3Backend {
@@ -64,6 +77,19 @@ impl S3Backend {
             url,
             headers,
             timeout_ms: TIMEOUT_MS,
+            body: None,
+        }
+    }
+
+    /// A web-identity backend never sends an unsigned request: without its
+    /// temporary credentials it refuses to run.
+    fn check_credentials(&self) -> Result<()> {
+        match (&self.web_identity, &self.credentials) {
+            (Some(wi), None) => Err(ProxyError::Internal(format!(
+                "backend {}: federated credentials were not obtained before use",
+                wi.backend
+            ))),
+            _ => Ok(()),
         }
     }
 
@@ -71,6 +97,7 @@ impl S3Backend {
     /// fetch() normalizes them (even as `%2e`), which would both break the
     /// signature and let a key escape its product's prefix.
     fn object_path(&self, key: &str) -> Result<String> {
+        self.check_credentials()?;
         if key.split('/').any(|seg| seg == "." || seg == "..") {
             return Err(ProxyError::InvalidArgument(
                 "Keys with '.' or '..' path segments cannot be read from this backend.",
@@ -142,6 +169,7 @@ impl S3Backend {
         if let Some(s) = &req.start_after {
             query.push(("start-after".into(), s.clone()));
         }
+        self.check_credentials()?;
         let path = format!("/{}", sigv4::uri_encode(&self.bucket, true));
         let resp = p.fetch(self.request(p.now_ms(), "GET", &path, &query, vec![])).await?;
         if resp.status != 200 {
@@ -170,6 +198,8 @@ impl S3Backend {
         );
         if status >= 500 {
             ProxyError::Unavailable(detail)
+        } else if matches!(status, 400 | 403) && REJECTED_CREDENTIALS.contains(&code.as_str()) {
+            ProxyError::BackendAuth(detail)
         } else {
             ProxyError::Backend(detail)
         }
@@ -231,6 +261,7 @@ mod tests {
                 secret_access_key: Secret::from("s3cr3t".to_string()),
                 session_token: None,
             }),
+            web_identity: None,
         }
     }
 

@@ -41,7 +41,7 @@ pub fn from_env(
                 Some(j) => (j, "STATIC_CATALOG"),
                 None => (super::static_catalog_default().to_string(), "embedded default catalog"),
             };
-            let c = StaticCatalog::parse(&json, env).map_err(|e| format!("{source}: {e}"));
+            let c = StaticCatalog::parse_with(&json, env, needs).map_err(|e| format!("{source}: {e}"));
             if let Ok(c) = &c {
                 for (name, why) in c.unavailable_backends() {
                     warnings.push(format!("backend {name} disabled: {why}"));

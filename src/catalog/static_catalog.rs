@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::config::Needs;
 use super::{Grant, Product, Resolved, Visibility};
+use crate::backend::federation::{WebIdentity, WebIdentityDoc};
 use crate::backend::{Backend, S3Backend};
 use crate::route::valid_name;
 use crate::secret::Secret;
@@ -38,6 +40,9 @@ enum BackendDoc {
         access_key_id_var: Option<String>,
         #[serde(default)]
         secret_access_key_var: Option<String>,
+        /// Temporary credentials from an STS for the proxy's own identity.
+        #[serde(default)]
+        web_identity: Option<Box<WebIdentityDoc>>,
     },
 }
 
@@ -74,10 +79,22 @@ impl StaticCatalog {
     /// `Backend::Unavailable` (its products answer 503) rather than failing
     /// the whole catalog.
     pub fn parse(json: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let needs = Needs {
+            allow_loopback_http: false,
+            provider: true,
+        };
+        Self::parse_with(json, env, &needs)
+    }
+
+    /// [`StaticCatalog::parse`] knowing the rest of the configuration: a
+    /// `web_identity` backend needs the OIDC provider (without it the backend
+    /// is unavailable, with the reason) and may use an http loopback STS only
+    /// when loopback is allowed.
+    pub fn parse_with(json: &str, env: &dyn Fn(&str) -> Option<String>, needs: &Needs) -> Result<Self, String> {
         let doc: Doc = serde_json::from_str(json).map_err(|e| format!("invalid catalog JSON: {e}"))?;
         let mut backends = BTreeMap::new();
         for (name, b) in doc.backends {
-            backends.insert(name.clone(), backend(&name, b, env)?);
+            backends.insert(name.clone(), backend(&name, b, env, needs)?);
         }
         let mut accounts = BTreeMap::new();
         for (account, a) in doc.accounts {
@@ -149,7 +166,7 @@ impl StaticCatalog {
     }
 }
 
-fn backend(name: &str, b: BackendDoc, env: &dyn Fn(&str) -> Option<String>) -> Result<Backend, String> {
+fn backend(name: &str, b: BackendDoc, env: &dyn Fn(&str) -> Option<String>, needs: &Needs) -> Result<Backend, String> {
     match b {
         BackendDoc::R2 { binding } if binding.is_empty() => Err(format!("backend {name}: empty binding")),
         BackendDoc::R2 { binding } => Ok(Backend::R2 { binding }),
@@ -159,6 +176,7 @@ fn backend(name: &str, b: BackendDoc, env: &dyn Fn(&str) -> Option<String>) -> R
             region,
             access_key_id_var,
             secret_access_key_var,
+            web_identity,
         } => {
             let endpoint = endpoint.trim_end_matches('/').to_string();
             let scheme_ok = endpoint.starts_with("https://") || endpoint.starts_with("http://");
@@ -168,6 +186,20 @@ fn backend(name: &str, b: BackendDoc, env: &dyn Fn(&str) -> Option<String>) -> R
             }
             if bucket.is_empty() || bucket.contains(['/', '?', '#']) {
                 return Err(format!("backend {name}: invalid bucket"));
+            }
+            let web_identity = match web_identity {
+                None => None,
+                Some(_) if access_key_id_var.is_some() || secret_access_key_var.is_some() => {
+                    return Err(format!(
+                        "backend {name}: web_identity and access_key_id_var/secret_access_key_var exclude each other"
+                    ))
+                }
+                Some(doc) => Some(WebIdentity::from_doc(name, *doc, needs.allow_loopback_http)?),
+            };
+            if web_identity.is_some() && !needs.provider {
+                return Ok(Backend::Unavailable(format!(
+                    "backend {name}: web_identity needs the OIDC provider (OIDC_PROVIDER_ISSUER/KID/KEY) to sign its assertion"
+                )));
             }
             let credentials = match (access_key_id_var, secret_access_key_var) {
                 (None, None) => None,
@@ -195,6 +227,7 @@ fn backend(name: &str, b: BackendDoc, env: &dyn Fn(&str) -> Option<String>) -> R
                 bucket,
                 region,
                 credentials,
+                web_identity: web_identity.map(std::rc::Rc::new),
             }))
         }
     }

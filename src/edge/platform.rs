@@ -84,6 +84,9 @@ impl Platform for EdgePlatform {
         let mut init = RequestInit::new();
         init.with_method(Method::from(req.method.to_string()))
             .with_headers(headers);
+        if let Some(body) = &req.body {
+            init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+        }
         let request = worker::Request::new_with_init(&req.url, &init)
             .map_err(|e| ProxyError::Internal(format!("outbound request: {e}")))?;
         let controller = AbortController::default();

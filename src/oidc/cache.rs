@@ -89,6 +89,7 @@ async fn get_text<P: Platform>(p: &P, url: &str) -> Result<String, String> {
         url: url.to_string(),
         headers: vec![("accept".into(), "application/json".into())],
         timeout_ms: TIMEOUT_MS,
+        body: None,
     };
     let resp = p.fetch(req).await.map_err(|e| format!("{url}: {e}"))?;
     if resp.status != 200 {

@@ -135,7 +135,12 @@ async fn within<P: Platform>(
             .map(|a| backend_start_after(&format!("{base}{}", a.value), a.is_prefix)),
         limit,
     };
-    let page = r.backend.list(ctx.p, &req).await?;
+    let backend = ctx.ready_backend(&r.backend).await?;
+    let page = backend.list(ctx.p, &req).await;
+    if let Err(e) = &page {
+        ctx.backend_failed(&backend, e);
+    }
+    let page = page?;
     // Names come back relative to the listed bucket; anything outside the
     // product's prefix (a misbehaving backend) is dropped, never shown.
     let strip = |k: &str| k.strip_prefix(base.as_str()).map(|rel| format!("{root}{rel}"));

@@ -4,6 +4,7 @@
 mod account;
 mod auth;
 mod catalog;
+mod federated;
 mod list;
 mod object;
 
@@ -234,6 +235,8 @@ pub fn xml_response<B>(body: Vec<u8>) -> Response<B> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_federation;
 #[cfg(test)]
 mod tests_http;
 #[cfg(test)]

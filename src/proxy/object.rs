@@ -31,7 +31,12 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
         conditions: Conditions::from_headers(&ctx.req.headers),
         head: ctx.req.method == "HEAD",
     };
-    match resolved.backend.read(ctx.p, &full_key, &opts).await? {
+    let backend = ctx.ready_backend(&resolved.backend).await?;
+    let outcome = backend.read(ctx.p, &full_key, &opts).await;
+    if let Err(e) = &outcome {
+        ctx.backend_failed(&backend, e);
+    }
+    match outcome? {
         ObjectOutcome::Found { meta, range, body } => {
             let mut r = Response::new(if range.is_some() { 206 } else { 200 });
             object_headers(&mut r.headers, &meta, range);

@@ -375,6 +375,7 @@ impl HttpCatalog {
             url: url.to_string(),
             headers,
             timeout_ms: self.timeout_ms,
+            body: None,
         };
         let what = kind.as_str();
         let resp = cx

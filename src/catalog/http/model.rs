@@ -287,6 +287,7 @@ fn s3_backend(conn: &ApiDataConnection) -> Result<S3Backend, String> {
         bucket: bucket.to_string(),
         region: region.to_string(),
         credentials: None,
+        web_identity: None,
     })
 }
 
