@@ -32,5 +32,5 @@ def test_every_secret_of_wrangler_toml_is_documented():
 
 def test_sections():
     for title in ("Deploy to a new Cloudflare account", "Rotate the OIDC signing key", "Rotate the session key",
-                  "What to alert on", "Federated backend credentials (not built yet)"):
+                  "What to alert on", "Federated backend credentials"):
         assert re.search(rf"^## \d+\. {re.escape(title)}", DOC, re.M), title
