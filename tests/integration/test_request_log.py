@@ -1,0 +1,110 @@
+"""Request logs (S11), read from the Worker's own log output: one JSON line per request with
+method, route kind, status, bytes, principal (a hash of issuer and subject, never the subject)
+and duration; a 5xx also logs its detail with the request id, which the client never sees."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+import pytest
+
+from httpraw import raw
+from stslib import creds_of, exchange, signed_get, sts_success_xml
+
+pytestmark = pytest.mark.sts
+
+DECODER = json.JSONDecoder()
+
+
+def json_objects(text: str) -> list[dict]:
+    """JSON objects in a log excerpt; tolerant of wrangler's colour codes around error lines."""
+    out = []
+    for line in text.splitlines():
+        i = line.find("{")
+        if i < 0:
+            continue
+        try:
+            obj, _ = DECODER.raw_decode(line[i:])
+        except ValueError:
+            continue
+        if isinstance(obj, dict):
+            out.append(obj)
+    return out
+
+
+def logged(worker, resp, mark: int, msg: str, wait: float = 5.0) -> list[dict]:
+    rid = resp.h("x-amz-request-id")
+    assert rid, resp
+    deadline = time.monotonic() + wait
+    while True:
+        found = [o for o in json_objects(worker.log_since(mark))
+                 if o.get("request_id") == rid and o.get("msg") == msg]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def request_line(worker, resp, mark: int) -> dict:
+    lines = logged(worker, resp, mark, "request")
+    assert len(lines) == 1, (resp, lines)
+    return lines[0]
+
+
+def principal_hash(issuer: str, subject: str) -> str:
+    """The log name of a session principal, computed independently of the Worker: SHA-256 of
+    the issuer's length (u64, big-endian), the issuer and the subject; first 12 bytes, hex."""
+    h = hashlib.sha256(len(issuer.encode()).to_bytes(8, "big") + issuer.encode() + subject.encode())
+    return h.hexdigest()[:24]
+
+
+def test_anonymous_request_lines(worker):
+    mark = worker.log_size()
+    r = raw(worker.url, "GET", "/demo/public-data/cities.csv")
+    assert r.status == 200, r
+    line = request_line(worker, r, mark)
+    assert line["level"] == "info", line
+    assert (line["method"], line["route"], line["status"]) == ("GET", "object", 200), line
+    assert line["bytes"] == len(r.body) == int(r.h("content-length")), line
+    assert line["principal"] == "anonymous", line
+    assert isinstance(line["duration_ms"], int) and 0 <= line["duration_ms"] < 60_000, line
+
+    r = raw(worker.url, "HEAD", "/demo/no-such-product/x")
+    assert r.status == 404, r
+    line = request_line(worker, r, mark)
+    assert (line["method"], line["route"], line["status"]) == ("HEAD", "object", 404), line
+
+    r = raw(worker.url, "GET", "/demo?list-type=2&delimiter=%2F")
+    assert r.status == 200, r
+    assert request_line(worker, r, mark)["route"] == "list-account"
+
+
+def test_server_errors_log_their_detail_not_the_client(worker):
+    # A backend whose secret is wrong: moto refuses the proxy's signature (a 5xx for the client).
+    mark = worker.log_size()
+    r = raw(worker.url, "GET", "/mirror/wrongkey/cities.csv")
+    assert r.status >= 500, r
+    line = request_line(worker, r, mark)
+    assert line["status"] == r.status, line
+    failed = logged(worker, r, mark, "request failed")
+    assert len(failed) == 1, failed
+    assert failed[0]["level"] == "error" and failed[0]["status"] == r.status, failed
+    detail = failed[0]["detail"]
+    assert detail, failed
+    assert detail not in r.body.decode(errors="replace"), "the detail stays in the log"
+
+
+def test_session_requests_log_a_principal_hash(sts_worker, idp):
+    mark = sts_worker.log_size()
+    subject = "alice"
+    creds = creds_of(sts_success_xml(exchange(sts_worker.url, idp.token(subject))))
+    r = signed_get(sts_worker.url, "/demo/restricted-data/secret.csv", creds)
+    assert r.status == 200, r
+    line = request_line(sts_worker, r, mark)
+    assert line["principal"] == principal_hash(sts_worker.sts.issuer, subject), line
+    assert principal_hash(sts_worker.sts.issuer, "bob") != line["principal"]
+    # The request line names nobody: no subject, issuer, access key id or secret.
+    values = {str(v) for v in line.values()}
+    for leak in (subject, sts_worker.sts.issuer, creds.access_key_id, creds.secret_access_key):
+        assert leak not in values, (leak, line)
