@@ -795,17 +795,24 @@ def catalog_idp(tmp_root) -> DevIdp:
 def catalog_worker(tmp_root, wrangler_env, moto, catalog_data, catalog_idp) -> CatalogWorker:
     """The Worker on the HTTP catalog: key tests/fixtures/oidc/rsa-2048.pem (kid as the
     main Worker's), CATALOG_TIMEOUT_MS=1500, no CATALOG_AUDIENCE."""
+    yield from running_catalog_worker("catalog", tmp_root, wrangler_env, moto, kid=PROVIDER_KID,
+                                      key_pem=PROVIDER_KEY_PEM.read_text(), idp=catalog_idp)
+
+
+def running_catalog_worker(name: str, tmp_root: Path, env: dict[str, str], moto: MotoBackend, **kw):
+    """For a fixture to `yield from`: a ready HTTP-catalog Worker and its stub (arguments as
+    _launch_catalog_worker's), their log tails shown on failure, stopped afterwards, and
+    their logs checked for panics."""
     try:
-        cw = _launch_catalog_worker("catalog", tmp_root, wrangler_env, moto, kid=PROVIDER_KID,
-                                    key_pem=PROVIDER_KEY_PEM.read_text(), idp=catalog_idp)
+        cw = _launch_catalog_worker(name, tmp_root, env, moto, **kw)
     except HarnessError as e:
         _fail(e)
     _wait_catalog_worker(cw)
-    _LOG_TAILS["catalog_worker"] = [cw.worker.proc, cw.stub.proc]
+    _LOG_TAILS[name] = [cw.worker.proc, cw.stub.proc]
     yield cw
-    _LOG_TAILS.pop("catalog_worker", None)
+    _LOG_TAILS.pop(name, None)
     hits = _stop_catalog_worker(cw)
-    assert not hits, "the HTTP-catalog workerd log shows panics/uncaught errors:\n" + "\n".join(hits[:20])
+    assert not hits, f"the {name} Worker's log shows panics/uncaught errors:\n" + "\n".join(hits[:20])
 
 
 @pytest.hookimpl(hookwrapper=True)

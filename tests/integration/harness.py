@@ -385,7 +385,28 @@ class Recorded:
     headers: dict
 
 
-class StubS3:
+class LoopbackServer:
+    """An HTTP server on 127.0.0.1 (a free port) in a daemon thread; subclasses build the
+    handler class and call `_serve` with it."""
+
+    def _serve(self, handler) -> None:
+        import http.server
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class StubS3(LoopbackServer):
     """An anonymous S3-ish HTTP endpoint in a thread that records every request
     line exactly as it arrives on the wire. Objects: any key answers 200 with the
     body `stub:<request-target>`, plus backend-internal headers a proxy must drop.
@@ -442,18 +463,7 @@ class StubS3:
             def do_HEAD(self):
                 self._answer(False)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
 
 # --------------------------------------------------------------------------- dev identity provider

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from harness import MOTO_REGION, Moto, Proc, free_port, wait_port
+from harness import MOTO_REGION, LoopbackServer, Moto, Proc, free_port, wait_port
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 FED_BUCKET = "fed-bucket"  # readable by the federated role
@@ -78,7 +78,7 @@ def _no_proxy_open(req, timeout: float = 10):
     return urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=timeout)
 
 
-class StubSts:
+class StubSts(LoopbackServer):
     """`POST /` with an `AssumeRoleWithWebIdentity` form. `trust` maps role ARNs to the
     subjects their trust policy admits; `audience` is the IAM OIDC provider's client id."""
 
@@ -113,18 +113,7 @@ class StubSts:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._serve(Handler)
 
     def for_sub(self, sub: str) -> list[Exchange]:
         with self.lock:

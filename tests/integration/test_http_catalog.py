@@ -489,10 +489,9 @@ def rotation(catalog_worker, tmp_root, wrangler_env, moto):
     second starts only after that token exists, with a NEW key (generated here) as
     OIDC_PROVIDER_KEY and the first Worker's as OIDC_PROVIDER_KEY_PREVIOUS, CATALOG_AUDIENCE set,
     and ROTATED_VARS (token TTL 120 s, CATALOG_CACHE=off)."""
-    from conftest import _LOG_TAILS, _fail, _launch_catalog_worker, _stop_catalog_worker, _wait_catalog_worker
+    from conftest import running_catalog_worker
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
-    from harness import HarnessError
 
     before = fresh_token(catalog_worker, A)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -500,18 +499,10 @@ def rotation(catalog_worker, tmp_root, wrangler_env, moto):
                             serialization.NoEncryption()).decode()
     (tmp_root / "rotation").mkdir(exist_ok=True)
     (tmp_root / "rotation" / "new-key.pem").write_text(pem)
-    try:
-        cw2 = _launch_catalog_worker("catalog-rotated", tmp_root, wrangler_env, moto, kid=NEW_KID, key_pem=pem,
-                                     previous=(catalog_worker.kid, PROVIDER_KEY_PEM.read_text()),
-                                     audience=ROTATED_AUDIENCE, extra_vars=ROTATED_VARS)
-    except HarnessError as e:
-        _fail(e)
-    _wait_catalog_worker(cw2)
-    _LOG_TAILS["rotation"] = [cw2.worker.proc, cw2.stub.proc]
-    yield before, cw2, key
-    _LOG_TAILS.pop("rotation", None)
-    hits = _stop_catalog_worker(cw2)
-    assert not hits, "the rotated Worker's log shows panics:\n" + "\n".join(hits[:20])
+    for cw2 in running_catalog_worker("catalog-rotated", tmp_root, wrangler_env, moto, kid=NEW_KID, key_pem=pem,
+                                      previous=(catalog_worker.kid, PROVIDER_KEY_PEM.read_text()),
+                                      audience=ROTATED_AUDIENCE, extra_vars=ROTATED_VARS):
+        yield before, cw2, key
 
 
 def test_rotation_jwks_serves_both_keys(rotation, catalog_worker):
@@ -570,19 +561,9 @@ def test_cache_off_asks_every_time_and_token_ttl_is_configurable(rotation, catal
 @pytest.fixture(scope="module")
 def no_provider(tmp_root, wrangler_env, moto):
     """A Worker with CATALOG_URL but no OIDC_PROVIDER_*: it cannot mint, so it must not call."""
-    from conftest import _LOG_TAILS, _fail, _launch_catalog_worker, _stop_catalog_worker, _wait_catalog_worker
-    from harness import HarnessError
+    from conftest import running_catalog_worker
 
-    try:
-        cw = _launch_catalog_worker("catalog-noprovider", tmp_root, wrangler_env, moto, kid=None, key_pem=None)
-    except HarnessError as e:
-        _fail(e)
-    _wait_catalog_worker(cw)
-    _LOG_TAILS["no_provider"] = [cw.worker.proc, cw.stub.proc]
-    yield cw
-    _LOG_TAILS.pop("no_provider", None)
-    hits = _stop_catalog_worker(cw)
-    assert not hits, "the provider-less Worker's log shows panics:\n" + "\n".join(hits[:20])
+    yield from running_catalog_worker("catalog-noprovider", tmp_root, wrangler_env, moto, kid=None, key_pem=None)
 
 
 def test_without_provider_the_http_catalog_is_unavailable(no_provider):
