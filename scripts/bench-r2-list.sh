@@ -47,7 +47,7 @@ measure() {  # measure LABEL URL
   a=$(cpu_ticks)
   for i in $(seq "$N"); do curl -sf -o /dev/null "$2"; done
   b=$(cpu_ticks)
-  printf '| %s | %.1f |\n' "$1" "$(echo "($b - $a) * 10 / $N" | bc -l)"
+  awk -v l="$1" -v t=$((b - a)) -v n="$N" 'BEGIN { printf "| %s | %.1f |\n", l, t * 10 / n }'
 }
 
 run() {  # run NAME PORT DIR CONFIG-ARGS...: `wrangler dev` in DIR, waits until it answers

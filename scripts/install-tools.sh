@@ -72,13 +72,18 @@ npm_tools() {
   fi
 }
 
+# Debian's python3 keeps `venv` (ensurepip) in a separate package.
+venv_module() {
+  "${ODP_PYTHON:-python3}" -c 'import ensurepip, venv' 2>/dev/null || apt_tools python3-venv
+}
+
 python_tools() {
   local req="$ODP_ROOT/scripts/requirements-test.txt" stamp="$ODP_VENV/.requirements.sha256" sum
   sum="$(sha256sum "$req" | cut -d' ' -f1)"
   if [ -x "$ODP_VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then
     step "python venv" "already present ($ODP_VENV)"
   else
-    [ -x "$ODP_VENV/bin/python" ] || "${ODP_PYTHON:-python3}" -m venv "$ODP_VENV"
+    [ -x "$ODP_VENV/bin/python" ] || { venv_module; "${ODP_PYTHON:-python3}" -m venv "$ODP_VENV"; }
     timed "$ODP_VENV/bin/pip" install -q -r "$req"
     echo "$sum" >"$stamp"; step "python venv" "installed ($ODP_VENV)"
   fi
@@ -97,7 +102,7 @@ python_dev_tools() {
        [ "$(cat "$full_stamp" 2>/dev/null)" = "$(sha256sum "$req" | cut -d' ' -f1)" ]; }; then
     step "python dev packages" "already present (${pins[*]})"
   else
-    [ -x "$ODP_VENV/bin/python" ] || "${ODP_PYTHON:-python3}" -m venv "$ODP_VENV"
+    [ -x "$ODP_VENV/bin/python" ] || { venv_module; "${ODP_PYTHON:-python3}" -m venv "$ODP_VENV"; }
     timed "$ODP_VENV/bin/pip" install -q "${pins[@]}"
     echo "$sum" >"$stamp"; step "python dev packages" "installed (${pins[*]})"
   fi
