@@ -13,11 +13,12 @@ export ODP_ROOT ODP_TOOLS_DIR ODP_NODE_MODULES ODP_VENV
 # Tools first: cargo bin (worker-build, wasm-bindgen), npm bins (wrangler, esbuild,
 # wasm-opt, and `node` = Node 22 so plain `wrangler` works), then the venv (aws, pytest).
 case ":$PATH:" in *":$ODP_NODE_MODULES/.bin:"*) ;; *)
-  export PATH="$HOME/.cargo/bin:$ODP_NODE_MODULES/.bin:$ODP_VENV/bin:$PATH" ;;
+  export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$ODP_NODE_MODULES/.bin:$ODP_VENV/bin:$PATH" ;;
 esac
 
 # worker-build would download these from GitHub (unreachable here): point it at ours.
-export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
+# `cargo install` puts binaries in $CARGO_HOME/bin (e.g. /usr/local/cargo in rust images).
+export WASM_BINDGEN_BIN="${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ODP_NODE_MODULES/binaryen/bin/wasm-opt"
 export ESBUILD_BIN="$ODP_NODE_MODULES/@esbuild/linux-x64/bin/esbuild"
 

@@ -67,7 +67,9 @@ def test_ci_runs_make_test_with_caches():
     assert "make test" in (REPO / ".ci" / "run").read_text()
     caches = [s["with"] for s in job["steps"] if s.get("uses", "").startswith("actions/cache@")]
     paths = "\n".join(c["path"] for c in caches)
-    for p in ("~/.cache/oidc-data-proxy", "~/.cargo/bin", "~/.cargo/registry", "target"):
+    # The job runs in the rust image, whose CARGO_HOME is /usr/local/cargo.
+    assert job["container"].startswith("rust:") and "bookworm" in job["container"], job.get("container")
+    for p in ("~/.cache/oidc-data-proxy", "/usr/local/cargo/bin", "/usr/local/cargo/registry", "target"):
         assert p in paths, p
     keys = " ".join(c["key"] for c in caches)
     for f in ("Cargo.lock", "scripts/install-tools.sh"):
