@@ -12,10 +12,8 @@ use crate::http::{Body, Request, Response};
 use crate::oidc::provider::jwks_json;
 use crate::oidc::{parse_jwks, verify, Expectations};
 use crate::platform::{OutboundRequest, Platform};
-use crate::secret::Secret;
-use crate::session::{new_credentials, seal, Session};
-use crate::sigv4::{sign, Credentials, SignableRequest};
-use crate::testing::{block_on, FakePlatform};
+use crate::sigv4::Credentials;
+use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
 
 const CATALOG: &str = "https://catalog.test";
 const S3: &str = "https://s3.test";
@@ -190,50 +188,14 @@ fn platform_at(cfg: &Config, now_ms: i64) -> (FakePlatform, Rc<RefCell<Seen>>) {
 }
 
 fn session(cfg: &Config, subject: &str, ceiling: &[&str]) -> Credentials {
-    let (akid, secret) = new_credentials().unwrap();
-    let s = Session {
-        access_key_id: akid.clone(),
-        secret_access_key: Secret::from(secret.expose().to_string()),
-        issuer: IDP.into(),
-        subject: subject.into(),
-        role: "_default".into(),
-        ceiling: ceiling.iter().map(|s| s.to_string()).collect(),
-        session_name: "s".into(),
-        audience: "oidc-data-proxy".into(),
-        expires_at: 1_763_781_720 + 3600,
-        claims: Vec::new(),
-    };
-    Credentials {
-        access_key_id: akid,
-        secret_access_key: secret,
-        session_token: Some(Secret::from(seal(cfg.session_keys.as_ref().unwrap(), &s).unwrap())),
-    }
+    session_credentials(cfg, IDP, subject, ceiling, 1_763_781_720 + 3600)
 }
 
 fn request(path: &str, query: &str, creds: Option<&Credentials>, now_ms: i64) -> Request {
-    let mut r = Request::new("GET", path, query).with_header("host", "proxy.test");
-    if let Some(c) = creds {
-        let pairs: Vec<(String, String)> = query
-            .split('&')
-            .filter(|q| !q.is_empty())
-            .map(|q| {
-                let (k, v) = q.split_once('=').unwrap_or((q, ""));
-                let dec = |x: &str| percent_encoding::percent_decode_str(x).decode_utf8_lossy().into_owned();
-                (dec(k), dec(v))
-            })
-            .collect();
-        let req = SignableRequest {
-            method: "GET",
-            host: "proxy.test",
-            path,
-            query: &pairs,
-            headers: &[],
-        };
-        for (n, v) in sign(&req, c, "us-east-1", "s3", now_ms / 1000) {
-            r = r.with_header(&n, &v);
-        }
+    match creds {
+        Some(c) => signed_request("GET", "proxy.test", path, query, c, now_ms),
+        None => Request::new("GET", path, query).with_header("host", "proxy.test"),
     }
-    r
 }
 
 fn get(p: &FakePlatform, c: &Config, path: &str, creds: Option<&Credentials>) -> (u16, String) {

@@ -6,9 +6,8 @@ use crate::config::Config;
 use crate::http::{Body, Request, Response};
 use crate::platform::Platform;
 use crate::secret::Secret;
-use crate::session::{new_credentials, seal, Session};
 use crate::sigv4::{sign, Credentials, SignableRequest};
-use crate::testing::{block_on, FakePlatform};
+use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="; // bytes 0..32
 const ISSUER: &str = "http://127.0.0.1:8788";
@@ -28,40 +27,11 @@ fn platform() -> FakePlatform {
 
 /// Mints credentials the way STS will, for `subject` with `ceiling`.
 fn credentials(c: &Config, subject: &str, ceiling: &[&str], expires_at: i64) -> Credentials {
-    let (akid, secret) = new_credentials().unwrap();
-    let session = Session {
-        access_key_id: akid.clone(),
-        secret_access_key: Secret::from(secret.expose().to_string()),
-        issuer: ISSUER.into(),
-        subject: subject.into(),
-        role: "_default".into(),
-        ceiling: ceiling.iter().map(|s| s.to_string()).collect(),
-        session_name: subject.into(),
-        audience: "oidc-data-proxy".into(),
-        expires_at,
-        claims: Vec::new(),
-    };
-    let token = seal(c.session_keys.as_ref().unwrap(), &session).unwrap();
-    Credentials {
-        access_key_id: akid,
-        secret_access_key: secret,
-        session_token: Some(Secret::from(token)),
-    }
+    session_credentials(c, ISSUER, subject, ceiling, expires_at)
 }
 
 fn signed(method: &str, path: &str, creds: &Credentials, now_ms: i64) -> Request {
-    let req = SignableRequest {
-        method,
-        host: "127.0.0.1:8787",
-        path,
-        query: &[],
-        headers: &[],
-    };
-    let mut r = Request::new(method, path, "").with_header("host", "127.0.0.1:8787");
-    for (n, v) in sign(&req, creds, "us-east-1", "s3", now_ms / 1000) {
-        r = r.with_header(&n, &v);
-    }
-    r
+    signed_request(method, "127.0.0.1:8787", path, "", creds, now_ms)
 }
 
 fn run(p: &FakePlatform, c: &Config, req: Request) -> (Response<Vec<u8>>, String) {
