@@ -286,9 +286,10 @@ S3_ALL_POLICY = json.dumps(
 )
 
 
-def start_moto(log_path: Path) -> Moto:
-    """moto's server with IAM auth enforced after the 3 bootstrap calls
-    (CreateUser, CreateAccessKey, PutUserPolicy)."""
+def start_moto(log_path: Path, name: str = "moto", user: str = "oidc-data-proxy",
+               policy: str = S3_ALL_POLICY) -> Moto:
+    """moto's server with IAM auth enforced after the 3 bootstrap calls (CreateUser,
+    CreateAccessKey, PutUserPolicy) that make `user` with `policy`, whose keys it returns."""
     import boto3
 
     port = free_port()
@@ -296,15 +297,15 @@ def start_moto(log_path: Path) -> Moto:
     env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
     for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
         env.pop(k, None)
-    proc = Proc.start("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+    proc = Proc.start(name, [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                       log_path, env)
     try:
         wait_port(port, 30, proc)  # TCP only: an HTTP probe would use up an unauthenticated action
         iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{port}", region_name=MOTO_REGION,
                            aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
-        iam.create_user(UserName="oidc-data-proxy")
-        key = iam.create_access_key(UserName="oidc-data-proxy")["AccessKey"]
-        iam.put_user_policy(UserName="oidc-data-proxy", PolicyName="s3-all", PolicyDocument=S3_ALL_POLICY)
+        iam.create_user(UserName=user)
+        key = iam.create_access_key(UserName=user)["AccessKey"]
+        iam.put_user_policy(UserName=user, PolicyName="bootstrap", PolicyDocument=policy)
     except Exception:
         proc.stop()
         raise

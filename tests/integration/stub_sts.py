@@ -22,9 +22,7 @@ per-subject `faults` let a test make the stub fail or shorten `Expiration`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import sys
 import threading
 import time
 import urllib.parse
@@ -33,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from harness import MOTO_REGION, LoopbackServer, Moto, Proc, free_port, wait_port
+from harness import MOTO_REGION, LoopbackServer, Moto, start_moto
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 FED_BUCKET = "fed-bucket"  # readable by the federated role
@@ -241,22 +239,9 @@ def start_fed_moto(log_path: Path, issuer_host: str, trusted_subjects: list[str]
     The suite's shared moto is not used: its user may only use S3."""
     import boto3
 
-    port = free_port()
-    env = os.environ.copy()
-    env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
-    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
-        env.pop(k, None)
-    proc = Proc.start("moto-fed", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                      log_path, env)
+    moto = start_moto(log_path, name="moto-fed", user="fed-admin", policy=ADMIN_POLICY)
     try:
-        wait_port(port, 30, proc)
-        url = f"http://127.0.0.1:{port}"
-        boot = dict(endpoint_url=url, region_name=MOTO_REGION)
-        iam = boto3.client("iam", aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap", **boot)
-        iam.create_user(UserName="fed-admin")
-        key = iam.create_access_key(UserName="fed-admin")["AccessKey"]
-        iam.put_user_policy(UserName="fed-admin", PolicyName="admin", PolicyDocument=ADMIN_POLICY)
-        moto = Moto(proc, port, key["AccessKeyId"], key["SecretAccessKey"])
+        boot = dict(endpoint_url=moto.url, region_name=MOTO_REGION)
         admin = dict(aws_access_key_id=moto.access_key_id, aws_secret_access_key=moto.secret_access_key, **boot)
         iam = boto3.client("iam", **admin)
         provider_arn = iam.create_open_id_connect_provider(
@@ -270,7 +255,7 @@ def start_fed_moto(log_path: Path, issuer_host: str, trusted_subjects: list[str]
         iam.put_role_policy(RoleName=FED_ROLE, PolicyName="read", PolicyDocument=json.dumps(read))
         return moto, role_arn
     except Exception:
-        proc.stop()
+        moto.proc.stop()
         raise
 
 
