@@ -137,18 +137,6 @@ impl<P: crate::platform::Platform> SharedCache for PlatformCache<'_, P> {
     }
 }
 
-/// No shared layer: only the per-isolate cache is used.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoSharedCache;
-
-impl SharedCache for NoSharedCache {
-    async fn cache_get(&self, _key: &str) -> Option<Vec<u8>> {
-        None
-    }
-
-    async fn cache_put(&self, _key: &str, _body: &[u8], _ttl_secs: u32) {}
-}
-
 /// Per-isolate cache of answers, bounded in entries and bytes. When full,
 /// expired entries go first, then those expiring soonest.
 #[derive(Debug)]

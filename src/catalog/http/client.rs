@@ -33,16 +33,6 @@ pub trait BearerSource {
     async fn bearer(&self) -> Result<Option<Secret>, ProxyError>;
 }
 
-/// A token known in advance (tests, or a caller that minted already).
-#[derive(Debug, Clone, Default)]
-pub struct StaticBearer(pub Option<Secret>);
-
-impl BearerSource for StaticBearer {
-    async fn bearer(&self) -> Result<Option<Secret>, ProxyError> {
-        Ok(self.0.clone())
-    }
-}
-
 /// Everything one catalog call needs besides its arguments.
 pub struct CallContext<'a, P, C, B: ?Sized> {
     pub platform: &'a P,
@@ -85,10 +75,6 @@ impl HttpCatalog {
     /// `catalog_url` is `CATALOG_URL`: https (http only for a loopback host
     /// when `allow_loopback_http`), no query or fragment; a trailing `/` is dropped.
     pub fn new(catalog_url: &str, allow_loopback_http: bool) -> Result<Self, String> {
-        Self::with_memory(catalog_url, allow_loopback_http, MemoryCache::default())
-    }
-
-    pub fn with_memory(catalog_url: &str, allow_loopback_http: bool, memory: MemoryCache) -> Result<Self, String> {
         let base = catalog_url.trim().trim_end_matches('/');
         let (https, rest) = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
             (Some(r), _) => (true, r),
@@ -110,7 +96,7 @@ impl HttpCatalog {
         Ok(Self {
             base: base.to_string(),
             audience: base.to_string(),
-            memory,
+            memory: MemoryCache::default(),
             timeout_ms: TIMEOUT_MS,
             caching: true,
             connection_keys: HashMap::new(),

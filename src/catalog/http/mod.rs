@@ -16,8 +16,8 @@ mod tests;
 
 use std::fmt;
 
-pub use cache_key::{AnswerKind, Identity, MemoryCache, NoSharedCache, PlatformCache, SharedCache};
-pub use client::{BearerSource, CallContext, HttpCatalog, StaticBearer};
+pub use cache_key::{AnswerKind, Identity, MemoryCache, PlatformCache, SharedCache};
+pub use client::{BearerSource, CallContext, HttpCatalog};
 pub use model::{ApiDataConnection, ApiProduct, Permissions, ProductSummary};
 
 use crate::error::ProxyError;

@@ -154,6 +154,15 @@ impl SharedCache for MapShared {
     }
 }
 
+/// A fixed token (or none).
+struct StaticBearer(Option<Secret>);
+
+impl BearerSource for StaticBearer {
+    async fn bearer(&self) -> Result<Option<Secret>, ProxyError> {
+        Ok(self.0.clone())
+    }
+}
+
 /// Counts how often a token is asked for.
 struct Bearer {
     calls: Cell<usize>,

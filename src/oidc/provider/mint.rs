@@ -80,10 +80,6 @@ impl TokenCache {
         }
     }
 
-    pub fn ttl_secs(&self) -> i64 {
-        self.ttl_secs
-    }
-
     /// A token for `req`: the cached one while `exp - now >= 30 s`, else a new one.
     pub async fn token<S: Rs256Signer>(
         &self,
