@@ -3,5 +3,6 @@
 pub mod conditional;
 pub mod headers;
 pub mod list;
+pub mod list_model;
 pub mod range;
 pub mod xml;
