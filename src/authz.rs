@@ -83,6 +83,15 @@ pub fn key_allowed(principal: &Principal, account: &str, product: &str, key: &st
     }
 }
 
+/// The key prefixes (relative to the product) the caller may read and so
+/// list, `None` for all of it; the keys `key_allowed` lets through exactly.
+pub fn key_prefixes<'a>(principal: &'a Principal, account: &str, product: &str) -> Option<Vec<&'a str>> {
+    match principal {
+        Principal::Anonymous => None,
+        Principal::Session(s) => s.ceiling.key_prefixes(account, product),
+    }
+}
+
 /// May a listed key or common prefix (relative to the product) be shown?
 pub fn listed_allowed(principal: &Principal, account: &str, product: &str, name: &str, is_prefix: bool) -> bool {
     match principal {

@@ -28,6 +28,8 @@ pub struct FakePlatform {
     pub responder: RefCell<Option<Responder>>,
     pub fetched: RefCell<Vec<OutboundRequest>>,
     pub backend_calls: Cell<usize>,
+    /// Every R2 list request, in order: what a listing asked the backend for.
+    pub r2_lists: RefCell<Vec<ListRequest>>,
     pub logs: RefCell<Vec<String>>,
     /// The shared (Cache API) layer: key → body; TTLs are not modelled.
     pub cache: RefCell<HashMap<String, Vec<u8>>>,
@@ -176,6 +178,7 @@ impl Platform for FakePlatform {
     }
 
     async fn r2_list(&self, binding: &str, req: &ListRequest) -> Result<ListPage> {
+        self.r2_lists.borrow_mut().push(req.clone());
         self.bucket(binding, |b| {
             let mut page = ListPage::default();
             let mut count = 0u32;

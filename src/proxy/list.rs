@@ -1,5 +1,7 @@
 //! Listing (S4): products as common prefixes at the account level, a
-//! product's objects below it, with keys relative to the listed bucket.
+//! product's objects below it, with keys relative to the listed bucket. What
+//! a page holds is decided by `s3::walk`; this finds the products and the
+//! parts of them the caller may see.
 
 use super::{xml_response, Ctx};
 use crate::authz;
@@ -7,8 +9,19 @@ use crate::backend::Backend;
 use crate::catalog::{key_root, Resolved};
 use crate::error::{ProxyError, Result};
 use crate::http::Response;
-use crate::platform::{Level, ListRequest, Platform};
-use crate::s3::list::{backend_start_after, merge, render, Entry, ListOutput, ListParams, Position};
+use crate::platform::{Level, Platform};
+use crate::s3::keyspace::scans;
+use crate::s3::list::{render, ListParams};
+use crate::s3::walk::{Range, Walk};
+
+fn walk(params: &ListParams) -> Walk<'_> {
+    Walk::new(
+        &params.prefix,
+        params.delimiter.as_deref(),
+        params.after.clone(),
+        params.max_keys,
+    )
+}
 
 /// `GET /{account}`: the account is the S3 bucket.
 pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Response<P::Body>> {
@@ -16,63 +29,50 @@ pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Res
     if !ctx.account_visible(account).await? {
         return Err(ProxyError::NoSuchBucket);
     }
-    let out = match params.prefix.find('/') {
+    let mut w = walk(&params);
+    match params.prefix.find('/') {
         // The prefix names one product: list inside it. A product the caller
         // may not read lists as empty, exactly like one that does not exist.
-        Some(i) => match ctx.readable(account, &params.prefix[..i]).await? {
-            Some(r) => {
+        Some(i) => {
+            if let Some(r) = ctx.readable(account, &params.prefix[..i]).await? {
                 let root = key_root(&r.product.name);
                 let inner = &params.prefix[root.len()..];
-                within(ctx, account, &r, &root, inner, &params, params.max_keys).await?
+                within(ctx, account, &r, &root, inner, &mut w).await?;
             }
-            None => ListOutput {
-                entries: Vec::new(),
-                next: None,
-            },
-        },
-        None => across_products(ctx, account, &params).await?,
-    };
-    Ok(xml_response(render(account, &params, &out, account)))
+        }
+        None => across_products(ctx, account, &params.prefix, &mut w).await?,
+    }
+    Ok(xml_response(render(account, &params, &w.finish(), account)))
 }
 
 /// `GET /{account}/{product}`: keys and prefix relative to the product.
 pub async fn product<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str) -> Result<Response<P::Body>> {
     let params = ListParams::parse(&ctx.query)?;
     let r = ctx.readable(account, product).await?.ok_or(ProxyError::NoSuchBucket)?;
-    let out = within(ctx, account, &r, "", &params.prefix, &params, params.max_keys).await?;
-    Ok(xml_response(render(product, &params, &out, account)))
+    let mut w = walk(&params);
+    within(ctx, account, &r, "", &params.prefix, &mut w).await?;
+    Ok(xml_response(render(product, &params, &w.finish(), account)))
 }
 
-/// Listing with no `/` in the prefix: walks the caller's listed products in
-/// key order, rolling each up into a common prefix when the delimiter
-/// allows, otherwise descending into it.
-async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, params: &ListParams) -> Result<ListOutput> {
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut next = None;
-    if params.max_keys == 0 {
-        return Ok(ListOutput { entries, next });
+/// Listing with no `/` in the prefix: the caller's listed products in the
+/// order of their key roots (`a-b/` before `a/`), each a folder where the
+/// delimiter rolls it up, otherwise walked into.
+async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, prefix: &str, w: &mut Walk<'_>) -> Result<()> {
+    if w.done() {
+        return Ok(());
     }
     let listed = ctx.listed_products(account).await?.unwrap_or_default();
-    for name in listed {
-        let root = key_root(&name);
-        let Some(rest) = root.strip_prefix(params.prefix.as_str()) else {
-            continue;
-        };
-        if entries.len() as u32 >= params.max_keys {
-            next = entries.last().map(Entry::position);
+    // Catalogs list products in key-root order.
+    let roots = listed.iter().map(|n| key_root(n)).filter(|r| r.starts_with(prefix));
+    for root in roots {
+        w.folder(&root);
+        if w.done() {
             break;
         }
-        if let Some(d) = &params.delimiter {
-            if let Some(i) = rest.find(d.as_str()) {
-                let cp = format!("{}{}", params.prefix, &rest[..i + d.len()]);
-                let after_ok = params.after.as_ref().is_none_or(|a| a.precedes(&cp));
-                if after_ok && entries.last().map(Entry::name) != Some(cp.as_str()) {
-                    entries.push(Entry::Prefix(cp));
-                }
-                continue;
-            }
+        if w.covers(&root) {
+            continue;
         }
-        let Some(r) = ctx.readable(account, &name).await? else {
+        let Some(r) = ctx.readable(account, &root[..root.len() - 1]).await? else {
             continue;
         };
         // A product whose backend can never be read (unsupported provider,
@@ -80,93 +80,53 @@ async fn across_products<P: Platform>(ctx: &Ctx<'_, P>, account: &str, params: &
         // Transient failures still fail: a silently short listing could make
         // a sync tool delete files.
         if let Backend::Unavailable(why) = &r.backend {
-            let f = serde_json::json!({"request_id": ctx.request_id, "product": name, "reason": why});
+            let f = serde_json::json!({"request_id": ctx.request_id, "product": r.product.name, "reason": why});
             ctx.log(Level::Warn, "listing skips a product without a usable backend", f);
             continue;
         }
-        let left = params.max_keys - entries.len() as u32;
-        let out = within(ctx, account, &r, &root, "", params, left).await?;
-        entries.extend(out.entries);
-        if out.next.is_some() {
-            next = out.next;
-            break;
-        }
+        within(ctx, account, &r, &root, "", w).await?;
     }
-    Ok(ListOutput { entries, next })
+    Ok(())
 }
 
-/// One backend page of a product. `root` is prepended to returned names
-/// (`product/` at the account level, empty at the product level); the
-/// resume position is in those names too.
+/// A product's part of the listing: only the key prefixes the caller may
+/// read (the role ceiling's, within `inner`), so hidden names are never
+/// fetched. `root` is prepended to names (`product/` at the account level,
+/// empty at the product level).
 async fn within<P: Platform>(
     ctx: &Ctx<'_, P>,
     account: &str,
     r: &Resolved,
     root: &str,
-    inner_prefix: &str,
-    params: &ListParams,
-    limit: u32,
-) -> Result<ListOutput> {
-    let empty = ListOutput {
-        entries: Vec::new(),
-        next: None,
-    };
-    if limit == 0 {
-        return Ok(empty);
+    inner: &str,
+    w: &mut Walk<'_>,
+) -> Result<()> {
+    let product = r.product.name.as_str();
+    let allowed = authz::key_prefixes(&ctx.principal, account, product);
+    let scans = scans(inner, allowed.as_deref());
+    if w.done() || scans.iter().all(|s| w.covers(&format!("{root}{s}"))) {
+        return Ok(());
     }
-    let after = match &params.after {
-        None => None,
-        Some(pos) => match pos.value.strip_prefix(root) {
-            Some(rel) => Some(Position {
-                value: rel.to_string(),
-                is_prefix: pos.is_prefix,
-            }),
-            None if pos.value.as_str() < root => None,
-            // The position is past everything in this product.
-            None => return Ok(empty),
-        },
-    };
-    let base = &r.product.prefix;
-    let req = ListRequest {
-        prefix: format!("{base}{inner_prefix}"),
-        delimiter: params.delimiter.clone(),
-        start_after: after
-            .as_ref()
-            .map(|a| backend_start_after(&format!("{base}{}", a.value), a.is_prefix)),
-        limit,
-    };
     let backend = ctx.ready_backend(&r.backend).await?;
-    let page = backend.list(ctx.p, &req).await;
-    if let Err(e) = &page {
-        ctx.backend_failed(&backend, e);
+    // Names are built from the allowed parts only; this re-checks each one.
+    let shown = |name: &str, is_prefix: bool| match name.strip_prefix(root) {
+        Some(rel) => authz::listed_allowed(&ctx.principal, account, product, rel, is_prefix),
+        // A common prefix above the product (`a-` of `a-b/`): the product is listed.
+        None => is_prefix,
+    };
+    for scan in &scans {
+        let range = Range {
+            base: &r.product.prefix,
+            root,
+            scan,
+        };
+        let done = w
+            .range(&range, async |req| backend.list(ctx.p, req).await, &shown)
+            .await;
+        if let Err(e) = &done {
+            ctx.backend_failed(&backend, e);
+        }
+        done?;
     }
-    let page = page?;
-    // Names come back relative to the listed bucket; anything outside the
-    // product's prefix (a misbehaving backend) is dropped, never shown.
-    let strip = |k: &str| k.strip_prefix(base.as_str()).map(|rel| format!("{root}{rel}"));
-    let objects = page
-        .objects
-        .into_iter()
-        .filter_map(|mut o| {
-            o.key = strip(&o.key)?;
-            Some(o)
-        })
-        .collect();
-    let prefixes = page.common_prefixes.iter().filter_map(|p| strip(p)).collect();
-    let mut entries = merge(objects, prefixes);
-    if let Some(pos) = &params.after {
-        entries.retain(|e| pos.precedes(e.name()));
-    }
-    if entries.is_empty() && page.truncated {
-        // Guard against a backend ignoring start-after: never loop a client forever.
-        return Err(ProxyError::Backend("backend list made no progress".into()));
-    }
-    // Resume after the last name the backend gave, even if the ceiling hides it.
-    let next = entries.last().filter(|_| page.truncated).map(Entry::position);
-    let product = &r.product.name;
-    entries.retain(|e| {
-        let rel = e.name().strip_prefix(root).unwrap_or(e.name());
-        authz::listed_allowed(&ctx.principal, account, product, rel, matches!(e, Entry::Prefix(_)))
-    });
-    Ok(ListOutput { entries, next })
+    Ok(())
 }

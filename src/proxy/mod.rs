@@ -240,4 +240,8 @@ mod tests_federation;
 #[cfg(test)]
 mod tests_http;
 #[cfg(test)]
+mod tests_list;
+#[cfg(test)]
+mod tests_list_model;
+#[cfg(test)]
 mod tests_signed;

@@ -37,8 +37,9 @@ impl Position {
         }
     }
 
-    /// The token: just the position, relative to the listed bucket, so it
-    /// says nothing the client has not already seen (no backend names).
+    /// The token: just the position, relative to the listed bucket: the last
+    /// name the client was shown (or, for a page the call budget left empty,
+    /// the end of a part it may list), never a backend or hidden name.
     pub fn encode(&self) -> String {
         let kind = if self.is_prefix { 'p' } else { 'k' };
         URL_SAFE_NO_PAD.encode(format!("1{kind}{}", self.value))
@@ -68,24 +69,16 @@ impl Position {
         })
     }
 
-    /// Whether an entry (key or common prefix) comes after this position.
-    pub fn precedes(&self, entry: &str) -> bool {
-        entry > self.value.as_str() && !(self.is_prefix && entry.starts_with(&self.value))
+    /// Is the key `name` after this position?
+    pub fn admits(&self, name: &str) -> bool {
+        name > self.value.as_str() && !(self.is_prefix && name.starts_with(self.value.as_str()))
     }
-}
 
-/// The exclusive `start-after` for a backend that resumes at `pos`
-/// (backend-absolute). After a common prefix, that is a string above every
-/// key (≤ 1024 bytes) under it: the prefix padded with U+10FFFF, the largest
-/// UTF-8 character, so no key in that prefix is listed again.
-pub fn backend_start_after(pos_value: &str, is_prefix: bool) -> String {
-    let mut s = pos_value.to_string();
-    if is_prefix {
-        while s.len() + 4 <= MAX_KEY_BYTES {
-            s.push('\u{10FFFF}');
-        }
+    /// Is this position at or past every name starting with `prefix`?
+    pub fn covers(&self, prefix: &str) -> bool {
+        (self.is_prefix && prefix.starts_with(self.value.as_str()))
+            || (self.value.as_str() > prefix && !self.value.starts_with(prefix))
     }
-    s
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,18 +165,7 @@ impl ListParams {
             }
             Version::V1 => {
                 p.marker = q.get("marker").filter(|s| !s.is_empty()).map(str::to_string);
-                p.after = p.marker.as_deref().map(|m| {
-                    // A NextMarker we gave out may be a common prefix: skip all of it.
-                    let is_prefix = p.delimiter.as_deref().is_some_and(|d| {
-                        m.strip_prefix(p.prefix.as_str())
-                            .and_then(|rest| rest.find(d).map(|i| i + d.len() == rest.len()))
-                            .unwrap_or(false)
-                    });
-                    Position {
-                        value: m.to_string(),
-                        is_prefix,
-                    }
-                });
+                p.after = p.marker.as_deref().map(Position::key);
             }
         }
         Ok(p)
@@ -211,17 +193,6 @@ impl Entry {
             is_prefix: matches!(self, Entry::Prefix(_)),
         }
     }
-}
-
-/// Merges a backend page's keys and common prefixes into key order.
-pub fn merge(objects: Vec<ListedObject>, prefixes: Vec<String>) -> Vec<Entry> {
-    let mut v: Vec<Entry> = objects
-        .into_iter()
-        .map(Entry::Object)
-        .chain(prefixes.into_iter().map(Entry::Prefix))
-        .collect();
-    v.sort_by(|a, b| a.name().cmp(b.name()));
-    v
 }
 
 pub struct ListOutput {
@@ -261,7 +232,14 @@ pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str) -> Ve
         }
         Version::V1 => {
             x.elem("Marker", &enc(p.marker.as_deref().unwrap_or(""), u));
-            if let Some(n) = next {
+            // S3 sends NextMarker only with a delimiter: otherwise clients
+            // resume after the last key. A page ended by something else
+            // (the end of an empty part, see `s3::walk`) still says where.
+            let last_key = out.entries.iter().rev().find_map(|e| match e {
+                Entry::Object(o) => Some(o.key.as_str()),
+                Entry::Prefix(_) => None,
+            });
+            if let Some(n) = next.filter(|n| p.delimiter.is_some() || last_key != Some(n.value.as_str())) {
                 x.elem("NextMarker", &enc(&n.value, u));
             }
         }
@@ -397,47 +375,23 @@ mod tests {
     }
 
     #[test]
-    fn v1_marker_at_common_prefix_skips_it() {
-        let p = ListParams::parse(&q("prefix=p%2F&delimiter=%2F&marker=p%2Fdir%2F")).unwrap();
-        assert_eq!(
-            p.after,
-            Some(Position {
-                value: "p/dir/".into(),
-                is_prefix: true
-            })
-        );
-        let p = ListParams::parse(&q("prefix=p%2F&delimiter=%2F&marker=p%2Ffile")).unwrap();
-        assert_eq!(p.after, Some(Position::key("p/file")));
-    }
-
-    #[test]
-    fn position_order() {
+    fn positions() {
         let cp = Position {
             value: "a/".into(),
             is_prefix: true,
         };
-        assert!(!cp.precedes("a/"));
-        assert!(!cp.precedes("a/x"));
-        assert!(cp.precedes("a0"));
-        assert!(Position::key("a/").precedes("a/x"));
-    }
-
-    #[test]
-    fn start_after_covers_prefix() {
-        let s = backend_start_after("base/dir/", true);
-        assert!(s.len() <= MAX_KEY_BYTES && s.len() > MAX_KEY_BYTES - 4);
-        for k in ["base/dir/zzz", "base/dir/\u{10FFFF}x", "base/dir/日本"] {
-            assert!(k < s.as_str(), "{k}");
-        }
-        assert!("base/dir0" > s.as_str());
-        assert_eq!(backend_start_after("k", false), "k");
+        assert!(!cp.admits("a/") && !cp.admits("a/x") && cp.admits("a0"));
+        assert!(Position::key("a/").admits("a/x"));
+        assert!(cp.covers("a/") && cp.covers("a/b") && !cp.covers("a"));
+        assert!(Position::key("b").covers("a/") && !Position::key("a/").covers("a/"));
+        assert!(!Position::key("a/x").covers("a/") && !Position::key("a").covers("a/"));
     }
 
     #[test]
     fn renders_v2_with_url_encoding() {
         let p = ListParams::parse(&q("list-type=2&encoding-type=url&delimiter=/&max-keys=2")).unwrap();
         let out = ListOutput {
-            entries: merge(vec![obj("p/a b+c")], vec!["p/d/".into()]),
+            entries: vec![Entry::Object(obj("p/a b+c")), Entry::Prefix("p/d/".into())],
             next: Some(Position {
                 value: "p/d/".into(),
                 is_prefix: true,
@@ -467,7 +421,13 @@ mod tests {
             next: Some(Position::key("b")),
         };
         let x = String::from_utf8(render("demo", &p, &out, "demo")).unwrap();
-        assert!(x.contains("<Marker>a</Marker><NextMarker>b</NextMarker>"), "{x}");
+        assert!(
+            x.contains("<Marker>a</Marker><MaxKeys>"),
+            "without a delimiter: no NextMarker {x}"
+        );
         assert!(!x.contains("KeyCount"));
+        let p = ListParams::parse(&q("marker=a&delimiter=/")).unwrap();
+        let x = String::from_utf8(render("demo", &p, &out, "demo")).unwrap();
+        assert!(x.contains("<Marker>a</Marker><NextMarker>b</NextMarker>"), "{x}");
     }
 }

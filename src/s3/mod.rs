@@ -2,6 +2,9 @@
 
 pub mod conditional;
 pub mod headers;
+pub mod keyspace;
 pub mod list;
+pub mod list_model;
 pub mod range;
+pub mod walk;
 pub mod xml;

@@ -43,6 +43,21 @@ impl Ceiling {
         })
     }
 
+    /// The key prefixes (relative to the product) this ceiling lets be read,
+    /// `None` when it allows the whole product. `allows_key` is exactly "starts
+    /// with one of these", so listings ask backends for these parts only.
+    pub fn key_prefixes(&self, account: &str, product: &str) -> Option<Vec<&str>> {
+        let mut prefixes = Vec::new();
+        for s in &self.0 {
+            match s {
+                Scope::Prefix(a, p, pre) if a == account && p == product => prefixes.push(pre.as_str()),
+                _ if matches!(s, Scope::Everything) || self_product(s, account, product) => return None,
+                _ => {}
+            }
+        }
+        Some(prefixes)
+    }
+
     /// May a listed name (key or common prefix, relative to the product) be shown?
     /// A common prefix is shown when it leads towards an allowed prefix.
     pub fn allows_listed(&self, account: &str, product: &str, name: &str, is_prefix: bool) -> bool {
@@ -106,6 +121,10 @@ mod tests {
         assert!(pre.allows_listed("demo", "p", "reports/", true));
         assert!(!pre.allows_listed("demo", "p", "reports/", false));
         assert!(!pre.allows_listed("demo", "p", "other/", true));
+        assert_eq!(pre.key_prefixes("demo", "p"), Some(vec!["reports/2026"]));
+        assert_eq!(pre.key_prefixes("demo", "q"), Some(vec![]));
+        assert_eq!(c(&["demo/p/a*", "demo/*"]).key_prefixes("demo", "p"), None);
+        assert_eq!(prod.key_prefixes("demo", "restricted-data"), None);
         assert!(
             !Ceiling::default().allows_product("demo", "p"),
             "empty ceiling allows nothing"

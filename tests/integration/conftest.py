@@ -239,6 +239,9 @@ GHA_REPO = "octo-org/octo-repo"
 ROT_ROLE = "rot-reader"  # trusts only the second ("rotating") IdP
 DEAD_ROLE = "dead-idp"  # trusts an issuer where nothing listens
 GHA_CEILING = "demo/restricted-data"
+# A role whose ceiling hides most of the public data (test_listing.py): listings must not show it.
+NESTED_ROLE = "nested-reader"
+NESTED_CEILING = ["demo/public-data/nested/*", "mirror/signed/nested/*"]
 FAULTS = ("mismatch", "jwks500", "big", "slow", "down")  # see test_sts_idp_faults.py
 
 
@@ -285,6 +288,8 @@ class StsSettings:
                            {"claim": "ref", "equals": "refs/heads/main"},
                            {"claim": "environment", "glob": "prod*"}]],
              "ceiling": [GHA_CEILING], "max_duration": 3600, "pass_claims": ["repository"]},
+            {"name": NESTED_ROLE, "issuers": [self.issuer], "audiences": [AUDIENCE],
+             "bindings": anyone, "ceiling": NESTED_CEILING, "max_duration": 3600},
             {"name": ROT_ROLE, "issuers": [self.rot_issuer], "audiences": [AUDIENCE],
              "bindings": anyone, "ceiling": ["*"], "max_duration": 3600},
             {"name": DEAD_ROLE, "issuers": [self.dead_issuer], "audiences": [AUDIENCE],
