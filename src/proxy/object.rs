@@ -6,7 +6,6 @@ use crate::backend::{Backend, ObjectOutcome, ReadOpts};
 use crate::error::{ProxyError, Result};
 use crate::http::{Body, Headers, Response};
 use crate::platform::Platform;
-use crate::route::MAX_KEY_BYTES;
 use crate::s3::conditional::Conditions;
 use crate::s3::headers::{apply_overrides, object_headers, validator_headers};
 use crate::s3::range::RangeSpec;
@@ -23,9 +22,6 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
     let mut overrides = Headers::new();
     apply_overrides(&mut overrides, &ctx.query)?;
     let full_key = format!("{}{}", resolved.product.prefix, key);
-    if full_key.len() > MAX_KEY_BYTES {
-        return Err(ProxyError::KeyTooLong);
-    }
     let opts = ReadOpts {
         range: ctx.req.headers.get("range").and_then(RangeSpec::parse),
         conditions: Conditions::from_headers(&ctx.req.headers),
