@@ -38,12 +38,17 @@ fn cfg() -> Config {
     Config::from_env(&|n| (n == "STATIC_CATALOG").then(|| catalog.to_string()))
 }
 
-fn run(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, String) {
+fn run_bytes(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, Vec<u8>) {
     let mut resp = block_on(crate::proxy::handle(p, &cfg(), req));
     let body = match std::mem::replace(&mut resp.body, Body::Empty) {
         Body::Empty => Vec::new(),
         Body::Bytes(b) | Body::Stream(b) => b,
     };
+    (resp, body)
+}
+
+fn run(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, String) {
+    let (resp, body) = run_bytes(p, req);
     (resp, String::from_utf8_lossy(&body).into_owned())
 }
 
@@ -195,4 +200,91 @@ fn listing_after_a_long_start_after_asks_the_backend_a_bound_it_accepts() {
     let sent = crate::http::percent_decode(sent).unwrap();
     assert!(sent.len() <= MAX_BACKEND_KEY_BYTES, "{} bytes", sent.len());
     assert!(sent.starts_with("base/wire-data/") && sent < format!("base/wire-data/{}", &after[3..]));
+}
+
+fn s3_answer(p: &FakePlatform, key: &str, headers: &[(&str, &str)], body: &[u8]) {
+    p.script(
+        &format!("http://127.0.0.1:9/bkt/base/wire-data/{key}"),
+        200,
+        headers,
+        body,
+    );
+}
+
+#[test]
+fn object_reads_ask_for_the_stored_bytes_without_signing_that() {
+    let p = FakePlatform::default();
+    s3_answer(
+        &p,
+        "t.json.gz",
+        &[("content-length", "3"), ("content-encoding", "gzip")],
+        b"\x1f\x8b\x08",
+    );
+    let (r, body) = run_bytes(
+        &p,
+        Request::new("GET", "/wire/s3/t.json.gz", "").with_header("accept-encoding", "br"),
+    );
+    assert_eq!((r.status, body.as_slice()), (200, &b"\x1f\x8b\x08"[..]));
+    assert_eq!(r.headers.get("content-encoding"), Some("gzip"));
+    assert_eq!(r.headers.get("content-length"), Some("3"));
+    let sent = p.fetched.borrow()[0].clone();
+    let header = |n: &str| sent.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    // Identity: a backend must not compress on the way (the runtime then hands
+    // over whatever encoding the object is stored with, untouched).
+    assert_eq!(header("accept-encoding").as_deref(), Some("identity"));
+    // Unsigned: some S3-compatible services rewrite it, which would break the signature.
+    if let Some(auth) = header("authorization") {
+        assert!(!auth.contains("accept-encoding"), "{auth}");
+    }
+}
+
+#[test]
+fn object_answers_forbid_transforms_on_the_way_out() {
+    let p = FakePlatform::default();
+    p.put("DATA", "demo/wire-data/plain.txt", b"plain text");
+    s3_answer(
+        &p,
+        "plain.txt",
+        &[("content-length", "10"), ("cache-control", "public, max-age=60")],
+        b"plain text",
+    );
+    let cases = [
+        ("/wire/r2/plain.txt", "", "no-transform"),
+        ("/wire/s3/plain.txt", "", "public, max-age=60, no-transform"),
+        (
+            "/wire/r2/plain.txt",
+            "response-cache-control=max-age%3D5",
+            "max-age=5, no-transform",
+        ),
+        (
+            "/wire/r2/plain.txt",
+            "response-cache-control=no-transform",
+            "no-transform",
+        ),
+    ];
+    for (path, query, want) in cases {
+        for method in ["GET", "HEAD"] {
+            let (r, _) = run(
+                &p,
+                Request::new(method, path, query).with_header("accept-encoding", "gzip"),
+            );
+            assert_eq!(r.status, 200, "{method} {path}");
+            assert_eq!(r.headers.get("cache-control"), Some(want), "{method} {path} {query}");
+            assert_eq!(r.headers.get("content-length"), Some("10"));
+        }
+    }
+    let (r, _) = run(
+        &p,
+        Request::new("GET", "/wire/r2/plain.txt", "").with_header("range", "bytes=0-4"),
+    );
+    assert_eq!((r.status, r.headers.get("cache-control")), (206, Some("no-transform")));
+    let etag = r.headers.get("etag").unwrap().to_string();
+    let (r, _) = run(
+        &p,
+        Request::new("GET", "/wire/r2/plain.txt", "").with_header("if-none-match", &etag),
+    );
+    assert_eq!((r.status, r.headers.get("cache-control")), (304, Some("no-transform")));
+    // Errors are not objects: left alone.
+    let (r, _) = run(&p, Request::new("GET", "/wire/r2/missing.txt", ""));
+    assert_eq!((r.status, r.headers.get("cache-control")), (404, None));
 }
