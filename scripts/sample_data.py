@@ -5,13 +5,17 @@
 
 Writes OUT_DIR/tree/<R2 key> for every object and OUT_DIR/manifest.json:
     {"version": ..., "bucket": ..., "objects": [{"key", "file", "size", "sha256",
-     "content_type", "cache_control"?, "custom_metadata"?}, ...]}
+     "content_type", "content_encoding"?, "cache_control"?, "custom_metadata"?}, ...]}
 scripts/seed-r2.sh uploads exactly what the manifest lists; tests may read it for
 expected bytes/sizes/hashes. Content is deterministic: the same script gives the
 same bytes (the Parquet file too: pyarrow writes no timestamps).
 
 Text objects (many/, nested/, odd/) contain their key relative to the product,
 UTF-8, no newline: e.g. demo/public-data/odd/hello world.txt holds "odd/hello world.txt".
+
+demo/wire-data/ holds objects for wire-level tests: enc/ text and binary content
+types, some stored with a Content-Encoding (their bytes are what is stored, e.g.
+gzip); k/ keys of 1002-1004 bytes of multi-byte characters, near S3's key limit.
 
 --large-mib N adds demo/public-data/large/<N>mib.bin (never committed): every 8-byte
 big-endian word holds its own byte offset, so any range can be checked from its offset.
@@ -67,6 +71,47 @@ TYPES = {".csv": "text/csv", ".parquet": "application/vnd.apache.parquet",
 EXTRA = {PUB + "cities.csv": {"cache_control": "public, max-age=60",
                               "custom_metadata": {"source": "oidc-data-proxy-sample"}}}
 
+WIRE = "demo/wire-data/"
+# Relative key lengths (bytes) of the k/ objects: with a product name of 20 characters
+# (`{product}/` = 21 bytes) the keys clients see are 1023, 1024 and 1025 bytes long.
+LONG_KEY_BYTES = (1002, 1003, 1004)
+
+
+def long_key(n):
+    """`k/`, then 2-, 3- and 4-byte characters in segments of at most 200 bytes (file
+    names on disk), then `a`s up to exactly n bytes. Shorter ones are prefixes of longer ones."""
+    head, seg = "k/", ""
+    for c in "é日😀" * 400:
+        if len((head + seg + c).encode()) > 980:
+            break
+        if len((seg + c).encode()) > 200:
+            head, seg = head + seg + "/", ""
+        seg += c
+    head += seg + "/"
+    return head + "a" * (n - len(head.encode()))
+
+
+def wire_objects():
+    """(key, bytes, metadata) of demo/wire-data/."""
+    import gzip
+
+    text = "".join(f"line {i}: plain text that compresses well\n" for i in range(100)).encode()
+    table = cities_csv(CITIES * 20)
+    blob = hashlib.sha256(b"blob").digest() * 128
+    data = json.dumps([{"i": i, "name": "item"} for i in range(100)]).encode()
+    yield WIRE + "enc/plain.txt", text, {"content_type": "text/plain; charset=utf-8"}
+    yield WIRE + "enc/table.csv", table, {"content_type": "text/csv"}
+    yield WIRE + "enc/blob.bin", blob, {"content_type": "application/octet-stream"}
+    yield WIRE + "enc/data.json", data, {"content_type": "application/json"}
+    yield WIRE + "enc/stored.json.gz", gzip.compress(data, mtime=0), {
+        "content_type": "application/json", "content_encoding": "gzip"}
+    yield WIRE + "enc/stored.csv.gz", gzip.compress(table, mtime=0), {
+        "content_type": "text/csv", "content_encoding": "gzip"}
+    # Not brotli at all: bytes that any attempt to decode would break.
+    yield WIRE + "enc/opaque.br", blob[:200], {"content_type": "application/octet-stream", "content_encoding": "br"}
+    for n in LONG_KEY_BYTES:
+        yield WIRE + long_key(n), f"{n}-byte key".encode(), {"content_type": "text/csv"}
+
 
 def cities_csv(rows=CITIES):
     buf = io.StringIO()
@@ -113,6 +158,11 @@ def objects():
         yield PUB + "odd/" + name, ("odd/" + name).encode()
     yield "demo/unlisted-data/hidden.csv", cities_csv(CITIES[:3])
     yield "demo/restricted-data/secret.csv", b"id,secret\n1,only-for-granted-principals\n"
+    for key, data, _ in wire_objects():
+        yield key, data
+
+
+WIRE_META = {key: meta for key, _, meta in wire_objects()}
 
 
 def write_large(path: Path, mib: int):
@@ -127,10 +177,11 @@ def write_large(path: Path, mib: int):
 
 def entry(key, path: Path, data=None):
     e = {"key": key, "file": str(path), "size": path.stat().st_size,
-         "content_type": TYPES[Path(key).suffix]}
+         "content_type": TYPES.get(Path(key).suffix, "application/octet-stream")}
     if data is not None:
         e["sha256"] = hashlib.sha256(data).hexdigest()
     e.update(EXTRA.get(key, {}))
+    e.update(WIRE_META.get(key, {}))
     return e
 
 

@@ -114,7 +114,9 @@ try {
         while (next < objs.length) {
           const o = objs[next++];
           await put(o.key, Readable.toWeb(createReadStream(o.file)), o.size, {
-            httpMetadata: { contentType: o.content_type, cacheControl: o.cache_control },
+            httpMetadata: {
+              contentType: o.content_type, contentEncoding: o.content_encoding, cacheControl: o.cache_control,
+            },
             customMetadata: o.custom_metadata,
           });
         }

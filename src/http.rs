@@ -89,10 +89,9 @@ pub enum Body<S> {
 pub struct Response<S> {
     pub status: u16,
     pub headers: Headers,
+    /// Final bytes: the runtime sends them as they are, never encoding them
+    /// per the Content-Encoding header.
     pub body: Body<S>,
-    /// The stream holds the bytes as stored, already encoded per its
-    /// Content-Encoding (R2): the runtime must not encode it again.
-    pub preencoded: bool,
 }
 
 impl<S> Response<S> {
@@ -101,7 +100,6 @@ impl<S> Response<S> {
             status,
             headers: Headers::new(),
             body: Body::Empty,
-            preencoded: false,
         }
     }
 

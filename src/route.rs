@@ -3,7 +3,8 @@
 use crate::error::{ProxyError, Result};
 use crate::http::{percent_decode, Query, Request};
 
-/// S3's limit on key length, in bytes.
+/// S3's limit on key length, in bytes. It applies to the key the client sees:
+/// with the account as the bucket, an object's key is `{product}/{key}`.
 pub const MAX_KEY_BYTES: usize = 1024;
 
 /// Sub-resources S3 knows but a read-only proxy does not serve.
@@ -176,7 +177,7 @@ pub fn route(req: &Request, query: &Query) -> Result<Route> {
                 None | Some("") => Ok(Route::ProductPath { account }),
                 Some(k) => {
                     let key = percent_decode(k)?;
-                    if key.len() > MAX_KEY_BYTES {
+                    if product.len() + 1 + key.len() > MAX_KEY_BYTES {
                         return Err(ProxyError::KeyTooLong);
                     }
                     Ok(Route::Object { account, product, key })
@@ -273,12 +274,56 @@ mod tests {
         assert_eq!(r("GET", "///demo", ""), Err(ProxyError::NoSuchBucket));
         assert_eq!(r("GET", "//", ""), Err(ProxyError::NoSuchBucket));
         assert_eq!(r("GET", "/.hidden/x", ""), Err(ProxyError::NoSuchBucket));
-        let long = "k".repeat(MAX_KEY_BYTES + 1);
-        assert_eq!(r("GET", &format!("/demo/p/{long}"), ""), Err(ProxyError::KeyTooLong));
         assert!(matches!(
             r("GET", "/demo/p/k", "acl"),
             Err(ProxyError::NotImplemented(_))
         ));
+    }
+
+    /// `n` bytes of key made of 1-, 2-, 3- and 4-byte characters, percent-encoded
+    /// as an SDK sends it: only a byte count gets the limit right.
+    fn key_of(n: usize) -> (String, String) {
+        let mut key = String::new();
+        for c in ['日', 'é', '😀'].iter().cycle() {
+            if key.len() + c.len_utf8() > n - 3 {
+                break;
+            }
+            key.push(*c);
+        }
+        while key.len() < n {
+            key.push('k');
+        }
+        let encoded = percent_encoding::utf8_percent_encode(&key, percent_encoding::NON_ALPHANUMERIC).to_string();
+        (key, encoded)
+    }
+
+    #[test]
+    fn the_limit_is_on_the_key_the_client_sees() {
+        // For S3 clients the bucket is the account and the key is `{product}/{key}`.
+        for product in ["p", "public-data"] {
+            let room = MAX_KEY_BYTES - product.len() - 1;
+            for n in [room - 1, room] {
+                let (key, enc) = key_of(n);
+                let want = Route::Object {
+                    account: "demo".into(),
+                    product: product.into(),
+                    key,
+                };
+                assert_eq!(
+                    r("GET", &format!("/demo/{product}/{enc}"), ""),
+                    Ok(want),
+                    "{product} {n}"
+                );
+            }
+            let (_, enc) = key_of(room + 1);
+            for m in ["GET", "HEAD"] {
+                assert_eq!(
+                    r(m, &format!("/demo/{product}/{enc}"), ""),
+                    Err(ProxyError::KeyTooLong),
+                    "{product}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -44,6 +44,11 @@ pub enum ObjectOutcome<B> {
 
 impl Backend {
     pub async fn read<P: Platform>(&self, p: &P, key: &str, opts: &ReadOpts) -> Result<ObjectOutcome<P::Body>> {
+        // The product prefix can make a key the client may send longer than a
+        // backend stores: no such object can exist.
+        if key.len() > MAX_BACKEND_KEY_BYTES {
+            return Err(ProxyError::NoSuchKey);
+        }
         match self {
             Backend::R2 { binding } => r2::read(p, binding, key, opts).await,
             Backend::S3(s3) => s3.read(p, key, opts).await,
@@ -53,6 +58,21 @@ impl Backend {
 
     /// One page of a listing; keys are backend-absolute.
     pub async fn list<P: Platform>(&self, p: &P, req: &ListRequest) -> Result<ListPage> {
+        // No stored key starts with a prefix longer than any key.
+        if req.prefix.len() > MAX_BACKEND_KEY_BYTES {
+            return Ok(ListPage::default());
+        }
+        let bounded;
+        let req = match &req.start_after {
+            Some(after) if after.len() > MAX_BACKEND_KEY_BYTES => {
+                bounded = ListRequest {
+                    start_after: Some(backend_bound(after)),
+                    ..req.clone()
+                };
+                &bounded
+            }
+            _ => req,
+        };
         match self {
             Backend::R2 { binding } => p.r2_list(binding, req).await,
             Backend::S3(s3) => s3.list(p, req).await,
@@ -60,3 +80,32 @@ impl Backend {
         }
     }
 }
+
+/// The longest key S3 and R2 store, in bytes.
+pub const MAX_BACKEND_KEY_BYTES: usize = 1024;
+
+/// An exclusive lower bound of at most [`MAX_BACKEND_KEY_BYTES`] that admits
+/// exactly the keys (of at most that length) sorting after `after`: its head
+/// up to the last char boundary within the limit, followed by the largest
+/// character that fits in the bytes left. No key can sit between that bound
+/// and `after`, since the character `after` continues with is wider.
+fn backend_bound(after: &str) -> String {
+    if after.len() <= MAX_BACKEND_KEY_BYTES {
+        return after.to_string();
+    }
+    let head = (0..=MAX_BACKEND_KEY_BYTES)
+        .rev()
+        .find(|&i| after.is_char_boundary(i))
+        .unwrap_or(0);
+    let mut bound = after[..head].to_string();
+    match MAX_BACKEND_KEY_BYTES - head {
+        1 => bound.push('\u{7f}'),
+        2 => bound.push('\u{7ff}'),
+        3 => bound.push('\u{ffff}'),
+        _ => {}
+    }
+    bound
+}
+
+#[cfg(test)]
+mod tests;

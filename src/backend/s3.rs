@@ -122,7 +122,12 @@ impl S3Backend {
         }
         let method = if opts.head { "HEAD" } else { "GET" };
         let path = self.object_path(key)?;
-        let resp = p.fetch(self.request(p.now_ms(), method, &path, &[], headers)).await?;
+        let mut req = self.request(p.now_ms(), method, &path, &[], headers);
+        // Identity: no compression on the way, so the body is the object as
+        // stored (with its own Content-Encoding, if any), which the runtime then
+        // hands over undecoded. Unsigned: some S3-compatible services rewrite it.
+        req.headers.push(("accept-encoding".into(), "identity".into()));
+        let resp = p.fetch(req).await?;
         match resp.status {
             200 | 206 => {
                 let (meta, range) = meta_from_headers(&resp.headers)

@@ -79,12 +79,13 @@ fn to_worker(resp: Response<ResponseBody>) -> worker::Result<worker::Response> {
     for (n, v) in resp.headers.iter() {
         headers.append(n, v)?;
     }
-    let mut builder = ResponseBuilder::new().with_status(resp.status).with_headers(headers);
-    if resp.preencoded && resp.headers.get("content-encoding").is_some() {
-        // The bytes are already encoded as stored (e.g. a gzip object in R2):
-        // by default the runtime would compress them a second time.
-        builder = builder.with_encode_body(worker::EncodeBody::Manual);
-    }
+    // Bodies are final: an object goes out as stored, with the Content-Encoding
+    // it was stored with (by default the runtime would encode the body per
+    // that header, a second time).
+    let builder = ResponseBuilder::new()
+        .with_status(resp.status)
+        .with_headers(headers)
+        .with_encode_body(worker::EncodeBody::Manual);
     Ok(match resp.body {
         Body::Empty => builder.empty(),
         Body::Bytes(b) => builder.fixed(b),

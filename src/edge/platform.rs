@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
-use worker::{AbortController, Delay, Env, Fetch, Method, RequestInit, ResponseBody};
+use wasm_bindgen::JsCast;
+use worker::{AbortController, Delay, Env, Method, RequestInit, ResponseBody};
 
 use crate::error::{ProxyError, Result};
 use crate::http::Headers;
@@ -56,6 +57,15 @@ fn meta(o: &worker::Object) -> Result<ObjectMeta> {
     })
 }
 
+/// `fetch(url, init)`. The runtime takes `encodeResponseBody` only as an
+/// option of fetch() itself (not from a Request handed to it), which
+/// `worker::Fetch` cannot pass.
+async fn send(url: &str, init: &web_sys::RequestInit) -> worker::Result<worker::Response> {
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let resp = wasm_bindgen_futures::JsFuture::from(global.fetch_with_str_and_init(url, init)).await?;
+    Ok(resp.dyn_into::<web_sys::Response>()?.into())
+}
+
 impl Platform for EdgePlatform {
     type Body = ResponseBody;
 
@@ -87,12 +97,22 @@ impl Platform for EdgePlatform {
         if let Some(body) = &req.body {
             init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
         }
-        let request = worker::Request::new_with_init(&req.url, &init)
-            .map_err(|e| ProxyError::Internal(format!("outbound request: {e}")))?;
+        let init: web_sys::RequestInit = (&init).into();
         let controller = AbortController::default();
         let signal = controller.signal();
-        let fetch = Fetch::Request(request);
-        let sending = std::pin::pin!(fetch.send_with_signal(&signal));
+        init.set_signal(Some(&signal));
+        // A request for the identity encoding wants the body exactly as sent:
+        // whatever encoding it still has is the stored object's own (S3 reads).
+        // Other answers (JSON, XML) are decoded, as fetch() does by default.
+        let raw = req
+            .headers
+            .iter()
+            .any(|(n, v)| n.eq_ignore_ascii_case("accept-encoding") && v == "identity");
+        if raw {
+            js_sys::Reflect::set(&init, &"encodeResponseBody".into(), &"manual".into())
+                .map_err(|_| ProxyError::Internal("outbound request: encodeResponseBody".into()))?;
+        }
+        let sending = std::pin::pin!(send(&req.url, &init));
         let timer = Delay::from(Duration::from_millis(req.timeout_ms as u64));
         // Only the wait for headers is bounded: a large body may stream for long.
         let resp = match select(sending, timer).await {

@@ -94,8 +94,16 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
     };
     resp.headers.set("x-amz-request-id", request_id.as_str());
     if let Principal::Session(_) = principal {
-        // A session's answer must never be reused for anyone else, browsers included.
+        // A session's answer must never be reused for anyone else, browsers
+        // included; an object stays untransformed (see `forbid_transforms`).
+        let object = resp
+            .headers
+            .get("cache-control")
+            .is_some_and(|v| v.contains("no-transform"));
         resp.headers.set("cache-control", "private, no-store");
+        if object {
+            crate::s3::headers::forbid_transforms(&mut resp.headers);
+        }
     }
     cors::decorate(&cfg.cors, origin.as_deref(), &mut resp.headers);
     if req.method == "HEAD" {

@@ -2,13 +2,12 @@
 
 use super::Ctx;
 use crate::authz;
-use crate::backend::{Backend, ObjectOutcome, ReadOpts};
+use crate::backend::{ObjectOutcome, ReadOpts};
 use crate::error::{ProxyError, Result};
 use crate::http::{Body, Headers, Response};
 use crate::platform::Platform;
-use crate::route::MAX_KEY_BYTES;
 use crate::s3::conditional::Conditions;
-use crate::s3::headers::{apply_overrides, object_headers, validator_headers};
+use crate::s3::headers::{apply_overrides, forbid_transforms, object_headers, validator_headers};
 use crate::s3::range::RangeSpec;
 
 pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, key: &str) -> Result<Response<P::Body>> {
@@ -23,9 +22,6 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
     let mut overrides = Headers::new();
     apply_overrides(&mut overrides, &ctx.query)?;
     let full_key = format!("{}{}", resolved.product.prefix, key);
-    if full_key.len() > MAX_KEY_BYTES {
-        return Err(ProxyError::KeyTooLong);
-    }
     let opts = ReadOpts {
         range: ctx.req.headers.get("range").and_then(RangeSpec::parse),
         conditions: Conditions::from_headers(&ctx.req.headers),
@@ -43,15 +39,16 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
             for (n, v) in overrides.iter() {
                 r.headers.set(n, v);
             }
+            forbid_transforms(&mut r.headers);
+            // The stored bytes (both backends hand them over undecoded): they
+            // go out as they are, whatever the Content-Encoding says.
             r.body = body.map_or(Body::Empty, Body::Stream);
-            // R2 hands over stored bytes; fetch() decodes what it receives, so
-            // S3 bodies are plain and the runtime re-encodes them on the way out.
-            r.preencoded = matches!(resolved.backend, Backend::R2 { .. });
             Ok(r)
         }
         ObjectOutcome::NotModified(meta) => {
             let mut r = Response::new(304);
             validator_headers(&mut r.headers, &meta);
+            forbid_transforms(&mut r.headers);
             Ok(r)
         }
     }

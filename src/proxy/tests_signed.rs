@@ -216,8 +216,13 @@ fn signed_accept_encoding_survives_the_runtime_rewriting_it() {
     assert_eq!((resp.status, body.as_str()), (200, "secret"));
     assert_eq!(
         resp.headers.get("cache-control"),
-        Some("private, no-store"),
-        "a session's answer is never shared"
+        Some("private, no-store, no-transform"),
+        "a session's answer is never shared, and an object is never transformed"
+    );
+    let (resp, _) = run(&p, &c, signed("GET", "/demo/restricted-data/missing.csv", &alice, now));
+    assert_eq!(
+        (resp.status, resp.headers.get("cache-control")),
+        (404, Some("private, no-store"))
     );
     // Other signed headers are not guessed at.
     r.headers.set("host", "evil.example");

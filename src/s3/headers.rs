@@ -56,6 +56,18 @@ pub fn validator_headers(h: &mut Headers, meta: &ObjectMeta) {
     optional(h, "expires", &meta.expires);
 }
 
+/// Adds `no-transform` to Cache-Control: S3 never changes a stored object, and
+/// the edge in front of a Worker would otherwise compress text types (dropping
+/// Content-Length) or decode stored encodings for clients that do not accept them.
+pub fn forbid_transforms(h: &mut Headers) {
+    let value = match h.get("cache-control") {
+        Some(v) if v.split(',').any(|d| d.trim().eq_ignore_ascii_case("no-transform")) => return,
+        Some(v) if !v.trim().is_empty() => format!("{v}, no-transform"),
+        _ => "no-transform".to_string(),
+    };
+    h.set("cache-control", value);
+}
+
 /// Applies `response-content-type` & co. A value that could split headers is refused.
 pub fn apply_overrides(h: &mut Headers, q: &Query) -> Result<()> {
     for (param, header) in OVERRIDES {

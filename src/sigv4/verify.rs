@@ -47,12 +47,26 @@ pub enum AuthError {
     PresignedExpired,
     /// 403 SignatureDoesNotMatch.
     SignatureDoesNotMatch,
+    /// 400 InvalidRequest: header auth without `x-amz-content-sha256`.
+    MissingContentSha256,
+    /// 400 InvalidArgument: `x-amz-content-sha256` is neither
+    /// `UNSIGNED-PAYLOAD` nor a (lowercase hex) SHA-256.
+    InvalidContentSha256,
+    /// 400 XAmzContentSHA256Mismatch: a GET or HEAD claims a non-empty body.
+    ContentSha256Mismatch,
+    /// 403 AccessDenied: an `x-amz-*` header outside SignedHeaders.
+    HeadersNotSigned,
 }
 
 impl AuthError {
     pub fn status(&self) -> u16 {
         match self {
-            Self::MalformedHeader(_) | Self::MalformedQuery(_) | Self::UnsupportedAlgorithm => 400,
+            Self::MalformedHeader(_)
+            | Self::MalformedQuery(_)
+            | Self::UnsupportedAlgorithm
+            | Self::MissingContentSha256
+            | Self::InvalidContentSha256
+            | Self::ContentSha256Mismatch => 400,
             _ => 403,
         }
     }
@@ -62,11 +76,13 @@ impl AuthError {
         match self {
             Self::MalformedHeader(_) => "AuthorizationHeaderMalformed",
             Self::MalformedQuery(_) => "AuthorizationQueryParametersError",
-            Self::UnsupportedAlgorithm => "InvalidRequest",
+            Self::UnsupportedAlgorithm | Self::MissingContentSha256 => "InvalidRequest",
             Self::MissingSecurityToken => "InvalidAccessKeyId",
             Self::RequestTimeTooSkewed => "RequestTimeTooSkewed",
-            Self::PresignedExpired => "AccessDenied",
+            Self::PresignedExpired | Self::HeadersNotSigned => "AccessDenied",
             Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::InvalidContentSha256 => "InvalidArgument",
+            Self::ContentSha256Mismatch => "XAmzContentSHA256Mismatch",
         }
     }
 
@@ -83,6 +99,12 @@ impl AuthError {
             Self::SignatureDoesNotMatch => {
                 "The request signature we calculated does not match the signature you provided."
             }
+            Self::MissingContentSha256 => "Missing required header for this request: x-amz-content-sha256",
+            Self::InvalidContentSha256 => "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or a valid sha256 value.",
+            Self::ContentSha256Mismatch => {
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
+            }
+            Self::HeadersNotSigned => "There were headers present in the request which were not signed",
         }
     }
 }
@@ -98,12 +120,15 @@ pub struct ParsedAuth {
     pub service: String,
     /// As the client listed them (lowercase, `host` included).
     pub signed_headers: Vec<String>,
-    /// 64 lowercase hex digits.
+    /// 64 hex digits, as sent (AWS compares lowercase hex).
     pub signature: String,
     /// Request time (X-Amz-Date, or the Date header), Unix seconds.
     pub amz_date: i64,
-    /// Presigned X-Amz-Expires (0..=604800 seconds).
+    /// Presigned X-Amz-Expires (1..=604800 seconds).
     pub expires: Option<i64>,
+    /// The payload hash of the canonical request: `UNSIGNED-PAYLOAD` when
+    /// presigned, else the `x-amz-content-sha256` the client sent.
+    pub payload_hash: String,
     /// X-Amz-Security-Token (query) or x-amz-security-token (header): the
     /// sealed session for the caller to unseal.
     pub security_token: Option<String>,
@@ -240,6 +265,8 @@ fn parse_header(req: &Request, value: &str, query: &[(String, String)]) -> Resul
     let query_token = one_param(query, "X-Amz-Security-Token")?;
     let security_token = pick_token(header_token, query_token, bad)?;
     let mut auth = scoped(credential, signed_headers, sig, amz_date, bad)?;
+    all_x_amz_signed(req, &auth)?;
+    auth.payload_hash = claimed_payload_hash(req)?;
     auth.security_token = security_token;
     Ok(auth)
 }
@@ -257,24 +284,69 @@ fn parse_presigned(req: &Request, query: &[(String, String)]) -> Result<ParsedAu
     let sig = one_param(query, "X-Amz-Signature")?.ok_or(bad("Missing X-Amz-Signature."))?;
 
     let amz_date = parse_amz(date).ok_or(bad("X-Amz-Date must be in the ISO8601 Long Format."))?;
-    // Digits only (i64::from_str would take a sign); 7 digits bound the value.
-    let expires = Some(expires)
-        .filter(|e| !e.is_empty() && e.len() <= 7 && e.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|e| e.parse::<i64>().ok())
-        .ok_or(bad("X-Amz-Expires should be a number."))?;
-    if expires > MAX_PRESIGN_EXPIRES {
-        return Err(bad(
-            "X-Amz-Expires must be less than a week (in seconds) that is 604800.",
-        ));
-    }
+    let expires = presign_expires(expires)?;
     let header_token =
         one_header(req, "x-amz-security-token").map_err(|_| bad("An authentication header is repeated."))?;
     let security_token = pick_token(header_token, one_param(query, "X-Amz-Security-Token")?, bad)?;
     let mut auth = scoped(credential, signed_headers, sig, amz_date, bad)?;
+    all_x_amz_signed(req, &auth)?;
     auth.expires = Some(expires);
     auth.security_token = security_token;
     auth.presigned = true;
     Ok(auth)
+}
+
+/// X-Amz-Expires: whole seconds, 1 to 7 days. Zero is valid for no time at
+/// all, so it has expired (AWS answers alike).
+fn presign_expires(raw: &str) -> Result<i64, AuthError> {
+    let bad = AuthError::MalformedQuery;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if raw.strip_prefix('-').is_some_and(digits) {
+        return Err(bad("X-Amz-Expires must be non-negative"));
+    }
+    if !digits(raw) {
+        return Err(bad("X-Amz-Expires should be a number"));
+    }
+    // Digits only, so a failed parse is an overflow: too long either way.
+    match raw.parse::<i64>() {
+        Ok(0) => Err(AuthError::PresignedExpired),
+        Ok(e) if e <= MAX_PRESIGN_EXPIRES => Ok(e),
+        _ => Err(bad(
+            "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+        )),
+    }
+}
+
+/// Every `x-amz-*` header the request carries must be signed (AWS S3): an
+/// unsigned one, e.g. a session token, could be swapped by anyone on the way.
+fn all_x_amz_signed(req: &Request, auth: &ParsedAuth) -> Result<(), AuthError> {
+    let unsigned = req.headers.iter().any(|(n, _)| {
+        n.get(..6).is_some_and(|p| p.eq_ignore_ascii_case("x-amz-"))
+            && !auth.signed_headers.iter().any(|s| s.eq_ignore_ascii_case(n))
+    });
+    if unsigned {
+        Err(AuthError::HeadersNotSigned)
+    } else {
+        Ok(())
+    }
+}
+
+/// The `x-amz-content-sha256` of a header-signed request: required, and for
+/// this proxy (which reads no request bodies) the empty body's hash or
+/// `UNSIGNED-PAYLOAD`. Other methods' hashes are taken as claimed, and must
+/// not be trusted to describe a body that would be forwarded.
+fn claimed_payload_hash(req: &Request) -> Result<String, AuthError> {
+    let claimed = one_header(req, "x-amz-content-sha256")?
+        .ok_or(AuthError::MissingContentSha256)?
+        .trim();
+    let is_hash = claimed.len() == 64 && claimed.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let bodyless = matches!(req.method.as_str(), "GET" | "HEAD");
+    match claimed {
+        UNSIGNED_PAYLOAD | EMPTY_SHA256 => Ok(claimed.to_string()),
+        _ if is_hash && !bodyless => Ok(claimed.to_string()),
+        _ if is_hash => Err(AuthError::ContentSha256Mismatch),
+        _ => Err(AuthError::InvalidContentSha256),
+    }
 }
 
 /// A token may come in the header or the query; two different ones are ambiguous.
@@ -291,9 +363,15 @@ fn pick_token(
     }
 }
 
-/// RFC 7231 date (the `Date` header fallback of SigV4) to Unix seconds.
+/// The `Date` header fallback of SigV4 to Unix seconds: the HTTP date format
+/// only (`Sun, 06 Nov 1994 08:49:37 GMT`), not the obsolete RFC 850 and
+/// asctime forms HTTP parsers also take.
 fn parse_http_date(s: &str) -> Option<i64> {
-    let t = httpdate::parse_http_date(s.trim()).ok()?;
+    let s = s.trim();
+    let t = httpdate::parse_http_date(s).ok()?;
+    if httpdate::fmt_http_date(t) != s {
+        return None;
+    }
     let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
     i64::try_from(secs).ok()
 }
@@ -316,7 +394,8 @@ fn scoped(
     if akid.is_empty() || akid.len() > 128 || !akid.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(bad("The access key id in the Credential is mal-formed."));
     }
-    if region.is_empty() || region.len() > 64 || !region.bytes().all(|b| b.is_ascii_graphic()) {
+    let region_char = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    if region.is_empty() || region.len() > 64 || !region.bytes().all(region_char) {
         return Err(bad("The region in the Credential is mal-formed."));
     }
     if *service != "s3" {
@@ -348,9 +427,10 @@ fn scoped(
         region: region.to_string(),
         service: service.to_string(),
         signed_headers: names,
-        signature: sig.to_ascii_lowercase(),
+        signature: sig.to_string(),
         amz_date,
         expires: None,
+        payload_hash: UNSIGNED_PAYLOAD.to_string(),
         security_token: None,
         presigned: false,
     })
@@ -364,7 +444,6 @@ fn scoped(
 /// (`host` included) as received.
 pub fn verify(req: &Request, auth: &ParsedAuth, secret: &str, now: i64) -> Result<(), AuthError> {
     check_time(auth, now)?;
-    let payload_hash = payload_hash(req, auth)?;
 
     // parse() already decoded this query; a failure here means another request.
     let query = decode_query(&req.query).ok_or(AuthError::SignatureDoesNotMatch)?;
@@ -392,7 +471,7 @@ pub fn verify(req: &Request, auth: &ParsedAuth, secret: &str, now: i64) -> Resul
         &canonical_query(&query),
         &canon_headers,
         &signed,
-        &payload_hash,
+        &auth.payload_hash,
     );
     let scope = scope(&auth.date8, &auth.region, &auth.service);
     let sts = string_to_sign(&format_amz(auth.amz_date), &scope, &creq);
@@ -413,30 +492,10 @@ fn check_time(auth: &ParsedAuth, now: i64) -> Result<(), AuthError> {
     }
 }
 
-/// The hash the client put in its canonical request. This proxy never reads
-/// request bodies: GET/HEAD must claim the empty body (or no hash); other
-/// methods' claims are taken as signed, and must not be trusted to describe
-/// a body that would be forwarded.
-fn payload_hash(req: &Request, auth: &ParsedAuth) -> Result<String, AuthError> {
-    if auth.presigned {
-        return Ok(UNSIGNED_PAYLOAD.to_string());
-    }
-    let Some(claimed) = one_header(req, "x-amz-content-sha256")? else {
-        return Ok(EMPTY_SHA256.to_string());
-    };
-    let claimed = claimed.trim();
-    let is_hash = claimed.len() == 64 && claimed.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    let bodyless = matches!(req.method.as_str(), "GET" | "HEAD");
-    match claimed {
-        UNSIGNED_PAYLOAD | EMPTY_SHA256 => Ok(claimed.to_string()),
-        _ if is_hash && !bodyless => Ok(claimed.to_string()),
-        _ if is_hash => Err(AuthError::MalformedHeader(
-            "x-amz-content-sha256 does not match the empty body of a GET or HEAD.",
-        )),
-        _ => Err(AuthError::MalformedHeader("Unsupported x-amz-content-sha256 value.")),
-    }
-}
-
 #[cfg(test)]
 #[path = "verify_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "verify_rules_tests.rs"]
+mod rules_tests;

@@ -381,6 +381,14 @@ def _base_catalog(moto_url: str, stub_url: str) -> dict:
             "stub": {"products": {
                 "p": {"visibility": "public", "backend": "stub", "prefix": "allowed/"},
             }},
+            # The same objects (the sample's demo/wire-data/) on R2 and on moto, under a product
+            # name shorter and one longer than their backend prefix (test_wire_*.py).
+            "wire": {"products": {
+                "r2": {"visibility": "public", "backend": "sample", "prefix": "demo/wire-data/"},
+                "s3": {"visibility": "public", "backend": "mirror", "prefix": "base/wire-data/"},
+                "r2-long-product-name": {"visibility": "public", "backend": "sample", "prefix": "demo/wire-data/"},
+                "s3-long-product-name": {"visibility": "public", "backend": "mirror", "prefix": "base/wire-data/"},
+            }},
         },
     }
 
