@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::limits;
 use super::params::{self, derived_session_name};
 use super::response::{self, Issued};
 use super::StsError;
@@ -87,8 +88,7 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut K
         return Err(StsError::IdpRejectedClaim);
     }
     let duration = role.duration(params.duration)?;
-    let (access_key_id, secret) = new_credentials().map_err(|e| StsError::Internal(format!("{e:?}")))?;
-    let passed = role
+    let passed: Vec<(String, String)> = role
         .pass_claims
         .iter()
         .filter_map(|c| {
@@ -99,6 +99,10 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut K
                 .map(|v| (c.clone(), v.to_string()))
         })
         .collect();
+    // With the role checked at configuration time, this bounds the whole
+    // session: sealing below cannot overflow the token.
+    limits::check_token_parts(&claims.sub, &passed)?;
+    let (access_key_id, secret) = new_credentials().map_err(|e| StsError::Internal(format!("{e:?}")))?;
     let session_name = params.session_name.unwrap_or_else(|| derived_session_name(&claims.sub));
     let session = Session {
         access_key_id: access_key_id.clone(),

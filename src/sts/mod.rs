@@ -3,6 +3,7 @@
 pub mod ceiling;
 mod error;
 pub mod exchange;
+pub mod limits;
 pub mod params;
 pub mod response;
 pub mod roles;
@@ -11,3 +12,5 @@ pub use error::StsError;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_limits;

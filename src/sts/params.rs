@@ -7,6 +7,9 @@ use crate::http::percent_decode;
 pub const MAX_BODY: usize = 64 << 10;
 pub const MIN_DURATION: u32 = 900;
 pub const DEFAULT_DURATION: u32 = 3600;
+/// AWS's limits on role and session names.
+pub const MAX_ROLE_NAME: usize = 64;
+pub const MAX_SESSION_NAME: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StsParams {
@@ -73,7 +76,7 @@ pub fn role_name(arn: &str) -> Option<&str> {
         arn
     };
     let ok = !name.is_empty()
-        && name.len() <= 64
+        && name.len() <= MAX_ROLE_NAME
         && name
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-".contains(&c));
@@ -81,7 +84,7 @@ pub fn role_name(arn: &str) -> Option<&str> {
 }
 
 pub fn valid_session_name(s: &str) -> bool {
-    (2..=64).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-".contains(&c))
+    (2..=MAX_SESSION_NAME).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-".contains(&c))
 }
 
 pub fn parse(pairs: &[(String, String)]) -> Result<StsParams, StsError> {
@@ -144,7 +147,7 @@ pub fn derived_session_name(subject: &str) -> String {
                 '-'
             }
         })
-        .take(64)
+        .take(MAX_SESSION_NAME)
         .collect();
     while s.len() < 2 {
         s.push('-');

@@ -29,7 +29,7 @@ fn cfg_with(session_key: bool) -> Config {
     })
 }
 
-fn idp() -> FakePlatform {
+pub(super) fn idp() -> FakePlatform {
     let p = FakePlatform::default();
     let discovery = json!({"issuer": ISS, "jwks_uri": "https://idp.test/jwks"}).to_string();
     p.script(
@@ -43,12 +43,12 @@ fn idp() -> FakePlatform {
     p
 }
 
-fn claims(p: &FakePlatform, sub: &str, aud: &str) -> serde_json::Value {
+pub(super) fn claims(p: &FakePlatform, sub: &str, aud: &str) -> serde_json::Value {
     let now = p.now_ms() / 1000;
     json!({"iss": ISS, "sub": sub, "aud": aud, "iat": now, "exp": now + 600})
 }
 
-fn exchange(p: &FakePlatform, c: &Config, query: &str, accept_json: bool) -> (Response<Vec<u8>>, String) {
+pub(super) fn exchange(p: &FakePlatform, c: &Config, query: &str, accept_json: bool) -> (Response<Vec<u8>>, String) {
     let mut req = Request::new("POST", "/.sts", "").with_header("content-type", "application/x-www-form-urlencoded");
     if accept_json {
         req = req.with_header("accept", "application/json");
@@ -62,11 +62,11 @@ fn exchange(p: &FakePlatform, c: &Config, query: &str, accept_json: bool) -> (Re
     (r, body)
 }
 
-fn form(role: &str, token: &str) -> String {
+pub(super) fn form(role: &str, token: &str) -> String {
     format!("Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2F{role}&WebIdentityToken={token}")
 }
 
-fn elem<'a>(xml: &'a str, name: &str) -> &'a str {
+pub(super) fn elem<'a>(xml: &'a str, name: &str) -> &'a str {
     xml.split(&format!("<{name}>"))
         .nth(1)
         .and_then(|s| s.split(&format!("</{name}>")).next())
@@ -124,7 +124,7 @@ fn json_variant_and_es256() {
     assert!(creds["SessionToken"].as_str().is_some_and(|t| t.len() > 20));
 }
 
-fn code_of(body: &str) -> String {
+pub(super) fn code_of(body: &str) -> String {
     elem(body, "Code").to_string()
 }
 
