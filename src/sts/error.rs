@@ -1,4 +1,9 @@
 //! STS errors (S7): AWS-shaped, fixed messages that never echo expected values.
+//! Every failure on a request routed to the STS endpoint becomes one of
+//! these (the route's own failures included, see [`StsError::from_proxy`]),
+//! so the client always gets an STS `<ErrorResponse>`.
+
+use crate::error::ProxyError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StsError {
@@ -11,6 +16,12 @@ pub enum StsError {
     InvalidParameterValue(&'static str),
     /// STS is not configured (no audience or no session key): fail closed.
     NotImplemented(&'static str),
+    /// Not GET or POST (AWS STS takes only those); answered with `Allow`.
+    MethodNotAllowed,
+    /// A path below `/.sts/`: nothing is served there.
+    NotFound,
+    /// A CORS preflight from an origin or for a method that is not allowed.
+    CorsForbidden,
     Internal(String),
 }
 
@@ -19,9 +30,24 @@ impl StsError {
         StsError::InvalidParameterValue(msg)
     }
 
+    /// The STS answer for a failure the route itself raised.
+    pub fn from_proxy(e: &ProxyError) -> Self {
+        match e {
+            ProxyError::MethodNotAllowed => StsError::MethodNotAllowed,
+            ProxyError::CorsForbidden => StsError::CorsForbidden,
+            ProxyError::NoSuchBucket | ProxyError::NoSuchKey => StsError::NotFound,
+            ProxyError::InvalidUri | ProxyError::InvalidArgument(_) | ProxyError::KeyTooLong => {
+                StsError::invalid("The request could not be parsed.")
+            }
+            other => StsError::Internal(format!("{other:?}")),
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
-            StsError::IdpRejectedClaim => 403,
+            StsError::IdpRejectedClaim | StsError::CorsForbidden => 403,
+            StsError::NotFound => 404,
+            StsError::MethodNotAllowed => 405,
             StsError::NotImplemented(_) => 501,
             StsError::Internal(_) => 500,
             _ => 400,
@@ -38,6 +64,9 @@ impl StsError {
             StsError::MissingParameter(_) => "MissingParameter",
             StsError::InvalidParameterValue(_) => "InvalidParameterValue",
             StsError::NotImplemented(_) => "NotImplemented",
+            StsError::MethodNotAllowed => "MethodNotAllowed",
+            StsError::NotFound => "NotFound",
+            StsError::CorsForbidden => "AccessDenied",
             StsError::Internal(_) => "InternalFailure",
         }
     }
@@ -52,6 +81,9 @@ impl StsError {
             StsError::IdpRejectedClaim => "The token's claims are not accepted by this role.".into(),
             StsError::IdpCommunication(_) => "The identity provider could not be reached or answered badly.".into(),
             StsError::MissingParameter(p) => format!("The request must contain the parameter {p}."),
+            StsError::MethodNotAllowed => "The security token service accepts GET and POST only.".into(),
+            StsError::NotFound => "Nothing is served here; the security token service is at /.sts.".into(),
+            StsError::CorsForbidden => "This CORS request is not allowed.".into(),
             StsError::Internal(_) => "An internal error occurred.".into(),
         }
     }

@@ -133,10 +133,7 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut K
 
 /// Answers an STS request: XML, or JSON for `Accept: application/json`.
 pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: &Request, request_id: &str) -> Response<P::Body> {
-    let json = req
-        .headers
-        .get("accept")
-        .is_some_and(|a| a.contains("application/json"));
+    let json = response::wants_json(req);
     let mut known = Known::default();
     let result = exchange(p, cfg, req, &mut known).await;
     let mut f = json!({ "request_id": request_id });
@@ -186,10 +183,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: &Request, request_id:
                     o.insert("detail".into(), json!(d));
                 }
             }
-            match json {
-                true => Response::bytes(e.status(), "application/json", response::error_json(e, request_id)),
-                false => Response::bytes(e.status(), "text/xml", response::error_xml(e, request_id)),
-            }
+            response::error_response(e, json, request_id)
         }
     };
     if Level::Info <= cfg.log_level {

@@ -1,6 +1,7 @@
 //! The security token service (S7): AssumeRoleWithWebIdentity.
 
 pub mod ceiling;
+pub mod endpoint;
 mod error;
 pub mod exchange;
 pub mod limits;
@@ -14,3 +15,5 @@ pub use error::StsError;
 mod tests;
 #[cfg(test)]
 mod tests_limits;
+#[cfg(test)]
+mod tests_endpoint;

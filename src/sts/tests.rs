@@ -19,7 +19,7 @@ const ROLES: &str = r#"[{"name": "gha", "issuers": ["https://idp.test"], "audien
   "bindings": [[{"claim": "repository", "equals": "octo/repo"}, {"claim": "ref", "glob": "refs/heads/*"}]],
   "ceiling": ["demo/*"], "max_duration": 3600, "pass_claims": ["repository"]}]"#;
 
-fn cfg_with(session_key: bool) -> Config {
+pub(super) fn cfg_with(session_key: bool) -> Config {
     Config::from_env(&move |n| match n {
         "SESSION_TOKEN_KEY" if session_key => Some(KEY.into()),
         "AUTH_ISSUER" => Some(ISS.into()),
