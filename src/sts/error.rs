@@ -22,6 +22,8 @@ pub enum StsError {
     NotFound,
     /// A CORS preflight from an origin or for a method that is not allowed.
     CorsForbidden,
+    /// A form body over `params::MAX_BODY`, declared or read.
+    RequestTooLarge,
     Internal(String),
 }
 
@@ -48,6 +50,7 @@ impl StsError {
             StsError::IdpRejectedClaim | StsError::CorsForbidden => 403,
             StsError::NotFound => 404,
             StsError::MethodNotAllowed => 405,
+            StsError::RequestTooLarge => 413,
             StsError::NotImplemented(_) => 501,
             StsError::Internal(_) => 500,
             _ => 400,
@@ -67,6 +70,7 @@ impl StsError {
             StsError::MethodNotAllowed => "MethodNotAllowed",
             StsError::NotFound => "NotFound",
             StsError::CorsForbidden => "AccessDenied",
+            StsError::RequestTooLarge => "RequestEntityTooLarge",
             StsError::Internal(_) => "InternalFailure",
         }
     }
@@ -84,6 +88,7 @@ impl StsError {
             StsError::MethodNotAllowed => "The security token service accepts GET and POST only.".into(),
             StsError::NotFound => "Nothing is served here; the security token service is at /.sts.".into(),
             StsError::CorsForbidden => "This CORS request is not allowed.".into(),
+            StsError::RequestTooLarge => "The request body is larger than 65536 bytes.".into(),
             StsError::Internal(_) => "An internal error occurred.".into(),
         }
     }

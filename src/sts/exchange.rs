@@ -49,14 +49,14 @@ struct Known {
 }
 
 async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut Known) -> Result<Minted, StsError> {
+    // An oversized body is refused whatever the configuration: it was never read.
+    let body = match req.method.as_str() {
+        "POST" => params::form_body(req)?,
+        _ => None,
+    };
     let keys = cfg.session_keys.as_ref().ok_or(StsError::NotImplemented(
         "The security token service is not configured on this deployment.",
     ))?;
-    let body = if req.method == "POST" {
-        req.body.as_deref()
-    } else {
-        None
-    };
     let params = params::parse(&params::collect(&req.query, body)?)?;
     known.role = Some(params.role.clone());
     known.session_name = params.session_name.clone();

@@ -14,6 +14,6 @@ pub use error::StsError;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_limits;
-#[cfg(test)]
 mod tests_endpoint;
+#[cfg(test)]
+mod tests_limits;

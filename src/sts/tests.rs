@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::config::Config;
-use crate::http::{Body, Request, Response};
+use crate::http::{Body, Request, RequestBody, Response};
 use crate::oidc::testkeys::{mint_es256, mint_rs256, EC_KID, JWKS, RSA_KID};
 use crate::platform::Platform;
 use crate::proxy::handle;
@@ -53,7 +53,7 @@ pub(super) fn exchange(p: &FakePlatform, c: &Config, query: &str, accept_json: b
     if accept_json {
         req = req.with_header("accept", "application/json");
     }
-    req.body = Some(query.as_bytes().to_vec());
+    req.body = RequestBody::Bytes(query.as_bytes().to_vec());
     let mut r = block_on(handle(p, c, req));
     let body = match std::mem::replace(&mut r.body, Body::Empty) {
         Body::Bytes(b) => String::from_utf8(b).unwrap(),

@@ -4,7 +4,7 @@
 
 use super::response::STS_NS;
 use super::tests::{cfg_with, claims, code_of, elem, form, idp};
-use crate::http::{Body, Request, Response};
+use crate::http::{Body, Request, RequestBody, Response};
 use crate::oidc::testkeys::{mint_rs256, RSA_KID};
 use crate::proxy::handle;
 use crate::testing::{block_on, FakePlatform};
@@ -45,11 +45,23 @@ fn every_failure_on_the_sts_route_is_sts_shaped() {
     let p = idp();
     let cases: &[(&str, &str, &str, Option<&str>, &str)] = &[
         ("GET", "/.sts", "Action=%zz", None, "InvalidParameterValue"),
-        ("GET", "/.sts/", "Action=AssumeRoleWithWebIdentity&RoleArn=%", None, "InvalidParameterValue"),
+        (
+            "GET",
+            "/.sts/",
+            "Action=AssumeRoleWithWebIdentity&RoleArn=%",
+            None,
+            "InvalidParameterValue",
+        ),
         ("GET", "/%2Ests", "Action=%zz", None, "InvalidParameterValue"),
         ("POST", "/.sts", "Action=%zz", None, "InvalidParameterValue"),
         ("POST", "/", "Action=%zz", None, "InvalidParameterValue"),
-        ("POST", "/", "Action=AssumeRoleWithWebIdentity&x=%G0", None, "InvalidParameterValue"),
+        (
+            "POST",
+            "/",
+            "Action=AssumeRoleWithWebIdentity&x=%G0",
+            None,
+            "InvalidParameterValue",
+        ),
         ("POST", "/", "%zz", Some("Action=%zz"), "InvalidParameterValue"),
         ("POST", "/.sts/", "", Some("Action=%zz"), "InvalidParameterValue"),
         ("GET", "/.sts/x", "", None, "NotFound"),
@@ -60,7 +72,7 @@ fn every_failure_on_the_sts_route_is_sts_shaped() {
             let mut req = Request::new(method, path, query);
             if let Some(b) = body {
                 req = req.with_header("content-type", FORM);
-                req.body = Some(b.as_bytes().to_vec());
+                req.body = RequestBody::Bytes(b.as_bytes().to_vec());
             }
             if json {
                 req = req.with_header("accept", "application/json");
@@ -112,13 +124,69 @@ fn preflight_allows_what_the_endpoint_serves() {
         for method in ["GET", "POST"] {
             let (r, body) = preflight(path, method);
             assert_eq!(r.status, 204, "{path} {method}: {body}");
-            assert_eq!(r.headers.get("access-control-allow-methods"), Some("GET, POST, OPTIONS"));
+            assert_eq!(
+                r.headers.get("access-control-allow-methods"),
+                Some("GET, POST, OPTIONS")
+            );
         }
         for method in ["PUT", "DELETE", "PATCH", "HEAD"] {
             let (r, body) = preflight(path, method);
             assert_eq!(r.status, 403, "{path} {method}: {body}");
             assert_eq!(r.headers.get("access-control-allow-methods"), None);
             assert_eq!(sts_error(&r, &body, false), "AccessDenied");
+        }
+    }
+}
+
+#[test]
+fn an_oversized_body_is_413_at_any_size() {
+    let p = idp();
+    let token = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));
+    let valid = form("_default", &token);
+    let max = crate::sts::params::MAX_BODY;
+    let padded = |len: usize| {
+        let mut b = format!("{valid}&Padding=");
+        b.push_str(&"x".repeat(len - b.len()));
+        b.into_bytes()
+    };
+    // Just under and at the cap: an exchange.
+    for len in [max - 1, max] {
+        let mut req = Request::new("POST", "/.sts", "").with_header("content-type", FORM);
+        req.body = RequestBody::Bytes(padded(len));
+        let (r, body) = send(&p, req);
+        assert_eq!(r.status, 200, "{len}: {body}");
+    }
+    // Over it, as read (chunked: no length declared)...
+    let mut req = Request::new("POST", "/.sts", "").with_header("content-type", FORM);
+    req.body = RequestBody::Bytes(padded(max + 1));
+    let (r, body) = send(&p, req);
+    assert_eq!(
+        (r.status, sts_error(&r, &body, false)),
+        (413, "RequestEntityTooLarge".into())
+    );
+    // ...or declared: the runtime does not read a body announced too large.
+    for json in [false, true] {
+        let mut req = Request::new("POST", "/", &valid)
+            .with_header("content-type", FORM)
+            .with_header("content-length", &(4 << 20).to_string());
+        if json {
+            req = req.with_header("accept", "application/json");
+        }
+        let (r, body) = send(&p, req);
+        assert_eq!(r.status, 413, "{body}");
+        assert_eq!(sts_error(&r, &body, json), "RequestEntityTooLarge");
+    }
+    // What the runtime reports without handing bytes over.
+    for (state, status, code) in [
+        (RequestBody::TooLarge, 413, "RequestEntityTooLarge"),
+        (RequestBody::Broken, 400, "InvalidParameterValue"),
+    ] {
+        let mut req = Request::new("POST", "/.sts", &valid).with_header("content-type", FORM);
+        req.body = state;
+        let (r, body) = send(&p, req);
+        assert_eq!((r.status, sts_error(&r, &body, false)), (status, code.to_string()));
+        if status == 413 {
+            assert!(elem(&body, "Message").contains(&max.to_string()), "{body}");
         }
     }
 }
