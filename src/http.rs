@@ -57,8 +57,23 @@ pub struct Request {
     /// The raw query string, without the leading `?`.
     pub query: String,
     pub headers: Headers,
-    /// Read only for POST (STS form bodies), capped by the runtime.
-    pub body: Option<Vec<u8>>,
+    /// Read only for STS POSTs (form bodies), never past a cap.
+    pub body: RequestBody,
+}
+
+/// A request body as the runtime hands it to the core. Only the STS reads
+/// one, and never more than its cap: every other route leaves the body
+/// unread (the runtime discards it), so no upload is ever buffered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RequestBody {
+    /// Not read (no body, or a route that needs none).
+    #[default]
+    Unread,
+    Bytes(Vec<u8>),
+    /// Longer than the cap, as declared or as it arrived; not kept.
+    TooLarge,
+    /// The body failed while being read (a cut connection, broken chunking).
+    Broken,
 }
 
 impl Request {
@@ -68,7 +83,7 @@ impl Request {
             path: path.to_string(),
             query: query.to_string(),
             headers: Headers::new(),
-            body: None,
+            body: RequestBody::Unread,
         }
     }
 

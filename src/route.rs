@@ -112,7 +112,42 @@ pub fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"._-".contains(c))
 }
 
+/// What S3 routes serve: their `Allow` on a 405 and their CORS preflights.
+pub const S3_METHODS: &[&str] = &["GET", "HEAD", "OPTIONS"];
+
+/// Whether a request is for the STS: any method on `/.sts` or below it, or
+/// `POST /` with an `Action` parameter or a form body (rclone and some SDKs
+/// POST STS requests to the endpoint root). Decided on the raw request, before
+/// the query is decoded, so that every failure on an STS request, decoding
+/// included, is answered by the STS, in its shape.
+pub fn is_sts(req: &Request) -> bool {
+    let raw = req.path.strip_prefix('/').unwrap_or(&req.path);
+    let first = raw.split('/').next().unwrap_or("");
+    if percent_decode(first).is_ok_and(|f| f == ".sts") {
+        return true;
+    }
+    raw.is_empty() && req.method == "POST" && (names_action(&req.query) || is_form(req))
+}
+
+/// An STS request at the endpoint itself (`/.sts`, `/.sts/`, `/`) rather than
+/// below it.
+pub fn is_sts_endpoint(req: &Request) -> bool {
+    let raw = req.path.strip_prefix('/').unwrap_or(&req.path);
+    raw.split_once('/').is_none_or(|(_, rest)| rest.is_empty())
+}
+
+/// A raw query with a parameter named `Action`, whatever its value.
+fn names_action(raw_query: &str) -> bool {
+    raw_query.split('&').any(|part| {
+        let name = part.split_once('=').map_or(part, |(k, _)| k);
+        percent_decode(name).is_ok_and(|n| n == "Action")
+    })
+}
+
 pub fn route(req: &Request, query: &Query) -> Result<Route> {
+    if is_sts(req) {
+        return Ok(Route::Sts);
+    }
     let method = req.method.as_str();
     if method == "OPTIONS" {
         return Ok(Route::Preflight);
@@ -121,9 +156,6 @@ pub fn route(req: &Request, query: &Query) -> Result<Route> {
     let mut parts = raw.splitn(3, '/');
     let first = percent_decode(parts.next().unwrap_or(""))?;
 
-    if first == ".sts" && parts.next().is_none_or(|rest| rest.is_empty()) {
-        return Ok(Route::Sts);
-    }
     if first.starts_with('.') {
         // Reserved namespace (S1): never an account, never a write.
         return match (first.as_str(), method) {
@@ -135,8 +167,6 @@ pub fn route(req: &Request, query: &Query) -> Result<Route> {
     if first.is_empty() && raw.is_empty() {
         return match method {
             "GET" | "HEAD" => Ok(Route::Root),
-            // rclone and some SDKs POST STS requests to the endpoint root.
-            "POST" if query.get("Action").is_some() || is_form(req) => Ok(Route::Sts),
             _ => Err(ProxyError::MethodNotAllowed),
         };
     }
@@ -217,6 +247,11 @@ mod tests {
         assert_eq!(r("GET", "/.sts", ""), Ok(Route::Sts));
         assert_eq!(r("POST", "/.sts/", ""), Ok(Route::Sts));
         assert_eq!(r("POST", "/", "Action=AssumeRoleWithWebIdentity"), Ok(Route::Sts));
+        // Every method and subpath: the STS answers them all, in its shape.
+        assert_eq!(r("PUT", "/.sts", ""), Ok(Route::Sts));
+        assert_eq!(r("OPTIONS", "/.sts/", ""), Ok(Route::Sts));
+        assert_eq!(r("GET", "/%2Ests/x", ""), Ok(Route::Sts));
+        assert_eq!(r("GET", "/.stsx", ""), Err(ProxyError::NoSuchBucket));
         assert_eq!(r("GET", "/.well-known/jwks.json", ""), Ok(Route::WellKnown));
         assert_eq!(
             r("HEAD", "/demo", ""),

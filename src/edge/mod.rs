@@ -5,12 +5,12 @@ mod platform;
 
 use std::rc::Rc;
 
-use futures_util::StreamExt;
+use wasm_bindgen::JsCast;
 
 use worker::{event, Context, Env, Headers as WHeaders, ResponseBody, ResponseBuilder};
 
 use crate::config::Config;
-use crate::http::{Body, Headers, Request, Response};
+use crate::http::{Body, Headers, Request, RequestBody, Response};
 use crate::log;
 use crate::platform::Level;
 use platform::EdgePlatform;
@@ -49,27 +49,66 @@ fn split_url(url: &str) -> (String, String) {
     }
 }
 
-/// Reads at most `cap + 1` bytes of a POST body: enough for the core to
-/// refuse an oversized STS form without buffering an arbitrary upload.
-async fn capped_body(req: &mut worker::Request, cap: usize) -> Option<Vec<u8>> {
-    let mut stream = req.stream().ok()?;
-    let mut out = Vec::new();
-    while let Some(Ok(chunk)) = stream.next().await {
-        out.extend_from_slice(&chunk);
-        if out.len() > cap {
-            out.truncate(cap + 1);
-            break;
-        }
+/// Reads an STS form body, at most `cap + 1` bytes of it, never touching
+/// the request's own body stream.
+///
+/// A body left unread is discarded by the runtime after the answer, however
+/// large (measured under `wrangler dev`: 1 GiB chunked, workerd's RSS flat).
+/// A body read in part and then dropped or cancelled is not: under
+/// `wrangler dev` the pipe it arrives through breaks, and the client gets a
+/// 500 or a reset connection instead of our answer (measured: any chunked
+/// body over the cap, a 4 MiB one with Content-Length). So a body declared
+/// too large is not read at all, and otherwise a clone is read:
+/// `Request.clone()` tees the body, the request keeps an untouched branch
+/// (holding at most what the clone read), and cancelling the clone's branch
+/// after the cap leaves that one alone.
+async fn read_capped(req: &worker::Request, declared: Option<u64>, cap: usize) -> RequestBody {
+    if declared.is_some_and(|n| n > cap as u64) {
+        return RequestBody::TooLarge;
     }
-    Some(out)
+    let Ok(copy) = req.clone() else {
+        return RequestBody::Broken;
+    };
+    let Some(raw) = copy.inner().body() else {
+        return RequestBody::Unread;
+    };
+    let mut stream = wasm_streams::ReadableStream::from_raw(raw.unchecked_into());
+    let mut reader = stream.get_reader();
+    let mut out = Vec::new();
+    let body = loop {
+        match reader.read().await {
+            Ok(Some(chunk)) => {
+                let chunk = js_sys::Uint8Array::new(&chunk);
+                let room = (cap + 1).saturating_sub(out.len());
+                let take = (chunk.length() as usize).min(room);
+                let start = out.len();
+                out.resize(start + take, 0);
+                chunk.subarray(0, take as u32).copy_to(&mut out[start..]);
+                if out.len() > cap {
+                    break RequestBody::TooLarge;
+                }
+            }
+            Ok(None) => break RequestBody::Bytes(out),
+            Err(_) => break RequestBody::Broken,
+        }
+    };
+    // The tee stops keeping bytes for this branch; the request's own branch
+    // (and so the client's upload) carries on.
+    let _ = reader.cancel().await;
+    body
 }
 
-async fn to_core(mut req: worker::Request) -> Request {
+async fn to_core(req: worker::Request) -> Request {
     let (path, query) = split_url(&req.inner().url());
     let mut core = Request::new(req.inner().method().as_str(), &path, &query);
     core.headers = req.headers().entries().collect::<Headers>();
-    if core.method == "POST" {
-        core.body = capped_body(&mut req, crate::sts::params::MAX_BODY).await;
+    // Only the STS reads a body; every other route leaves it to the runtime.
+    if core.method == "POST" && crate::route::is_sts(&core) {
+        let declared = core
+            .headers
+            .get("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        core.body = read_capped(&req, declared, crate::sts::params::MAX_BODY).await;
     }
     core
 }

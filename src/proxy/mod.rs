@@ -18,7 +18,7 @@ use crate::error::{ProxyError, Result};
 use crate::http::{Body, Query, Request, Response};
 use crate::log;
 use crate::platform::{Level, Platform};
-use crate::route::{route, Route};
+use crate::route::{is_sts, route, Route, S3_METHODS};
 use crate::s3::xml;
 
 /// Everything a handler needs for one request.
@@ -53,7 +53,13 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
     let origin = req.headers.get("origin").map(str::to_string);
     let mut principal = Principal::Anonymous;
     let mut kind = "invalid";
-    let result = match Query::parse(&req.query).and_then(|q| route(&req, &q).map(|r| (q, r))) {
+    // The STS parses its own query (form rules): an S3 decoding error must not
+    // pre-empt its answer.
+    let routed = match is_sts(&req) {
+        true => Ok((Query::default(), Route::Sts)),
+        false => Query::parse(&req.query).and_then(|q| route(&req, &q).map(|r| (q, r))),
+    };
+    let result = match routed {
         Err(e) => Err(e),
         Ok((query, r)) => {
             kind = r.kind();
@@ -165,19 +171,15 @@ fn audit<P: Platform>(
 async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P::Body>> {
     match r {
         Route::Preflight => {
-            let sts = matches!(
-                crate::route::route(&Request::new("GET", &ctx.req.path, ""), &Query::default()),
-                Ok(Route::Sts)
-            );
             let mut resp = Response::new(204);
-            resp.headers = cors::preflight(&ctx.cfg.cors, &ctx.req.headers, sts)?;
+            resp.headers = cors::preflight(&ctx.cfg.cors, &ctx.req.headers, S3_METHODS)?;
             Ok(resp)
         }
         Route::Root => match &ctx.principal {
             Principal::Anonymous => Ok(service_document(ctx.cfg)),
             Principal::Session(_) => account::list_buckets(ctx).await,
         },
-        Route::Sts => Ok(crate::sts::exchange::handle(ctx.p, ctx.cfg, ctx.req, &ctx.request_id).await),
+        Route::Sts => Ok(crate::sts::endpoint::serve(ctx.p, ctx.cfg, ctx.req, &ctx.request_id).await),
         Route::WellKnown => well_known(ctx),
         Route::HeadAccount { account } => account::head(ctx, account).await,
         Route::Location { account } => account::location(ctx, account).await,
@@ -228,7 +230,7 @@ pub fn error_response<B>(e: &ProxyError, req: &Request, request_id: &str) -> Res
     let body = xml::error(e.code(), e.message(), &req.path, request_id);
     let mut r = Response::bytes(e.status(), "application/xml", body);
     match e {
-        ProxyError::MethodNotAllowed => r.headers.set("allow", "GET, HEAD, OPTIONS"),
+        ProxyError::MethodNotAllowed => r.headers.set("allow", S3_METHODS.join(", ")),
         ProxyError::InvalidRange { size } => r.headers.set("content-range", format!("bytes */{size}")),
         ProxyError::Unavailable(_) | ProxyError::Misconfigured(_) => r.headers.set("retry-after", "5"),
         _ => {}

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::secret::{constant_time_eq, Secret};
 
-pub use seal::{seal, unseal, MAX_TOKEN_LEN};
+pub use seal::{seal, sealed_len, unseal, MAX_TOKEN_LEN};
 
 /// Why a session token was refused (or could not be made). Deliberately
 /// coarse: the client learns nothing that helps forge a token.

@@ -21,6 +21,14 @@ const HEADER_LEN: usize = 1 + 4 + 12;
 const TAG_LEN: usize = 16;
 /// Upper bound on a token, checked before any decoding so that oversized
 /// input costs nothing. [`seal`] refuses to produce a longer one.
+///
+/// Why 4096: the token travels in an `x-amz-security-token` header and in
+/// presigned URLs' query strings. Common front ends cap a request line at
+/// 8 KiB (nginx's default buffer, Fastly's URL limit; Cloudflare allows
+/// 16 KiB URLs and 16 KiB per header), and a presigned URL also carries a key
+/// of up to 1024 bytes that may triple when percent-encoded, plus about 500
+/// bytes of other parameters: 4096 + 3072 + 500 stays under 8 KiB. AWS's own
+/// session tokens for web identities are typically 1–2 KB.
 pub const MAX_TOKEN_LEN: usize = 4096;
 
 fn aad(access_key_id: &str) -> Vec<u8> {
@@ -31,9 +39,30 @@ fn cipher(key: &SessionKey) -> Aes256Gcm {
     Aes256Gcm::new(&(*key.expose()).into())
 }
 
+fn payload(s: &Session) -> Result<Vec<u8>, SessionError> {
+    serde_json::to_vec(s).map_err(|_| SessionError::Seal("session does not serialize"))
+}
+
+/// The length of the token sealing a payload of `json_len` bytes.
+fn token_len(json_len: usize) -> usize {
+    let raw = HEADER_LEN + json_len + TAG_LEN;
+    // base64url without padding: 4 characters per 3 bytes, rounded up.
+    (raw * 4).div_ceil(3)
+}
+
+/// The exact length of the token [`seal`] would make of `s` (the nonce and
+/// key change the bytes, never the length): lets callers check a session
+/// against [`MAX_TOKEN_LEN`] before sealing it.
+pub fn sealed_len(s: &Session) -> Result<usize, SessionError> {
+    Ok(token_len(payload(s)?.len()))
+}
+
 /// Seals `s` under the active key.
 pub fn seal(keys: &SessionKeys, s: &Session) -> Result<String, SessionError> {
-    let json = serde_json::to_vec(s).map_err(|_| SessionError::Seal("session does not serialize"))?;
+    let json = payload(s)?;
+    if token_len(json.len()) > MAX_TOKEN_LEN {
+        return Err(SessionError::Seal("session too large for a token"));
+    }
     let nonce: [u8; 12] = random()?;
     let ciphertext = cipher(&keys.active)
         .encrypt(
@@ -49,11 +78,7 @@ pub fn seal(keys: &SessionKeys, s: &Session) -> Result<String, SessionError> {
     raw.extend_from_slice(&keys.active.id);
     raw.extend_from_slice(&nonce);
     raw.extend_from_slice(&ciphertext);
-    let token = URL_SAFE_NO_PAD.encode(raw);
-    if token.len() > MAX_TOKEN_LEN {
-        return Err(SessionError::Seal("session too large for a token"));
-    }
-    Ok(token)
+    Ok(URL_SAFE_NO_PAD.encode(raw))
 }
 
 /// Opens a token presented with `access_key_id` at time `now` (Unix seconds).

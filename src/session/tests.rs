@@ -186,6 +186,20 @@ fn oversized_session_is_refused_at_seal_time() {
 }
 
 #[test]
+fn sealed_len_is_exact() {
+    let keys = SessionKeys::new(K1, None);
+    let mut s = session("ASIAGGGGGGGGGGGGGGGG");
+    for n in (0..1000).step_by(7) {
+        s.subject = "\"é".repeat(n);
+        let want = sealed_len(&s).unwrap();
+        match seal(&keys, &s) {
+            Ok(t) => assert_eq!(t.len(), want, "{n}"),
+            Err(_) => assert!(want > MAX_TOKEN_LEN, "{n}: {want}"),
+        }
+    }
+}
+
+#[test]
 fn secrets_never_in_debug() {
     let s = session("ASIAHHHHHHHHHHHHHHHH");
     let dbg = format!("{s:?} {s:#?}");

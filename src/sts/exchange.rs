@@ -4,6 +4,7 @@
 
 use serde_json::json;
 
+use super::limits;
 use super::params::{self, derived_session_name};
 use super::response::{self, Issued};
 use super::StsError;
@@ -48,14 +49,14 @@ struct Known {
 }
 
 async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut Known) -> Result<Minted, StsError> {
+    // An oversized body is refused whatever the configuration: it was never read.
+    let body = match req.method.as_str() {
+        "POST" => params::form_body(req)?,
+        _ => None,
+    };
     let keys = cfg.session_keys.as_ref().ok_or(StsError::NotImplemented(
         "The security token service is not configured on this deployment.",
     ))?;
-    let body = if req.method == "POST" {
-        req.body.as_deref()
-    } else {
-        None
-    };
     let params = params::parse(&params::collect(&req.query, body)?)?;
     known.role = Some(params.role.clone());
     known.session_name = params.session_name.clone();
@@ -87,8 +88,7 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut K
         return Err(StsError::IdpRejectedClaim);
     }
     let duration = role.duration(params.duration)?;
-    let (access_key_id, secret) = new_credentials().map_err(|e| StsError::Internal(format!("{e:?}")))?;
-    let passed = role
+    let passed: Vec<(String, String)> = role
         .pass_claims
         .iter()
         .filter_map(|c| {
@@ -99,6 +99,10 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut K
                 .map(|v| (c.clone(), v.to_string()))
         })
         .collect();
+    // With the role checked at configuration time, this bounds the whole
+    // session: sealing below cannot overflow the token.
+    limits::check_token_parts(&claims.sub, &passed)?;
+    let (access_key_id, secret) = new_credentials().map_err(|e| StsError::Internal(format!("{e:?}")))?;
     let session_name = params.session_name.unwrap_or_else(|| derived_session_name(&claims.sub));
     let session = Session {
         access_key_id: access_key_id.clone(),
@@ -129,10 +133,7 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut K
 
 /// Answers an STS request: XML, or JSON for `Accept: application/json`.
 pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: &Request, request_id: &str) -> Response<P::Body> {
-    let json = req
-        .headers
-        .get("accept")
-        .is_some_and(|a| a.contains("application/json"));
+    let json = response::wants_json(req);
     let mut known = Known::default();
     let result = exchange(p, cfg, req, &mut known).await;
     let mut f = json!({ "request_id": request_id });
@@ -182,10 +183,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: &Request, request_id:
                     o.insert("detail".into(), json!(d));
                 }
             }
-            match json {
-                true => Response::bytes(e.status(), "application/json", response::error_json(e, request_id)),
-                false => Response::bytes(e.status(), "text/xml", response::error_xml(e, request_id)),
-            }
+            response::error_response(e, json, request_id)
         }
     };
     if Level::Info <= cfg.log_level {

@@ -1,8 +1,10 @@
 //! The security token service (S7): AssumeRoleWithWebIdentity.
 
 pub mod ceiling;
+pub mod endpoint;
 mod error;
 pub mod exchange;
+pub mod limits;
 pub mod params;
 pub mod response;
 pub mod roles;
@@ -11,3 +13,7 @@ pub use error::StsError;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_endpoint;
+#[cfg(test)]
+mod tests_limits;

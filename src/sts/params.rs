@@ -1,12 +1,15 @@
 //! AssumeRoleWithWebIdentity parameters (S7), from the query and/or a form body.
 
 use super::StsError;
-use crate::http::percent_decode;
+use crate::http::{percent_decode, Request, RequestBody};
 
 /// Largest form body accepted.
 pub const MAX_BODY: usize = 64 << 10;
 pub const MIN_DURATION: u32 = 900;
 pub const DEFAULT_DURATION: u32 = 3600;
+/// AWS's limits on role and session names.
+pub const MAX_ROLE_NAME: usize = 64;
+pub const MAX_SESSION_NAME: usize = 64;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StsParams {
@@ -30,13 +33,32 @@ fn form_pairs(raw: &str) -> Result<Vec<(String, String)>, StsError> {
     Ok(out)
 }
 
+/// The form body of a request, if it has a usable one: over [`MAX_BODY`]
+/// (declared by `Content-Length`, or as read) is 413 whatever it holds.
+pub fn form_body(req: &Request) -> Result<Option<&[u8]>, StsError> {
+    let declared = req
+        .headers
+        .get("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(StsError::RequestTooLarge);
+    }
+    match &req.body {
+        RequestBody::Unread => Ok(None),
+        RequestBody::Bytes(b) if b.len() > MAX_BODY => Err(StsError::RequestTooLarge),
+        RequestBody::Bytes(b) => Ok(Some(b)),
+        RequestBody::TooLarge => Err(StsError::RequestTooLarge),
+        RequestBody::Broken => Err(StsError::invalid("The request body could not be read.")),
+    }
+}
+
 /// Collects parameters from the raw query and an optional form body. A name
 /// given twice with different values is ambiguous and refused.
 pub fn collect(raw_query: &str, body: Option<&[u8]>) -> Result<Vec<(String, String)>, StsError> {
     let mut pairs = form_pairs(raw_query)?;
     if let Some(b) = body {
         if b.len() > MAX_BODY {
-            return Err(StsError::invalid("The request body is too large."));
+            return Err(StsError::RequestTooLarge);
         }
         let text = std::str::from_utf8(b).map_err(|_| StsError::invalid("The request body is not UTF-8."))?;
         pairs.extend(form_pairs(text)?);
@@ -73,7 +95,7 @@ pub fn role_name(arn: &str) -> Option<&str> {
         arn
     };
     let ok = !name.is_empty()
-        && name.len() <= 64
+        && name.len() <= MAX_ROLE_NAME
         && name
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-".contains(&c));
@@ -81,7 +103,7 @@ pub fn role_name(arn: &str) -> Option<&str> {
 }
 
 pub fn valid_session_name(s: &str) -> bool {
-    (2..=64).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-".contains(&c))
+    (2..=MAX_SESSION_NAME).contains(&s.len()) && s.bytes().all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-".contains(&c))
 }
 
 pub fn parse(pairs: &[(String, String)]) -> Result<StsParams, StsError> {
@@ -144,7 +166,7 @@ pub fn derived_session_name(subject: &str) -> String {
                 '-'
             }
         })
-        .take(64)
+        .take(MAX_SESSION_NAME)
         .collect();
     while s.len() < 2 {
         s.push('-');
@@ -237,7 +259,7 @@ mod tests {
         let long = format!("{OK}&x={}", "a".repeat(MAX_BODY));
         assert_eq!(
             p("", Some(&long)).map_err(|e| e.code()).err(),
-            Some("InvalidParameterValue")
+            Some("RequestEntityTooLarge")
         );
     }
 

@@ -2,7 +2,9 @@
 
 use serde_json::json;
 
+use super::endpoint::METHODS;
 use super::StsError;
+use crate::http::{Request, Response};
 use crate::s3::xml::Xml;
 use crate::time::format_iso8601;
 
@@ -93,6 +95,26 @@ pub fn error_xml(e: &StsError, request_id: &str) -> Vec<u8> {
         .elem("RequestId", request_id)
         .close("ErrorResponse");
     x.finish()
+}
+
+/// Browsers ask for JSON (`Accept: application/json`); SDKs get XML.
+pub fn wants_json(req: &Request) -> bool {
+    req.headers
+        .get("accept")
+        .is_some_and(|a| a.contains("application/json"))
+}
+
+/// An STS error answer, in the form the request asked for.
+pub fn error_response<B>(e: &StsError, json: bool, request_id: &str) -> Response<B> {
+    let mut r = match json {
+        true => Response::bytes(e.status(), "application/json", error_json(e, request_id)),
+        false => Response::bytes(e.status(), "text/xml", error_xml(e, request_id)),
+    };
+    if *e == StsError::MethodNotAllowed {
+        r.headers.set("allow", METHODS.join(", "));
+    }
+    r.headers.set("cache-control", "no-store");
+    r
 }
 
 pub fn error_json(e: &StsError, request_id: &str) -> Vec<u8> {

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::ceiling::Ceiling;
+use super::limits;
 use super::params::{role_name, DEFAULT_DURATION, MIN_DURATION};
 use super::StsError;
 use crate::oidc::conditions::{all_hold, Condition};
@@ -83,7 +84,7 @@ impl Role {
         if d.bindings.iter().any(Vec::is_empty) {
             return Err(format!("role {name}: an empty binding would accept every token"));
         }
-        Ok(Role {
+        let role = Role {
             name,
             issuers: d.issuers,
             audiences: d.audiences,
@@ -92,7 +93,9 @@ impl Role {
             ceiling_patterns: d.ceiling,
             max_duration,
             pass_claims: d.pass_claims,
-        })
+        };
+        limits::check_role(&role)?;
+        Ok(role)
     }
 }
 
@@ -133,7 +136,15 @@ impl Roles {
                     max_duration: MAX_DURATION,
                     pass_claims: Vec::new(),
                 };
-                roles.insert(DEFAULT_ROLE.to_string(), role);
+                match limits::check_role(&role) {
+                    Ok(()) => {
+                        roles.insert(DEFAULT_ROLE.to_string(), role);
+                    }
+                    Err(e) => {
+                        default_unconfigured = true;
+                        warnings.push(format!("AUTH_ISSUER/AUTH_AUDIENCE: {e}"));
+                    }
+                }
             }
             (Some(_), true) => {
                 default_unconfigured = true;

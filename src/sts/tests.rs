@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::config::Config;
-use crate::http::{Body, Request, Response};
+use crate::http::{Body, Request, RequestBody, Response};
 use crate::oidc::testkeys::{mint_es256, mint_rs256, EC_KID, JWKS, RSA_KID};
 use crate::platform::Platform;
 use crate::proxy::handle;
@@ -19,7 +19,7 @@ const ROLES: &str = r#"[{"name": "gha", "issuers": ["https://idp.test"], "audien
   "bindings": [[{"claim": "repository", "equals": "octo/repo"}, {"claim": "ref", "glob": "refs/heads/*"}]],
   "ceiling": ["demo/*"], "max_duration": 3600, "pass_claims": ["repository"]}]"#;
 
-fn cfg_with(session_key: bool) -> Config {
+pub(super) fn cfg_with(session_key: bool) -> Config {
     Config::from_env(&move |n| match n {
         "SESSION_TOKEN_KEY" if session_key => Some(KEY.into()),
         "AUTH_ISSUER" => Some(ISS.into()),
@@ -29,7 +29,7 @@ fn cfg_with(session_key: bool) -> Config {
     })
 }
 
-fn idp() -> FakePlatform {
+pub(super) fn idp() -> FakePlatform {
     let p = FakePlatform::default();
     let discovery = json!({"issuer": ISS, "jwks_uri": "https://idp.test/jwks"}).to_string();
     p.script(
@@ -43,17 +43,17 @@ fn idp() -> FakePlatform {
     p
 }
 
-fn claims(p: &FakePlatform, sub: &str, aud: &str) -> serde_json::Value {
+pub(super) fn claims(p: &FakePlatform, sub: &str, aud: &str) -> serde_json::Value {
     let now = p.now_ms() / 1000;
     json!({"iss": ISS, "sub": sub, "aud": aud, "iat": now, "exp": now + 600})
 }
 
-fn exchange(p: &FakePlatform, c: &Config, query: &str, accept_json: bool) -> (Response<Vec<u8>>, String) {
+pub(super) fn exchange(p: &FakePlatform, c: &Config, query: &str, accept_json: bool) -> (Response<Vec<u8>>, String) {
     let mut req = Request::new("POST", "/.sts", "").with_header("content-type", "application/x-www-form-urlencoded");
     if accept_json {
         req = req.with_header("accept", "application/json");
     }
-    req.body = Some(query.as_bytes().to_vec());
+    req.body = RequestBody::Bytes(query.as_bytes().to_vec());
     let mut r = block_on(handle(p, c, req));
     let body = match std::mem::replace(&mut r.body, Body::Empty) {
         Body::Bytes(b) => String::from_utf8(b).unwrap(),
@@ -62,11 +62,11 @@ fn exchange(p: &FakePlatform, c: &Config, query: &str, accept_json: bool) -> (Re
     (r, body)
 }
 
-fn form(role: &str, token: &str) -> String {
+pub(super) fn form(role: &str, token: &str) -> String {
     format!("Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2F{role}&WebIdentityToken={token}")
 }
 
-fn elem<'a>(xml: &'a str, name: &str) -> &'a str {
+pub(super) fn elem<'a>(xml: &'a str, name: &str) -> &'a str {
     xml.split(&format!("<{name}>"))
         .nth(1)
         .and_then(|s| s.split(&format!("</{name}>")).next())
@@ -124,7 +124,7 @@ fn json_variant_and_es256() {
     assert!(creds["SessionToken"].as_str().is_some_and(|t| t.len() > 20));
 }
 
-fn code_of(body: &str) -> String {
+pub(super) fn code_of(body: &str) -> String {
     elem(body, "Code").to_string()
 }
 

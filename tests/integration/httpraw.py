@@ -47,6 +47,92 @@ def raw(base_url: str, method: str, path: str, headers: dict | None = None, body
         conn.close()
 
 
+@dataclass
+class Upload:
+    """What a raw-socket upload saw: the answer (status 0 when none came), and how much of
+    the body went out before the server answered or closed."""
+    resp: Resp
+    sent: int
+    send_error: str | None
+    seconds: float
+
+
+def _read_http_response(sock, method: str, path: str) -> Resp:
+    """One HTTP/1.1 response from a socket (read until the server closes)."""
+    import io
+
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    if not data:
+        return Resp(0, http.client.HTTPMessage(), b"", method, path)
+
+    class _Sock:
+        def makefile(self, *_a, **_k):
+            return io.BytesIO(data)
+
+    r = http.client.HTTPResponse(_Sock(), method=method)
+    r.begin()
+    try:
+        body = r.read()
+    except http.client.IncompleteRead as e:
+        body = e.partial
+    return Resp(r.status, r.headers, body, method, path)
+
+
+def upload(base_url: str, method: str, path: str, headers: dict | None, body_size: int,
+           chunked: bool = False, block: bytes | None = None, timeout: float = 120) -> Upload:
+    """Sends a `body_size`-byte body over a raw socket, with Content-Length or chunked
+    transfer encoding, from a thread, while this one reads the answer as a client that
+    reads early would (the server may answer before the body is all sent).
+    `block` is repeated to make the body (its first bytes may carry real parameters)."""
+    import socket
+    import threading
+    import time
+
+    host, port = base_url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=timeout)
+    head = f"{method} {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
+    for k, v in (headers or {}).items():
+        head += f"{k}: {v}\r\n"
+    head += "Transfer-Encoding: chunked\r\n" if chunked else f"Content-Length: {body_size}\r\n"
+    block = block or b"x" * 65536
+    state = {"sent": 0, "error": None}
+
+    def send() -> None:
+        try:
+            sock.sendall(head.encode() + b"\r\n")
+            left = body_size
+            first = True
+            while left > 0:
+                piece = block if first else b"x" * len(block)
+                piece = piece[:min(left, len(piece))]
+                first = False
+                sock.sendall(b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece)
+                state["sent"] += len(piece)
+                left -= len(piece)
+            if chunked:
+                sock.sendall(b"0\r\n\r\n")
+        except OSError as e:
+            state["error"] = repr(e)
+
+    t0 = time.monotonic()
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    try:
+        resp = _read_http_response(sock, method, path)
+    finally:
+        sender.join(timeout)
+        sock.close()
+    return Upload(resp, state["sent"], state["error"], time.monotonic() - t0)
+
+
 def qkey(key: str) -> str:
     """Percent-encode a key for a URL path as SDKs do (keep '/')."""
     return quote(key, safe="/")

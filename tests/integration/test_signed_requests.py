@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pytest
 
 from httpraw import raw, s3_error
-from stslib import assume, clock, flip_char, path_of, presign, sign_headers, signed_get
+from stslib import assume, clock, flip_char, path_of, presign, sign_headers, signed_get, sts_error
 
 pytestmark = pytest.mark.sts
 
@@ -258,8 +258,19 @@ def test_preflight_for_sts_post(sts_worker):
     r = raw(sts_worker.url, "OPTIONS", "/.sts", {"Origin": ORIGIN, "Access-Control-Request-Method": "POST",
                                                  "Access-Control-Request-Headers": "content-type"})
     assert r.status in (200, 204), r
-    assert "POST" in (r.h("access-control-allow-methods") or ""), r
     assert "content-type" in (r.h("access-control-allow-headers") or "").lower(), r
+    # A preflight allows exactly what the endpoint serves: its 405 says the same.
+    allowed = {m.strip() for m in (r.h("access-control-allow-methods") or "").split(",")}
+    refused = raw(sts_worker.url, "PUT", "/.sts")
+    assert refused.status == 405, refused
+    assert allowed == {m.strip() for m in refused.h("allow").split(",")} == {"GET", "POST", "OPTIONS"}, (r, refused)
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "HEAD"])
+def test_preflight_refuses_what_sts_refuses(sts_worker, method):
+    r = raw(sts_worker.url, "OPTIONS", "/.sts/", {"Origin": ORIGIN, "Access-Control-Request-Method": method})
+    assert r.status == 403 and r.h("access-control-allow-methods") is None, r
+    sts_error(r, 403, "AccessDenied")
 
 
 def test_cors_headers_on_signed_and_sts_answers(sts_worker, idp, alice):

@@ -8,14 +8,15 @@ import datetime as dt
 import json
 import time
 import xml.etree.ElementTree as ET
+from urllib.parse import urlencode
 
 import pytest
 
 from conftest import AUDIENCE, DEAD_ROLE, GHA_ROLE
 from httpraw import raw
 from stslib import (
-    STS_NS, assert_no_store, claims, creds_of, exchange, forge_alg_none, forge_hs256, jwk_public_pem, jwt_split,
-    rs256_token, sts_error, sts_success_xml, tamper_payload,
+    FORM, STS_NS, assert_no_store, claims, creds_of, exchange, forge_alg_none, forge_hs256, jwk_public_pem, jwt_split,
+    rs256_token, sts_error, sts_params, sts_success_xml, tamper_payload,
 )
 
 pytestmark = pytest.mark.sts
@@ -280,10 +281,9 @@ def test_session_policy_refused(sts_worker, idp):
 
 
 def test_body_over_64k(sts_worker, idp):
+    """(test_request_bodies.py: every size, chunked, real clients.)"""
     r = exchange(sts_worker.url, idp.token("alice"), extra=[("Padding", "x" * (65 * 1024))])
-    assert r.status in (400, 413), r
-    if r.status == 400:
-        sts_error(r, 400, "InvalidParameterValue")
+    sts_error(r, 413, "RequestEntityTooLarge")
 
 
 def test_errors_as_json(sts_worker, idp):
@@ -301,10 +301,50 @@ def test_error_xml_is_aws_shaped(sts_worker):
     assert [c.tag.split("}")[1] for c in root[0]] == ["Type", "Code", "Message"], r
 
 
-def test_other_methods_on_sts(sts_worker):
-    for method in ("PUT", "DELETE", "PATCH"):
-        r = raw(sts_worker.url, method, "/.sts")
-        assert r.status in (400, 405), r
+# --------------------------------------------------------------------------- the route answers in its own shape
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("GET", "/.sts?Action=%zz", None),
+    ("GET", "/.sts/?Action=AssumeRoleWithWebIdentity&RoleArn=%", None),
+    ("GET", "/%2Ests?Action=%zz", None),
+    ("POST", "/?Action=%zz", None),
+    ("POST", "/.sts", b"Action=%zz"),
+    ("POST", "/", b"Action=AssumeRoleWithWebIdentity&RoleArn=%G0"),
+])
+@pytest.mark.parametrize("accept", [None, "application/json"])
+def test_malformed_encoding_is_sts_shaped(sts_worker, method, path, body, accept):
+    hdrs = {"Accept": accept} if accept else {}
+    if body is not None:
+        hdrs["Content-Type"] = FORM
+    sts_error(raw(sts_worker.url, method, path, hdrs, body), 400, "InvalidParameterValue")
+
+
+@pytest.mark.parametrize("path", ["/.sts/x", "/.sts/%zz", "/.sts//"])
+def test_below_the_endpoint_is_sts_shaped(sts_worker, path):
+    sts_error(raw(sts_worker.url, "GET", path), 404, "NotFound")
+
+
+@pytest.mark.parametrize("path", ["/.sts", "/.sts/"])
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "HEAD"])
+def test_only_get_and_post_exchange(sts_worker, idp, method, path):
+    """AWS STS takes GET and POST: anything else is 405 with Allow, and issues nothing,
+    even with every parameter of a valid exchange in the query."""
+    query = urlencode(sts_params(idp.token("alice")))
+    r = raw(sts_worker.url, method, f"{path}?{query}")
+    assert r.status == 405 and r.h("allow") == "GET, POST, OPTIONS", r
+    if method != "HEAD":
+        sts_error(r, 405, "MethodNotAllowed")
+    assert b"SessionToken" not in r.body, r
+
+
+def test_put_with_a_real_client_is_405(sts_worker, idp):
+    import requests
+
+    form = dict(sts_params(idp.token("alice")))
+    r = requests.put(sts_worker.url + "/.sts", data=form, timeout=30)
+    assert r.status_code == 405 and r.headers.get("allow") == "GET, POST, OPTIONS", r.text
+    assert "<Code>MethodNotAllowed</Code>" in r.text and "SessionToken" not in r.text, r.text
 
 
 # --------------------------------------------------------------------------- 501 without configuration

@@ -130,3 +130,36 @@ def test_claim_grant_needs_a_role_that_passes_the_claim(sts_worker, idp):
     s3 = session_s3(sts_worker.url, assume(sts_worker.url, tok))
     assert s3_code(lambda: s3.get_object(Bucket="demo", Key=KEY)) == (404, "NoSuchBucket")
     assert s3.get_object(Bucket="demo", Key="public-data/nested/a/b/c.txt")["Body"].read()
+
+
+# --------------------------------------------------------------------------- subject and claim sizes
+
+
+def test_long_github_subject_exchanges_and_reads(sts_worker, idp, secret_bytes):
+    """A customised GitHub subject template (repository, a 255-byte environment, the
+    workflow ref of a deeply nested workflow, ...) runs to about 900 bytes: it must
+    exchange, and its session token must work in a header and in a presigned URL."""
+    import requests
+
+    from stslib import presign
+
+    ref, env = "refs/heads/main", "prod-" + "e" * 250
+    jwr = f"{GHA_REPO}/.github/workflows/{'w' * 200}/{'x' * 220}.yml@{ref}"
+    sub = f"repo:{GHA_REPO}:environment:{env}:ref:{ref}:job_workflow_ref:{jwr}:repository_owner:octo-org"
+    assert 800 < len(sub) <= 1024, len(sub)
+    tok = idp.token(sub, aud=GHA_AUDIENCE, claims={"repository": GHA_REPO, "ref": ref, "environment": env,
+                                                     "job_workflow_ref": jwr})
+    f = sts_success_xml(exchange(sts_worker.url, tok, GHA_ROLE))
+    assert f["SubjectFromWebIdentityToken"] == sub
+    creds = creds_of(f)
+    assert session_s3(sts_worker.url, creds).get_object(Bucket="demo", Key=KEY)["Body"].read() == secret_bytes
+    r = requests.get(presign(f"{sts_worker.url}/demo/{KEY}", creds), timeout=30)
+    assert r.status_code == 200 and r.content == secret_bytes, r.text
+
+
+@pytest.mark.parametrize("size", [1025, 2900, 12000])
+def test_oversized_subject_is_a_4xx(sts_worker, idp, size):
+    """2,900 bytes used to overflow the sealed session: 500 InternalFailure."""
+    e = sts_error(exchange(sts_worker.url, idp.token("s" * size)), 400, "InvalidIdentityToken")
+    assert "1024" in e["Message"] and "sub" in e["Message"], e
+

@@ -1,0 +1,206 @@
+//! What a session may hold. A session token carries the whole session
+//! (sealed, see `session`) and may not exceed `session::MAX_TOKEN_LEN`, so
+//! everything sealed into it is bounded up front:
+//!
+//! - from the ID token: the subject ([`MAX_SUBJECT_BYTES`]) and the values of
+//!   the claims a role passes ([`MAX_PASSED_CLAIMS_BYTES`] together), checked
+//!   per exchange by [`check_token_parts`];
+//! - from the caller: the session name (2–64 of `[\w+=,.@-]`, `params`);
+//! - from the configuration: the role's name (≤ 64), issuers, audiences,
+//!   ceiling and `pass_claims` names ([`MAX_PASS_CLAIMS`],
+//!   [`MAX_CLAIM_NAME_BYTES`]), checked once by [`check_role`] with every
+//!   per-exchange part at its maximum.
+//!
+//! A role that passes [`check_role`] therefore seals any session within the
+//! per-exchange limits, and sealing can never overflow.
+
+use super::params::MAX_SESSION_NAME;
+use super::roles::Role;
+use super::StsError;
+use crate::secret::Secret;
+use crate::session::{sealed_len, Session, MAX_TOKEN_LEN};
+
+/// The longest subject, in sealed bytes. OpenID Connect Core caps `sub` at
+/// 255 ASCII characters and AWS echoes at most 255 in
+/// `SubjectFromWebIdentityToken`, but real IdPs exceed that: a GitHub
+/// Actions subject is `repo:<owner (39)>/<repo (100)>:` followed by a ref or
+/// environment name of up to 255 bytes each, and a customised subject
+/// template concatenates several claims (`job_workflow_ref` alone is a path
+/// plus a ref). 1024 admits all of those with room to spare.
+pub const MAX_SUBJECT_BYTES: usize = 1024;
+
+/// The values of the claims a role passes into the session, together, in
+/// sealed bytes: e.g. `repository` (≤ 140), `environment` (≤ 255) and
+/// `job_workflow_ref` (a few hundred) fit.
+pub const MAX_PASSED_CLAIMS_BYTES: usize = 1024;
+
+/// Claims one role may pass: catalog grants name one claim each; a handful
+/// is plenty, and each costs room in every session.
+pub const MAX_PASS_CLAIMS: usize = 4;
+
+/// The longest claim name a role may pass.
+pub const MAX_CLAIM_NAME_BYTES: usize = 64;
+
+/// Bytes `s` takes inside the sealed JSON session: its UTF-8 bytes, plus one
+/// for each `"` or `\` and up to five for each control character, which JSON
+/// escapes. Counting what is sealed keeps the bound exact for any input.
+pub fn sealed_bytes(s: &str) -> usize {
+    // Serializing a str cannot fail; the fallback only keeps this total.
+    serde_json::to_string(s).map_or(usize::MAX, |j| j.len().saturating_sub(2))
+}
+
+/// The per-exchange parts of a session, before anything is sealed.
+pub fn check_token_parts(subject: &str, passed: &[(String, String)]) -> Result<(), StsError> {
+    if sealed_bytes(subject) > MAX_SUBJECT_BYTES {
+        return Err(StsError::InvalidIdentityToken(
+            "The token's subject (sub) is longer than 1024 bytes, the most a session can hold.",
+        ));
+    }
+    let claims: usize = passed.iter().map(|(_, v)| sealed_bytes(v)).sum();
+    if claims > MAX_PASSED_CLAIMS_BYTES {
+        return Err(StsError::InvalidIdentityToken(
+            "The claims this role passes into the session are longer than 1024 bytes together.",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a role's configuration: its `pass_claims`, and that its largest
+/// possible session (every per-exchange part at its limit) seals within
+/// `MAX_TOKEN_LEN`. The error is a reason for the log.
+pub fn check_role(role: &Role) -> Result<(), String> {
+    let name = &role.name;
+    if role.pass_claims.len() > MAX_PASS_CLAIMS {
+        return Err(format!("role {name}: at most {MAX_PASS_CLAIMS} pass_claims"));
+    }
+    for (i, c) in role.pass_claims.iter().enumerate() {
+        if c.is_empty() || c.len() > MAX_CLAIM_NAME_BYTES {
+            return Err(format!(
+                "role {name}: pass_claims names must be 1..={MAX_CLAIM_NAME_BYTES} bytes"
+            ));
+        }
+        if role.pass_claims[..i].contains(c) {
+            return Err(format!("role {name}: pass_claims lists {c:?} twice"));
+        }
+    }
+    let longest = |v: &[String]| v.iter().max_by_key(|s| sealed_bytes(s)).cloned().unwrap_or_default();
+    let mut claims: Vec<(String, String)> = role.pass_claims.iter().map(|c| (c.clone(), String::new())).collect();
+    if let Some((_, v)) = claims.first_mut() {
+        // Only the values' total is bounded: one value holding all of it
+        // seals to the same length as any split.
+        *v = "x".repeat(MAX_PASSED_CLAIMS_BYTES);
+    }
+    let worst = Session {
+        // The shapes of `session::new_credentials`.
+        access_key_id: "A".repeat(20),
+        secret_access_key: Secret::new("s".repeat(40)),
+        issuer: longest(&role.issuers),
+        subject: "u".repeat(MAX_SUBJECT_BYTES),
+        role: role.name.clone(),
+        ceiling: role.ceiling_patterns.clone(),
+        session_name: "n".repeat(MAX_SESSION_NAME),
+        audience: longest(&role.audiences),
+        expires_at: i64::MIN,
+        claims,
+    };
+    let len = sealed_len(&worst).map_err(|e| format!("role {name}: {e:?}"))?;
+    if len > MAX_TOKEN_LEN {
+        return Err(format!(
+            "role {name}: its issuers, audiences, ceiling and pass_claims leave too little room in a \
+             session token ({} bytes over {MAX_TOKEN_LEN})",
+            len - MAX_TOKEN_LEN
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::{seal, SessionKeys};
+    use crate::sts::ceiling::Ceiling;
+
+    fn role(ceiling: Vec<String>, pass: &[&str]) -> Role {
+        Role {
+            name: "r".repeat(64),
+            issuers: vec!["https://token.actions.githubusercontent.com".into()],
+            audiences: vec!["sts.amazonaws.com".into()],
+            bindings: Vec::new(),
+            ceiling: Ceiling::parse(&ceiling).unwrap(),
+            ceiling_patterns: ceiling,
+            max_duration: 3600,
+            pass_claims: pass.iter().map(|c| c.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn sealed_bytes_count_escapes() {
+        assert_eq!(sealed_bytes("abc/é"), 6);
+        assert_eq!(sealed_bytes("\"\\\n"), 6);
+        assert_eq!(sealed_bytes("\u{1}"), 6);
+    }
+
+    #[test]
+    fn messages_name_the_limits() {
+        let big = |n| "s".repeat(n);
+        let e = check_token_parts(&big(MAX_SUBJECT_BYTES + 1), &[]).unwrap_err();
+        assert!(e.message().contains(&MAX_SUBJECT_BYTES.to_string()), "{e:?}");
+        assert!(check_token_parts(&big(MAX_SUBJECT_BYTES), &[]).is_ok());
+        let claims = vec![("a".to_string(), big(MAX_PASSED_CLAIMS_BYTES / 2)); 2];
+        assert!(check_token_parts("s", &claims).is_ok());
+        let over = [("a".to_string(), big(MAX_PASSED_CLAIMS_BYTES + 1))];
+        let e = check_token_parts("s", &over).unwrap_err();
+        assert!(e.message().contains(&MAX_PASSED_CLAIMS_BYTES.to_string()), "{e:?}");
+        assert_eq!(e.status(), 400);
+    }
+
+    /// The largest role the check admits still seals every session the
+    /// per-exchange checks admit, whatever characters fill it.
+    #[test]
+    fn an_admitted_role_can_never_overflow() {
+        let pass = ["repository", "environment", "job_workflow_ref", "ref"];
+        let mut ceiling = Vec::new();
+        while check_role(&role(ceiling.clone(), &pass)).is_ok() {
+            ceiling.push(format!("acct/p{:04}", ceiling.len()));
+        }
+        ceiling.pop();
+        assert!(ceiling.len() > 20, "a realistic ceiling fits: {}", ceiling.len());
+        let r = role(ceiling, &pass);
+        let keys = SessionKeys::new([7; 32], None);
+        // Fillers at exactly their limits, in sealed bytes.
+        for unit in ["x", "é", "\"", "\u{1}", "😀"] {
+            let fill = |limit: usize| unit.repeat(limit / sealed_bytes(unit));
+            let (sub, total) = (fill(MAX_SUBJECT_BYTES), fill(MAX_PASSED_CLAIMS_BYTES));
+            let split = total.len() / 2 - (total.len() / 2) % unit.len();
+            let claims = vec![
+                (pass[0].to_string(), total[..split].to_string()),
+                (pass[1].to_string(), total[split..].to_string()),
+            ];
+            check_token_parts(&sub, &claims).unwrap();
+            let s = Session {
+                access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
+                secret_access_key: Secret::new("s/+".repeat(13) + "s"),
+                issuer: r.issuers[0].clone(),
+                subject: sub,
+                role: r.name.clone(),
+                ceiling: r.ceiling_patterns.clone(),
+                session_name: "n".repeat(MAX_SESSION_NAME),
+                audience: r.audiences[0].clone(),
+                expires_at: 4_102_444_800,
+                claims,
+            };
+            assert!(seal(&keys, &s).is_ok_and(|t| t.len() <= MAX_TOKEN_LEN), "{unit:?}");
+        }
+    }
+
+    #[test]
+    fn pass_claims_are_bounded() {
+        let all = ["a", "b", "c", "d", "e"];
+        assert!(check_role(&role(vec!["*".into()], &all[..MAX_PASS_CLAIMS])).is_ok());
+        assert!(check_role(&role(vec!["*".into()], &all[..MAX_PASS_CLAIMS + 1])).is_err());
+        assert!(check_role(&role(vec!["*".into()], &["a", "a"])).is_err());
+        assert!(check_role(&role(vec!["*".into()], &[""])).is_err());
+        let long = "c".repeat(MAX_CLAIM_NAME_BYTES + 1);
+        assert!(check_role(&role(vec!["*".into()], &[&long])).is_err());
+    }
+}

@@ -1,0 +1,154 @@
+//! What an exchange seals into a session token is bounded before sealing:
+//! every token gets a 4xx with a clear message, never a 5xx, and anything
+//! within the documented limits seals and signs.
+
+use serde_json::json;
+
+use super::tests::{code_of, elem, exchange, form, idp};
+use crate::config::Config;
+use crate::http::Request;
+use crate::oidc::testkeys::{mint_rs256, RSA_KID};
+use crate::platform::Platform;
+use crate::proxy::handle;
+use crate::secret::Secret;
+use crate::sigv4::{sign, Credentials, SignableRequest};
+use crate::testing::{block_on, FakePlatform};
+
+const ISS: &str = "https://idp.test";
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+/// A role without conditions that passes two claims, so their sizes are the caller's.
+const ROLES: &str = r#"[{"name": "wide", "issuers": ["https://idp.test"], "audiences": ["proxy"],
+  "ceiling": ["demo/*"], "pass_claims": ["repository", "job_workflow_ref"]}]"#;
+
+fn cfg() -> Config {
+    Config::from_env(&|n| match n {
+        "SESSION_TOKEN_KEY" => Some(KEY.into()),
+        "AUTH_ISSUER" => Some(ISS.into()),
+        "AUTH_AUDIENCE" => Some("proxy".into()),
+        "ROLES" => Some(ROLES.into()),
+        _ => None,
+    })
+}
+
+fn token(p: &FakePlatform, sub: &str, extra: serde_json::Value) -> String {
+    let now = p.now_ms() / 1000;
+    let mut c = json!({"iss": ISS, "sub": sub, "aud": "proxy", "iat": now, "exp": now + 600});
+    if let (Some(o), Some(e)) = (c.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    mint_rs256(RSA_KID, &c)
+}
+
+/// Status, code, message of one exchange.
+fn outcome(p: &FakePlatform, c: &Config, role: &str, tok: &str, extra: &str) -> (u16, String, String, String) {
+    let (r, body) = exchange(p, c, &format!("{}{extra}", form(role, tok)), false);
+    (r.status, code_of(&body), elem(&body, "Message").to_string(), body)
+}
+
+/// The credentials of a successful exchange sign a ListBuckets that the proxy accepts.
+fn signs(p: &FakePlatform, c: &Config, body: &str) -> u16 {
+    let creds = Credentials {
+        access_key_id: elem(body, "AccessKeyId").to_string(),
+        secret_access_key: Secret::from(elem(body, "SecretAccessKey").to_string()),
+        session_token: Some(Secret::from(elem(body, "SessionToken").to_string())),
+    };
+    let signable = SignableRequest {
+        method: "GET",
+        host: "h",
+        path: "/",
+        query: &[],
+        headers: &[],
+    };
+    let mut req = Request::new("GET", "/", "").with_header("host", "h");
+    for (n, v) in sign(&signable, &creds, "us-east-1", "s3", p.now_ms() / 1000) {
+        req = req.with_header(&n, &v);
+    }
+    block_on(handle(p, c, req)).status
+}
+
+#[test]
+fn a_long_subject_is_refused_with_a_4xx() {
+    let (p, c) = (idp(), cfg());
+    // 2,900 bytes overflowed the session token: 500 InternalFailure.
+    for len in [2900, 1025, 14_000] {
+        let (status, code, msg, body) = outcome(&p, &c, "_default", &token(&p, &"s".repeat(len), json!({})), "");
+        assert_eq!((status, code.as_str()), (400, "InvalidIdentityToken"), "{len}: {body}");
+        assert!(msg.contains("subject") && msg.contains("1024"), "{msg}");
+    }
+}
+
+#[test]
+fn the_subject_is_measured_as_sealed() {
+    let (p, c) = (idp(), cfg());
+    // 600 bytes, but 3,600 once JSON escapes them in the sealed session.
+    let ctl = "\u{1}".repeat(600);
+    let (status, code, _, body) = outcome(&p, &c, "_default", &token(&p, &ctl, json!({})), "");
+    assert_eq!((status, code.as_str()), (400, "InvalidIdentityToken"), "{body}");
+    // Quotes count twice: 512 of them are 1024 bytes sealed, and fit.
+    let quotes = "\"".repeat(512);
+    let (status, _, _, body) = outcome(&p, &c, "_default", &token(&p, &quotes, json!({})), "");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(signs(&p, &c, &body), 200);
+}
+
+#[test]
+fn large_passed_claims_are_refused_with_a_4xx() {
+    let (p, c) = (idp(), cfg());
+    let cases = [
+        json!({"repository": "r".repeat(3000)}),
+        // Each alone is fine; together they exceed the budget for passed claims.
+        json!({"repository": "r".repeat(600), "job_workflow_ref": "w".repeat(600)}),
+    ];
+    for extra in cases {
+        let (status, code, msg, body) = outcome(&p, &c, "wide", &token(&p, "alice", extra), "");
+        assert_eq!((status, code.as_str()), (400, "InvalidIdentityToken"), "{body}");
+        assert!(msg.contains("claims") && msg.contains("1024"), "{msg}");
+    }
+}
+
+#[test]
+fn everything_at_its_limit_seals_and_signs() {
+    let (p, c) = (idp(), cfg());
+    let extra = json!({"repository": "r".repeat(512), "job_workflow_ref": "w".repeat(512)});
+    let tok = token(&p, &"s".repeat(1024), extra);
+    let name = format!("&RoleSessionName={}", "n".repeat(64));
+    let (status, _, _, body) = outcome(&p, &c, "wide", &tok, &name);
+    assert_eq!(status, 200, "{body}");
+    assert!(elem(&body, "SessionToken").len() <= crate::session::MAX_TOKEN_LEN);
+    assert_eq!(signs(&p, &c, &body), 200);
+}
+
+#[test]
+fn roles_that_could_overflow_a_session_are_disabled() {
+    let role = |name: &str, ceiling: Vec<String>, pass: &[&str]| json!({"name": name, "issuers": [ISS], "audiences": ["proxy"], "ceiling": ceiling, "pass_claims": pass});
+    let wide: Vec<String> = (0..60).map(|i| format!("demo/product-{i:02}/a/long/prefix*")).collect();
+    let roles = json!([
+        role("many-claims", vec!["demo/*".into()], &["a", "b", "c", "d", "e"]),
+        role("big-ceiling", wide, &[]),
+        role("claim-twice", vec!["demo/*".into()], &["a", "a"]),
+        role("long-claim-name", vec!["demo/*".into()], &[&"c".repeat(65)]),
+        role("fine", vec!["demo/*".into()], &["a", "b", "c", "d"]),
+    ])
+    .to_string();
+    let c = Config::from_env(&|n| match n {
+        "SESSION_TOKEN_KEY" => Some(KEY.into()),
+        "AUTH_AUDIENCE" => Some("proxy".into()),
+        "ROLES" => Some(roles.clone()),
+        _ => None,
+    });
+    for name in ["many-claims", "big-ceiling", "claim-twice", "long-claim-name"] {
+        assert!(c.roles.get(name).is_err(), "{name} must be disabled");
+        assert!(c.warnings.iter().any(|w| w.contains(name)), "{name}: {:?}", c.warnings);
+    }
+    assert!(c.roles.get("fine").is_ok(), "{:?}", c.warnings);
+    // An absurd AUTH_ISSUER cannot make `_default` overflow either.
+    let long_iss = format!("https://idp.test/{}", "i".repeat(2500));
+    let c = Config::from_env(&|n| match n {
+        "SESSION_TOKEN_KEY" => Some(KEY.into()),
+        "AUTH_ISSUER" => Some(long_iss.clone()),
+        "AUTH_AUDIENCE" => Some("proxy".into()),
+        _ => None,
+    });
+    assert_eq!(c.roles.get("_default").map_err(|e| e.status()).err(), Some(501));
+    assert!(c.warnings.iter().any(|w| w.contains("_default")), "{:?}", c.warnings);
+}
