@@ -239,7 +239,7 @@ GHA_REPO = "octo-org/octo-repo"
 ROT_ROLE = "rot-reader"  # trusts only the second ("rotating") IdP
 DEAD_ROLE = "dead-idp"  # trusts an issuer where nothing listens
 GHA_CEILING = "demo/restricted-data"
-FAULTS = ("mismatch", "jwks500", "big", "slow", "down")  # see test_sts_idp_faults.py
+FAULTS = ("mismatch", "jwks500", "big", "slow", "down", "rekey")  # see test_sts_idp_faults.py
 
 
 def new_session_key() -> str:
@@ -587,13 +587,14 @@ def rot_idp(tmp_root, sts_settings) -> DevIdp:
 @pytest.fixture(scope="session")
 def fault_idp(tmp_root, sts_settings):
     """fault_idp(name, faults) -> a dev IdP on the port of role `fault-<name>`, with the
-    given /control faults set before the Worker ever asks it anything."""
+    given /control faults set before the Worker ever asks it anything. `state` names its
+    state dir (default `fault-<name>`): another one is another IdP on the same issuer."""
     import requests
 
     started: list[DevIdp] = []
 
-    def start(name: str, faults: dict) -> DevIdp:
-        i = _start_idp(f"fault-{name}", sts_settings.fault_ports[name], tmp_root)
+    def start(name: str, faults: dict, state: str | None = None) -> DevIdp:
+        i = _start_idp(state or f"fault-{name}", sts_settings.fault_ports[name], tmp_root)
         started.append(i)
         r = requests.post(i.url + "/control", json=faults, timeout=5)
         if r.status_code != 200:

@@ -9,7 +9,7 @@ import time
 import pytest
 import requests
 
-from stslib import exchange, sts_error, sts_success_xml
+from stslib import exchange, jwt_split, sts_error, sts_success_xml
 
 pytestmark = pytest.mark.sts
 
@@ -50,3 +50,19 @@ def test_cached_jwks_survives_the_idp_going_down(sts_worker, fault_idp):
         requests.get(idp.url + "/jwks.json", timeout=2)
     f = sts_success_xml(exchange(sts_worker.url, later, "fault-down"))
     assert f["SubjectFromWebIdentityToken"] == "alice"
+
+
+def test_a_new_idp_on_the_same_issuer_is_picked_up(sts_worker, fault_idp):
+    """The Worker cached the JWKS of one IdP; another one (new state dir, new keys) then
+    serves the same issuer URL. Its tokens name kids the cached JWKS lacks, so the Worker
+    refetches at once instead of refusing them for the hour its copy stays fresh."""
+    first = fault_idp("rekey", {})
+    old_kid = jwt_split(first.token("alice"))[0]["kid"]
+    sts_success_xml(exchange(sts_worker.url, first.token("alice"), "fault-rekey"))
+    first.proc.stop()
+    second = fault_idp("rekey", {}, state="fault-rekey-2")
+    token = second.token("bob")
+    f = sts_success_xml(exchange(sts_worker.url, token, "fault-rekey"))
+    assert f["SubjectFromWebIdentityToken"] == "bob"
+    assert stats(second)["jwks"] == 1
+    assert jwt_split(token)[0]["kid"] != old_kid
