@@ -1,7 +1,7 @@
 //! JWKS per issuer, cached per isolate (S7): fresh for an hour; an unknown
 //! `kid` (the IdP rotated) refetches at once, but such refetches happen at
 //! most once a minute; if the issuer is unreachable a copy up to a day old
-//! is still used.
+//! is still used for the kids it holds.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -68,8 +68,10 @@ impl JwksCache {
                 self.0.borrow_mut().insert(issuer.to_string(), entry);
                 Ok(keys)
             }
+            // A stale copy only helps a kid it holds: any other kid cannot be checked
+            // while the issuer fails, which is the issuer's failure (retryable), not a bad token.
             Err(e) => match cached {
-                Some(c) if now - c.fetched_at < STALE_SECS => {
+                Some(c) if now - c.fetched_at < STALE_SECS && c.keys.iter().any(|k| k.kid() == kid) => {
                     let f = serde_json::json!({"issuer": issuer, "reason": e});
                     p.log(
                         Level::Warn,
