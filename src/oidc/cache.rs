@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::{discovery_url, parse_discovery, parse_jwks, Jwk, MAX_JWKS_BYTES};
-use crate::platform::{Level, OutboundRequest, Platform};
+use crate::platform::{remaining_ms, Level, OutboundRequest, Platform};
 
 const FRESH_SECS: i64 = 3600;
 const STALE_SECS: i64 = 86_400;
 const REFETCH_SECS: i64 = 60;
+/// Time allowed for each document, headers and body.
 const TIMEOUT_MS: u32 = 3000;
 
 #[derive(Clone)]
@@ -93,13 +94,14 @@ async fn get_text<P: Platform>(p: &P, url: &str) -> Result<String, String> {
         timeout_ms: TIMEOUT_MS,
         body: None,
     };
+    let started = p.now_ms();
     let resp = p.fetch(req).await.map_err(|e| format!("{url}: {e}"))?;
     if resp.status != 200 {
         return Err(format!("{url}: status {}", resp.status));
     }
     let body = match resp.body {
         Some(b) => p
-            .read_body(b, MAX_JWKS_BYTES)
+            .read_body(b, MAX_JWKS_BYTES, remaining_ms(TIMEOUT_MS, started, p.now_ms()))
             .await
             .map_err(|e| format!("{url}: {e}"))?,
         None => Vec::new(),

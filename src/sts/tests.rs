@@ -300,3 +300,18 @@ fn stale_keys_serve_known_kids_but_an_unknown_kid_is_idp_communication_error() {
         "discovery+JWKS, the failed refetch, discovery+JWKS again"
     );
 }
+
+#[test]
+fn idp_documents_that_never_end_are_idp_communication_error() {
+    let p = idp();
+    let c = cfg_with(true);
+    p.bodies_stall.set(true);
+    let t = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));
+    let (r, body) = exchange(&p, &c, &form("_default", &t), false);
+    assert_eq!((r.status, code_of(&body).as_str()), (400, "IDPCommunicationError"));
+    let reads = p.body_reads.borrow();
+    assert!(
+        !reads.is_empty() && reads.iter().all(|&(_, t)| (1..=3000).contains(&t)),
+        "{reads:?}"
+    );
+}
