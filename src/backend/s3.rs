@@ -82,6 +82,17 @@ impl S3Backend {
         }
     }
 
+    /// The same error, its detail (for the log) naming this backend, so an
+    /// operator sees which endpoint is down, late or answering garbage.
+    fn named(&self, op: &str, e: ProxyError) -> ProxyError {
+        let name = |d: String| format!("s3 backend {} bucket {} {op}: {d}", self.endpoint, self.bucket);
+        match e {
+            ProxyError::Unavailable(d) => ProxyError::Unavailable(name(d)),
+            ProxyError::Backend(d) => ProxyError::Backend(name(d)),
+            other => other,
+        }
+    }
+
     /// A web-identity backend never sends an unsigned request: without its
     /// temporary credentials it refuses to run.
     fn check_credentials(&self) -> Result<()> {
@@ -124,11 +135,18 @@ impl S3Backend {
         let method = if opts.head { "HEAD" } else { "GET" };
         let path = self.object_path(key)?;
         let started = p.now_ms();
-        let resp = p.fetch(self.request(started, method, &path, &[], headers)).await?;
+        let resp = p
+            .fetch(self.request(started, method, &path, &[], headers))
+            .await
+            .map_err(|e| self.named("read", e))?;
         match resp.status {
             200 | 206 => {
-                let (meta, range) = meta_from_headers(&resp.headers)
-                    .ok_or_else(|| ProxyError::Backend(format!("s3 {key}: answer without usable length/range")))?;
+                let (meta, range) = meta_from_headers(&resp.headers).ok_or_else(|| {
+                    self.named(
+                        "read",
+                        ProxyError::Backend(format!("{key}: answer without usable length/range")),
+                    )
+                })?;
                 let body = if opts.head { None } else { resp.body };
                 Ok(ObjectOutcome::Found { meta, range, body })
             }
@@ -151,7 +169,8 @@ impl S3Backend {
         let started = p.now_ms();
         let resp = p
             .fetch(self.request(started, "HEAD", &self.object_path(key)?, &[], vec![]))
-            .await?;
+            .await
+            .map_err(|e| self.named("head", e))?;
         match resp.status {
             200 => content_length(&resp.headers).ok_or_else(|| ProxyError::Backend("s3 head without length".into())),
             404 => Err(ProxyError::NoSuchKey),
@@ -175,19 +194,23 @@ impl S3Backend {
         self.check_credentials()?;
         let path = format!("/{}", sigv4::uri_encode(&self.bucket, true));
         let started = p.now_ms();
-        let resp = p.fetch(self.request(started, "GET", &path, &query, vec![])).await?;
+        let resp = p
+            .fetch(self.request(started, "GET", &path, &query, vec![]))
+            .await
+            .map_err(|e| self.named("list", e))?;
         if resp.status != 200 {
             return Err(self.failure(p, "list", resp.status, resp, started).await);
         }
         let body = match resp.body {
-            Some(b) => {
-                p.read_body(b, LIST_BODY_LIMIT, remaining_ms(TIMEOUT_MS, started, p.now_ms()))
-                    .await?
-            }
+            Some(b) => p
+                .read_body(b, LIST_BODY_LIMIT, remaining_ms(TIMEOUT_MS, started, p.now_ms()))
+                .await
+                .map_err(|e| self.named("list", e))?,
             None => Vec::new(),
         };
-        let text = String::from_utf8(body).map_err(|_| ProxyError::Backend("s3 list: body is not UTF-8".into()))?;
-        list_xml::parse(&text).map_err(|e| ProxyError::Backend(format!("s3 list: {e}")))
+        let text =
+            String::from_utf8(body).map_err(|_| self.named("list", ProxyError::Backend("body is not UTF-8".into())))?;
+        list_xml::parse(&text).map_err(|e| self.named("list", ProxyError::Backend(e)))
     }
 
     /// Turns an unexpected backend status into an error, keeping the
