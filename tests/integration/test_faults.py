@@ -12,7 +12,9 @@ Timeouts: CATALOG_TIMEOUT_MS=1500 (conftest), S3 backends 20 s, the STS 5 s (bui
 from __future__ import annotations
 
 import http.client
+import shutil
 import socket
+import subprocess
 import threading
 import time
 
@@ -20,6 +22,7 @@ import pytest
 
 from conftest import PANIC_MARKERS, PROVIDER_ISSUER, PROVIDER_KEY_PEM, PROVIDER_KID, _fail, _launch_worker, \
     _wait_ready, running_catalog_worker
+from clients import boto3_client
 from faultproxy import FaultProxy
 from harness import MOTO_BUCKET, HarnessError, LoopbackServer
 from httpraw import raw, s3_error
@@ -375,8 +378,8 @@ def test_s3_backend_body_trickles(fault_worker, s3_front):
 def test_s3_backend_cut_mid_body(fault_worker, s3_front):
     """The backend closes the connection halfway through an object the proxy is already
     streaming: the client sees 200 with the full Content-Length and then the connection
-    closing short of it (a failed transfer), never a complete-looking short body. A
-    listing cut short is 503."""
+    closing short of it (a failed transfer), never a complete-looking short body; so do
+    curl and boto3. A listing cut short is 503."""
     url = fault_worker
     s3_front.set("cut")
     c = http.client.HTTPConnection("127.0.0.1", int(url.rsplit(":", 1)[1]), timeout=10)
@@ -389,6 +392,18 @@ def test_s3_backend_cut_mid_body(fault_worker, s3_front):
         assert len(e.value.partial) < len(BLOB) and BLOB.startswith(e.value.partial)
     finally:
         c.close()
+    # curl: exit 18 (CURLE_PARTIAL_FILE, "transfer closed with N bytes remaining to read")
+    curl = shutil.which("curl")
+    assert curl, "curl not found (Debian package curl)"
+    out = subprocess.run([curl, "-sS", "-o", "/dev/null", "--noproxy", "*", url + "/f/faulty/blob.bin"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 18 and "bytes remaining" in out.stderr, (out.returncode, out.stderr)
+    # boto3: get_object succeeds (status and headers), reading its body raises
+    body = boto3_client(url).get_object(Bucket="f", Key="faulty/blob.bin")["Body"]
+    from botocore.exceptions import IncompleteReadError, ResponseStreamingError
+
+    with pytest.raises((IncompleteReadError, ResponseStreamingError)):
+        body.read()
     expect_error(list_page(url, "faulty"), 503, "ServiceUnavailable")
     others_work(url)
     recovered(url, s3_front)
