@@ -8,14 +8,18 @@ for any subject. It listens on 127.0.0.1 only.
 
 Prints one line when it is ready:
 
-    dev-idp ready url=http://127.0.0.1:8788 issuer=http://127.0.0.1:8788 state=DIR kids=rsa-1,ec-1
+    dev-idp ready url=http://127.0.0.1:8788 issuer=http://127.0.0.1:8788 state=DIR kids=KID,KID
+
+Key ids are RFC 7638 JWK thumbprints (base64url SHA-256 of the key's required public members),
+so a kid names exactly one key: two dev IdPs, or one restarted with a new state dir, never sign
+different keys under the same kid (a relying party that cached one JWKS refetches on the new kid).
 
 Endpoints (JSON in and out):
 
   GET  /.well-known/openid-configuration  discovery: issuer, jwks_uri (= {issuer}/jwks.json), ...
-  GET  /jwks.json                         public keys (RFC 7517): RSA `rsa-N` (RS256), EC P-256 `ec-N` (ES256)
+  GET  /jwks.json                         public keys (RFC 7517): RSA (RS256) and EC P-256 (ES256), oldest first
   POST /token                             mint an ID token, answers {"token", "alg", "kid", "header", "claims"}
-  POST /rotate                            new RSA key rsa-(N+1) for new RS256 tokens ({"kty": "EC"}: new ec-(N+1));
+  POST /rotate                            a new RSA key for new RS256 tokens ({"kty": "EC"}: a new EC key);
                                           the JWKS keeps serving the old keys. Answers {"kid", "kids"}
   GET  /stats                             how often discovery / jwks / token were asked ({"reset": true} by POST resets)
   GET/POST /control                       faults for negative tests of the relying party (see below)
@@ -30,7 +34,7 @@ POST /token body (all optional except `sub`, which may instead be listed in `omi
                HS256-confused  header alg "HS256", HMAC-SHA256 keyed with the RSA public key's
                                SubjectPublicKeyInfo PEM (the classic key-confusion attack)
              Both carry the current RSA kid, so only their alg makes them invalid.
-  kid        key to sign with (must exist and fit alg; default the newest of its kind)
+  kid        key to sign with: a kid of the JWKS that fits alg (default the newest key of its kind)
   ttl        seconds until exp (default --ttl, 600)
   iat, nbf, exp   absolute values replacing the defaults (now, now, now + ttl); any JSON value
   claims     extra claims, applied over the defaults (so they can also replace iss/sub/aud/...)
@@ -46,8 +50,8 @@ POST /control body replaces the whole fault set ({} clears it); GET /control sho
   discovery_delay, jwks_delay     seconds to wait before answering (timeout tests)
   jwks_padding       bytes of filler added to the JWKS document (size-cap tests)
 
-Keys persist in --state-dir as PKCS#8 PEM files (rsa-N.pem, ec-N.pem, mode 0600), so a
-restart keeps them; delete the directory for fresh keys.
+Keys persist in --state-dir as PKCS#8 PEM files (rsa-N.pem, ec-N.pem, mode 0600; N orders
+them, the newest signs), so a restart keeps them and their kids; delete the directory for fresh keys.
 """
 
 from __future__ import annotations
@@ -90,6 +94,22 @@ def compact_json(obj) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def public_jwk(kind: str, key) -> dict:
+    """The public members of a key as a JWK (PyJWT also adds key_ops, which RFC 7517 says
+    not to combine with `use`, so only these are kept)."""
+    if kind == "rsa":
+        jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+        return {"kty": "RSA", "n": jwk["n"], "e": jwk["e"]}
+    jwk = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)  # x, y: 32 bytes each
+    return {"kty": "EC", "crv": jwk["crv"], "x": jwk["x"], "y": jwk["y"]}
+
+
+def thumbprint(jwk: dict) -> str:
+    """RFC 7638: SHA-256 over the required members only, in lexicographic order, no whitespace."""
+    required = ("e", "kty", "n") if jwk["kty"] == "RSA" else ("crv", "kty", "x", "y")
+    return b64url(hashlib.sha256(compact_json({m: jwk[m] for m in required})).digest())
+
+
 # --------------------------------------------------------------------------- keys
 
 
@@ -104,12 +124,12 @@ class KeyStore:
         except OSError:
             pass
         self._lock = threading.Lock()
-        self.keys: dict[str, tuple[str, int, object]] = {}  # kid -> (kind, n, private key)
+        self.keys: dict[str, tuple[str, int, object]] = {}  # kid (thumbprint) -> (kind, n, private key)
         for path in sorted(self.dir.iterdir()):
             m = KEY_FILE.match(path.name)
             if m:
                 key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-                self.keys[path.stem] = (m.group(1), int(m.group(2)), key)
+                self.keys[thumbprint(public_jwk(m.group(1), key))] = (m.group(1), int(m.group(2)), key)
         with self._lock:
             for kind in ("rsa", "ec"):
                 if self.newest(kind) is None:
@@ -120,10 +140,10 @@ class KeyStore:
         return max(found)[1] if found else None
 
     def _create(self, kind: str) -> str:
-        """A new key rsa-(N+1) / ec-(N+1). Caller holds the lock."""
+        """A new key in file rsa-(N+1) / ec-(N+1); returns its kid. Caller holds the lock."""
         n = max([num for k, num, _ in self.keys.values() if k == kind], default=0) + 1
         while True:
-            kid = f"{kind}-{n}"
+            name = f"{kind}-{n}"
             if kind == "rsa":
                 key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             else:
@@ -133,16 +153,17 @@ class KeyStore:
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
-            fd, tmp = tempfile.mkstemp(prefix=f".{kid}.", dir=self.dir)  # mode 0600
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.dir)  # mode 0600
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(pem)
-                os.link(tmp, self.dir / f"{kid}.pem")  # never replaces an existing key file
+                os.link(tmp, self.dir / f"{name}.pem")  # never replaces an existing key file
             except FileExistsError:
                 n += 1  # another process created this one meanwhile: take the next number
                 continue
             finally:
                 os.unlink(tmp)
+            kid = thumbprint(public_jwk(kind, key))
             self.keys[kid] = (kind, n, key)
             return kid
 
@@ -162,17 +183,9 @@ class KeyStore:
         out = []
         for kid in self.kids():
             kind, _, key = self.keys[kid]
-            # Only the public members (PyJWT also adds key_ops, which RFC 7517 says not to
-            # combine with use).
-            if kind == "rsa":
-                jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
-                public = {"n": jwk["n"], "e": jwk["e"]}
-                alg = "RS256"
-            else:
-                jwk = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)  # x, y: 32 bytes each
-                public = {"crv": jwk["crv"], "x": jwk["x"], "y": jwk["y"]}
-                alg = "ES256"
-            out.append({"kty": jwk["kty"], "kid": kid, "use": "sig", "alg": alg, **public})
+            public = public_jwk(kind, key)
+            alg = "RS256" if kind == "rsa" else "ES256"
+            out.append({"kty": public.pop("kty"), "kid": kid, "use": "sig", "alg": alg, **public})
         return {"keys": out}
 
     def public_pem(self, kid: str) -> bytes:

@@ -59,6 +59,8 @@ pub struct OutboundRequest {
     pub method: &'static str,
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// Time allowed for the answer's headers. A small answer read whole with
+    /// `read_body` gets what is left of it for the body (see [`remaining_ms`]).
     pub timeout_ms: u32,
     /// A small request body (an STS form), sent as is; `None` sends none.
     pub body: Option<Vec<u8>>,
@@ -124,6 +126,16 @@ impl Level {
     }
 }
 
+/// What is left at `now_ms` of a `budget_ms` that began at `started_ms`: the
+/// time a small answer's body gets after its headers, so that headers and
+/// body together stay within one timeout. At least 1 ms, so a read still
+/// happens and fails cleanly.
+pub fn remaining_ms(budget_ms: u32, started_ms: i64, now_ms: i64) -> u32 {
+    let spent = now_ms.saturating_sub(started_ms).max(0);
+    let left = i64::from(budget_ms).saturating_sub(spent).max(1);
+    u32::try_from(left).unwrap_or(budget_ms)
+}
+
 /// The runtime. `Body` is an opaque byte stream the core hands through.
 #[allow(async_fn_in_trait)] // single-threaded runtime: futures need not be Send
 pub trait Platform {
@@ -134,8 +146,10 @@ pub trait Platform {
     fn log(&self, level: Level, line: &str);
 
     async fn fetch(&self, req: OutboundRequest) -> Result<InboundResponse<Self::Body>>;
-    /// Reads a (small) body whole, failing past `limit` bytes.
-    async fn read_body(&self, body: Self::Body, limit: usize) -> Result<Vec<u8>>;
+    /// Reads a (small) body whole: `Backend` past `limit` bytes, `Unavailable`
+    /// when the stream fails or has not ended within `timeout_ms` (a server
+    /// that sends headers on time and then trickles must not hold a request).
+    async fn read_body(&self, body: Self::Body, limit: usize, timeout_ms: u32) -> Result<Vec<u8>>;
 
     async fn r2_head(&self, binding: &str, key: &str) -> Result<Option<ObjectMeta>>;
     /// Reads `range` (whole object if `None`); with `if_etag`, the body is
@@ -154,4 +168,22 @@ pub trait Platform {
     async fn cache_get(&self, key: &str) -> Option<Vec<u8>>;
     /// Stores `body` under `key` for `ttl_secs`. Best effort: failures are ignored.
     async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remaining_ms;
+
+    #[test]
+    fn remaining_budget() {
+        assert_eq!(remaining_ms(3000, 1_000, 1_000), 3000);
+        assert_eq!(remaining_ms(3000, 1_000, 2_200), 1800);
+        assert_eq!(remaining_ms(3000, 1_000, 9_000), 1, "spent: still a (failing) read");
+        assert_eq!(
+            remaining_ms(3000, 9_000, 1_000),
+            3000,
+            "a clock going back spends nothing"
+        );
+        assert_eq!(remaining_ms(u32::MAX, i64::MIN, i64::MAX), 1);
+    }
 }

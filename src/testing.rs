@@ -40,6 +40,11 @@ pub struct FakePlatform {
     pub fetch_yields: Cell<bool>,
     /// When set, `fetch` fails with this error (a timeout, a refused connection).
     pub fetch_error: RefCell<Option<ProxyError>>,
+    /// When set, `read_body` fails as the edge does when a body has not ended
+    /// in time (headers on time, then a trickle).
+    pub bodies_stall: Cell<bool>,
+    /// `(limit, timeout_ms)` of every `read_body`.
+    pub body_reads: RefCell<Vec<(usize, u32)>>,
 }
 
 /// Pending on the first poll (waking itself), ready on the second.
@@ -139,7 +144,13 @@ impl Platform for FakePlatform {
         })
     }
 
-    async fn read_body(&self, body: Vec<u8>, limit: usize) -> Result<Vec<u8>> {
+    async fn read_body(&self, body: Vec<u8>, limit: usize, timeout_ms: u32) -> Result<Vec<u8>> {
+        self.body_reads.borrow_mut().push((limit, timeout_ms));
+        if self.bodies_stall.get() {
+            return Err(ProxyError::Unavailable(format!(
+                "backend body not complete after {timeout_ms} ms"
+            )));
+        }
         if body.len() > limit {
             return Err(ProxyError::Backend("body too large".into()));
         }

@@ -7,12 +7,13 @@ use super::{ObjectOutcome, ReadOpts};
 use crate::backend::WebIdentity;
 use crate::error::{ProxyError, Result};
 use crate::http::Headers;
-use crate::platform::{InboundResponse, ListPage, ListRequest, ObjectMeta, OutboundRequest, Platform};
+use crate::platform::{remaining_ms, InboundResponse, ListPage, ListRequest, ObjectMeta, OutboundRequest, Platform};
 use crate::s3::conditional::http_date_secs;
 use crate::s3::range::parse_content_range;
 use crate::sigv4::{self, Credentials, SignableRequest};
 
-/// Time allowed for a backend to start answering (the body may take longer).
+/// Time allowed for a backend's headers; a listing or an error document must
+/// also have arrived whole within it (an object body may stream for longer).
 const TIMEOUT_MS: u32 = 20_000;
 /// Cap on a listing answer (1000 keys of 1 KiB plus XML).
 const LIST_BODY_LIMIT: usize = 4 << 20;
@@ -81,6 +82,17 @@ impl S3Backend {
         }
     }
 
+    /// The same error, its detail (for the log) naming this backend, so an
+    /// operator sees which endpoint is down, late or answering garbage.
+    fn named(&self, op: &str, e: ProxyError) -> ProxyError {
+        let name = |d: String| format!("s3 backend {} bucket {} {op}: {d}", self.endpoint, self.bucket);
+        match e {
+            ProxyError::Unavailable(d) => ProxyError::Unavailable(name(d)),
+            ProxyError::Backend(d) => ProxyError::Backend(name(d)),
+            other => other,
+        }
+    }
+
     /// A web-identity backend never sends an unsigned request: without its
     /// temporary credentials it refuses to run.
     fn check_credentials(&self) -> Result<()> {
@@ -122,16 +134,21 @@ impl S3Backend {
         }
         let method = if opts.head { "HEAD" } else { "GET" };
         let path = self.object_path(key)?;
-        let mut req = self.request(p.now_ms(), method, &path, &[], headers);
+        let started = p.now_ms();
+        let mut req = self.request(started, method, &path, &[], headers);
         // Identity: no compression on the way, so the body is the object as
         // stored (with its own Content-Encoding, if any), which the runtime then
         // hands over undecoded. Unsigned: some S3-compatible services rewrite it.
         req.headers.push(("accept-encoding".into(), "identity".into()));
-        let resp = p.fetch(req).await?;
+        let resp = p.fetch(req).await.map_err(|e| self.named("read", e))?;
         match resp.status {
             200 | 206 => {
-                let (meta, range) = meta_from_headers(&resp.headers)
-                    .ok_or_else(|| ProxyError::Backend(format!("s3 {key}: answer without usable length/range")))?;
+                let (meta, range) = meta_from_headers(&resp.headers).ok_or_else(|| {
+                    self.named(
+                        "read",
+                        ProxyError::Backend(format!("{key}: answer without usable length/range")),
+                    )
+                })?;
                 let body = if opts.head { None } else { resp.body };
                 Ok(ObjectOutcome::Found { meta, range, body })
             }
@@ -145,19 +162,21 @@ impl S3Backend {
                 Err(ProxyError::InvalidRange { size })
             }
             404 => Err(ProxyError::NoSuchKey),
-            status => Err(self.failure(p, "read", status, resp).await),
+            status => Err(self.failure(p, "read", status, resp, started).await),
         }
     }
 
     /// Size of an object, for a 416 whose backend did not say it.
     async fn size_of<P: Platform>(&self, p: &P, key: &str) -> Result<u64> {
+        let started = p.now_ms();
         let resp = p
-            .fetch(self.request(p.now_ms(), "HEAD", &self.object_path(key)?, &[], vec![]))
-            .await?;
+            .fetch(self.request(started, "HEAD", &self.object_path(key)?, &[], vec![]))
+            .await
+            .map_err(|e| self.named("head", e))?;
         match resp.status {
             200 => content_length(&resp.headers).ok_or_else(|| ProxyError::Backend("s3 head without length".into())),
             404 => Err(ProxyError::NoSuchKey),
-            status => Err(self.failure(p, "head", status, resp).await),
+            status => Err(self.failure(p, "head", status, resp, started).await),
         }
     }
 
@@ -176,24 +195,41 @@ impl S3Backend {
         }
         self.check_credentials()?;
         let path = format!("/{}", sigv4::uri_encode(&self.bucket, true));
-        let resp = p.fetch(self.request(p.now_ms(), "GET", &path, &query, vec![])).await?;
+        let started = p.now_ms();
+        let resp = p
+            .fetch(self.request(started, "GET", &path, &query, vec![]))
+            .await
+            .map_err(|e| self.named("list", e))?;
         if resp.status != 200 {
-            return Err(self.failure(p, "list", resp.status, resp).await);
+            return Err(self.failure(p, "list", resp.status, resp, started).await);
         }
         let body = match resp.body {
-            Some(b) => p.read_body(b, LIST_BODY_LIMIT).await?,
+            Some(b) => p
+                .read_body(b, LIST_BODY_LIMIT, remaining_ms(TIMEOUT_MS, started, p.now_ms()))
+                .await
+                .map_err(|e| self.named("list", e))?,
             None => Vec::new(),
         };
-        let text = String::from_utf8(body).map_err(|_| ProxyError::Backend("s3 list: body is not UTF-8".into()))?;
-        list_xml::parse(&text).map_err(|e| ProxyError::Backend(format!("s3 list: {e}")))
+        let text =
+            String::from_utf8(body).map_err(|_| self.named("list", ProxyError::Backend("body is not UTF-8".into())))?;
+        list_xml::parse(&text).map_err(|e| self.named("list", ProxyError::Backend(e)))
     }
 
     /// Turns an unexpected backend status into an error, keeping the
     /// backend's own error code for the log (never shown to the client).
-    async fn failure<P: Platform>(&self, p: &P, op: &str, status: u16, resp: InboundResponse<P::Body>) -> ProxyError {
+    /// The error document is read within what is left of the call's timeout.
+    async fn failure<P: Platform>(
+        &self,
+        p: &P,
+        op: &str,
+        status: u16,
+        resp: InboundResponse<P::Body>,
+        started: i64,
+    ) -> ProxyError {
         let mut code = String::new();
         if let Some(body) = resp.body {
-            if let Ok(bytes) = p.read_body(body, 16 << 10).await {
+            let left = remaining_ms(TIMEOUT_MS, started, p.now_ms());
+            if let Ok(bytes) = p.read_body(body, 16 << 10, left).await {
                 code = list_xml::error_code(&String::from_utf8_lossy(&bytes)).unwrap_or_default();
             }
         }

@@ -1,5 +1,6 @@
-//! `Platform` on Workers: outbound fetch with a time-to-headers limit, R2
-//! bindings, console logging. Bodies stay JS streams end to end.
+//! `Platform` on Workers: outbound fetch with a time-to-headers limit, small
+//! bodies read whole with a size and a time limit, R2 bindings, console
+//! logging. Object bodies stay JS streams end to end.
 
 use std::time::Duration;
 
@@ -66,6 +67,21 @@ async fn send(url: &str, init: &web_sys::RequestInit) -> worker::Result<worker::
     Ok(resp.dyn_into::<web_sys::Response>()?.into())
 }
 
+/// A body read whole, failing past `limit` bytes (without reading further).
+async fn read_capped(body: ResponseBody, limit: usize) -> Result<Vec<u8>> {
+    let mut resp = worker::Response::from_body(body).map_err(|e| ProxyError::Internal(format!("body: {e}")))?;
+    let mut stream = resp.stream().map_err(|e| ProxyError::Internal(format!("body: {e}")))?;
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ProxyError::Unavailable(format!("reading backend body: {e}")))?;
+        if out.len() + chunk.len() > limit {
+            return Err(ProxyError::Backend(format!("backend body larger than {limit} bytes")));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
 impl Platform for EdgePlatform {
     type Body = ResponseBody;
 
@@ -114,7 +130,8 @@ impl Platform for EdgePlatform {
         }
         let sending = std::pin::pin!(send(&req.url, &init));
         let timer = Delay::from(Duration::from_millis(req.timeout_ms as u64));
-        // Only the wait for headers is bounded: a large body may stream for long.
+        // Only the wait for headers is bounded here: an object body may stream
+        // for long; `read_body` bounds the small ones.
         let resp = match select(sending, timer).await {
             Either::Left((r, _)) => r.map_err(|e| ProxyError::Unavailable(format!("fetch {}: {e}", req.method)))?,
             Either::Right(_) => {
@@ -135,18 +152,17 @@ impl Platform for EdgePlatform {
         Ok(InboundResponse { status, headers, body })
     }
 
-    async fn read_body(&self, body: ResponseBody, limit: usize) -> Result<Vec<u8>> {
-        let mut resp = worker::Response::from_body(body).map_err(|e| ProxyError::Internal(format!("body: {e}")))?;
-        let mut stream = resp.stream().map_err(|e| ProxyError::Internal(format!("body: {e}")))?;
-        let mut out = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| ProxyError::Unavailable(format!("reading backend body: {e}")))?;
-            if out.len() + chunk.len() > limit {
-                return Err(ProxyError::Backend(format!("backend body larger than {limit} bytes")));
-            }
-            out.extend_from_slice(&chunk);
+    async fn read_body(&self, body: ResponseBody, limit: usize, timeout_ms: u32) -> Result<Vec<u8>> {
+        let reading = std::pin::pin!(read_capped(body, limit));
+        let timer = Delay::from(Duration::from_millis(u64::from(timeout_ms)));
+        match select(reading, timer).await {
+            Either::Left((r, _)) => r,
+            // The reader is dropped with the future, which cancels the stream
+            // and so closes the connection.
+            Either::Right(_) => Err(ProxyError::Unavailable(format!(
+                "backend body not complete after {timeout_ms} ms"
+            ))),
         }
-        Ok(out)
     }
 
     async fn r2_head(&self, binding: &str, key: &str) -> Result<Option<ObjectMeta>> {

@@ -1,18 +1,19 @@
 //! JWKS per issuer, cached per isolate (S7): fresh for an hour; an unknown
 //! `kid` (the IdP rotated) refetches at once, but such refetches happen at
 //! most once a minute; if the issuer is unreachable a copy up to a day old
-//! is still used.
+//! is still used for the kids it holds.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::{discovery_url, parse_discovery, parse_jwks, Jwk, MAX_JWKS_BYTES};
-use crate::platform::{Level, OutboundRequest, Platform};
+use crate::platform::{remaining_ms, Level, OutboundRequest, Platform};
 
 const FRESH_SECS: i64 = 3600;
 const STALE_SECS: i64 = 86_400;
 const REFETCH_SECS: i64 = 60;
+/// Time allowed for each document, headers and body.
 const TIMEOUT_MS: u32 = 3000;
 
 #[derive(Clone)]
@@ -68,8 +69,10 @@ impl JwksCache {
                 self.0.borrow_mut().insert(issuer.to_string(), entry);
                 Ok(keys)
             }
+            // A stale copy only helps a kid it holds: any other kid cannot be checked
+            // while the issuer fails, which is the issuer's failure (retryable), not a bad token.
             Err(e) => match cached {
-                Some(c) if now - c.fetched_at < STALE_SECS => {
+                Some(c) if now - c.fetched_at < STALE_SECS && c.keys.iter().any(|k| k.kid() == kid) => {
                     let f = serde_json::json!({"issuer": issuer, "reason": e});
                     p.log(
                         Level::Warn,
@@ -91,13 +94,14 @@ async fn get_text<P: Platform>(p: &P, url: &str) -> Result<String, String> {
         timeout_ms: TIMEOUT_MS,
         body: None,
     };
+    let started = p.now_ms();
     let resp = p.fetch(req).await.map_err(|e| format!("{url}: {e}"))?;
     if resp.status != 200 {
         return Err(format!("{url}: status {}", resp.status));
     }
     let body = match resp.body {
         Some(b) => p
-            .read_body(b, MAX_JWKS_BYTES)
+            .read_body(b, MAX_JWKS_BYTES, remaining_ms(TIMEOUT_MS, started, p.now_ms()))
             .await
             .map_err(|e| format!("{url}: {e}"))?,
         None => Vec::new(),

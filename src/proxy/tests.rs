@@ -2,6 +2,7 @@
 
 use super::handle;
 use crate::config::Config;
+use crate::error::ProxyError;
 use crate::http::{Body, Request, Response};
 use crate::testing::{block_on, FakePlatform};
 
@@ -558,4 +559,65 @@ fn provider_documents_when_configured_404_otherwise() {
         (doc["issuer"].as_str(), doc["features"]["oidc_provider"].as_bool()),
         (Some("https://proxy.example"), Some(true))
     );
+}
+
+#[test]
+fn s3_backend_documents_are_bounded_in_time_and_size() {
+    let list = || Request::new("GET", "/mirror/signed", "list-type=2");
+    let p = FakePlatform::default();
+    p.script("http://127.0.0.1:9/bkt?", 200, &[], b"<ListBucketResult/>");
+    p.script(
+        "http://127.0.0.1:9/bkt/base/x",
+        500,
+        &[],
+        b"<Error><Code>InternalError</Code></Error>",
+    );
+    p.bodies_stall.set(true);
+    // A listing whose body never ends: the backend is unavailable.
+    let r = block_on(handle(&p, &mirror_cfg(), list()));
+    assert_eq!((r.status, r.headers.get("retry-after")), (503, Some("5")));
+    // An error document that never ends: its status still decides, without waiting.
+    let r = block_on(handle(&p, &mirror_cfg(), Request::new("GET", "/mirror/signed/x", "")));
+    assert_eq!(r.status, 503);
+    let reads = p.body_reads.borrow().clone();
+    assert_eq!(reads.len(), 2);
+    assert!(reads.iter().all(|&(_, t)| (1..=20_000).contains(&t)), "{reads:?}");
+    // A listing larger than any real page is an answer the proxy cannot use.
+    let p = FakePlatform::default();
+    p.script("http://127.0.0.1:9/bkt?", 200, &[], &vec![b' '; (4 << 20) + 1]);
+    assert_eq!(block_on(handle(&p, &mirror_cfg(), list())).status, 502);
+}
+
+#[test]
+fn s3_backend_faults_name_the_backend_in_the_log() {
+    let failed = |p: &FakePlatform| -> Vec<String> {
+        p.logs
+            .borrow()
+            .iter()
+            .filter(|l| l.contains("request failed"))
+            .cloned()
+            .collect()
+    };
+    let p = FakePlatform::default();
+    *p.fetch_error.borrow_mut() = Some(ProxyError::Unavailable("fetch GET: Network connection lost.".into()));
+    for (path, query) in [("/mirror/signed/x", ""), ("/mirror/signed", "list-type=2")] {
+        assert_eq!(
+            block_on(handle(&p, &mirror_cfg(), Request::new("GET", path, query))).status,
+            503
+        );
+    }
+    let p2 = FakePlatform::default();
+    p2.script("http://127.0.0.1:9/bkt/base/x", 200, &[], b"no length");
+    p2.script("http://127.0.0.1:9/bkt?", 200, &[], b"\xff\xfe not a listing");
+    for (path, query) in [("/mirror/signed/x", ""), ("/mirror/signed", "list-type=2")] {
+        assert_eq!(
+            block_on(handle(&p2, &mirror_cfg(), Request::new("GET", path, query))).status,
+            502
+        );
+    }
+    let lines = [failed(&p), failed(&p2)].concat();
+    assert_eq!(lines.len(), 4);
+    for l in lines {
+        assert!(l.contains("http://127.0.0.1:9") && l.contains("bucket bkt"), "{l}");
+    }
 }

@@ -426,3 +426,17 @@ fn a_recursive_account_listing_skips_products_without_a_usable_backend() {
         "the skipped product is logged: {logs}"
     );
 }
+
+#[test]
+fn a_catalog_body_that_never_ends_is_503_within_the_timeout() {
+    let c = env_with(&[("CATALOG_TIMEOUT_MS", "1500")]);
+    let (p, _) = platform(&c);
+    p.bodies_stall.set(true);
+    let (s, body) = get(&p, &c, "/acme/public-data/k", None);
+    assert_eq!(s, 503, "{body}");
+    assert!(body.contains("<Code>ServiceUnavailable</Code>"), "{body}");
+    let reads = p.body_reads.borrow();
+    assert!(!reads.is_empty(), "the catalog answer was read");
+    assert!(reads.iter().all(|&(_, t)| (1..=1500).contains(&t)), "{reads:?}");
+    assert_eq!(s3_calls(&p), 0);
+}

@@ -274,3 +274,44 @@ fn unreachable_idp_and_unconfigured_sts() {
     let (r, body) = exchange(&idp(), &cfg_with(false), &form("_default", &t), false);
     assert_eq!((r.status, code_of(&body).as_str()), (501, "NotImplemented"));
 }
+
+#[test]
+fn stale_keys_serve_known_kids_but_an_unknown_kid_is_idp_communication_error() {
+    let p = idp();
+    let c = cfg_with(true);
+    let t = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));
+    assert_eq!(exchange(&p, &c, &form("_default", &t), false).0.status, 200);
+    *p.fetch_error.borrow_mut() = Some(crate::error::ProxyError::Unavailable("connection refused".into()));
+    // A kid of the cached copy is still verified while the IdP is down...
+    let t = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));
+    assert_eq!(exchange(&p, &c, &form("_default", &t), false).0.status, 200);
+    // ...but a kid the copy lacks cannot be checked: that is the IdP's failure (retryable),
+    // not a bad token.
+    let t = mint_rs256("rotated-kid", &claims(&p, "alice", "proxy"));
+    let (r, body) = exchange(&p, &c, &form("_default", &t), false);
+    assert_eq!((r.status, code_of(&body).as_str()), (400, "IDPCommunicationError"));
+    // Once the IdP answers again, the same token's kid is looked up at once.
+    *p.fetch_error.borrow_mut() = None;
+    let (r, body) = exchange(&p, &c, &form("_default", &t), false);
+    assert_eq!((r.status, code_of(&body).as_str()), (400, "InvalidIdentityToken"));
+    assert_eq!(
+        p.fetched.borrow().len(),
+        5,
+        "discovery+JWKS, the failed refetch, discovery+JWKS again"
+    );
+}
+
+#[test]
+fn idp_documents_that_never_end_are_idp_communication_error() {
+    let p = idp();
+    let c = cfg_with(true);
+    p.bodies_stall.set(true);
+    let t = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));
+    let (r, body) = exchange(&p, &c, &form("_default", &t), false);
+    assert_eq!((r.status, code_of(&body).as_str()), (400, "IDPCommunicationError"));
+    let reads = p.body_reads.borrow();
+    assert!(
+        !reads.is_empty() && reads.iter().all(|&(_, t)| (1..=3000).contains(&t)),
+        "{reads:?}"
+    );
+}

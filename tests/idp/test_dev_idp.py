@@ -41,6 +41,13 @@ def parts(token: str) -> tuple[dict, dict, bytes]:
     return json.loads(b64url_decode(h)), json.loads(b64url_decode(p)), b64url_decode(s)
 
 
+def rfc7638_thumbprint(jwk: dict) -> str:
+    """The test's own RFC 7638 thumbprint (checked against the RFC's example below)."""
+    required = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}[jwk["kty"]]
+    canonical = "{" + ",".join(f'"{m}":"{jwk[m]}"' for m in required) + "}"
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
 class Idp:
     def __init__(self, state_dir: Path, *extra: str):
         self.state_dir = state_dir
@@ -137,9 +144,8 @@ def test_jwks_shape(idp):
     r = idp.get("/jwks.json")
     assert r.status_code == 200
     keys = r.json()["keys"]
-    by_kid = {k["kid"]: k for k in keys}
-    assert set(by_kid) == {"rsa-1", "ec-1"}
-    rsa_jwk, ec_jwk = by_kid["rsa-1"], by_kid["ec-1"]
+    assert [k["kty"] for k in keys] == ["RSA", "EC"]
+    rsa_jwk, ec_jwk = keys
     assert set(rsa_jwk) == {"kty", "kid", "use", "alg", "n", "e"}
     assert (rsa_jwk["kty"], rsa_jwk["use"], rsa_jwk["alg"]) == ("RSA", "sig", "RS256")
     assert set(ec_jwk) == {"kty", "kid", "use", "alg", "crv", "x", "y"}
@@ -155,6 +161,51 @@ def test_jwks_shape(idp):
     assert not {"d", "p", "q", "dp", "dq", "qi", "k"} & {m for k in keys for m in k}
 
 
+# RFC 7638 section 3.1: this RSA key's thumbprint is NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs.
+RFC7638_EXAMPLE = {
+    "kty": "RSA", "alg": "RS256", "kid": "2011-04-29", "e": "AQAB",
+    "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3"
+         "oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHz"
+         "u6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8a"
+         "wapJzKnqDKgw",
+}
+
+
+def test_thumbprint_matches_rfc7638_example():
+    assert rfc7638_thumbprint(RFC7638_EXAMPLE) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+
+def test_kids_are_rfc7638_thumbprints(idp):
+    """A kid names its key: it is the key's thumbprint, by our hash and by joserfc's."""
+    from joserfc.jwk import ECKey, RSAKey
+
+    keys = idp.get("/jwks.json").json()["keys"]
+    for jwk in keys:
+        lib = (RSAKey if jwk["kty"] == "RSA" else ECKey).import_key(jwk).thumbprint()
+        assert jwk["kid"] == rfc7638_thumbprint(jwk) == lib, jwk
+    assert idp.ready.endswith(" kids=" + ",".join(k["kid"] for k in keys))
+
+
+def test_a_new_state_dir_never_reuses_a_kid(tmp_path):
+    """Two IdPs (or one restarted with a new state dir) have new keys, hence new kids: a
+    relying party that cached the first JWKS sees an unknown kid and refetches."""
+    first = Idp(tmp_path / "one")
+    try:
+        kids1 = {k["kid"] for k in first.get("/jwks.json").json()["keys"]}
+        kid1 = first.mint(sub="alice")["kid"]
+    finally:
+        first.stop()
+    second = Idp(tmp_path / "two")
+    try:
+        kids2 = {k["kid"] for k in second.get("/jwks.json").json()["keys"]}
+        kid2 = second.mint(sub="alice")["kid"]
+    finally:
+        second.stop()
+    assert len(kids1) == len(kids2) == 2
+    assert not kids1 & kids2, (kids1, kids2)
+    assert kid1 in kids1 and kid2 in kids2
+
+
 def test_keys_persist_across_restart(tmp_path):
     first = Idp(tmp_path / "state")
     issuer = first.issuer  # the restarted one has another free port, so another issuer
@@ -167,7 +218,7 @@ def test_keys_persist_across_restart(tmp_path):
     assert all((p.stat().st_mode & 0o777) == 0o600 for p in (tmp_path / "state").glob("*.pem"))
     second = Idp(tmp_path / "state")
     try:
-        assert second.get("/jwks.json").json() == jwks1
+        assert second.get("/jwks.json").json() == jwks1  # the same keys, the same kids
         assert second.verify(token, issuer=issuer)["sub"] == "alice"  # a token from before the restart still verifies
     finally:
         second.stop()
@@ -176,8 +227,15 @@ def test_keys_persist_across_restart(tmp_path):
 # --------------------------------------------------------------------------- tokens
 
 
-@pytest.mark.parametrize("alg,kid", [("RS256", "rsa-1"), ("ES256", "ec-1")])
-def test_token_verifies_against_jwks(idp, alg, kid):
+def kid_of(idp, kty: str) -> str:
+    """The kid of the IdP's only (never rotated) key of type `kty`."""
+    (kid,) = [k["kid"] for k in idp.get("/jwks.json").json()["keys"] if k["kty"] == kty]
+    return kid
+
+
+@pytest.mark.parametrize("alg,kty", [("RS256", "RSA"), ("ES256", "EC")])
+def test_token_verifies_against_jwks(idp, alg, kty):
+    kid = kid_of(idp, kty)
     before = int(time.time())
     answer = idp.mint(sub="alice", alg=alg, claims={"repository": "octo-org/octo-repo"})
     token = answer["token"]
@@ -235,8 +293,8 @@ def test_header_overrides(idp):
     assert "kid" not in parts(t)[0]
     t = idp.mint(sub="alice", header={"kid": "nope", "typ": "at+jwt"})["token"]
     assert parts(t)[0] == {"alg": "RS256", "kid": "nope", "typ": "at+jwt"}
-    # Signed by rsa-1 all the same.
-    jwt.decode(t, idp.jwks_keys()["rsa-1"], algorithms=["RS256"], audience=AUD)
+    # Signed by the RSA key all the same.
+    jwt.decode(t, idp.jwks_keys()[kid_of(idp, "RSA")], algorithms=["RS256"], audience=AUD)
 
 
 def test_alg_none(idp):
@@ -244,36 +302,36 @@ def test_alg_none(idp):
     token = answer["token"]
     assert token.endswith(".") and token.count(".") == 2
     header, payload, sig = parts(token)
-    assert header == {"alg": "none", "kid": "rsa-1", "typ": "JWT"}
+    assert header == {"alg": "none", "kid": kid_of(idp, "RSA"), "typ": "JWT"}
     assert sig == b"" and payload["sub"] == "alice" and "exp" in payload
     # PyJWT refuses it unless told to skip verification, as any relying party must.
     with pytest.raises(jwt.InvalidTokenError):
-        jwt.decode(token, idp.jwks_keys()["rsa-1"], algorithms=["RS256", "ES256"], audience=AUD)
+        jwt.decode(token, idp.jwks_keys()[kid_of(idp, "RSA")], algorithms=["RS256", "ES256"], audience=AUD)
 
 
 def test_alg_hs256_confused(idp):
     answer = idp.mint(sub="alice", alg="HS256-confused")
     token = answer["token"]
     header, payload, sig = parts(token)
-    assert header == {"alg": "HS256", "kid": "rsa-1", "typ": "JWT"}
+    assert header == {"alg": "HS256", "kid": kid_of(idp, "RSA"), "typ": "JWT"}
     assert payload["sub"] == "alice"
     # The HMAC key is the RSA public key as SubjectPublicKeyInfo PEM, rebuilt from the JWKS.
-    pem = idp.jwks_keys()["rsa-1"].public_bytes(
+    pem = idp.jwks_keys()[kid_of(idp, "RSA")].public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     signing_input = token.rsplit(".", 1)[0].encode()
     assert hmac.compare_digest(sig, hmac.new(pem, signing_input, hashlib.sha256).digest())
     # A verifier that only accepts RS256/ES256 refuses it; it is no valid RS256 token either.
     with pytest.raises(jwt.InvalidTokenError):
-        jwt.decode(token, idp.jwks_keys()["rsa-1"], algorithms=["RS256", "ES256"], audience=AUD)
+        jwt.decode(token, idp.jwks_keys()[kid_of(idp, "RSA")], algorithms=["RS256", "ES256"], audience=AUD)
 
 
 @pytest.mark.parametrize(
     "body,message",
     [
         ({"sub": "a", "alg": "HS512"}, "alg must be"),
-        ({"sub": "a", "kid": "rsa-99"}, "no key"),
-        ({"sub": "a", "alg": "ES256", "kid": "rsa-1"}, "cannot sign"),
+        ({"sub": "a", "kid": "rsa-1"}, "no key"),  # the kids of old, names no key now
+        ({"sub": "a", "alg": "ES256", "kid": "RSA"}, "cannot sign"),
         ({"aud": AUD}, "sub is required"),
         ({"sub": "a", "omit": "exp"}, "omit must be"),
         ({"sub": "a", "bogus": 1}, "unknown field"),
@@ -282,6 +340,8 @@ def test_alg_hs256_confused(idp):
     ],
 )
 def test_token_bad_requests(idp, body, message):
+    if isinstance(body, dict) and body.get("kid") == "RSA":
+        body = {**body, "kid": kid_of(idp, "RSA")}
     r = idp.post("/token", body)
     assert r.status_code == 400
     assert message in r.json()["message"]
@@ -309,25 +369,30 @@ def test_not_json_and_routes(idp):
 
 
 def test_rotation_adds_key_and_new_tokens_use_it(fresh_idp):
+    rsa1, ec1 = kid_of(fresh_idp, "RSA"), kid_of(fresh_idp, "EC")
     old = fresh_idp.mint(sub="alice")["token"]
-    assert parts(old)[0]["kid"] == "rsa-1"
+    assert parts(old)[0]["kid"] == rsa1
     r = fresh_idp.post("/rotate")
     assert r.status_code == 200
-    assert r.json() == {"kid": "rsa-2", "kids": ["rsa-1", "rsa-2", "ec-1"]}
-    kids = [k["kid"] for k in fresh_idp.get("/jwks.json").json()["keys"]]
-    assert kids == ["rsa-1", "rsa-2", "ec-1"]
+    rsa2 = r.json()["kid"]
+    assert rsa2 not in (rsa1, ec1)
+    assert r.json() == {"kid": rsa2, "kids": [rsa1, rsa2, ec1]}
+    jwks = fresh_idp.get("/jwks.json").json()["keys"]
+    assert [k["kid"] for k in jwks] == [rsa1, rsa2, ec1]
+    assert all(k["kid"] == rfc7638_thumbprint(k) for k in jwks)
     new = fresh_idp.mint(sub="alice")["token"]
-    assert parts(new)[0]["kid"] == "rsa-2"
+    assert parts(new)[0]["kid"] == rsa2
     assert fresh_idp.verify(new)["sub"] == "alice"
     assert fresh_idp.verify(old)["sub"] == "alice"  # the old key is still served
-    # Signed by rsa-2, not rsa-1.
+    # Signed by the new key, not the old one.
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(new, fresh_idp.jwks_keys()["rsa-1"], algorithms=["RS256"], audience=AUD)
+        jwt.decode(new, fresh_idp.jwks_keys()[rsa1], algorithms=["RS256"], audience=AUD)
     # An explicit kid still picks the old key; EC rotation works the same way.
-    assert parts(fresh_idp.mint(sub="alice", kid="rsa-1")["token"])[0]["kid"] == "rsa-1"
-    assert fresh_idp.post("/rotate", {"kty": "EC"}).json()["kid"] == "ec-2"
+    assert parts(fresh_idp.mint(sub="alice", kid=rsa1)["token"])[0]["kid"] == rsa1
+    ec2 = fresh_idp.post("/rotate", {"kty": "EC"}).json()["kid"]
+    assert ec2 not in (rsa1, rsa2, ec1)
     es = fresh_idp.mint(sub="alice", alg="ES256")["token"]
-    assert parts(es)[0]["kid"] == "ec-2" and fresh_idp.verify(es)["sub"] == "alice"
+    assert parts(es)[0]["kid"] == ec2 and fresh_idp.verify(es)["sub"] == "alice"
     assert sorted(p.name for p in fresh_idp.state_dir.glob("*.pem")) == ["ec-1.pem", "ec-2.pem", "rsa-1.pem", "rsa-2.pem"]
 
 
@@ -414,7 +479,7 @@ def test_dev_token(idp):
                       "--claim", "ref=refs/heads/main", "--claim-json", "n=3", "--alg", "ES256", "--ttl", "90")
     assert r.returncode == 0, r.stderr
     header, payload, _ = parts(r.stdout.strip())
-    assert header["alg"] == "ES256" and header["kid"].startswith("ec-")
+    assert header["alg"] == "ES256" and header["kid"] == kid_of(idp, "EC")
     assert payload["aud"] == [AUD, "other"] and payload["repository"] == "octo-org/octo-repo"
     assert payload["ref"] == "refs/heads/main" and payload["n"] == 3 and payload["exp"] - payload["iat"] == 90
 
@@ -436,7 +501,7 @@ def test_dev_token_out_file(idp, tmp_path):
 
 
 def test_dev_token_errors(idp, tmp_path):
-    r = run_dev_token(idp, "alice", "--kid", "rsa-77")
+    r = run_dev_token(idp, "alice", "--kid", "no-such-kid")
     assert r.returncode == 1 and "HTTP 400" in r.stderr and "no key" in r.stderr and r.stdout == ""
     r = subprocess.run([str(DEV_TOKEN), "alice", "--idp", "http://127.0.0.1:9"], capture_output=True,
                        text=True, timeout=30)

@@ -242,7 +242,8 @@ GHA_CEILING = "demo/restricted-data"
 # A role whose ceiling hides most of the public data (test_listing.py): listings must not show it.
 NESTED_ROLE = "nested-reader"
 NESTED_CEILING = ["demo/public-data/nested/*", "mirror/signed/nested/*"]
-FAULTS = ("mismatch", "jwks500", "big", "slow", "down")  # see test_sts_idp_faults.py
+# see test_sts_idp_faults.py; `proxied` is a FaultProxy (faultproxy.py) in front of a dev IdP
+FAULTS = ("mismatch", "jwks500", "big", "slow", "down", "rekey", "proxied")
 
 
 def new_session_key() -> str:
@@ -572,9 +573,9 @@ def worker_factory(tmp_root, wrangler_env, worker, stub_backend) -> WorkerFactor
 # --------------------------------------------------------------------------- dev identity providers
 
 
-def _start_idp(name: str, port: int, tmp_root: Path) -> DevIdp:
+def _start_idp(name: str, port: int, tmp_root: Path, issuer: str | None = None) -> DevIdp:
     try:
-        return start_dev_idp(port, tmp_root / "idp" / name, tmp_root / "logs" / f"idp-{name}.log")
+        return start_dev_idp(port, tmp_root / "idp" / name, tmp_root / "logs" / f"idp-{name}.log", issuer=issuer)
     except HarnessError as e:
         _fail(e)
 
@@ -600,13 +601,14 @@ def rot_idp(tmp_root, sts_settings) -> DevIdp:
 @pytest.fixture(scope="session")
 def fault_idp(tmp_root, sts_settings):
     """fault_idp(name, faults) -> a dev IdP on the port of role `fault-<name>`, with the
-    given /control faults set before the Worker ever asks it anything."""
+    given /control faults set before the Worker ever asks it anything. `state` names its
+    state dir (default `fault-<name>`): another one is another IdP on the same issuer."""
     import requests
 
     started: list[DevIdp] = []
 
-    def start(name: str, faults: dict) -> DevIdp:
-        i = _start_idp(f"fault-{name}", sts_settings.fault_ports[name], tmp_root)
+    def start(name: str, faults: dict, state: str | None = None) -> DevIdp:
+        i = _start_idp(state or f"fault-{name}", sts_settings.fault_ports[name], tmp_root)
         started.append(i)
         r = requests.post(i.url + "/control", json=faults, timeout=5)
         if r.status_code != 200:
@@ -672,6 +674,30 @@ def extra_workers(worker_factory, sts_settings) -> dict[str, Worker]:
     return dict(zip([n for n, _ in specs], started))
 
 
+# --------------------------------------------------------------------------- federation
+
+@pytest.fixture(scope="session")
+def fed_moto(tmp_root):
+    """A moto of its own for web-identity backends (test_federation.py, test_faults.py):
+    IAM auth on, role `fed-reader` trusting the proxy's issuer for stub_sts.FED_TRUSTED,
+    FED_BUCKET holding FED_OBJECTS. Yields (moto, role ARN)."""
+    from stub_sts import FED_BUCKET, FED_OBJECTS, FED_OTHER_BUCKET, FED_TRUSTED, start_fed_moto
+
+    issuer_host = PROVIDER_ISSUER.split("://", 1)[1]
+    try:
+        moto, role_arn = start_fed_moto(tmp_root / "logs" / "moto-fed.log", issuer_host, FED_TRUSTED)
+    except Exception as e:  # noqa: BLE001
+        _fail(HarnessError(f"moto for the federation tests: {e!r}"))
+    s3 = moto.client()
+    s3.create_bucket(Bucket=FED_BUCKET)
+    s3.create_bucket(Bucket=FED_OTHER_BUCKET)
+    for k, v in FED_OBJECTS.items():
+        s3.put_object(Bucket=FED_BUCKET, Key=k, Body=v)
+    s3.put_object(Bucket=FED_OTHER_BUCKET, Key="data/hello.txt", Body=b"not for the role\n")
+    yield moto, role_arn
+    moto.proc.stop()
+
+
 # --------------------------------------------------------------------------- HTTP catalog (issue 4)
 #
 # A Worker of its own with CATALOG_URL = the catalog stub (stub_catalog.py, fixtures in
@@ -731,14 +757,20 @@ class CatalogWorker:
 
 def _launch_catalog_worker(name: str, tmp_root: Path, env: dict[str, str], moto: MotoBackend, *, kid: str | None,
                            key_pem: str | None, previous: tuple[str, str] | None = None, idp: DevIdp | None = None,
-                           audience: str | None = None, extra_vars: dict[str, str] | None = None) -> CatalogWorker:
+                           audience: str | None = None, extra_vars: dict[str, str] | None = None,
+                           front=None) -> CatalogWorker:
     """Starts the stub, then the Worker calling it (not yet ready: see _wait_catalog_worker).
     The Worker's port is picked first: the stub verifies tokens against its JWKS.
     `kid`/`key_pem` None: no OIDC provider at all (OIDC_PROVIDER_* unset).
     `audience` None: no CATALOG_AUDIENCE (the default, CATALOG_URL without its trailing '/').
-    `previous`: (kid, PEM) of OIDC_PROVIDER_KID_PREVIOUS / OIDC_PROVIDER_KEY_PREVIOUS."""
+    `previous`: (kid, PEM) of OIDC_PROVIDER_KID_PREVIOUS / OIDC_PROVIDER_KEY_PREVIOUS.
+    `front`: a FaultProxy (faultproxy.py) that CATALOG_URL names instead of the stub; it
+    is pointed at the stub here."""
     port, stub_port = free_port(), free_port()
-    catalog_url = f"http://127.0.0.1:{stub_port}/"  # the trailing '/' is not part of the default aud
+    if front is not None:
+        front.upstream = stub_port
+    # the trailing '/' is not part of the default aud
+    catalog_url = f"http://127.0.0.1:{front.port if front is not None else stub_port}/"
     expected_aud = audience or catalog_url.rstrip("/")
     stub = start_stub_catalog(f"http://127.0.0.1:{port}/.well-known/jwks.json", PROVIDER_ISSUER, expected_aud,
                               moto.url, tmp_root / "logs" / f"stub-catalog-{name}.log",

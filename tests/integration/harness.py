@@ -478,6 +478,7 @@ class DevIdp:
     proc: Proc
     port: int
     state_dir: Path
+    issuer_url: str | None = None  # --issuer, when it is not `url` (e.g. a proxy in front)
 
     @property
     def url(self) -> str:
@@ -485,7 +486,7 @@ class DevIdp:
 
     @property
     def issuer(self) -> str:
-        return self.url
+        return self.issuer_url or self.url
 
     def _post(self, path: str, body: dict | None = None) -> dict:
         import requests
@@ -514,7 +515,7 @@ class DevIdp:
 
 
 def start_dev_idp(port: int, state_dir: Path, log_path: Path, python: str | None = None,
-                  timeout: float = 30) -> DevIdp:
+                  timeout: float = 30, issuer: str | None = None) -> DevIdp:
     import requests
 
     script = REPO / "scripts" / "dev-idp.py"
@@ -524,8 +525,9 @@ def start_dev_idp(port: int, state_dir: Path, log_path: Path, python: str | None
     env = os.environ.copy()
     env["PYTHONUNBUFFERED"] = "1"
     proc = Proc.start(f"dev-idp:{port}", [python or sys.executable, str(script), "--port", str(port),
-                                           "--state-dir", str(state_dir)], log_path, env)
-    idp = DevIdp(proc, port, state_dir)
+                                           "--state-dir", str(state_dir), *(["--issuer", issuer] if issuer else [])],
+                      log_path, env)
+    idp = DevIdp(proc, port, state_dir, issuer)
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -535,9 +537,9 @@ def start_dev_idp(port: int, state_dir: Path, log_path: Path, python: str | None
             r = requests.get(idp.url + "/.well-known/openid-configuration", timeout=2)
             if r.status_code == 200:
                 doc = r.json()
-                if doc.get("issuer") != idp.url:
+                if doc.get("issuer") != idp.issuer:
                     proc.stop()
-                    raise HarnessError(f"dev IdP issuer {doc.get('issuer')!r} != {idp.url!r}")
+                    raise HarnessError(f"dev IdP issuer {doc.get('issuer')!r} != {idp.issuer!r}")
                 return idp
             last = f"{r.status_code} {r.text[:200]}"
         except requests.RequestException as e:

@@ -37,6 +37,13 @@ STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 FED_BUCKET = "fed-bucket"  # readable by the federated role
 FED_OTHER_BUCKET = "fed-other"  # not readable by it (moto still holds it)
 FED_ROLE = "fed-reader"
+# What the shared moto-fed (conftest `fed_moto`) holds in FED_BUCKET, and the subjects its
+# role trusts.
+FED_OBJECTS = {
+    "data/hello.txt": b"hello from a federated backend\n",
+    "data/nested/table.csv": b"id,name\n1,alpha\n2,beta\n",
+}
+FED_TRUSTED = ["backend:fed", "backend:fed-refresh", "backend:fed-wrongaud", "backend:fed-slow"]
 ADMIN_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["s3:*", "iam:*", "sts:*"], "Resource": "*"}]})
 

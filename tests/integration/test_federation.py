@@ -24,35 +24,13 @@ import pytest
 from clients import need
 from conftest import PANIC_MARKERS, PROVIDER_ISSUER, PROVIDER_KID, _fail, _launch_worker, _wait_ready
 from harness import REPO, HarnessError, free_port
-from stub_sts import FED_BUCKET, FED_OTHER_BUCKET, StubSts, start_fed_moto
+from stub_sts import FED_BUCKET, FED_OBJECTS as OBJECTS, FED_OTHER_BUCKET, FED_TRUSTED as TRUSTED, StubSts
 
 pytestmark = pytest.mark.federation
 
-ISSUER_HOST = PROVIDER_ISSUER.split("://", 1)[1]
 KEY_PEM = (REPO / "tests/fixtures/oidc/rsa-2048.pem").read_text()
 OTHER_KEY_PEM = (REPO / "tests/fixtures/oidc/rsa-2048-b.pem").read_text()
-OBJECTS = {
-    "data/hello.txt": b"hello from a federated backend\n",
-    "data/nested/table.csv": b"id,name\n1,alpha\n2,beta\n",
-}
-TRUSTED = ["backend:fed", "backend:fed-refresh", "backend:fed-wrongaud", "backend:fed-slow"]
 READS = 5
-
-
-@pytest.fixture(scope="module")
-def fed_moto(tmp_root):
-    try:
-        moto, role_arn = start_fed_moto(tmp_root / "logs" / "moto-fed.log", ISSUER_HOST, TRUSTED)
-    except Exception as e:  # noqa: BLE001
-        _fail(HarnessError(f"moto for the federation tests: {e!r}"))
-    s3 = moto.client()
-    s3.create_bucket(Bucket=FED_BUCKET)
-    s3.create_bucket(Bucket=FED_OTHER_BUCKET)
-    for k, v in OBJECTS.items():
-        s3.put_object(Bucket=FED_BUCKET, Key=k, Body=v)
-    s3.put_object(Bucket=FED_OTHER_BUCKET, Key="data/hello.txt", Body=b"not for the role\n")
-    yield moto, role_arn
-    moto.proc.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,12 @@
 
 use super::{failure, AssertionSource, FailureKind, Temporary, WebIdentity, MIN_REMAINING_MS};
 use crate::backend::list_xml::walk;
-use crate::error::Result;
-use crate::platform::{OutboundRequest, Platform};
+use crate::error::{ProxyError, Result};
+use crate::platform::{remaining_ms, OutboundRequest, Platform};
 use crate::secret::Secret;
 use crate::sigv4::{uri_encode, Credentials};
 
-/// Time allowed for the STS to answer (headers).
+/// Time allowed for the STS to answer, headers and body.
 pub const STS_TIMEOUT_MS: u32 = 5_000;
 /// Cap on the answer (AWS's is about 2 KiB).
 const MAX_ANSWER_BYTES: usize = 64 << 10;
@@ -39,20 +39,32 @@ pub(super) async fn assume_role<P: Platform, A: AssertionSource>(
     wi: &WebIdentity,
 ) -> Result<Temporary> {
     let token = source.assertion(&wi.subject, &wi.audience).await?;
+    let started = p.now_ms();
     let resp = p
         .fetch(request(wi, &token))
         .await
         .map_err(|e| failure(wi, FailureKind::Unavailable, &format!("cannot reach the STS: {e}")))?;
     let status = resp.status;
     let body = match resp.body {
-        Some(b) => p
-            .read_body(b, MAX_ANSWER_BYTES)
+        Some(b) => match p
+            .read_body(b, MAX_ANSWER_BYTES, remaining_ms(STS_TIMEOUT_MS, started, p.now_ms()))
             .await
-            .map_err(|e| failure(wi, FailureKind::Unavailable, &format!("reading the STS answer: {e}")))?,
-        None => Vec::new(),
+        {
+            Ok(body) => Ok(body),
+            // An oversized answer is no network failure: it is unusable, and its
+            // status decides as for any other unusable answer.
+            Err(ProxyError::Backend(e)) => Err(e),
+            Err(e) => {
+                return Err(failure(
+                    wi,
+                    FailureKind::Unavailable,
+                    &format!("reading the STS answer: {e}"),
+                ))
+            }
+        },
+        None => Ok(Vec::new()),
     };
-    let text = String::from_utf8_lossy(&body);
-    let answer = parse_answer(&text, p.now_ms());
+    let answer = body.and_then(|b| parse_answer(&String::from_utf8_lossy(&b), p.now_ms()));
     match (status, answer) {
         (200, Ok(StsAnswer::Credentials(t))) => Ok(t),
         (200, Ok(StsAnswer::Error { code, .. })) => Err(failure(

@@ -589,3 +589,30 @@ fn loopback_sts_only_when_allowed_and_provider_required() {
     // Validation still happens without a provider: a typo is an error, not a disabled backend.
     assert!(catalog(r#"{"role_arn": "nope", "sts_endpoint": "https://s"}"#, &no_provider).is_err());
 }
+
+#[test]
+fn a_body_that_never_ends_is_503_and_an_oversized_one_unusable() {
+    let (p, _) = platform(&[(200, success(1, NOW_MS, 60 * MIN))]);
+    p.bodies_stall.set(true);
+    let a = Assertions::default();
+    let cache = FederationCache::default();
+    let e = get(&cache, &p, &a).unwrap_err();
+    assert_eq!((e.status(), e.code()), (503, "ServiceUnavailable"));
+    assert!(e.detail().unwrap().contains("not complete after"), "{e:?}");
+    assert!(
+        p.body_reads
+            .borrow()
+            .iter()
+            .all(|&(_, t)| (1..=STS_TIMEOUT_MS).contains(&t)),
+        "{:?}",
+        p.body_reads.borrow()
+    );
+    // A 200 larger than any real answer is as unusable as garbage: 502. A 5xx whose
+    // body is oversized is still the STS failing: 503.
+    let huge = format!("<x>{}</x>", "a".repeat(80 << 10));
+    for (status, want) in [(200, 502), (500, 503)] {
+        let (p, _) = platform(&[(status, huge.clone())]);
+        let e = get(&FederationCache::default(), &p, &a).unwrap_err();
+        assert_eq!(e.status(), want, "{status}: {e:?}");
+    }
+}

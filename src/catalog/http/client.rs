@@ -14,11 +14,11 @@ use super::CatalogError;
 use crate::catalog::Resolved;
 use crate::catalog::Visibility;
 use crate::error::ProxyError;
-use crate::platform::{Level, OutboundRequest, Platform};
+use crate::platform::{remaining_ms, Level, OutboundRequest, Platform};
 use crate::secret::Secret;
 use crate::sigv4::Credentials;
 
-/// Time allowed for the catalog to start answering.
+/// Time allowed for a catalog answer, headers and body.
 pub const TIMEOUT_MS: u32 = 5_000;
 /// Cap on an account's product list.
 pub const LIST_BODY_LIMIT: usize = 4 << 20;
@@ -112,7 +112,7 @@ impl HttpCatalog {
         &self.audience
     }
 
-    /// Bounds every call (time to the answer's headers).
+    /// Bounds every call: its headers and then its body within this time.
     pub fn with_timeout_ms(mut self, timeout_ms: u32) -> Self {
         self.timeout_ms = timeout_ms;
         self
@@ -364,6 +364,7 @@ impl HttpCatalog {
             body: None,
         };
         let what = kind.as_str();
+        let started = cx.platform.now_ms();
         let resp = cx
             .platform
             .fetch(req)
@@ -375,8 +376,9 @@ impl HttpCatalog {
         let Some(body) = resp.body else {
             return Err(CatalogError::Unavailable(format!("catalog {what} {url}: empty answer")));
         };
+        let left = remaining_ms(self.timeout_ms, started, cx.platform.now_ms());
         cx.platform
-            .read_body(body, limit)
+            .read_body(body, limit, left)
             .await
             .map_err(|e| CatalogError::Unavailable(format!("catalog {what} {url}: body: {e}")))
     }
