@@ -58,13 +58,13 @@ def route_shape(row: dict) -> str:
     shape = row["expect"].get("shape")
     if shape:
         return shape
-    if row.get("method") == "OPTIONS":  # a refused preflight is S3's AccessForbidden, whatever the path
-        return "s3"
     target = row.get("target", "/")
     if "raw" in row:
         target = row["raw"].split(" ")[1] if row["raw"].count(" ") >= 2 else "/"
     path = target.split("?")[0]
     sts = row.get("sts") is not None or path in ("/.sts", "/.sts/")
+    if row.get("method") == "OPTIONS":  # a refused preflight: S3's AccessForbidden, or the STS route's own
+        return "sts" if sts else "s3"
     if sts:
         accept = (row.get("sts") or {}).get("accept") or dict(
             (k.lower(), v) for k, v in (row.get("headers") or {}).items()).get("accept", "")
@@ -73,6 +73,9 @@ def route_shape(row: dict) -> str:
 
 
 def _error_document(resp: Resp, shape: str) -> list[str]:
+    if shape == "any":  # a path that belongs to neither route for sure: either document will do
+        s3, sts = _error_document(resp, "s3"), _error_document(resp, "sts")
+        return [] if not s3 or not sts else s3 + sts
     rid = resp.h("x-amz-request-id")
     ctype = (resp.h("content-type") or "").split(";")[0].strip()
     try:
