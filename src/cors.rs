@@ -61,10 +61,16 @@ pub fn decorate(origins: &Origins, origin: Option<&str>, h: &mut Headers) {
 /// Answers a preflight for a resource that serves `methods` (what its
 /// `Allow` header says on a 405).
 pub fn preflight(origins: &Origins, req: &Headers, methods: &[&str]) -> Result<Headers> {
-    let origin = req.get("origin");
-    let method = req.get("access-control-request-method").map(str::trim);
-    let method_ok = method.is_none_or(|m| methods.contains(&m));
-    let allow = origins.allow(origin);
+    // Without both, an OPTIONS is no preflight (browsers always send them); S3 answers 400.
+    let origin = req.get("origin").ok_or(ProxyError::BadRequest(
+        "Insufficient information. Origin request header needed.",
+    ))?;
+    let method = req
+        .get("access-control-request-method")
+        .map(str::trim)
+        .ok_or(ProxyError::BadRequest("Invalid Access-Control-Request-Method: null"))?;
+    let method_ok = methods.contains(&method);
+    let allow = origins.allow(Some(origin));
     if allow.is_none() || !method_ok {
         return Err(ProxyError::CorsForbidden);
     }
@@ -104,6 +110,21 @@ mod tests {
         assert!(preflight(&Origins::Any, &req("http://a", "POST", ""), &s3).is_err());
         let sts = preflight(&Origins::Any, &req("http://a", "POST", ""), &["GET", "POST"]).unwrap();
         assert_eq!(sts.get("access-control-allow-methods"), Some("GET, POST"));
+    }
+
+    #[test]
+    fn options_without_origin_or_method_is_not_a_preflight() {
+        // S3: 400 BadRequest; browsers always send both in a preflight.
+        let mut no_origin = Headers::new();
+        no_origin.append("access-control-request-method", "GET");
+        let e = preflight(&Origins::Any, &no_origin, &["GET"]).unwrap_err();
+        assert_eq!((e.status(), e.code()), (400, "BadRequest"));
+        let mut no_method = Headers::new();
+        no_method.append("origin", "http://a");
+        let e = preflight(&Origins::Any, &no_method, &["GET"]).unwrap_err();
+        assert_eq!((e.status(), e.code()), (400, "BadRequest"));
+        let e = preflight(&Origins::Any, &Headers::new(), &["GET", "POST"]).unwrap_err();
+        assert_eq!((e.status(), e.code()), (400, "BadRequest"));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub enum ProxyError {
     MethodNotAllowed,
     /// A CORS preflight from an origin or for a method that is not allowed.
     CorsForbidden,
+    /// A request S3 answers `400 BadRequest` (an OPTIONS that is no preflight).
+    BadRequest(&'static str),
     /// A signed request that failed authentication (S8): status, code, message.
     Auth {
         status: u16,
@@ -44,7 +46,7 @@ impl ProxyError {
         match self {
             Self::NoSuchBucket | Self::NoSuchKey => 404,
             Self::AccessDenied | Self::CorsForbidden => 403,
-            Self::InvalidArgument(_) | Self::InvalidUri | Self::KeyTooLong => 400,
+            Self::InvalidArgument(_) | Self::InvalidUri | Self::KeyTooLong | Self::BadRequest(_) => 400,
             Self::InvalidRange { .. } => 416,
             Self::PreconditionFailed => 412,
             Self::MethodNotAllowed => 405,
@@ -68,6 +70,7 @@ impl ProxyError {
             Self::PreconditionFailed => "PreconditionFailed",
             Self::MethodNotAllowed => "MethodNotAllowed",
             Self::CorsForbidden => "AccessForbidden",
+            Self::BadRequest(_) => "BadRequest",
             Self::NotImplemented(_) => "NotImplemented",
             Self::Misconfigured(_) | Self::Unavailable(_) => "ServiceUnavailable",
             Self::Backend(_) | Self::BackendAuth(_) | Self::Internal(_) => "InternalError",
@@ -81,7 +84,7 @@ impl ProxyError {
             Self::NoSuchBucket => "The specified bucket does not exist.",
             Self::NoSuchKey => "The specified key does not exist.",
             Self::AccessDenied => "Access Denied",
-            Self::InvalidArgument(m) | Self::NotImplemented(m) => m,
+            Self::InvalidArgument(m) | Self::NotImplemented(m) | Self::BadRequest(m) => m,
             Self::InvalidUri => "Couldn't parse the specified URI.",
             Self::KeyTooLong => "Your key is too long.",
             Self::InvalidRange { .. } => "The requested range is not satisfiable.",

@@ -41,6 +41,8 @@ impl StsError {
             ProxyError::InvalidUri | ProxyError::InvalidArgument(_) | ProxyError::KeyTooLong => {
                 StsError::invalid("The request could not be parsed.")
             }
+            // An OPTIONS that is no preflight (no Origin or no requested method).
+            ProxyError::BadRequest(m) => StsError::invalid(m),
             other => StsError::Internal(format!("{other:?}")),
         }
     }

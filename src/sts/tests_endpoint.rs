@@ -139,6 +139,18 @@ fn preflight_allows_what_the_endpoint_serves() {
 }
 
 #[test]
+fn an_options_that_is_no_preflight_is_400_sts_shaped() {
+    let p = idp();
+    let no_method = Request::new("OPTIONS", "/.sts", "").with_header("origin", "https://app.example");
+    let no_origin = Request::new("OPTIONS", "/.sts/", "").with_header("access-control-request-method", "POST");
+    for req in [no_method, no_origin, Request::new("OPTIONS", "/.sts", "")] {
+        let (r, body) = send(&p, req);
+        assert_eq!(r.status, 400, "{body}");
+        assert_eq!(sts_error(&r, &body, false), "InvalidParameterValue");
+    }
+}
+
+#[test]
 fn an_oversized_body_is_413_at_any_size() {
     let p = idp();
     let token = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));

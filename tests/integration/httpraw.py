@@ -4,6 +4,7 @@ removal or re-encoding, unlike requests/urllib3) and S3 XML helpers."""
 from __future__ import annotations
 
 import http.client
+import socket
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -131,6 +132,35 @@ def upload(base_url: str, method: str, path: str, headers: dict | None, body_siz
         sender.join(timeout)
         sock.close()
     return Upload(resp, state["sent"], state["error"], time.monotonic() - t0)
+
+
+def send_bytes(base_url: str, data: bytes, method: str = "GET", timeout: float = 30) -> Resp:
+    """Writes `data` to the server byte for byte (http.client refuses control characters,
+    spaces and CRLF in targets and header values, which malformed requests need) and
+    parses the answer. `method` tells the parser whether a body follows (HEAD)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=timeout)
+    try:
+        try:
+            sock.sendall(data)
+        except (BrokenPipeError, ConnectionResetError) as e:
+            # A server may answer (405, 413) and close before a large body is all sent;
+            # the answer it gave is what counts, so read it if it is there.
+            sent_error = e
+        else:
+            sent_error = None
+        r = http.client.HTTPResponse(sock, method=method)
+        try:
+            r.begin()
+        except (http.client.HTTPException, OSError):
+            if sent_error is not None:
+                raise sent_error from None
+            raise
+        body = r.read()
+        line = data.split(b"\r\n", 1)[0].decode("latin-1")
+        return Resp(r.status, r.headers, body, method, line)
+    finally:
+        sock.close()
 
 
 def qkey(key: str) -> str:
