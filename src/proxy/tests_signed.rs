@@ -228,3 +228,17 @@ fn signed_accept_encoding_survives_the_runtime_rewriting_it() {
     r.headers.set("host", "evil.example");
     assert_eq!(run(&p, &c, r).0.status, 403);
 }
+
+#[test]
+fn signed_requests_keep_response_overrides() {
+    let p = platform();
+    let c = cfg(KEY);
+    let now = p.now_ms();
+    let alice = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    let q = "response-content-type=text%2Fx-over&response-content-disposition=attachment";
+    let req = signed_request("GET", "127.0.0.1:8787", "/demo/public-data/cities.csv", q, &alice, now);
+    let (r, body) = run(&p, &c, req);
+    assert_eq!((r.status, body.as_str()), (200, "cities"));
+    assert_eq!(r.headers.get("content-type"), Some("text/x-over"));
+    assert_eq!(r.headers.get("content-disposition"), Some("attachment"));
+}
