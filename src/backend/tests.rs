@@ -299,3 +299,37 @@ fn object_answers_forbid_transforms_on_the_way_out() {
     let (r, _) = run(&p, Request::new("GET", "/wire/r2/missing.txt", ""));
     assert_eq!((r.status, r.headers.get("cache-control")), (404, None));
 }
+
+#[test]
+fn a_key_with_dot_segments_is_no_such_key_and_never_reaches_an_s3_backend() {
+    // fetch() would resolve `.`/`..` (even as %2e) into another path, outside the
+    // product's prefix; S3 holds such keys literally, so for this backend they
+    // cannot be read: missing, like any key the proxy cannot reach.
+    let p = FakePlatform::default();
+    for key in [
+        "..%2F..%2Fbase%2Frestricted-data%2Fsecret.csv",
+        "%2e%2e%2f%2e%2e%2fbase%2frestricted-data%2fsecret.csv",
+        "a/..%2F..%2F..%2Fother-bucket%2Fsecret.csv",
+        ".%2F..%2Fx",
+        "..",
+        ".",
+        "a/./b",
+        "a/..",
+    ] {
+        for method in ["GET", "HEAD"] {
+            let (r, body) = run(&p, Request::new(method, &format!("/wire/s3/{key}"), ""));
+            assert_eq!(r.status, 404, "{method} {key}");
+            if method == "GET" {
+                assert!(body.contains("<Code>NoSuchKey</Code>"), "{key}: {body}");
+            }
+        }
+    }
+    assert!(p.fetched.borrow().is_empty(), "{:?}", p.fetched.borrow());
+    // Dots that are no segment of their own are ordinary characters.
+    p.script("http://127.0.0.1:9/bkt/base/wire-data/", 404, &[], b"");
+    for key in ["..a", "a..", "...", "a/.../b", ".hidden"] {
+        let (r, _) = run(&p, Request::new("GET", &format!("/wire/s3/{key}"), ""));
+        assert_eq!(r.status, 404, "{key}");
+    }
+    assert_eq!(p.fetched.borrow().len(), 5, "each one asked for");
+}
