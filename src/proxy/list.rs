@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::error::{ProxyError, Result};
 use crate::http::Response;
 use crate::platform::{Level, Platform};
+use crate::route::MAX_KEY_BYTES;
 use crate::s3::keyspace::scans;
 use crate::s3::list::{render, ListParams, TokenScope};
 use crate::s3::token::{TokenKeys, KEY_LABEL};
@@ -143,6 +144,8 @@ async fn within<P: Platform>(
             base: &r.product.prefix,
             root,
             scan,
+            // The key a client sees is `{product}/{key}`, 1024 bytes at most.
+            max_name: (MAX_KEY_BYTES + root.len()).saturating_sub(product.len() + 1),
         };
         let done = w
             .range(&range, async |req| backend.list(ctx.p, req).await, &shown)

@@ -39,14 +39,23 @@ impl Rng {
 
 const ACCOUNT: &str = "acct";
 /// Products: name, visibility, backend prefix. Names sort differently from
-/// their roots (`p/` sorts after `p-q/` and `p.r/`).
-const PRODUCTS: [(&str, &str, &str); 5] = [
+/// their roots (`p/` sorts after `p-q/` and `p.r/`). `long-product-name/` is
+/// longer than its backend prefix: its longest backend keys are over 1024
+/// bytes as the client sees them (`{product}/{key}`), so never listed.
+const PRODUCTS: [(&str, &str, &str); 6] = [
     ("p", "public", "base/p/"),
     ("p-q", "public", "base/pq/"),
     ("p.r", "restricted", "base/pr/"),
     ("u", "unlisted", "base/u/"),
     ("w", "public", "w/"),
+    ("long-product-name", "public", "l/"),
 ];
+
+/// The longest name a listing shows: 1024 bytes as the client sees keys
+/// (`{product}/{key}`), relative to the listed bucket.
+fn max_name(product: Option<usize>) -> usize {
+    product.map_or(1024, |i| 1024 - PRODUCTS[i].0.len() - 1)
+}
 
 fn catalog() -> String {
     let products: Vec<String> = PRODUCTS
@@ -197,7 +206,15 @@ impl World {
     }
 
     /// (keys, phantoms) of the model for a listing at `path` with `prefix`.
+    /// Keys too long to exist for an S3 client are phantoms: they only roll up.
     fn model_input(&self, who: usize, product: Option<usize>, prefix: &str) -> (Vec<String>, Vec<String>) {
+        let (mut keys, mut phantoms) = self.names(who, product, prefix);
+        let (long, fit): (Vec<String>, Vec<String>) = keys.drain(..).partition(|k| k.len() > max_name(product));
+        phantoms.extend(long);
+        (fit, phantoms)
+    }
+
+    fn names(&self, who: usize, product: Option<usize>, prefix: &str) -> (Vec<String>, Vec<String>) {
         if let Some(i) = product {
             return (self.visible(who, i), Vec::new());
         }
@@ -355,6 +372,8 @@ struct Seen {
     denied: usize,
     /// Foreign tokens refused.
     refused: usize,
+    /// Pages of listings holding keys too long to list.
+    with_long: usize,
     max_calls: usize,
 }
 
@@ -367,6 +386,7 @@ fn check(rng_seed: u64, p: &FakePlatform, cfg: &Config, callers: &[Caller], worl
         prefix: &c.prefix,
         delimiter: c.delimiter,
         max_keys: c.max_keys.min(1000),
+        max_name: max_name(c.product),
     };
     let visible = |n: &str| keys.iter().chain(&phantoms).any(|k| k.starts_with(n));
     let product_hidden = c.product.is_some_and(|i| !world.readable(c.who, i));
@@ -395,6 +415,7 @@ fn check(rng_seed: u64, p: &FakePlatform, cfg: &Config, callers: &[Caller], worl
             return;
         }
         st.pages += 1;
+        st.with_long += phantoms.iter().any(|n| n.len() > q.max_name) as usize;
         st.with_prefixes += page.entries.iter().any(|(_, cp)| *cp) as usize;
         st.truncated += page.truncated as usize;
         st.cut += (calls == MAX_BACKEND_CALLS) as usize;
@@ -509,7 +530,12 @@ fn randomized_listings_match_the_model() {
     eprintln!("{cases} cases: {st:?}");
     let n = cases as usize;
     assert!(
-        st.pages > n && st.with_prefixes > n / 10 && st.truncated > n / 10 && st.denied > 0 && st.refused > 0,
+        st.pages > n
+            && st.with_prefixes > n / 10
+            && st.truncated > n / 10
+            && st.denied > 0
+            && st.refused > 0
+            && st.with_long > n / 100,
         "{st:?}"
     );
 }
