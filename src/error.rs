@@ -10,6 +10,8 @@ pub enum ProxyError {
     NoSuchKey,
     AccessDenied,
     InvalidArgument(&'static str),
+    /// 400 InvalidRequest: a request S3 refuses as such (e.g. anonymous overrides).
+    InvalidRequest(&'static str),
     InvalidUri,
     KeyTooLong,
     InvalidRange {
@@ -46,7 +48,11 @@ impl ProxyError {
         match self {
             Self::NoSuchBucket | Self::NoSuchKey => 404,
             Self::AccessDenied | Self::CorsForbidden => 403,
-            Self::InvalidArgument(_) | Self::InvalidUri | Self::KeyTooLong | Self::BadRequest(_) => 400,
+            Self::InvalidArgument(_)
+            | Self::InvalidRequest(_)
+            | Self::InvalidUri
+            | Self::KeyTooLong
+            | Self::BadRequest(_) => 400,
             Self::InvalidRange { .. } => 416,
             Self::PreconditionFailed => 412,
             Self::MethodNotAllowed => 405,
@@ -64,6 +70,7 @@ impl ProxyError {
             Self::NoSuchKey => "NoSuchKey",
             Self::AccessDenied => "AccessDenied",
             Self::InvalidArgument(_) => "InvalidArgument",
+            Self::InvalidRequest(_) => "InvalidRequest",
             Self::InvalidUri => "InvalidURI",
             Self::KeyTooLong => "KeyTooLongError",
             Self::InvalidRange { .. } => "InvalidRange",
@@ -84,7 +91,7 @@ impl ProxyError {
             Self::NoSuchBucket => "The specified bucket does not exist.",
             Self::NoSuchKey => "The specified key does not exist.",
             Self::AccessDenied => "Access Denied",
-            Self::InvalidArgument(m) | Self::NotImplemented(m) | Self::BadRequest(m) => m,
+            Self::InvalidArgument(m) | Self::InvalidRequest(m) | Self::NotImplemented(m) | Self::BadRequest(m) => m,
             Self::InvalidUri => "Couldn't parse the specified URI.",
             Self::KeyTooLong => "Your key is too long.",
             Self::InvalidRange { .. } => "The requested range is not satisfiable.",

@@ -3,6 +3,19 @@
 //! Everything outside `edge` is runtime-agnostic and tested natively; `edge`
 //! adapts it to the Workers runtime (wasm32 only). See docs/ARCHITECTURE.md.
 
+// Production code never panics: bad input gets an S3 or STS error. (Tests may.)
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 pub mod authz;
 pub mod backend;
 pub mod catalog;

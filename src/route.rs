@@ -153,8 +153,15 @@ pub fn route(req: &Request, query: &Query) -> Result<Route> {
         return Ok(Route::Preflight);
     }
     let raw = req.path.strip_prefix('/').unwrap_or(&req.path);
-    let mut parts = raw.splitn(3, '/');
-    let first = percent_decode(parts.next().unwrap_or(""))?;
+    // S3 path style: the bucket (the account) is the first segment as
+    // received; the key is the rest, decoded once as a whole, so an encoded
+    // `/` in it is a `/` (S3 decodes keys). The product is the key's part
+    // before its first `/`, however that `/` was sent.
+    let (first_raw, rest_raw) = match raw.split_once('/') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (raw, None),
+    };
+    let first = percent_decode(first_raw)?;
 
     if first.starts_with('.') {
         // Reserved namespace (S1): never an account, never a write.
@@ -179,40 +186,42 @@ pub fn route(req: &Request, query: &Query) -> Result<Route> {
         ));
     }
     let account = first;
-    // Also catches `//…`: an empty bucket name.
+    // Also catches `//…` and an encoded `/`: no valid name holds one.
     if !valid_name(&account) {
         return Err(ProxyError::NoSuchBucket);
     }
-    let product_raw = parts.next();
-    let key_raw = parts.next();
-    match (product_raw, key_raw) {
-        (None, _) | (Some(""), None) => {
-            if method == "HEAD" {
-                Ok(Route::HeadAccount { account })
-            } else if query.has("location") {
-                Ok(Route::Location { account })
-            } else {
-                Ok(Route::ListAccount { account })
-            }
+    let s3_key = rest_raw.map(percent_decode).transpose()?;
+    let Some(s3_key) = s3_key.filter(|k| !k.is_empty()) else {
+        return Ok(if method == "HEAD" {
+            Route::HeadAccount { account }
+        } else if query.has("location") {
+            Route::Location { account }
+        } else {
+            Route::ListAccount { account }
+        });
+    };
+    let (product, key) = match s3_key.split_once('/') {
+        Some((product, key)) => (product, Some(key)),
+        None => (s3_key.as_str(), None),
+    };
+    if !valid_name(product) {
+        return Err(ProxyError::NoSuchBucket);
+    }
+    let product = product.to_string();
+    match key {
+        None | Some("") if method == "GET" && LIST_PARAMS.iter().any(|p| query.has(p)) => {
+            Ok(Route::ListProduct { account, product })
         }
-        (Some(product_raw), key_raw) => {
-            let product = percent_decode(product_raw)?;
-            if !valid_name(&product) {
-                return Err(ProxyError::NoSuchBucket);
+        None | Some("") => Ok(Route::ProductPath { account }),
+        Some(key) => {
+            if s3_key.len() > MAX_KEY_BYTES {
+                return Err(ProxyError::KeyTooLong);
             }
-            match key_raw {
-                None | Some("") if method == "GET" && LIST_PARAMS.iter().any(|p| query.has(p)) => {
-                    Ok(Route::ListProduct { account, product })
-                }
-                None | Some("") => Ok(Route::ProductPath { account }),
-                Some(k) => {
-                    let key = percent_decode(k)?;
-                    if product.len() + 1 + key.len() > MAX_KEY_BYTES {
-                        return Err(ProxyError::KeyTooLong);
-                    }
-                    Ok(Route::Object { account, product, key })
-                }
-            }
+            Ok(Route::Object {
+                account,
+                product,
+                key: key.to_string(),
+            })
         }
     }
 }
@@ -284,6 +293,39 @@ mod tests {
         assert_eq!(r("GET", "/demo/p/a%20b%2Bc+d%25e", ""), Ok(obj("a b+c+d%e")));
         assert_eq!(r("GET", "/demo/p/amp%26hash%23q%3F", ""), Ok(obj("amp&hash#q?")));
         assert_eq!(r("GET", "/demo/p//lead", ""), Ok(obj("/lead")));
+    }
+
+    #[test]
+    fn an_encoded_slash_after_the_product_separates_it_from_the_key() {
+        // S3 path style: the bucket (here the account) is the first segment as
+        // received, the key is the rest decoded, `%2F` included; product and key
+        // are the two sides of the key's first `/`.
+        assert_eq!(r("GET", "/demo/p%2Fa%2Fb.csv", ""), Ok(obj("a/b.csv")));
+        assert_eq!(r("HEAD", "/demo/p%2fa/b.csv", ""), Ok(obj("a/b.csv")));
+        assert_eq!(r("GET", "/demo/p%2F%2Flead", ""), Ok(obj("/lead")));
+        // Whatever follows, the product is the part before the first `/`.
+        assert_eq!(r("GET", "/demo/p%2F..%2Fq%2Fk", ""), Ok(obj("../q/k")));
+        let lp = Route::ListProduct {
+            account: "demo".into(),
+            product: "p".into(),
+        };
+        assert_eq!(r("GET", "/demo/p%2F", "list-type=2"), Ok(lp));
+        let np = Route::ProductPath { account: "demo".into() };
+        assert_eq!(r("GET", "/demo/p%2F", ""), Ok(np.clone()));
+        assert_eq!(r("HEAD", "/demo/p%2F", "prefix=a"), Ok(np));
+        // The bucket itself is never split: `demo/p` is no account name.
+        assert_eq!(r("GET", "/demo%2Fp/k", ""), Err(ProxyError::NoSuchBucket));
+        assert_eq!(r("GET", "/demo%2F", "list-type=2"), Err(ProxyError::NoSuchBucket));
+        for bad in ["/demo/%2Fk", "/demo/P%2Fk", "/demo/p%2Fk%zz", "/demo/%2E%2E%2Fp%2Fk"] {
+            assert!(r("GET", bad, "").is_err(), "{bad}");
+        }
+        // The limit counts the decoded key, however its `/` was sent.
+        let room = MAX_KEY_BYTES - 2;
+        assert!(r("GET", &format!("/demo/p%2F{}", "k".repeat(room)), "").is_ok());
+        assert_eq!(
+            r("GET", &format!("/demo/p%2F{}", "k".repeat(room + 1)), ""),
+            Err(ProxyError::KeyTooLong)
+        );
     }
 
     #[test]

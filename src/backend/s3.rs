@@ -105,15 +105,15 @@ impl S3Backend {
         }
     }
 
-    /// The URL path of an object. Keys with `.`/`..` segments are refused:
-    /// fetch() normalizes them (even as `%2e`), which would both break the
-    /// signature and let a key escape its product's prefix.
+    /// The URL path of an object. A key with `.`/`..` segments is never sent:
+    /// fetch() resolves them (even as `%2e`) into another path, which would
+    /// name another key, maybe outside the product's prefix. S3 holds such a
+    /// key literally, so through a URL it cannot be read: it is missing, as S3
+    /// answers for a key it does not have.
     fn object_path(&self, key: &str) -> Result<String> {
         self.check_credentials()?;
         if key.split('/').any(|seg| seg == "." || seg == "..") {
-            return Err(ProxyError::InvalidArgument(
-                "Keys with '.' or '..' path segments cannot be read from this backend.",
-            ));
+            return Err(ProxyError::NoSuchKey);
         }
         Ok(format!(
             "/{}/{}",
@@ -318,10 +318,7 @@ mod tests {
     fn dot_segments_never_reach_a_url() {
         // fetch() would collapse them (even as %2e) and escape the product prefix.
         for key in ["base/../restricted/x", "base/./x", "base/a/..", ".."] {
-            assert!(
-                matches!(backend(false).object_path(key), Err(ProxyError::InvalidArgument(_))),
-                "{key}"
-            );
+            assert_eq!(backend(false).object_path(key), Err(ProxyError::NoSuchKey), "{key}");
         }
         assert!(backend(false).object_path("base/..a/b.c/...").is_ok());
     }

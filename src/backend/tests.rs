@@ -6,7 +6,8 @@ use crate::config::Config;
 use crate::error::ProxyError;
 use crate::http::{Body, Request, Response};
 use crate::platform::ListRequest;
-use crate::testing::{block_on, FakePlatform};
+use crate::platform::Platform;
+use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
 
 fn r2() -> Backend {
     Backend::R2 { binding: "DATA".into() }
@@ -35,7 +36,12 @@ fn cfg() -> Config {
         "accounts":{"wire":{"products":{
           "r2":{"visibility":"public","backend":"r2","prefix":"demo/wire-data/"},
           "s3":{"visibility":"public","backend":"m","prefix":"base/wire-data/"}}}}}"#;
-    Config::from_env(&|n| (n == "STATIC_CATALOG").then(|| catalog.to_string()))
+    Config::from_env(&|n| match n {
+        "STATIC_CATALOG" => Some(catalog.to_string()),
+        // Overrides (`response-*`) need a signed request.
+        "SESSION_TOKEN_KEY" => Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_string()),
+        _ => None,
+    })
 }
 
 fn run_bytes(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, Vec<u8>) {
@@ -251,23 +257,28 @@ fn object_answers_forbid_transforms_on_the_way_out() {
     let cases = [
         ("/wire/r2/plain.txt", "", "no-transform"),
         ("/wire/s3/plain.txt", "", "public, max-age=60, no-transform"),
+        // Overrides are for signed requests only, whose answers are never
+        // shared: whatever the override, `no-transform` stays.
         (
             "/wire/r2/plain.txt",
             "response-cache-control=max-age%3D5",
-            "max-age=5, no-transform",
+            "private, no-store, no-transform",
         ),
         (
             "/wire/r2/plain.txt",
-            "response-cache-control=no-transform",
-            "no-transform",
+            "response-cache-control=public",
+            "private, no-store, no-transform",
         ),
     ];
+    let now = p.now_ms();
+    let alice = session_credentials(&cfg(), "http://127.0.0.1:8788", "alice", &["*"], now / 1000 + 3600);
     for (path, query, want) in cases {
         for method in ["GET", "HEAD"] {
-            let (r, _) = run(
-                &p,
-                Request::new(method, path, query).with_header("accept-encoding", "gzip"),
-            );
+            let req = match query {
+                "" => Request::new(method, path, query),
+                _ => signed_request(method, "127.0.0.1:8787", path, query, &alice, now),
+            };
+            let (r, _) = run(&p, req.with_header("accept-encoding", "gzip"));
             assert_eq!(r.status, 200, "{method} {path}");
             assert_eq!(r.headers.get("cache-control"), Some(want), "{method} {path} {query}");
             assert_eq!(r.headers.get("content-length"), Some("10"));
@@ -287,4 +298,38 @@ fn object_answers_forbid_transforms_on_the_way_out() {
     // Errors are not objects: left alone.
     let (r, _) = run(&p, Request::new("GET", "/wire/r2/missing.txt", ""));
     assert_eq!((r.status, r.headers.get("cache-control")), (404, None));
+}
+
+#[test]
+fn a_key_with_dot_segments_is_no_such_key_and_never_reaches_an_s3_backend() {
+    // fetch() would resolve `.`/`..` (even as %2e) into another path, outside the
+    // product's prefix; S3 holds such keys literally, so for this backend they
+    // cannot be read: missing, like any key the proxy cannot reach.
+    let p = FakePlatform::default();
+    for key in [
+        "..%2F..%2Fbase%2Frestricted-data%2Fsecret.csv",
+        "%2e%2e%2f%2e%2e%2fbase%2frestricted-data%2fsecret.csv",
+        "a/..%2F..%2F..%2Fother-bucket%2Fsecret.csv",
+        ".%2F..%2Fx",
+        "..",
+        ".",
+        "a/./b",
+        "a/..",
+    ] {
+        for method in ["GET", "HEAD"] {
+            let (r, body) = run(&p, Request::new(method, &format!("/wire/s3/{key}"), ""));
+            assert_eq!(r.status, 404, "{method} {key}");
+            if method == "GET" {
+                assert!(body.contains("<Code>NoSuchKey</Code>"), "{key}: {body}");
+            }
+        }
+    }
+    assert!(p.fetched.borrow().is_empty(), "{:?}", p.fetched.borrow());
+    // Dots that are no segment of their own are ordinary characters.
+    p.script("http://127.0.0.1:9/bkt/base/wire-data/", 404, &[], b"");
+    for key in ["..a", "a..", "...", "a/.../b", ".hidden"] {
+        let (r, _) = run(&p, Request::new("GET", &format!("/wire/s3/{key}"), ""));
+        assert_eq!(r.status, 404, "{key}");
+    }
+    assert_eq!(p.fetched.borrow().len(), 5, "each one asked for");
 }

@@ -7,12 +7,26 @@ use super::{xml_response, Ctx};
 use crate::authz;
 use crate::backend::Backend;
 use crate::catalog::{key_root, Resolved};
+use crate::config::Config;
 use crate::error::{ProxyError, Result};
 use crate::http::Response;
 use crate::platform::{Level, Platform};
+use crate::route::MAX_KEY_BYTES;
 use crate::s3::keyspace::scans;
-use crate::s3::list::{render, ListParams};
+use crate::s3::list::{render, ListParams, TokenScope};
+use crate::s3::token::{TokenKeys, KEY_LABEL};
 use crate::s3::walk::{Range, Walk};
+
+/// The deployment's token keys: derived from the session keys (active first,
+/// so tokens survive a rotation), or the fixed public key without any.
+pub(crate) fn token_keys(cfg: &Config) -> TokenKeys {
+    let derived = cfg.session_keys.iter().flat_map(|k| {
+        std::iter::once(&k.active)
+            .chain(k.previous.as_ref())
+            .map(|key| key.derive(KEY_LABEL))
+    });
+    TokenKeys::new(derived.collect())
+}
 
 fn walk(params: &ListParams) -> Walk<'_> {
     Walk::new(
@@ -25,7 +39,12 @@ fn walk(params: &ListParams) -> Walk<'_> {
 
 /// `GET /{account}`: the account is the S3 bucket.
 pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Response<P::Body>> {
-    let params = ListParams::parse(&ctx.query)?;
+    let keys = token_keys(ctx.cfg);
+    let scope = TokenScope {
+        keys: &keys,
+        bucket: account,
+    };
+    let params = ListParams::parse(&ctx.query, &scope)?;
     if !ctx.account_visible(account).await? {
         return Err(ProxyError::NoSuchBucket);
     }
@@ -42,16 +61,22 @@ pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Res
         }
         None => across_products(ctx, account, &params.prefix, &mut w).await?,
     }
-    Ok(xml_response(render(account, &params, &w.finish(), account)))
+    Ok(xml_response(render(account, &params, &w.finish(), account, &scope)))
 }
 
 /// `GET /{account}/{product}`: keys and prefix relative to the product.
 pub async fn product<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str) -> Result<Response<P::Body>> {
-    let params = ListParams::parse(&ctx.query)?;
+    let keys = token_keys(ctx.cfg);
+    let bucket = format!("{account}/{product}");
+    let scope = TokenScope {
+        keys: &keys,
+        bucket: &bucket,
+    };
+    let params = ListParams::parse(&ctx.query, &scope)?;
     let r = ctx.readable(account, product).await?.ok_or(ProxyError::NoSuchBucket)?;
     let mut w = walk(&params);
     within(ctx, account, &r, "", &params.prefix, &mut w).await?;
-    Ok(xml_response(render(product, &params, &w.finish(), account)))
+    Ok(xml_response(render(product, &params, &w.finish(), account, &scope)))
 }
 
 /// Listing with no `/` in the prefix: the caller's listed products in the
@@ -119,6 +144,8 @@ async fn within<P: Platform>(
             base: &r.product.prefix,
             root,
             scan,
+            // The key a client sees is `{product}/{key}`, 1024 bytes at most.
+            max_name: (MAX_KEY_BYTES + root.len()).saturating_sub(product.len() + 1),
         };
         let done = w
             .range(&range, async |req| backend.list(ctx.p, req).await, &shown)

@@ -1,7 +1,7 @@
 //! GetObject / HeadObject (S3).
 
 use super::Ctx;
-use crate::authz;
+use crate::authz::{self, Principal};
 use crate::backend::{ObjectOutcome, ReadOpts};
 use crate::error::{ProxyError, Result};
 use crate::http::{Body, Headers, Response};
@@ -20,7 +20,8 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
     }
     // Validate overrides before touching the backend: bad input costs nothing.
     let mut overrides = Headers::new();
-    apply_overrides(&mut overrides, &ctx.query)?;
+    let signed = !matches!(ctx.principal, Principal::Anonymous);
+    apply_overrides(&mut overrides, &ctx.query, signed)?;
     let full_key = format!("{}{}", resolved.product.prefix, key);
     let opts = ReadOpts {
         range: ctx.req.headers.get("range").and_then(RangeSpec::parse),

@@ -314,14 +314,46 @@ fn bad_list_parameters_are_400() {
 }
 
 #[test]
-fn response_overrides() {
-    let (r, _) = get(
-        &sample(),
-        "/demo/public-data/cities.csv",
-        "response-content-type=application%2Fjson&response-content-disposition=attachment",
+fn anonymous_requests_cannot_override_response_headers() {
+    // S3 refuses `response-*` on anonymous GETs: anyone could otherwise serve a
+    // public object as HTML from the proxy's origin. Signed requests keep them.
+    let p = sample();
+    for q in [
+        "response-content-type=text%2Fhtml",
+        "response-content-disposition=attachment",
+        "response-content-type=",
+        "response-cache-control=no-cache&response-expires=0",
+    ] {
+        for method in ["GET", "HEAD"] {
+            let (r, body) = run(&p, Request::new(method, "/demo/public-data/cities.csv", q));
+            assert_eq!(r.status, 400, "{method} {q}");
+            assert_eq!(r.headers.get("content-type"), Some("application/xml"), "{q}");
+            if method == "GET" {
+                let body = String::from_utf8_lossy(&body);
+                assert!(body.contains("<Code>InvalidRequest</Code>"), "{body}");
+                assert!(
+                    body.contains("Request specific response headers cannot be used for anonymous GET requests."),
+                    "{body}"
+                );
+            }
+        }
+    }
+    // Unknown `response-*` names are no overrides, and authorization comes first.
+    assert_eq!(
+        get(&p, "/demo/public-data/cities.csv", "response-x-other=1").0.status,
+        200
     );
-    assert_eq!(r.headers.get("content-type"), Some("application/json"));
-    assert_eq!(r.headers.get("content-disposition"), Some("attachment"));
+    assert_eq!(
+        get(
+            &p,
+            "/demo/restricted-data/secret.csv",
+            "response-content-type=text%2Fhtml"
+        )
+        .0
+        .status,
+        404
+    );
+    assert_eq!(p.backend_calls.get(), 1, "a refused override costs no backend call");
 }
 
 #[test]

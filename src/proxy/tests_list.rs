@@ -6,7 +6,7 @@ use super::handle;
 use crate::config::Config;
 use crate::http::{Body, Request};
 use crate::platform::Platform;
-use crate::s3::list::Position;
+use crate::s3::token::peek;
 use crate::sigv4::{uri_encode, Credentials};
 use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
 
@@ -236,7 +236,7 @@ fn a_ceiling_leaks_no_hidden_name_through_markers_or_tokens() {
     ] {
         let pages = list_all(&p, &cfg, &nested, path, q);
         for page in &pages {
-            let token = page.token.as_deref().map(|t| Position::decode(t).unwrap().value);
+            let token = page.token.as_deref().map(|t| peek(t).unwrap().value);
             for text in [Some(page.body.as_str()), token.as_deref()].into_iter().flatten() {
                 assert!(!hidden.iter().any(|h| text.contains(h)), "{path}?{q}: {text}");
             }
@@ -325,4 +325,64 @@ fn a_page_costs_one_backend_call_unless_it_starts_inside_a_folder() {
         vec!["many/", "nested/", "odd/"]
     );
     assert_eq!(p.backend_calls.get() - before, 2);
+}
+
+#[test]
+fn a_token_is_taken_back_only_by_the_listing_that_issued_it() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let p = sample();
+    let cfg = config(None);
+    let a = Caller::Anonymous;
+    let status = |path: &str, q: &str| list(&p, &cfg, &a, path, q).status;
+    let code = |path: &str, q: &str| {
+        let page = list(&p, &cfg, &a, path, q);
+        (page.status, texts(&page.body, "<Code>", "</Code>").first().cloned())
+    };
+    let refused = (400, Some("InvalidArgument".to_string()));
+    // Made up by hand, in the shape tokens used to have (S3: 400 for a token it did not issue).
+    for raw in [
+        "1kmany/01000.txt",
+        "1pmany/",
+        "1krestricted-data/secret.csv",
+        "1k../../etc/passwd",
+    ] {
+        let forged = URL_SAFE_NO_PAD.encode(raw);
+        for path in ["/demo/public-data", "/demo"] {
+            let q = format!("list-type=2&{}", param("continuation-token", &forged));
+            assert_eq!(code(path, &q), refused, "{path}?{q}");
+        }
+    }
+    // A real token, replayed with other parameters or at another level.
+    let base = "list-type=2&max-keys=1&delimiter=%2F&prefix=many%2F";
+    let first = list(&p, &cfg, &a, "/demo/public-data", base);
+    let token = param("continuation-token", first.token.as_deref().unwrap());
+    assert_eq!(status("/demo/public-data", &format!("{base}&{token}")), 200);
+    for (path, q) in [
+        ("/demo/public-data", "list-type=2&max-keys=1&delimiter=%2F&prefix=many"),
+        ("/demo/public-data", "list-type=2&max-keys=1&prefix=many%2F"),
+        ("/demo/public-data", "list-type=2&max-keys=1&delimiter=-&prefix=many%2F"),
+        ("/demo", "list-type=2&max-keys=1&delimiter=%2F&prefix=many%2F"),
+        (
+            "/demo/restricted-data",
+            "list-type=2&max-keys=1&delimiter=%2F&prefix=many%2F",
+        ),
+    ] {
+        let (s, c) = code(path, &format!("{q}&{token}"));
+        assert!(
+            (s, c.clone()) == refused || (s, c.as_deref()) == (404, Some("NoSuchBucket")),
+            "{path}?{q}"
+        );
+    }
+    // Other max-keys, encoding or start-after do not matter: the same listing.
+    let q = format!("{base}&max-keys=5&encoding-type=url&start-after=zzz&{token}");
+    assert_eq!(status("/demo/public-data", &q.replacen("max-keys=1&", "", 1)), 200);
+    // A token altered in any one character is refused.
+    let t = first.token.unwrap();
+    for i in 0..t.len() {
+        let c = if &t[i..=i] == "A" { "B" } else { "A" };
+        let altered = format!("{}{c}{}", &t[..i], &t[i + 1..]);
+        let q = format!("{base}&{}", param("continuation-token", &altered));
+        assert_eq!(code("/demo/public-data", &q), refused, "{i}");
+    }
 }

@@ -3,10 +3,12 @@
 //! keys at the 1024-byte edge), principals with role ceilings, both levels,
 //! V1 and V2; whole page sequences must match S3's rules page by page.
 
+use super::list::token_keys;
 use super::tests_list::{config, list, param, Caller, Page};
 use crate::config::Config;
 use crate::s3::list::Position;
 use crate::s3::list_model::{self, ModelQuery};
+use crate::s3::token::{peek, Binding, TokenKeys};
 use crate::s3::walk::MAX_BACKEND_CALLS;
 use crate::testing::FakePlatform;
 
@@ -37,14 +39,23 @@ impl Rng {
 
 const ACCOUNT: &str = "acct";
 /// Products: name, visibility, backend prefix. Names sort differently from
-/// their roots (`p/` sorts after `p-q/` and `p.r/`).
-const PRODUCTS: [(&str, &str, &str); 5] = [
+/// their roots (`p/` sorts after `p-q/` and `p.r/`). `long-product-name/` is
+/// longer than its backend prefix: its longest backend keys are over 1024
+/// bytes as the client sees them (`{product}/{key}`), so never listed.
+const PRODUCTS: [(&str, &str, &str); 6] = [
     ("p", "public", "base/p/"),
     ("p-q", "public", "base/pq/"),
     ("p.r", "restricted", "base/pr/"),
     ("u", "unlisted", "base/u/"),
     ("w", "public", "w/"),
+    ("long-product-name", "public", "l/"),
 ];
+
+/// The longest name a listing shows: 1024 bytes as the client sees keys
+/// (`{product}/{key}`), relative to the listed bucket.
+fn max_name(product: Option<usize>) -> usize {
+    product.map_or(1024, |i| 1024 - PRODUCTS[i].0.len() - 1)
+}
 
 fn catalog() -> String {
     let products: Vec<String> = PRODUCTS
@@ -195,7 +206,15 @@ impl World {
     }
 
     /// (keys, phantoms) of the model for a listing at `path` with `prefix`.
+    /// Keys too long to exist for an S3 client are phantoms: they only roll up.
     fn model_input(&self, who: usize, product: Option<usize>, prefix: &str) -> (Vec<String>, Vec<String>) {
+        let (mut keys, mut phantoms) = self.names(who, product, prefix);
+        let (long, fit): (Vec<String>, Vec<String>) = keys.drain(..).partition(|k| k.len() > max_name(product));
+        phantoms.extend(long);
+        (fit, phantoms)
+    }
+
+    fn names(&self, who: usize, product: Option<usize>, prefix: &str) -> (Vec<String>, Vec<String>) {
         if let Some(i) = product {
             return (self.visible(who, i), Vec::new());
         }
@@ -238,8 +257,11 @@ struct Case {
     delimiter: Option<&'static str>,
     after: Option<String>,
     /// V2 starts from a token of ours for `after` (as a common prefix when
-    /// `Some(true)`), made for another prefix or delimiter, instead of start-after.
+    /// `Some(true)`) instead of start-after.
     token: Option<bool>,
+    /// That token was made for another listing (prefix, delimiter or level):
+    /// it must be refused.
+    foreign: bool,
     max_keys: usize,
     v2: bool,
     url: bool,
@@ -268,6 +290,7 @@ impl Case {
             delimiter: rng.chance(75).then(|| *rng.pick(&DELIMITERS)),
             after: position(rng, &all).filter(|a| a.len() <= 1024),
             token: rng.chance(25).then(|| rng.chance(50)),
+            foreign: rng.chance(15),
             max_keys: *rng.pick(&[0, 1, 1, 1, 2, 2, 3, 5, 1000, 5000]),
             v2: rng.chance(50),
             url: rng.chance(70),
@@ -288,7 +311,30 @@ impl Case {
         }
     }
 
-    fn query(&self, resume: Option<&str>) -> String {
+    /// The listing a token of this case is bound to (`foreign`: another one).
+    fn seal(&self, keys: &TokenKeys, pos: &Position) -> String {
+        let bucket = match self.product {
+            Some(i) => format!("{ACCOUNT}/{}", PRODUCTS[i].0),
+            None => ACCOUNT.to_string(),
+        };
+        let other_prefix = format!("{}a", self.prefix);
+        let mut b = Binding {
+            keys,
+            bucket: &bucket,
+            prefix: &self.prefix,
+            delimiter: self.delimiter,
+        };
+        if self.foreign {
+            match self.prefix.len() % 3 {
+                0 => b.prefix = &other_prefix,
+                1 => b.delimiter = if b.delimiter.is_some() { None } else { Some("/") },
+                _ => b.bucket = if self.product.is_some() { ACCOUNT } else { "acct/p" },
+            }
+        }
+        b.seal(pos)
+    }
+
+    fn query(&self, resume: Option<&str>, keys: &TokenKeys) -> String {
         let mut q = vec![format!("max-keys={}", self.max_keys)];
         if self.v2 {
             q.push("list-type=2".into());
@@ -307,7 +353,7 @@ impl Case {
             (Some(m), _) => q.push(param("marker", m)),
             (None, Some(_)) if self.v2 && self.token.is_some() => q.push(param(
                 "continuation-token",
-                &self.start().unwrap_or_else(|| Position::key("")).encode(),
+                &self.seal(keys, &self.start().unwrap_or_else(|| Position::key(""))),
             )),
             (None, Some(a)) => q.push(param(if self.v2 { "start-after" } else { "marker" }, a)),
             (None, None) => {}
@@ -324,17 +370,23 @@ struct Seen {
     truncated: usize,
     cut: usize,
     denied: usize,
+    /// Foreign tokens refused.
+    refused: usize,
+    /// Pages of listings holding keys too long to list.
+    with_long: usize,
     max_calls: usize,
 }
 
 /// Runs one case: every page against the model page at the same position.
 fn check(rng_seed: u64, p: &FakePlatform, cfg: &Config, callers: &[Caller], world: &World, c: &Case, st: &mut Seen) {
-    let ctx = format!("seed {rng_seed} who {} {} {}", c.who, c.path(), c.query(None));
+    let tokens = token_keys(cfg);
+    let ctx = format!("seed {rng_seed} who {} {} {}", c.who, c.path(), c.query(None, &tokens));
     let (keys, phantoms) = world.model_input(c.who, c.product, &c.prefix);
     let q = ModelQuery {
         prefix: &c.prefix,
         delimiter: c.delimiter,
         max_keys: c.max_keys.min(1000),
+        max_name: max_name(c.product),
     };
     let visible = |n: &str| keys.iter().chain(&phantoms).any(|k| k.starts_with(n));
     let product_hidden = c.product.is_some_and(|i| !world.readable(c.who, i));
@@ -344,8 +396,16 @@ fn check(rng_seed: u64, p: &FakePlatform, cfg: &Config, callers: &[Caller], worl
     let mut ended = false;
     for _ in 0..400 {
         let (calls, asked) = (p.backend_calls.get(), p.r2_lists.borrow().len());
-        let page: Page = list(p, cfg, &callers[c.who], &c.path(), &c.query(resume.as_deref()));
+        let page: Page = list(p, cfg, &callers[c.who], &c.path(), &c.query(resume.as_deref(), &tokens));
         let calls = p.backend_calls.get() - calls;
+        if c.v2 && c.token.is_some() && c.after.is_some() && c.foreign && resume.is_none() {
+            // A token of another listing: refused before anything else.
+            assert_eq!(page.status, 400, "{ctx}: {}", page.body);
+            assert!(page.body.contains("<Code>InvalidArgument</Code>"), "{ctx}");
+            assert_eq!(calls, 0, "{ctx}");
+            st.refused += 1;
+            return;
+        }
         for r in &p.r2_lists.borrow()[asked..] {
             assert!(may_ask(c.who, &r.prefix), "{ctx}: asked the backend for {r:?}");
         }
@@ -355,6 +415,7 @@ fn check(rng_seed: u64, p: &FakePlatform, cfg: &Config, callers: &[Caller], worl
             return;
         }
         st.pages += 1;
+        st.with_long += phantoms.iter().any(|n| n.len() > q.max_name) as usize;
         st.with_prefixes += page.entries.iter().any(|(_, cp)| *cp) as usize;
         st.truncated += page.truncated as usize;
         st.cut += (calls == MAX_BACKEND_CALLS) as usize;
@@ -431,7 +492,7 @@ fn page_next(page: &Page, c: &Case, ctx: &str) -> Option<Position> {
             .token
             .as_deref()
             .unwrap_or_else(|| panic!("{ctx}: truncated without a token"));
-        return Some(Position::decode(t).unwrap());
+        return Some(peek(t).unwrap());
     }
     let last_key = page.entries.iter().filter(|(_, cp)| !cp).map(|(k, _)| k.clone()).max();
     match (&page.next_marker, c.delimiter) {
@@ -469,7 +530,12 @@ fn randomized_listings_match_the_model() {
     eprintln!("{cases} cases: {st:?}");
     let n = cases as usize;
     assert!(
-        st.pages > n && st.with_prefixes > n / 10 && st.truncated > n / 10 && st.denied > 0,
+        st.pages > n
+            && st.with_prefixes > n / 10
+            && st.truncated > n / 10
+            && st.denied > 0
+            && st.refused > 0
+            && st.with_long > n / 100,
         "{st:?}"
     );
 }

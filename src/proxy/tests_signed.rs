@@ -228,3 +228,41 @@ fn signed_accept_encoding_survives_the_runtime_rewriting_it() {
     r.headers.set("host", "evil.example");
     assert_eq!(run(&p, &c, r).0.status, 403);
 }
+
+#[test]
+fn signed_requests_keep_response_overrides() {
+    let p = platform();
+    let c = cfg(KEY);
+    let now = p.now_ms();
+    let alice = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    let q = "response-content-type=text%2Fx-over&response-content-disposition=attachment";
+    let req = signed_request("GET", "127.0.0.1:8787", "/demo/public-data/cities.csv", q, &alice, now);
+    let (r, body) = run(&p, &c, req);
+    assert_eq!((r.status, body.as_str()), (200, "cities"));
+    assert_eq!(r.headers.get("content-type"), Some("text/x-over"));
+    assert_eq!(r.headers.get("content-disposition"), Some("attachment"));
+}
+
+#[test]
+fn an_encoded_slash_between_product_and_key_is_signed_and_authorized_as_sent() {
+    // The canonical URI is the path as received (`%2F` kept); the product is
+    // still `restricted-data`, so its grant decides, not the spelling.
+    let p = platform();
+    let c = cfg(KEY);
+    let now = p.now_ms();
+    let path = "/demo/restricted-data%2Fsecret.csv";
+    let alice = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    let (r, body) = run(&p, &c, signed("GET", path, &alice, now));
+    assert_eq!((r.status, body.as_str()), (200, "secret"));
+    let bob = credentials(&c, "bob", &["*"], now / 1000 + 3600);
+    assert_eq!(run(&p, &c, signed("GET", path, &bob, now)).0.status, 404);
+    assert_eq!(run(&p, &c, Request::new("GET", path, "")).0.status, 404);
+    let narrow = credentials(&c, "alice", &["demo/restricted-data/sub/*"], now / 1000 + 3600);
+    assert_eq!(run(&p, &c, signed("GET", path, &narrow, now)).0.status, 404);
+    let (r, body) = run(
+        &p,
+        &c,
+        signed("GET", "/demo/restricted-data%2Fsub%2Fx.csv", &narrow, now),
+    );
+    assert_eq!((r.status, body.as_str()), (200, "x"));
+}

@@ -68,8 +68,15 @@ pub fn forbid_transforms(h: &mut Headers) {
     h.set("cache-control", value);
 }
 
-/// Applies `response-content-type` & co. A value that could split headers is refused.
-pub fn apply_overrides(h: &mut Headers, q: &Query) -> Result<()> {
+/// Applies `response-content-type` & co. A value that could split headers is
+/// refused. Like S3, only signed requests may override: an anonymous one could
+/// make a public object render as HTML from this origin.
+pub fn apply_overrides(h: &mut Headers, q: &Query, signed: bool) -> Result<()> {
+    if !signed && OVERRIDES.iter().any(|(param, _)| q.has(param)) {
+        return Err(ProxyError::InvalidRequest(
+            "Request specific response headers cannot be used for anonymous GET requests.",
+        ));
+    }
     for (param, header) in OVERRIDES {
         if let Some(v) = q.get(param) {
             if v.chars().any(|c| c.is_control()) {
@@ -118,10 +125,16 @@ mod tests {
             "response-content-type=application%2Fjson&response-content-disposition=attachment%3B%20filename%3Dx",
         )
         .unwrap();
-        apply_overrides(&mut h, &q).unwrap();
+        apply_overrides(&mut h, &q, true).unwrap();
+        let mut anonymous = Headers::new();
+        assert_eq!(
+            apply_overrides(&mut anonymous, &q, false).map_err(|e| e.code()),
+            Err("InvalidRequest")
+        );
+        assert_eq!(anonymous.iter().count(), 0);
         assert_eq!(h.get("content-type"), Some("application/json"));
         assert_eq!(h.get("content-disposition"), Some("attachment; filename=x"));
         let bad = Query::parse("response-content-type=a%0D%0Aset-cookie%3A%20x").unwrap();
-        assert!(apply_overrides(&mut h, &bad).is_err());
+        assert!(apply_overrides(&mut h, &bad, true).is_err());
     }
 }

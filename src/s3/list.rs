@@ -1,9 +1,8 @@
-//! ListObjects V1/V2 (S4): parameters, opaque continuation tokens and the
-//! result document. The walk over products and backends is in `proxy::list`.
+//! ListObjects V1/V2 (S4): parameters, positions and the result document.
+//! Continuation tokens are sealed in `s3::token`; the walk over products and
+//! backends is in `proxy::list`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
-
+use super::token::{Binding, TokenKeys};
 use super::xml::{Xml, S3_NS};
 use crate::error::{ProxyError, Result};
 use crate::http::Query;
@@ -12,8 +11,6 @@ use crate::route::MAX_KEY_BYTES;
 use crate::time::format_iso8601_millis;
 
 pub const MAX_KEYS: u32 = 1000;
-/// A token longer than this cannot be one of ours.
-const MAX_TOKEN_CHARS: usize = 2048;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -37,38 +34,6 @@ impl Position {
         }
     }
 
-    /// The token: just the position, relative to the listed bucket: the last
-    /// name the client was shown (or, for a page the call budget left empty,
-    /// the end of a part it may list), never a backend or hidden name.
-    pub fn encode(&self) -> String {
-        let kind = if self.is_prefix { 'p' } else { 'k' };
-        URL_SAFE_NO_PAD.encode(format!("1{kind}{}", self.value))
-    }
-
-    pub fn decode(token: &str) -> Result<Self> {
-        let bad = ProxyError::InvalidArgument("The continuation token provided is incorrect");
-        if token.is_empty() || token.len() > MAX_TOKEN_CHARS {
-            return Err(bad);
-        }
-        let raw = URL_SAFE_NO_PAD
-            .decode(token.trim_end_matches('='))
-            .map_err(|_| bad.clone())?;
-        let s = String::from_utf8(raw).map_err(|_| bad.clone())?;
-        let rest = s.strip_prefix('1').ok_or(bad.clone())?;
-        let (is_prefix, value) = match rest.split_at_checked(1) {
-            Some(("k", v)) => (false, v),
-            Some(("p", v)) => (true, v),
-            _ => return Err(bad),
-        };
-        if value.len() > MAX_KEY_BYTES + 64 {
-            return Err(bad);
-        }
-        Ok(Self {
-            value: value.to_string(),
-            is_prefix,
-        })
-    }
-
     /// Is the key `name` after this position?
     pub fn admits(&self, name: &str) -> bool {
         name > self.value.as_str() && !(self.is_prefix && name.starts_with(self.value.as_str()))
@@ -79,6 +44,14 @@ impl Position {
         (self.is_prefix && prefix.starts_with(self.value.as_str()))
             || (self.value.as_str() > prefix && !self.value.starts_with(prefix))
     }
+}
+
+/// Whose tokens a listing takes and issues: the bucket as listed
+/// (`{account}` or `{account}/{product}`) and the deployment's token keys.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenScope<'a> {
+    pub keys: &'a TokenKeys,
+    pub bucket: &'a str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +71,19 @@ pub struct ListParams {
 }
 
 impl ListParams {
-    pub fn parse(q: &Query) -> Result<Self> {
+    /// What tokens of this listing are bound to.
+    pub fn binding<'a>(&'a self, scope: &TokenScope<'a>) -> Binding<'a> {
+        Binding {
+            keys: scope.keys,
+            bucket: scope.bucket,
+            prefix: &self.prefix,
+            delimiter: self.delimiter.as_deref(),
+        }
+    }
+
+    /// The parameters; a continuation token must be one `scope` issued for
+    /// the same prefix and delimiter.
+    pub fn parse(q: &Query, scope: &TokenScope) -> Result<Self> {
         let version = match q.get("list-type") {
             None => Version::V1,
             Some("2") => Version::V2,
@@ -157,7 +142,7 @@ impl ListParams {
             Version::V2 => {
                 p.start_after = q.get("start-after").filter(|s| !s.is_empty()).map(str::to_string);
                 if let Some(t) = q.get("continuation-token") {
-                    p.after = Some(Position::decode(t)?);
+                    p.after = Some(p.binding(scope).open(t)?);
                     p.continuation_token = Some(t.to_string());
                 } else {
                     p.after = p.start_after.as_deref().map(Position::key);
@@ -209,8 +194,9 @@ fn enc(s: &str, url: bool) -> String {
     }
 }
 
-/// Renders ListBucketResult (V1 or V2). `bucket` is the `Name`.
-pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str) -> Vec<u8> {
+/// Renders ListBucketResult (V1 or V2). `bucket` is the `Name`; a next
+/// token is sealed for `scope`.
+pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str, scope: &TokenScope) -> Vec<u8> {
     let u = p.encoding_url;
     let mut x = Xml::new();
     x.open_ns("ListBucketResult", S3_NS)
@@ -223,7 +209,7 @@ pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str) -> Ve
                 x.elem("ContinuationToken", t);
             }
             if let Some(n) = next {
-                x.elem("NextContinuationToken", &n.encode());
+                x.elem("NextContinuationToken", &p.binding(scope).seal(n));
             }
             if let Some(s) = &p.start_after {
                 x.elem("StartAfter", &enc(s, u));
@@ -297,45 +283,40 @@ mod tests {
         }
     }
 
-    #[test]
-    fn token_round_trip_and_opaque() {
-        for pos in [
-            Position::key("a/b c+d"),
-            Position {
-                value: "x/é/".into(),
-                is_prefix: true,
+    /// Parameters of a listing of bucket `demo`, unkeyed tokens.
+    fn parse(s: &str) -> Result<ListParams> {
+        let keys = TokenKeys::unkeyed();
+        ListParams::parse(
+            &q(s),
+            &TokenScope {
+                keys: &keys,
+                bucket: "demo",
             },
-        ] {
-            let t = pos.encode();
-            assert!(!t.contains('/') && !t.contains(' '));
-            assert_eq!(Position::decode(&t).unwrap(), pos);
-        }
+        )
     }
 
     #[test]
-    fn bad_tokens_are_invalid_argument() {
-        let huge = "A".repeat(5000);
-        for t in [
-            "",
-            "!!!",
-            "AAAA",
-            &huge,
-            &URL_SAFE_NO_PAD.encode("2kx"),
-            &URL_SAFE_NO_PAD.encode("1zx"),
-        ] {
-            assert!(
-                matches!(Position::decode(t), Err(ProxyError::InvalidArgument(_))),
-                "{t:.20}"
-            );
+    fn a_token_is_parsed_back_by_its_listing_only() {
+        let keys = TokenKeys::unkeyed();
+        let scope = TokenScope {
+            keys: &keys,
+            bucket: "demo",
+        };
+        let p = parse("list-type=2&prefix=a%2F&delimiter=%2F").unwrap();
+        let pos = Position {
+            value: "a/b/".into(),
+            is_prefix: true,
+        };
+        let t = p.binding(&scope).seal(&pos);
+        let with = |extra: &str| ListParams::parse(&q(&format!("{extra}&continuation-token={t}")), &scope);
+        assert_eq!(with("list-type=2&prefix=a%2F&delimiter=%2F").unwrap().after, Some(pos));
+        for other in ["list-type=2&prefix=a&delimiter=%2F", "list-type=2&prefix=a%2F"] {
+            assert!(matches!(with(other), Err(ProxyError::InvalidArgument(_))), "{other}");
         }
     }
-
     #[test]
     fn params() {
-        let p = ListParams::parse(&q(
-            "list-type=2&prefix=a%2F&delimiter=%2F&max-keys=5000&encoding-type=url",
-        ))
-        .unwrap();
+        let p = parse("list-type=2&prefix=a%2F&delimiter=%2F&max-keys=5000&encoding-type=url").unwrap();
         assert_eq!(
             (
                 p.version,
@@ -346,12 +327,12 @@ mod tests {
             ),
             (Version::V2, "a/", Some("/"), 1000, true)
         );
-        let p = ListParams::parse(&q("")).unwrap();
+        let p = parse("").unwrap();
         assert_eq!((p.version, p.max_keys, p.after), (Version::V1, 1000, None));
-        let p = ListParams::parse(&q("list-type=2&start-after=k")).unwrap();
+        let p = parse("list-type=2&start-after=k").unwrap();
         assert_eq!(p.after, Some(Position::key("k")));
-        assert_eq!(ListParams::parse(&q("max-keys=2147483647")).unwrap().max_keys, 1000);
-        let p = ListParams::parse(&q("max-keys=0")).unwrap();
+        assert_eq!(parse("max-keys=2147483647").unwrap().max_keys, 1000);
+        let p = parse("max-keys=0").unwrap();
         assert_eq!(p.max_keys, 0);
     }
 
@@ -365,13 +346,10 @@ mod tests {
             "encoding-type=base64",
             "list-type=2&continuation-token=%21",
         ] {
-            assert!(
-                matches!(ListParams::parse(&q(s)), Err(ProxyError::InvalidArgument(_))),
-                "{s}"
-            );
+            assert!(matches!(parse(s), Err(ProxyError::InvalidArgument(_))), "{s}");
         }
         let long = format!("prefix={}", "a".repeat(1025));
-        assert_eq!(ListParams::parse(&q(&long)), Err(ProxyError::KeyTooLong));
+        assert_eq!(parse(&long), Err(ProxyError::KeyTooLong));
     }
 
     #[test]
@@ -389,7 +367,7 @@ mod tests {
 
     #[test]
     fn renders_v2_with_url_encoding() {
-        let p = ListParams::parse(&q("list-type=2&encoding-type=url&delimiter=/&max-keys=2")).unwrap();
+        let p = parse("list-type=2&encoding-type=url&delimiter=/&max-keys=2").unwrap();
         let out = ListOutput {
             entries: vec![Entry::Object(obj("p/a b+c")), Entry::Prefix("p/d/".into())],
             next: Some(Position {
@@ -397,15 +375,19 @@ mod tests {
                 is_prefix: true,
             }),
         };
-        let x = String::from_utf8(render("demo", &p, &out, "demo")).unwrap();
+        let keys = TokenKeys::unkeyed();
+        let scope = TokenScope {
+            keys: &keys,
+            bucket: "demo",
+        };
+        let x = String::from_utf8(render("demo", &p, &out, "demo", &scope)).unwrap();
         assert!(x.contains("<Key>p/a%20b%2Bc</Key>"), "{x}");
         assert!(x.contains("<KeyCount>2</KeyCount>"));
         assert!(x.contains("<CommonPrefixes><Prefix>p/d/</Prefix></CommonPrefixes>"));
-        let token = Position {
+        let token = p.binding(&scope).seal(&Position {
             value: "p/d/".into(),
             is_prefix: true,
-        }
-        .encode();
+        });
         assert!(
             x.contains(&format!("<NextContinuationToken>{token}</NextContinuationToken>")),
             "{x}"
@@ -415,19 +397,24 @@ mod tests {
 
     #[test]
     fn renders_v1_marker() {
-        let p = ListParams::parse(&q("marker=a")).unwrap();
+        let p = parse("marker=a").unwrap();
         let out = ListOutput {
             entries: vec![Entry::Object(obj("b"))],
             next: Some(Position::key("b")),
         };
-        let x = String::from_utf8(render("demo", &p, &out, "demo")).unwrap();
+        let keys = TokenKeys::unkeyed();
+        let scope = TokenScope {
+            keys: &keys,
+            bucket: "demo",
+        };
+        let x = String::from_utf8(render("demo", &p, &out, "demo", &scope)).unwrap();
         assert!(
             x.contains("<Marker>a</Marker><MaxKeys>"),
             "without a delimiter: no NextMarker {x}"
         );
         assert!(!x.contains("KeyCount"));
-        let p = ListParams::parse(&q("marker=a&delimiter=/")).unwrap();
-        let x = String::from_utf8(render("demo", &p, &out, "demo")).unwrap();
+        let p = parse("marker=a&delimiter=/").unwrap();
+        let x = String::from_utf8(render("demo", &p, &out, "demo", &scope)).unwrap();
         assert!(x.contains("<Marker>a</Marker><NextMarker>b</NextMarker>"), "{x}");
     }
 }

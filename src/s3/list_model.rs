@@ -8,7 +8,10 @@
 //! equal to the position is skipped (a V1 `NextMarker` can be one); the
 //! distinct names, in byte order, are cut after `max_keys`, and a truncated
 //! page resumes after its last name (after everything under it when that
-//! name is a common prefix).
+//! name is a common prefix). A name longer than `max_name` (a key the client
+//! would see as over S3's 1024 bytes) is never listed: such a key still rolls
+//! up into its common prefix when that fits (backends roll folders up without
+//! telling their keys' lengths), but is not listed itself.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +32,8 @@ pub struct ModelQuery<'a> {
     pub prefix: &'a str,
     pub delimiter: Option<&'a str>,
     pub max_keys: usize,
+    /// The longest name listed, in bytes.
+    pub max_name: usize,
 }
 
 /// Is `name` after `pos`?
@@ -57,11 +62,11 @@ pub fn page(keys: &[String], phantoms: &[String], q: &ModelQuery, pos: Option<&P
             continue;
         }
         match common_prefix(name, q) {
-            Some(cp) if pos.is_some_and(|p| p.value == cp) => {}
+            Some(cp) if pos.is_some_and(|p| p.value == cp) || cp.len() > q.max_name => {}
             Some(cp) => {
                 names.insert(cp, true);
             }
-            None if phantom => {}
+            None if phantom || name.len() > q.max_name => {}
             None => {
                 names.insert(name.clone(), false);
             }
@@ -117,6 +122,7 @@ mod tests {
         prefix: "",
         delimiter: Some("/"),
         max_keys: 1000,
+        max_name: 1024,
     };
 
     /// The answers of s3-tests' delimiter-and-marker case (V1, `/`).
@@ -179,5 +185,20 @@ mod tests {
                 next: None
             }
         );
+    }
+
+    #[test]
+    fn names_over_the_limit_only_roll_up() {
+        let k = keys(&["a/long-key", "b/long", "long-key", "short"]);
+        let q = ModelQuery { max_name: 7, ..Q };
+        assert_eq!(names(&page(&k, &[], &q, None)), vec!["a/", "b/", "short"]);
+        let none = ModelQuery { delimiter: None, ..q };
+        assert_eq!(names(&page(&k, &[], &none, None)), vec!["b/long", "short"]);
+        let deep = ModelQuery {
+            prefix: "a/",
+            max_name: 4,
+            ..Q
+        };
+        assert!(page(&k, &[], &deep, None).entries.is_empty());
     }
 }

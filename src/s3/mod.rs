@@ -6,5 +6,6 @@ pub mod keyspace;
 pub mod list;
 pub mod list_model;
 pub mod range;
+pub mod token;
 pub mod walk;
 pub mod xml;

@@ -12,11 +12,18 @@
 //! filled to `max_keys` plus one name, so `IsTruncated` is exact; at most
 //! [`MAX_BACKEND_CALLS`] calls are made, and a page cut short by that budget
 //! is truncated, never silently short.
+//!
+//! A name longer than its range's `max_name` (a key an S3 client would see
+//! as over 1024 bytes: it could never read it) is not listed; the walk moves
+//! past it and every name sharing its first `max_name` bytes, none of which
+//! can be listed either (see [`Walk::skip_long`]). A common prefix it rolls
+//! up into is listed when it fits (`s3::list_model` states the same rule).
 
 use super::keyspace::{common_prefix, same_rollup, start_after_key, start_after_prefix};
 use super::list::{Entry, ListOutput, Position, MAX_KEYS};
 use crate::error::{ProxyError, Result};
 use crate::platform::{ListPage, ListRequest, ListedObject};
+use crate::route::MAX_KEY_BYTES;
 
 /// Backend list calls one listing request may make.
 pub const MAX_BACKEND_CALLS: usize = 8;
@@ -26,6 +33,16 @@ pub struct Range<'a> {
     pub base: &'a str,
     pub root: &'a str,
     pub scan: &'a str,
+    /// The longest name listed, in bytes.
+    pub max_name: usize,
+}
+
+impl Range<'_> {
+    /// Can a backend key (at most 1024 bytes, as on S3 and R2) be named
+    /// longer than `max_name` here?
+    fn may_hold_long_names(&self) -> bool {
+        MAX_KEY_BYTES.saturating_sub(self.base.len()) + self.root.len() > self.max_name
+    }
 }
 
 pub struct Walk<'q> {
@@ -115,7 +132,9 @@ impl<'q> Walk<'q> {
                 // Guard against a backend ignoring start-after: never loop a client.
                 return Err(ProxyError::Backend("backend list made no progress".into()));
             }
-            if !probe {
+            // The backend's next name might be one too long to list: then
+            // only asking tells whether an entry follows.
+            if !probe && !r.may_hold_long_names() {
                 self.look_ahead(&names);
             }
         }
@@ -198,12 +217,32 @@ impl<'q> Walk<'q> {
             if self.done() || self.cursor.as_ref().is_some_and(|c| !c.admits(&name)) {
                 continue;
             }
-            if allowed(entry.name(), matches!(entry, Entry::Prefix(_))) {
-                self.push(entry);
-            } else {
+            if !allowed(entry.name(), matches!(entry, Entry::Prefix(_))) {
                 self.cursor = Some(entry.position());
+            } else if entry.name().len() > r.max_name {
+                self.skip_long(entry.name(), r.max_name);
+            } else {
+                self.push(entry);
             }
         }
+    }
+
+    /// Moves past `name`, too long to be listed, and every name starting with
+    /// its first `max_name` bytes (cut at a character boundary): each one that
+    /// fits sorts before `name` (its next character is shorter, so its first
+    /// byte is smaller), so only names too long to list remain there. The
+    /// position may be shown (a token must make progress), and it is within
+    /// 1024 bytes, unlike the name.
+    fn skip_long(&mut self, name: &str, max_name: usize) {
+        let mut cut = max_name.min(name.len());
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.cursor = Some(Position {
+            value: name[..cut].to_string(),
+            is_prefix: true,
+        });
+        self.shown = self.cursor.clone();
     }
 
     fn push(&mut self, e: Entry) {

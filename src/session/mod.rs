@@ -59,6 +59,12 @@ impl SessionKey {
         self.id
     }
 
+    /// A key for another purpose (HMAC-SHA256 of `label` under this key): it
+    /// reveals nothing of this one, and rotates with it.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        crate::sigv4::hmac_sha256(&self.key, label.as_bytes())
+    }
+
     /// The raw key, for the cipher only.
     fn expose(&self) -> &[u8; 32] {
         &self.key

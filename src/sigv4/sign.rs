@@ -1,5 +1,6 @@
 //! Key derivation, string to sign, and the high-level request signer.
 
+use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
@@ -42,18 +43,19 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+/// HMAC-SHA256 (RFC 2104). The key is brought to the hash's block size first,
+/// as HMAC itself does (hashed when longer, zero-padded), so the MAC is built
+/// from a block-sized key through an infallible constructor.
 pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
-    match HmacSha256::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(msg);
-            mac.finalize().into_bytes().into()
-        }
-        // HMAC is defined for keys of any length (long keys are hashed) and
-        // hmac 0.12 always returns Ok here. This arm is dead code; it exists
-        // only because the API is fallible, and returning a made-up MAC would
-        // be unsafe for a verifier.
-        Err(_) => unreachable!("HMAC-SHA256 accepts keys of any length"),
+    let mut block = [0u8; 64];
+    if key.len() > block.len() {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
     }
+    let mut mac = <HmacSha256 as KeyInit>::new(&block.into());
+    mac.update(msg);
+    mac.finalize().into_bytes().into()
 }
 
 /// Credential scope: `date8/region/service/aws4_request`.

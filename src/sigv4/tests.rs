@@ -307,3 +307,37 @@ fn botocore_presigned_vectors() {
     }
     assert_eq!(n, 5);
 }
+
+#[test]
+fn hmac_sha256_matches_rfc_4231_and_the_hmac_crate_for_every_key_length() {
+    use crate::sigv4::hmac_sha256;
+    use hmac::{Hmac, Mac};
+    // RFC 4231 test cases 1, 2 and 6 (a 131-byte key, hashed first).
+    let cases: [(Vec<u8>, &[u8], &str); 3] = [
+        (
+            vec![0x0b; 20],
+            b"Hi There",
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+        ),
+        (
+            b"Jefe".to_vec(),
+            b"what do ya want for nothing?",
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+        ),
+        (
+            vec![0xaa; 131],
+            b"Test Using Larger Than Block-Size Key - Hash Key First",
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+        ),
+    ];
+    for (key, msg, want) in cases {
+        assert_eq!(hex::encode(hmac_sha256(&key, msg)), want, "{} byte key", key.len());
+    }
+    for len in 0..=200usize {
+        let key: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+        mac.update(b"msg");
+        let want: [u8; 32] = mac.finalize().into_bytes().into();
+        assert_eq!(hmac_sha256(&key, b"msg"), want, "{len} byte key");
+    }
+}

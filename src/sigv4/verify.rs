@@ -34,10 +34,16 @@ const PRESIGN_MARKERS: [&str; 4] = [
 pub enum AuthError {
     /// 400 AuthorizationHeaderMalformed.
     MalformedHeader(&'static str),
-    /// 400 AuthorizationQueryParametersError (also: both auth mechanisms at once).
+    /// 400 AuthorizationQueryParametersError.
     MalformedQuery(&'static str),
-    /// 400 InvalidRequest: SigV2, ECDSA (SigV4a) or an unknown scheme.
+    /// 400 InvalidRequest: an AWS mechanism other than SigV4 (SigV2, SigV4a).
     UnsupportedAlgorithm,
+    /// 400 InvalidArgument: an Authorization scheme AWS does not know (`Bearer`, `Basic`, …).
+    UnsupportedAuthorizationType,
+    /// 400 InvalidArgument: presigned parameters and an Authorization header at once.
+    BothMechanisms,
+    /// 403 AccessDenied: header auth without a readable X-Amz-Date or Date.
+    NoRequestTime,
     /// 403 InvalidAccessKeyId: this proxy only has session credentials, so a
     /// signature without a session token names a key that cannot exist.
     MissingSecurityToken,
@@ -64,6 +70,8 @@ impl AuthError {
             Self::MalformedHeader(_)
             | Self::MalformedQuery(_)
             | Self::UnsupportedAlgorithm
+            | Self::UnsupportedAuthorizationType
+            | Self::BothMechanisms
             | Self::MissingContentSha256
             | Self::InvalidContentSha256
             | Self::ContentSha256Mismatch => 400,
@@ -79,9 +87,9 @@ impl AuthError {
             Self::UnsupportedAlgorithm | Self::MissingContentSha256 => "InvalidRequest",
             Self::MissingSecurityToken => "InvalidAccessKeyId",
             Self::RequestTimeTooSkewed => "RequestTimeTooSkewed",
-            Self::PresignedExpired | Self::HeadersNotSigned => "AccessDenied",
+            Self::PresignedExpired | Self::HeadersNotSigned | Self::NoRequestTime => "AccessDenied",
             Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
-            Self::InvalidContentSha256 => "InvalidArgument",
+            Self::InvalidContentSha256 | Self::UnsupportedAuthorizationType | Self::BothMechanisms => "InvalidArgument",
             Self::ContentSha256Mismatch => "XAmzContentSHA256Mismatch",
         }
     }
@@ -93,6 +101,12 @@ impl AuthError {
             Self::UnsupportedAlgorithm => {
                 "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
             }
+            Self::UnsupportedAuthorizationType => "Unsupported Authorization Type",
+            Self::BothMechanisms => {
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, \
+                 Signature query string parameter or the Authorization header should be specified"
+            }
+            Self::NoRequestTime => "AWS authentication requires a valid Date or x-amz-date header",
             Self::MissingSecurityToken => "The AWS Access Key Id you provided does not exist in our records.",
             Self::RequestTimeTooSkewed => "The difference between the request time and the current time is too large.",
             Self::PresignedExpired => "Request has expired",
@@ -212,9 +226,7 @@ pub fn parse(req: &Request) -> Result<Option<ParsedAuth>, AuthError> {
             ))?;
             parse_header(req, value, &query).map(Some)
         }
-        ([_], true) => Err(AuthError::MalformedQuery(
-            "Only one auth mechanism allowed: the Authorization header or presigned query parameters.",
-        )),
+        ([_], true) => Err(AuthError::BothMechanisms),
         _ => Err(AuthError::MalformedHeader("More than one Authorization header.")),
     }
 }
@@ -234,8 +246,11 @@ fn parse_header(req: &Request, value: &str, query: &[(String, String)]) -> Resul
     if algorithm.is_empty() {
         return Err(bad("The authorization header is empty."));
     }
-    if algorithm != ALGORITHM {
-        return Err(AuthError::UnsupportedAlgorithm);
+    match algorithm {
+        ALGORITHM => {}
+        // SigV2 and SigV4a: AWS's own, refused as AWS refuses them where unsupported.
+        "AWS" | "AWS4-ECDSA-P256-SHA256" => return Err(AuthError::UnsupportedAlgorithm),
+        _ => return Err(AuthError::UnsupportedAuthorizationType),
     }
     let (mut credential, mut signed_headers, mut sig) = (None, None, None);
     for part in rest.split(',') {
@@ -256,11 +271,13 @@ fn parse_header(req: &Request, value: &str, query: &[(String, String)]) -> Resul
     let signed_headers = signed_headers.ok_or(bad("The authorization header is missing SignedHeaders."))?;
     let sig = sig.ok_or(bad("The authorization header is missing Signature."))?;
 
+    // X-Amz-Date wins when present, so a bad one is not rescued by a Date.
     let amz_date = match (one_header(req, "x-amz-date")?, one_header(req, "date")?) {
-        (Some(d), _) => parse_amz(d.trim()).ok_or(bad("X-Amz-Date must be in the ISO8601 Long Format."))?,
-        (None, Some(d)) => parse_http_date(d).ok_or(bad("The Date header is not a valid HTTP date."))?,
-        (None, None) => return Err(bad("Missing x-amz-date or date header.")),
-    };
+        (Some(d), _) => parse_amz(d.trim()),
+        (None, Some(d)) => parse_http_date(d),
+        (None, None) => None,
+    }
+    .ok_or(AuthError::NoRequestTime)?;
     let header_token = one_header(req, "x-amz-security-token")?;
     let query_token = one_param(query, "X-Amz-Security-Token")?;
     let security_token = pick_token(header_token, query_token, bad)?;
@@ -275,7 +292,7 @@ fn parse_presigned(req: &Request, query: &[(String, String)]) -> Result<ParsedAu
     let bad = AuthError::MalformedQuery;
     let algorithm = one_param(query, "X-Amz-Algorithm")?.ok_or(bad("Missing X-Amz-Algorithm."))?;
     if algorithm != ALGORITHM {
-        return Err(AuthError::UnsupportedAlgorithm);
+        return Err(bad("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\""));
     }
     let credential = one_param(query, "X-Amz-Credential")?.ok_or(bad("Missing X-Amz-Credential."))?;
     let date = one_param(query, "X-Amz-Date")?.ok_or(bad("Missing X-Amz-Date."))?;

@@ -256,10 +256,7 @@ fn the_date_header_fallback_takes_the_http_date_format_only() {
     );
     // RFC 850 and asctime forms of the same instant: obsolete, refused.
     for old in ["Sunday, 22-Nov-26 03:22:00 GMT", "Sun Nov 22 03:22:00 2026"] {
-        assert!(
-            matches!(parse(&signed_with(old)), Err(AuthError::MalformedHeader(_))),
-            "{old}"
-        );
+        assert_eq!(parse(&signed_with(old)), Err(AuthError::NoRequestTime), "{old}");
     }
 }
 
@@ -278,5 +275,102 @@ fn the_credential_region_is_a_region_name() {
         r.headers
             .set("authorization", a.replace("/us-east-1/", &format!("/{region}/")));
         assert!(parse(&r).is_ok(), "{region}");
+    }
+}
+
+/// A presigned GET of `/acct/prod/k` (the signature is not checked by `parse`).
+fn presigned(algorithm: &str) -> Request {
+    let q = format!(
+        "X-Amz-Algorithm={algorithm}&X-Amz-Credential=ASIAX%2F20261122%2Fus-east-1%2Fs3%2Faws4_request\
+         &X-Amz-Date=20261122T032200Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature={}",
+        "0".repeat(64)
+    );
+    Request::new("GET", "/acct/prod/k", &q).with_header("host", "h")
+}
+
+const MECHANISM: &str = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.";
+
+#[test]
+fn an_authorization_type_aws_does_not_know_is_invalid_argument() {
+    let req = usual();
+    let valid = req.headers.get("authorization").unwrap().to_string();
+    let with = |value: &str| {
+        let mut r = req.clone();
+        r.headers.set("authorization", value);
+        parse(&r).map_err(shown).unwrap_err()
+    };
+    let unsupported = (400, "InvalidArgument", "Unsupported Authorization Type");
+    for value in [
+        "Bearer eyJhbGciOiJSUzI1NiJ9.e30.x",
+        "Bearer x",
+        "Basic dXNlcjpwYXNz",
+        "Digest username=\"a\"",
+        "AWS4-HMAC-SHA512 Credential=x",
+        &valid.replace("AWS4-HMAC-SHA256", "aws4-hmac-sha256"),
+    ] {
+        assert_eq!(with(value), unsupported, "{value}");
+    }
+    // AWS's own older mechanisms: known, not supported here (nor in newer regions).
+    for value in [
+        "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=",
+        &valid.replace("AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256"),
+    ] {
+        assert_eq!(with(value), (400, "InvalidRequest", MECHANISM), "{value}");
+    }
+}
+
+#[test]
+fn a_missing_or_unreadable_request_time_is_access_denied() {
+    let no_time = (
+        403,
+        "AccessDenied",
+        "AWS authentication requires a valid Date or x-amz-date header",
+    );
+    let with_date = |headers: &[(&str, &str)]| {
+        let mut all = headers.to_vec();
+        all.extend([("x-amz-content-sha256", EMPTY_SHA256), ("x-amz-security-token", TOKEN)]);
+        let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
+        parse(&hand_signed(&all, &names, EMPTY_SHA256)).map_err(shown)
+    };
+    for headers in [
+        vec![],
+        vec![("x-amz-date", "garbage")],
+        vec![("x-amz-date", "2026-11-22T03:22:00Z")],
+        vec![("x-amz-date", "20261122T032200+01")],
+        vec![("x-amz-date", "")],
+        vec![("date", "Sunday, 22-Nov-26 03:22:00 GMT")],
+        vec![("date", "yesterday")],
+        // X-Amz-Date wins over Date, so a bad one is not rescued by a good Date.
+        vec![("x-amz-date", "garbage"), ("date", "Sun, 22 Nov 2026 03:22:00 GMT")],
+    ] {
+        assert_eq!(with_date(&headers).unwrap_err(), no_time, "{headers:?}");
+    }
+    assert!(with_date(&[("x-amz-date", AMZ_DATE)]).is_ok());
+}
+
+#[test]
+fn a_presigned_algorithm_other_than_aws4_hmac_sha256_is_a_query_parameters_error() {
+    assert!(parse(&presigned("AWS4-HMAC-SHA256")).is_ok());
+    for algorithm in ["AWS4-HMAC-SHA1", "AWS4-ECDSA-P256-SHA256", "aws4-hmac-sha256", ""] {
+        assert_eq!(
+            parse(&presigned(algorithm)).map_err(shown).unwrap_err(),
+            (
+                400,
+                "AuthorizationQueryParametersError",
+                "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\""
+            ),
+            "{algorithm:?}"
+        );
+    }
+}
+
+#[test]
+fn presigned_parameters_with_an_authorization_header_are_invalid_argument() {
+    let valid = usual().headers.get("authorization").unwrap().to_string();
+    for auth in [valid.as_str(), "AWS4-HMAC-SHA256 x", "Bearer x"] {
+        let req = presigned("AWS4-HMAC-SHA256").with_header("authorization", auth);
+        let (status, code, message) = parse(&req).map_err(shown).unwrap_err();
+        assert_eq!((status, code), (400, "InvalidArgument"), "{auth}");
+        assert!(message.starts_with("Only one auth mechanism allowed"), "{message}");
     }
 }

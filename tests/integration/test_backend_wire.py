@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote
 import pytest
 
 from harness import StubS3
-from httpraw import qkey, raw
+from httpraw import qkey, raw, s3_error
 
 PREFIX = "/stub-bucket/allowed/"
 
@@ -84,11 +84,16 @@ def test_key_reaches_backend_byte_exact(worker, rec, key):
     "/stub/p/..%5Csecret.txt",
 ])
 def test_dot_segments_never_leave_the_prefix(worker, rec, path):
-    """Either the proxy refuses the key (4xx, no backend call), or the backend sees
-    exactly the requested key under the product's prefix."""
+    """A key with `.`/`..` segments is missing (404 NoSuchKey, as S3 answers for it) and
+    never sent: fetch() would resolve it into another key. Any other key reaches the
+    backend exactly as requested, under the product's prefix."""
     r = raw(worker.url, "GET", path)
     assert r.status < 500, r
     requested = unquote(path[len("/stub/p/"):])
+    if any(seg in (".", "..") for seg in (PREFIX + requested).split("/")):
+        assert (r.status, s3_error(r)["Code"]) == (404, "NoSuchKey"), r
+        assert rec.new() == [], path
+        return
     for q in rec.new():
         wire = unquote(q.target.partition("?")[0])
         assert wire.startswith(PREFIX), f"{path} escaped the product prefix: backend saw {q.target}"

@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote
 import pytest
 
 from conftest import NESTED_ROLE
-from httpraw import list_keys, raw, text
+from httpraw import list_keys, raw, s3_error, text
 from stslib import assume, session_s3, signed_get
 
 STORES = [("demo", "public-data"), ("mirror", "signed")]  # R2 and moto
@@ -158,10 +158,41 @@ def test_other_delimiters_with_url_encoding(worker, keys, account, product, deli
 
 @pytest.mark.parametrize("account,product", STORES)
 def test_a_token_equal_to_a_common_prefix_skips_it(worker, keys, account, product):
-    token = base64.urlsafe_b64encode(b"1pmany/").decode().rstrip("=")
+    """A page that ends on the common prefix `many/` resumes after all of it. (Tokens are
+    sealed: only one the proxy issued for this listing is taken back.)"""
+    get = anonymous(worker)
+    params = {"list-type": "2", "delimiter": "/", "max-keys": 1}
+    token = None
+    for _ in range(20):
+        r = get(f"/{account}/{product}?{query({**params, **({'continuation-token': token} if token else {})})}")
+        _, prefixes, root = list_keys(r)
+        token = text(root, "NextContinuationToken")
+        if prefixes == ["many/"]:
+            break
+    assert prefixes == ["many/"] and token, r
     params = {"delimiter": "/", "continuation-token": token, "max-keys": 1000}
-    pages = fetch_pages(anonymous(worker), f"/{account}/{product}", params, True)
+    pages = fetch_pages(get, f"/{account}/{product}", params, True)
     assert_pages(pages, model(keys[account], "", "/", "many/", is_prefix=True), 1000, params)
+
+
+@pytest.mark.parametrize("account,product", STORES)
+def test_a_token_the_proxy_did_not_issue_is_refused(worker, account, product):
+    """S3 answers 400 InvalidArgument for a token it did not issue, or one replayed with
+    other listing parameters; it never takes one as a position."""
+    forged = base64.urlsafe_b64encode(b"1pmany/").decode().rstrip("=")
+    r = raw(worker.url, "GET", f"/{account}/{product}?list-type=2&continuation-token={forged}")
+    assert (r.status, s3_error(r)["Code"]) == (400, "InvalidArgument"), r
+    first = raw(worker.url, "GET", f"/{account}/{product}?list-type=2&max-keys=1&prefix=many%2F")
+    token = text(list_keys(first)[2], "NextContinuationToken")
+    assert token, first
+    for q in ("prefix=many%2F", "prefix=many%2F&max-keys=3&encoding-type=url"):
+        r = raw(worker.url, "GET", f"/{account}/{product}?list-type=2&{q}&continuation-token={quote(token)}")
+        assert r.status == 200, r
+    for q in ("prefix=many", "prefix=many%2F&delimiter=%2F"):
+        r = raw(worker.url, "GET", f"/{account}/{product}?list-type=2&{q}&continuation-token={quote(token)}")
+        assert (r.status, s3_error(r)["Code"]) == (400, "InvalidArgument"), r
+    r = raw(worker.url, "GET", f"/{account}?list-type=2&prefix=many%2F&continuation-token={quote(token)}")
+    assert (r.status, s3_error(r)["Code"]) == (400, "InvalidArgument"), r
 
 
 @pytest.mark.parametrize("account,product", STORES)
@@ -195,9 +226,10 @@ def nested(sts_worker, idp):
 
 
 def token_text(token: str | None) -> str:
+    """What a token would reveal: its bytes as text (the position, and a binary tag)."""
     if token is None:
         return ""
-    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode(errors="replace")
 
 
 @pytest.mark.sts

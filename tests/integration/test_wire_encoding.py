@@ -59,7 +59,9 @@ def direct(tmp_root, wrangler_env, r2_state, moto, stub_backend, worker) -> str:
         "r2": {"DATA": R2_BUCKET},
         "vars": {"STATIC_CATALOG": json.dumps(make_catalog(moto.url, stub_backend.url)),
                  "MIRROR_ACCESS_KEY_ID": moto.creds.access_key_id,
-                 "MIRROR_SECRET_ACCESS_KEY": moto.creds.secret_access_key},
+                 "MIRROR_SECRET_ACCESS_KEY": moto.creds.secret_access_key,
+                 # The main Worker's key: its sessions sign requests here too (overrides).
+                 **({"SESSION_TOKEN_KEY": worker.session_key} if worker.session_key else {})},
     }))
     node = wrangler_env.get("NODE22", "")
     if not node:
@@ -133,17 +135,23 @@ def test_s3_backend_is_asked_for_identity(worker, stub_backend):
     assert seen == ["identity"] * 3, seen
 
 
+@pytest.mark.sts
 @pytest.mark.parametrize("via", ["direct", "dev"])
 @pytest.mark.parametrize("product", ["r2", "s3"])
-def test_a_content_encoding_override_changes_the_header_only(request, objects, product, via):
+def test_a_content_encoding_override_changes_the_header_only(request, objects, sts_worker, idp, product, via):
     """response-content-encoding sets the header, as on S3: the bytes stay as stored
-    (a runtime that honoured the header would compress them)."""
-    base = request.getfixturevalue("direct") if via == "direct" else request.getfixturevalue("worker").url
+    (a runtime that honoured the header would compress them). Signed: S3 (and so the
+    proxy) refuses overrides on anonymous requests."""
+    from stslib import assume, sign_headers
+
+    base = request.getfixturevalue("direct") if via == "direct" else sts_worker.url
+    alice = assume(sts_worker.url, idp.token("alice"))
+    path = f"/wire/{product}/enc/blob.bin?response-content-encoding=gzip"
     data, _ = objects["enc/blob.bin"]
     for ae in (None, "gzip", "identity"):
         for rng, (status, want, _) in ((None, expect(data, None)), ("bytes=0-9", expect(data, "bytes=0-9"))):
             h = {k: v for k, v in (("Range", rng), ("Accept-Encoding", ae)) if v}
-            r = raw(base, "GET", f"/wire/{product}/enc/blob.bin?response-content-encoding=gzip", h)
+            r = raw(base, "GET", path, {**sign_headers(base + path, alice), **h})
             what = f"{via} {product} accept={ae} range={rng}: {r!r}"
             assert (r.status, r.h("content-encoding")) == (status, "gzip"), what
             assert (r.body, r.h("content-length")) == (want, str(len(want))), what

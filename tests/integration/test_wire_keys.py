@@ -11,6 +11,7 @@ k/ objects have relative keys of 1002, 1003 and 1004 bytes, each a prefix of the
   exist, so 404 NoSuchKey, never a 4xx about length and never a 5xx.
 - Listing values (prefix, start-after, marker) are limited as the client sends them; a
   backend form over 1024 bytes lists nothing (prefix) or resumes at an equivalent bound.
+- A backend key the client would see as over 1024 bytes is left out of listings.
 """
 
 from __future__ import annotations
@@ -129,3 +130,33 @@ def test_paging_through_long_keys(worker, k, backend):
         if len(seen) == 2:
             break
     assert seen == want
+
+
+@pytest.mark.parametrize("backend", ["r2", "s3"])
+@pytest.mark.parametrize("max_keys", [1, 2, 1000])
+def test_listings_leave_out_keys_too_long_to_read(worker, k, backend, max_keys):
+    """The 1025-byte client key (k/1004 under the 20-character product) cannot be read
+    (KeyTooLongError), so, as S3 could hold no such key, no listing shows it: at both
+    levels, V1 and V2, and the pages still end exactly (no empty last page)."""
+    long = backend + LONG
+    want = [f"{long}/{k[1002]}", f"{long}/{k[1003]}"]
+    for path, prefix, strip in (("/wire", f"{long}/k/", ""), (f"/wire/{long}", "k/", f"{long}/")):
+        for v2 in (True, False):
+            seen, resume, pages = [], None, 0
+            while True:
+                q = f"max-keys={max_keys}&prefix={qkey(prefix)}" + ("&list-type=2" if v2 else "")
+                if resume:
+                    q += f"&continuation-token={qkey(resume)}" if v2 else f"&marker={qkey(resume)}"
+                r = raw(worker.url, "GET", f"{path}?{q}")
+                keys, _, root = list_keys(r)
+                assert r.status == 200 and keys, r
+                seen += [strip + key for key in keys]
+                pages += 1
+                if text(root, "IsTruncated") != "true":
+                    break
+                resume = text(root, "NextContinuationToken") if v2 else (text(root, "NextMarker") or keys[-1])
+                assert pages < 4, r
+            assert seen == want, (path, v2)
+            assert pages == -(-2 // max_keys), (path, v2, pages)
+    for key in want:
+        assert get(worker.url, long, key.split("/", 1)[1]).status == 200
