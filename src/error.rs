@@ -8,6 +8,8 @@ use std::fmt;
 pub enum ProxyError {
     NoSuchBucket,
     NoSuchKey,
+    /// A `versionId` other than the one version served.
+    NoSuchVersion,
     AccessDenied,
     InvalidArgument(&'static str),
     /// 400 InvalidRequest: a request S3 refuses as such (e.g. anonymous overrides).
@@ -17,6 +19,8 @@ pub enum ProxyError {
     InvalidRange {
         size: u64,
     },
+    /// A `partNumber` past the object's one part.
+    InvalidPartNumber,
     PreconditionFailed,
     MethodNotAllowed,
     /// A CORS preflight from an origin or for a method that is not allowed.
@@ -46,14 +50,14 @@ pub enum ProxyError {
 impl ProxyError {
     pub fn status(&self) -> u16 {
         match self {
-            Self::NoSuchBucket | Self::NoSuchKey => 404,
+            Self::NoSuchBucket | Self::NoSuchKey | Self::NoSuchVersion => 404,
             Self::AccessDenied | Self::CorsForbidden => 403,
             Self::InvalidArgument(_)
             | Self::InvalidRequest(_)
             | Self::InvalidUri
             | Self::KeyTooLong
             | Self::BadRequest(_) => 400,
-            Self::InvalidRange { .. } => 416,
+            Self::InvalidRange { .. } | Self::InvalidPartNumber => 416,
             Self::PreconditionFailed => 412,
             Self::MethodNotAllowed => 405,
             Self::NotImplemented(_) => 501,
@@ -68,12 +72,14 @@ impl ProxyError {
         match self {
             Self::NoSuchBucket => "NoSuchBucket",
             Self::NoSuchKey => "NoSuchKey",
+            Self::NoSuchVersion => "NoSuchVersion",
             Self::AccessDenied => "AccessDenied",
             Self::InvalidArgument(_) => "InvalidArgument",
             Self::InvalidRequest(_) => "InvalidRequest",
             Self::InvalidUri => "InvalidURI",
             Self::KeyTooLong => "KeyTooLongError",
             Self::InvalidRange { .. } => "InvalidRange",
+            Self::InvalidPartNumber => "InvalidPartNumber",
             Self::PreconditionFailed => "PreconditionFailed",
             Self::MethodNotAllowed => "MethodNotAllowed",
             Self::CorsForbidden => "AccessForbidden",
@@ -90,11 +96,13 @@ impl ProxyError {
         match self {
             Self::NoSuchBucket => "The specified bucket does not exist.",
             Self::NoSuchKey => "The specified key does not exist.",
+            Self::NoSuchVersion => "The specified version does not exist.",
             Self::AccessDenied => "Access Denied",
             Self::InvalidArgument(m) | Self::InvalidRequest(m) | Self::NotImplemented(m) | Self::BadRequest(m) => m,
             Self::InvalidUri => "Couldn't parse the specified URI.",
             Self::KeyTooLong => "Your key is too long.",
             Self::InvalidRange { .. } => "The requested range is not satisfiable.",
+            Self::InvalidPartNumber => "The requested partnumber is not satisfiable",
             Self::PreconditionFailed => "At least one of the preconditions you specified did not hold.",
             Self::MethodNotAllowed => "The specified method is not allowed against this resource.",
             Self::CorsForbidden => "CORSResponse: This CORS request is not allowed.",

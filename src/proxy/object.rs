@@ -9,6 +9,7 @@ use crate::platform::Platform;
 use crate::s3::conditional::Conditions;
 use crate::s3::headers::{apply_overrides, forbid_transforms, object_headers, validator_headers};
 use crate::s3::range::RangeSpec;
+use crate::s3::selectors::{check_version, Part};
 
 pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, key: &str) -> Result<Response<P::Body>> {
     // A product the caller may not read answers exactly like a missing one,
@@ -22,11 +23,15 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
     let mut overrides = Headers::new();
     let signed = !matches!(ctx.principal, Principal::Anonymous);
     apply_overrides(&mut overrides, &ctx.query, signed)?;
+    check_version(&ctx.query)?;
+    let range_header = ctx.req.headers.get("range");
+    let part = Part::parse(&ctx.query, range_header.is_some())?;
     let full_key = format!("{}{}", resolved.product.prefix, key);
     let opts = ReadOpts {
-        range: ctx.req.headers.get("range").and_then(RangeSpec::parse),
+        range: part.range(range_header.and_then(RangeSpec::parse)),
         conditions: Conditions::from_headers(&ctx.req.headers),
-        head: ctx.req.method == "HEAD",
+        // A part the object lacks is refused once the object is known to exist.
+        head: ctx.req.method == "HEAD" || part == Part::Missing,
     };
     let backend = ctx.ready_backend(&resolved.backend).await?;
     let outcome = backend.read(ctx.p, &full_key, &opts).await;
@@ -34,6 +39,7 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
         ctx.backend_failed(&backend, e);
     }
     match outcome? {
+        _ if part == Part::Missing => Err(ProxyError::InvalidPartNumber),
         ObjectOutcome::Found { meta, range, body } => {
             let mut r = Response::new(if range.is_some() { 206 } else { 200 });
             object_headers(&mut r.headers, &meta, range);

@@ -6,6 +6,7 @@ pub mod keyspace;
 pub mod list;
 pub mod list_model;
 pub mod range;
+pub mod selectors;
 pub mod token;
 pub mod walk;
 pub mod xml;

@@ -158,3 +158,22 @@ def test_head_bucket_and_location(s3):
     assert s3.head_bucket(Bucket=BUCKET)["ResponseMetadata"]["HTTPStatusCode"] == 200
     loc = s3.get_bucket_location(Bucket=BUCKET)
     assert loc["LocationConstraint"] in (None, "us-east-1")
+
+
+def test_part_number_and_version_as_s3_answers_them(s3, sample):
+    """An object through the proxy has one version (`null`) and one part, as on an
+    unversioned bucket: part 1 is all of it, anything else is S3's error, never other bytes."""
+    data = sample.public["cities.csv"]
+    r = s3.get_object(Bucket=BUCKET, Key="public-data/cities.csv", PartNumber=1)
+    assert r["Body"].read() == data
+    assert r["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert r["ContentRange"] == f"bytes 0-{len(data) - 1}/{len(data)}"
+    assert s3.get_object(Bucket=BUCKET, Key="public-data/cities.csv", VersionId="null")["Body"].read() == data
+    for kw, status, code in [
+        ({"PartNumber": 2}, 416, "InvalidPartNumber"),
+        ({"VersionId": "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"}, 404, "NoSuchVersion"),
+    ]:
+        with pytest.raises(client_error()) as e:
+            s3.get_object(Bucket=BUCKET, Key="public-data/cities.csv", **kw)
+        err = e.value.response
+        assert (err["ResponseMetadata"]["HTTPStatusCode"], err["Error"]["Code"]) == (status, code), kw
