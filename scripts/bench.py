@@ -363,7 +363,7 @@ def start_wrangler(env: dict[str, str], cfg: Path, state: Path, logs: Path, name
 
 def start_worker(env: dict[str, str], build: Path, moto_url: str, state: Path, logs: Path, log_level: str,
                  name: str = "wrangler", sts_issuer: str | None = None) -> tuple[Proc, str]:
-    """The proxy; with `sts_issuer`, STS on (CONTRACT-STS.md): `_default` trusts that issuer
+    """The proxy; with `sts_issuer`, STS on: `_default` trusts that issuer
     (loopback allowed) for STS_AUDIENCE, a fresh random SESSION_TOKEN_KEY (in .dev.vars), and
     the restricted product of catalog(). Each config in a directory of its own (.dev.vars)."""
     vars_ = {"LOG_LEVEL": log_level}

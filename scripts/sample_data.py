@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the sample data tree of the contract (notes/CONTRACT.md, "Sample data").
+"""Generate the sample data tree that `make dev` seeds and the integration tests read.
 
     python3 scripts/sample_data.py OUT_DIR [--large-mib N]
 

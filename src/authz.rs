@@ -1,4 +1,4 @@
-//! Authorization (S9): anonymous callers read public and unlisted products;
+//! Authorization: anonymous callers read public and unlisted products;
 //! a session reads what its role ceiling allows AND the catalog grants it.
 
 use sha2::{Digest, Sha256};

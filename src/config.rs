@@ -1,4 +1,4 @@
-//! Configuration (S12): read once per isolate into a typed value. Nothing
+//! Configuration: read once per isolate into a typed value. Nothing
 //! here panics: a bad value disables what needs it and says why.
 
 use crate::backend::federation::FederationCache;
@@ -25,7 +25,7 @@ pub struct Config {
     pub allow_loopback_issuers: bool,
     /// Per-isolate JWKS cache; it lives here because it shares the config's lifetime.
     pub jwks_cache: JwksCache,
-    /// The proxy's own OIDC signing keys (S6); `None` disables the provider.
+    /// The proxy's own OIDC signing keys; `None` disables the provider.
     pub provider: Option<ProviderKeys>,
     /// Signs minted tokens with the active key (per isolate: WebCrypto imports it once).
     pub signer: Option<PlatformSigner>,
@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(c.cors, Origins::Any);
         assert_eq!(c.log_level, Level::Info);
         assert_eq!(c.region, "us-east-1");
-        // Only the disabled OIDC provider is reported (S6: absent with a logged reason).
+        // Only the disabled OIDC provider is reported (absent with a logged reason).
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         assert!(c.warnings[0].starts_with("OIDC provider disabled"));
     }

@@ -1,4 +1,4 @@
-//! CORS (S10): origins from `CORS_ALLOWED_ORIGINS`, preflight per path kind.
+//! CORS: origins from `CORS_ALLOWED_ORIGINS`, preflight per path kind.
 
 use crate::error::{ProxyError, Result};
 use crate::http::Headers;

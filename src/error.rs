@@ -27,7 +27,7 @@ pub enum ProxyError {
     CorsForbidden,
     /// A request S3 answers `400 BadRequest` (an OPTIONS that is no preflight).
     BadRequest(&'static str),
-    /// A signed request that failed authentication (S8): status, code, message.
+    /// A signed request that failed authentication: status, code, message.
     Auth {
         status: u16,
         code: &'static str,

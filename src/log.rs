@@ -1,4 +1,4 @@
-//! Structured JSON log lines (S11). Callers pass fields; never a secret.
+//! Structured JSON log lines. Callers pass fields; never a secret.
 
 use serde_json::{Map, Value};
 

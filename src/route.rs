@@ -1,4 +1,4 @@
-//! Turns a request line into a route (S2). Pure: no catalog, no I/O.
+//! Turns a request line into a route. Pure: no catalog, no I/O.
 
 use crate::error::{ProxyError, Result};
 use crate::http::{percent_decode, Query, Request};
@@ -164,7 +164,7 @@ pub fn route(req: &Request, query: &Query) -> Result<Route> {
     let first = percent_decode(first_raw)?;
 
     if first.starts_with('.') {
-        // Reserved namespace (S1): never an account, never a write.
+        // Reserved namespace: never an account, never a write.
         return match (first.as_str(), method) {
             (".well-known", "GET" | "HEAD") => Ok(Route::WellKnown),
             (".well-known", _) => Err(ProxyError::MethodNotAllowed),

@@ -1,4 +1,4 @@
-//! Backends (data plane): where a product's bytes live (S5). R2 bindings and
+//! Backends (data plane): where a product's bytes live. R2 bindings and
 //! S3-compatible HTTP endpoints behind one interface.
 
 pub mod federation;

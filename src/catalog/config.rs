@@ -1,4 +1,4 @@
-//! Choosing and configuring the catalog (S5, S12): `CATALOG_URL` selects the
+//! Choosing and configuring the catalog: `CATALOG_URL` selects the
 //! HTTP catalog, otherwise `STATIC_CATALOG` or the embedded default is used.
 //! A bad value disables the catalog (reads answer 503) and says why, once.
 
@@ -64,7 +64,7 @@ fn http_catalog(
 ) -> Result<HttpCatalog, String> {
     let mut c = HttpCatalog::new(url, needs.allow_loopback_http)?;
     if !needs.provider {
-        // Every call carries a token the provider mints (S5): no provider, no catalog.
+        // Every call carries a token the provider mints: no provider, no catalog.
         return Err("the HTTP catalog needs the OIDC provider (OIDC_PROVIDER_ISSUER/KID/KEY)".into());
     }
     if let Some(aud) = set("CATALOG_AUDIENCE") {

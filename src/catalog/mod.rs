@@ -1,5 +1,5 @@
 //! The catalog (control plane): which accounts and products exist, how
-//! visible they are, and where their bytes live (S5).
+//! visible they are, and where their bytes live.
 
 pub mod config;
 pub mod http;
@@ -83,7 +83,7 @@ pub struct Resolved {
     pub backend: Backend,
 }
 
-/// The active catalog (S5): `CATALOG_URL` selects the HTTP one.
+/// The active catalog: `CATALOG_URL` selects the HTTP one.
 #[derive(Debug)]
 pub enum Catalog {
     Static(StaticCatalog),

@@ -1,4 +1,4 @@
-//! The static catalog: one JSON document from configuration (S5).
+//! The static catalog: one JSON document from configuration.
 //! Format: README.md "Static catalog"; the default is `default.json`.
 
 use std::collections::BTreeMap;

@@ -26,7 +26,7 @@ fn config(env: &Env) -> Rc<Config> {
             let lookup = |name: &str| env.var(name).ok().map(|v| v.to_string());
             let cfg = Config::from_env(&lookup);
             for w in &cfg.warnings {
-                // Logged once, when the isolate loads its configuration (S12).
+                // Logged once, when the isolate loads its configuration.
                 worker::console_warn!(
                     "{}",
                     log::line(Level::Warn, "configuration", serde_json::json!({ "reason": w }))

@@ -1,4 +1,4 @@
-//! JWKS per issuer, cached per isolate (S7): fresh for an hour; an unknown
+//! JWKS per issuer, cached per isolate: fresh for an hour; an unknown
 //! `kid` (the IdP rotated) refetches at once, but such refetches happen at
 //! most once a minute; if the issuer is unreachable a copy up to a day old
 //! is still used for the kids it holds.

@@ -1,4 +1,4 @@
-//! Claim conditions of a role binding (S7), e.g. "only this repository".
+//! Claim conditions of a role binding, e.g. "only this repository".
 //!
 //! JSON shape: an object with `claim` and exactly one operator key.
 //! ```json

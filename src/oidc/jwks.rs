@@ -1,6 +1,6 @@
 //! The identity provider's JWKS: which of its keys we accept.
 //!
-//! The caller fetches it (S7: 3 s timeout, 256 KiB cap, cached per issuer);
+//! The caller fetches it (3 s timeout, 256 KiB cap, cached per issuer);
 //! this only decides what to trust in it. Errors are strings for the log
 //! line: the client sees `IDPCommunicationError` either way.
 
@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::Alg;
 
-/// The JWKS size cap of S7, re-checked here so the parser's work is bounded
+/// The JWKS size cap, re-checked here so the parser's work is bounded
 /// even if a caller forgets it.
 pub const MAX_JWKS_BYTES: usize = 256 * 1024;
 

@@ -1,8 +1,8 @@
-//! OIDC ID-token verification for the STS exchange (SPEC S7). Pure logic only:
+//! OIDC ID-token verification for the STS exchange. Pure logic only:
 //! the caller fetches discovery documents and JWKS and passes them in, and
 //! passes the current time, so everything here is testable natively.
 //!
-//! Order of use (the order S7 requires):
+//! Order of use (the order matters):
 //! 1. [`peek`] the token (unverified) and match its `iss` against the role's
 //!    trusted issuers BEFORE any network call;
 //! 2. [`issuer_allowed`] → fetch [`discovery_url`] → [`parse_discovery`] →

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::TokenError;
 
-/// The longest token accepted (S7: `WebIdentityToken` is 4–20000 chars).
+/// The longest token accepted (`WebIdentityToken` is 4–20000 chars).
 /// Checked before any decoding so that work is bounded.
 pub const MAX_TOKEN_LEN: usize = 20_000;
 

@@ -19,7 +19,7 @@ use super::jwks::PublicKey;
 use super::token::{self, Alg};
 use super::{Jwk, TokenError};
 
-/// S7: clocks of the IdP and the Worker may disagree by this much (seconds).
+/// Clocks of the IdP and the Worker may disagree by this much (seconds).
 pub const DEFAULT_LEEWAY: i64 = 60;
 
 /// What the token must satisfy. `issuer` is the trusted issuer that the
@@ -48,7 +48,7 @@ pub struct Claims {
     pub all: Map<String, Value>,
 }
 
-/// Verifies signature and claims, in S7's order: key by `kid`, key/alg fit,
+/// Verifies signature and claims, in this order: key by `kid`, key/alg fit,
 /// signature, `iss`, `exp`, `nbf`/`iat`, `aud`, `sub`. Claims are only looked
 /// at once the signature holds, so a forged token learns nothing more than
 /// `BadSignature`.

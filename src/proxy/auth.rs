@@ -1,4 +1,4 @@
-//! Who is calling (S8): no credentials → anonymous; SigV4 → the sealed
+//! Who is calling: no credentials → anonymous; SigV4 → the sealed
 //! session, after its signature is recomputed with the sealed secret.
 
 use crate::authz::{Principal, SessionPrincipal};

@@ -1,5 +1,5 @@
 //! The catalog as one request sees it: which products and accounts this
-//! caller may read or see listed (S5, S9). The static catalog answers from
+//! caller may read or see listed. The static catalog answers from
 //! memory; the HTTP catalog is asked as the caller, with a token minted for
 //! them, through the identity-scoped caches.
 
@@ -91,7 +91,7 @@ impl<P: Platform> Ctx<'_, P> {
     }
 
     /// The product, if this caller may read it; `None` answers exactly like a
-    /// product that does not exist, and no backend is asked (S9).
+    /// product that does not exist, and no backend is asked.
     pub async fn readable(&self, account: &str, product: &str) -> Result<Option<Resolved>> {
         if !authz::ceiling_allows(&self.principal, account, product) {
             return Ok(None);

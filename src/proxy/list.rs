@@ -1,4 +1,4 @@
-//! Listing (S4): products as common prefixes at the account level, a
+//! Listing: products as common prefixes at the account level, a
 //! product's objects below it, with keys relative to the listed bucket. What
 //! a page holds is decided by `s3::walk`; this finds the products and the
 //! parts of them the caller may see.

@@ -83,7 +83,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
         }
     };
     let code = result.as_ref().err().map(ProxyError::code);
-    // Every authentication failure is a ProxyError::Auth (S8's codes).
+    // Every authentication failure is a ProxyError::Auth (S3's authentication codes).
     let auth_failed = matches!(result, Err(ProxyError::Auth { .. }));
     let mut resp = match result {
         Ok(r) => r,
@@ -134,7 +134,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
     resp
 }
 
-/// One audit line per signed request (S11): who, what, outcome; never a secret.
+/// One audit line per signed request: who, what, outcome; never a secret.
 #[allow(clippy::too_many_arguments)]
 fn audit<P: Platform>(
     p: &P,
@@ -193,7 +193,7 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
     }
 }
 
-/// The provider's discovery document and JWKS (S6); 404 when it is disabled
+/// The provider's discovery document and JWKS; 404 when it is disabled
 /// (the reason was logged when the configuration loaded).
 fn well_known<P: Platform>(ctx: &Ctx<'_, P>) -> Result<Response<P::Body>> {
     use crate::oidc::provider as op;

@@ -13,7 +13,7 @@ use crate::s3::selectors::{check_version, Part};
 
 pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, key: &str) -> Result<Response<P::Body>> {
     // A product the caller may not read answers exactly like a missing one,
-    // and the backend is never asked (S9).
+    // and the backend is never asked.
     let resolved = ctx.readable(account, product).await?.ok_or(ProxyError::NoSuchBucket)?;
     // Outside a prefix ceiling the key does not exist for this caller.
     if !authz::key_allowed(&ctx.principal, account, product, key) {

@@ -1,4 +1,4 @@
-//! ListObjects V1/V2 (S4): parameters, positions and the result document.
+//! ListObjects V1/V2: parameters, positions and the result document.
 //! Continuation tokens are sealed in `s3::token`; the walk over products and
 //! backends is in `proxy::list`.
 

@@ -1,4 +1,4 @@
-//! Stateless STS session credentials (SPEC S7).
+//! Stateless STS session credentials.
 //!
 //! Nothing is stored server-side: everything a signed request needs later
 //! (secret, principal, role, ceiling, expiry) travels inside the session token,

@@ -1,4 +1,4 @@
-//! Verifying SigV4 signatures of incoming S3 requests (SPEC S8), in two steps:
+//! Verifying SigV4 signatures of incoming S3 requests, in two steps:
 //! [`parse`] finds the credentials (header or presigned query) without any
 //! secret; the caller unseals the session token from [`ParsedAuth`] to get the
 //! secret; [`verify`] then checks the time window and recomputes the signature

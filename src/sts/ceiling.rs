@@ -1,4 +1,4 @@
-//! A role's permission ceiling (S7): `*`, `account/*`, `account/product`,
+//! A role's permission ceiling: `*`, `account/*`, `account/product`,
 //! `account/product/prefix*`. A session never reads outside it, whatever the
 //! catalog grants.
 

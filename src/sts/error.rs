@@ -1,4 +1,4 @@
-//! STS errors (S7): AWS-shaped, fixed messages that never echo expected values.
+//! STS errors: AWS-shaped, fixed messages that never echo expected values.
 //! Every failure on a request routed to the STS endpoint becomes one of
 //! these (the route's own failures included, see [`StsError::from_proxy`]),
 //! so the client always gets an STS `<ErrorResponse>`.

@@ -1,4 +1,4 @@
-//! The exchange (S7): an ID token in, sealed session credentials out.
+//! The exchange: an ID token in, sealed session credentials out.
 //! Verification order: parameters, role, token shape, issuer trust (before
 //! any network call), keys, signature and claims, role conditions.
 
@@ -36,7 +36,7 @@ fn token_error(e: TokenError) -> StsError {
     }
 }
 
-/// What is known about an exchange so far, for its log line (S7: every
+/// What is known about an exchange so far, for its log line (every
 /// exchange, success or failure, says who asked for what).
 #[derive(Default)]
 struct Known {

@@ -1,4 +1,4 @@
-//! The security token service (S7): AssumeRoleWithWebIdentity.
+//! The security token service: AssumeRoleWithWebIdentity.
 
 pub mod ceiling;
 pub mod endpoint;

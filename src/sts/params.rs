@@ -1,4 +1,4 @@
-//! AssumeRoleWithWebIdentity parameters (S7), from the query and/or a form body.
+//! AssumeRoleWithWebIdentity parameters, from the query and/or a form body.
 
 use super::StsError;
 use crate::http::{percent_decode, Request, RequestBody};

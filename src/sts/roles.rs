@@ -1,4 +1,4 @@
-//! Roles (S7): who may exchange which ID tokens, for what, for how long.
+//! Roles: who may exchange which ID tokens, for what, for how long.
 //! Built from `AUTH_ISSUER`/`AUTH_AUDIENCE` (`_default`) and `ROLES` (JSON).
 
 use std::collections::BTreeMap;
@@ -104,7 +104,7 @@ pub struct Roles {
     roles: BTreeMap<String, Role>,
     /// `_default` is asked for but has no audience: answer 501, not "unknown role".
     default_unconfigured: bool,
-    /// No `AUTH_AUDIENCE`: the whole exchange answers 501 (S7, fail closed).
+    /// No `AUTH_AUDIENCE`: the whole exchange answers 501 (fail closed).
     disabled: bool,
 }
 
@@ -219,7 +219,7 @@ mod tests {
         assert!(!roles.enabled());
         assert_eq!(warnings.len(), 1);
         assert_eq!(roles.get("_default").unwrap_err().status(), 501);
-        // Fail closed: without AUTH_AUDIENCE no role at all exchanges (S7).
+        // Fail closed: without AUTH_AUDIENCE no role at all exchanges.
         let only_roles = format!(
             "[{}]",
             r#"{"name": "r", "issuers": ["https://x"], "audiences": ["a"], "ceiling": ["*"]}"#

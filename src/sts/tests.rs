@@ -223,7 +223,7 @@ fn github_actions_role_with_conditions_and_ceiling() {
         code_of(&exchange(&p, &c, &form("gha", &mint_rs256(RSA_KID, &tag)), false).1),
         "IDPRejectedClaim"
     );
-    // A denial after verification names who was denied (S7: every exchange is logged).
+    // A denial after verification names who was denied (every exchange is logged).
     let last = p
         .logs
         .borrow()

@@ -234,7 +234,7 @@ def stub_backend() -> StubS3:
 
 # --------------------------------------------------------------------------- STS settings
 #
-# CONTRACT-STS.md. The STS configuration (IdP issuers, roles, grants) is given to the Worker
+# The STS configuration (IdP issuers, roles, grants) is given to the Worker
 # only when the session collected tests marked `sts` (or ODP_ITEST_STS=1): the foundation
 # suite (`-m "not sts"`) runs the Worker exactly as before, so it stays green on a build
 # without STS (whose catalog parser would refuse `grants`).
@@ -510,7 +510,7 @@ def worker(tmp_root, wrangler_env, r2_seeding, moto, r2_state, stub_backend, sts
         "WRONG_ACCESS_KEY_ID": moto.creds.access_key_id,
         "WRONG_SECRET_ACCESS_KEY": WRONG_SECRET,
         "LOG_LEVEL": "info",
-        # The proxy's own OIDC provider (S6), with the public test key of tests/fixtures/oidc.
+        # The proxy's own OIDC provider, with the public test key of tests/fixtures/oidc.
         "OIDC_PROVIDER_ISSUER": PROVIDER_ISSUER,
         "OIDC_PROVIDER_KID": PROVIDER_KID,
         "OIDC_PROVIDER_KEY": (REPO / "tests/fixtures/oidc/rsa-2048.pem").read_text(),

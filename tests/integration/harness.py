@@ -472,7 +472,7 @@ class StubS3(LoopbackServer):
 
 @dataclass
 class DevIdp:
-    """`scripts/dev-idp.py` (CONTRACT-STS.md): an OIDC issuer on 127.0.0.1 that mints
+    """`scripts/dev-idp.py`: an OIDC issuer on 127.0.0.1 that mints
     RS256/ES256 ID tokens on request. Its log (stdout+stderr) is `proc.log_path`."""
 
     proc: Proc
@@ -497,7 +497,7 @@ class DevIdp:
         return r.json()
 
     def token(self, sub: str, aud: str | list[str] = "oidc-data-proxy", **kw) -> str:
-        """POST /token: kw = alg, ttl, kid, claims, omit, iat, nbf, exp (CONTRACT-STS.md)."""
+        """POST /token: kw = alg, ttl, kid, claims, omit, iat, nbf, exp."""
         return self._post("/token", {"sub": sub, "aud": aud, **kw})["token"]
 
     def rotate(self) -> dict:
@@ -520,7 +520,7 @@ def start_dev_idp(port: int, state_dir: Path, log_path: Path, python: str | None
 
     script = REPO / "scripts" / "dev-idp.py"
     if not script.exists():
-        raise HarnessError(f"{script} is missing (the dev identity provider of CONTRACT-STS.md)")
+        raise HarnessError(f"{script} is missing (the dev identity provider)")
     state_dir.mkdir(parents=True, exist_ok=True)
     env = os.environ.copy()
     env["PYTHONUNBUFFERED"] = "1"
@@ -555,7 +555,7 @@ def start_dev_idp(port: int, state_dir: Path, log_path: Path, python: str | None
 @dataclass
 class StubCatalog:
     """`tests/integration/stub_catalog.py` in its own process (see its docstring): the
-    catalog API of SPEC S5, verifying every bearer token against one JWKS URL."""
+    catalog API, verifying every bearer token against one JWKS URL."""
 
     proc: Proc
     url: str

@@ -1,4 +1,4 @@
-"""Helpers of the `sts` tests (CONTRACT-STS.md, SPEC S7-S10): STS exchanges over raw
+"""Helpers of the `sts` tests: STS exchanges over raw
 HTTP, AWS-shaped STS answers, session credentials for boto3, SigV4 signing with
 botocore (optionally at another time), JWT forgery, and the Worker's JSON log lines.
 
@@ -132,7 +132,7 @@ def assume(base_url: str, token: str, role: str = "_default", **kw) -> SessionCr
 
 
 def sts_error(resp: Resp, status: int, code: str) -> dict:
-    """Asserts an AWS-shaped STS error (S7) with this status and code; returns its fields."""
+    """Asserts an AWS-shaped STS error with this status and code; returns its fields."""
     assert (resp.status, _code(resp)) == (status, code), resp
     assert_no_store(resp)
     assert resp.h("x-amz-request-id"), resp

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stub of the Source-Cooperative-compatible catalog API (SPEC S5) for the HTTP-catalog tests.
+"""Stub of the Source-Cooperative-compatible catalog API for the HTTP-catalog tests.
 
 NOT a catalog for anything real. It listens on 127.0.0.1 only and serves the JSON fixtures in
 tests/fixtures/catalog (the same files the Rust unit tests parse, so the two cannot drift):

@@ -1,4 +1,4 @@
-"""A real browser (S7 JSON answers, S8, S10 CORS): headless Debian chromium driven by
+"""A real browser (STS JSON answers, SigV4, CORS): headless Debian chromium driven by
 playwright-core loads a page from ANOTHER loopback origin, which exchanges an ID token at
 `/.sts` (Accept: application/json), then reads the restricted object with an
 aws4fetch-signed fetch (Authorization + x-amz-* headers: a CORS preflight) and with a

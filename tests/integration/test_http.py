@@ -1,4 +1,4 @@
-"""HTTP-level behaviour (S2, S3, S4, S10, S11), with raw requests."""
+"""HTTP-level behaviour, with raw requests."""
 
 from __future__ import annotations
 
@@ -241,7 +241,7 @@ def test_cors_preflight(worker):
         })
         assert r.status == 204, r
         methods = {m.strip().upper() for m in (r.h("access-control-allow-methods") or "").split(",") if m.strip()}
-        if path == "/":  # `POST /` with Action=AssumeRoleWithWebIdentity is an STS route (S2)
+        if path == "/":  # `POST /` with Action=AssumeRoleWithWebIdentity is an STS route
             assert methods in ({"GET", "HEAD", "OPTIONS"}, {"GET", "HEAD", "OPTIONS", "POST"}), r
         else:
             assert methods == {"GET", "HEAD", "OPTIONS"}, r

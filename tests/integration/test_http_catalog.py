@@ -1,4 +1,4 @@
-"""The HTTP catalog end to end in workerd (SPEC S5, S6, S9; issue 4).
+"""The HTTP catalog end to end in workerd (issue 4).
 
 One Worker (conftest `catalog_worker`) with CATALOG_URL = the catalog stub
 (stub_catalog.py, answers from tests/fixtures/catalog), STS trusting a dev IdP of its own,

@@ -1,4 +1,4 @@
-"""The proxy as an OIDC provider (S6), in real workerd: discovery and JWKS built from the
+"""The proxy as an OIDC provider, in real workerd: discovery and JWKS built from the
 PKCS#8 key the Worker parses itself (a hand-written reader on wasm)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Request logs (S11), read from the Worker's own log output: one JSON line per request with
+"""Request logs, read from the Worker's own log output: one JSON line per request with
 method, route kind, status, bytes, principal (a hash of issuer and subject, never the subject)
 and duration; a 5xx also logs its detail with the request id, which the client never sees."""
 

@@ -1,4 +1,4 @@
-"""Other real SigV4 signers with STS session credentials (S8): DuckDB's httpfs, GDAL's
+"""Other real SigV4 signers with STS session credentials: DuckDB's httpfs, GDAL's
 /vsis3/, rclone (aws-sdk-go), s3fs (aiobotocore), obstore and polars (Rust object_store)
 each read the restricted object byte for byte; bob's session gets NoSuchBucket.
 The clients are configured as in the foundation tests (clients.py) plus a session token."""

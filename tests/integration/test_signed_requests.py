@@ -1,6 +1,6 @@
-"""Signed S3 requests with session credentials (S8), raw: header and presigned
+"""Signed S3 requests with session credentials, raw: header and presigned
 SigV4 as botocore computes it, then the same request wrong in exactly one way.
-Plus the CORS preflights a browser sends before a signed fetch or an exchange (S10)."""
+Plus the CORS preflights a browser sends before a signed fetch or an exchange."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_bob_signed_is_not_found(sts_worker, bob):
     err(signed_get(sts_worker.url, OBJ, bob), 404, "NoSuchBucket")
 
 
-# --------------------------------------------------------------------------- S8 errors
+# --------------------------------------------------------------------------- SigV4 errors
 
 
 def test_wrong_secret(sts_worker, alice):
@@ -236,7 +236,7 @@ def test_write_with_credentials_is_still_405(sts_worker, alice):
     assert r.status == 405 and r.h("allow") == "GET, HEAD, OPTIONS", r
 
 
-# --------------------------------------------------------------------------- CORS preflights (S10)
+# --------------------------------------------------------------------------- CORS preflights
 
 ORIGIN = "http://127.0.0.1:1"  # another origin than the Worker's
 

@@ -1,4 +1,4 @@
-"""Audit logs (S7, S11): one structured JSON line per exchange (success or failure) and
+"""Audit logs: one structured JSON line per exchange (success or failure) and
 per signed request, in the Worker's log (wrangler's output file of the harness), with
 role, issuer, subject, access key id and result; and no token or secret anywhere in it."""
 
@@ -66,7 +66,7 @@ def test_exchange_lines(sts_worker, idp):
                                                         "ref": "refs/heads/evil", "environment": "prod"}), GHA_ROLE)
     sts_error(denied, 403, "IDPRejectedClaim")
     d = one_line(sts_worker, denied, mark)
-    # the token was verified before its claims were judged: who was refused is known (S7)
+    # the token was verified before its claims were judged: who was refused is known
     assert {"IDPRejectedClaim", GHA_ROLE, sts_worker.sts.issuer, "x"} <= values(d), d
 
     param = exchange(sts_worker.url, None)  # even a parameter error is one line

@@ -1,4 +1,4 @@
-"""STS with the real AWS Python clients (S7, S8, S9): boto3's
+"""STS with the real AWS Python clients: boto3's
 AssumeRoleWithWebIdentity against `/.sts`, the SDK's own web-identity credential
 provider (boto3 and the aws CLI, configured by environment only), signed reads of a
 restricted product, and presigned URLs fetched with curl."""
@@ -74,7 +74,7 @@ def test_boto3_exchange_then_read_restricted(sts_worker, idp, secret_bytes):
     assert head["ContentLength"] == len(secret_bytes)
     rng = s3.get_object(Bucket=BUCKET, Key=KEY, Range="bytes=0-4")
     assert rng["Body"].read() == secret_bytes[:5]
-    # listings show what this principal may read (S4): the restricted product now, and its keys
+    # listings show what this principal may read: the restricted product now, and its keys
     top = s3.list_objects_v2(Bucket=BUCKET, Delimiter="/")
     prefixes = {p["Prefix"] for p in top.get("CommonPrefixes", [])}
     assert {"public-data/", "restricted-data/"} <= prefixes, prefixes
@@ -256,7 +256,7 @@ def test_presigned_url_expires(sts_worker, idp, secret_bytes):
 
 def test_sigv2_presigned_url_is_refused(sts_worker, idp, secret_bytes):
     """boto3's default presigner (SigV2 query auth here: custom endpoint, us-east-1) is not
-    supported (S8 is SigV4 only): a clear 400 InvalidRequest, never the object."""
+    supported (SigV4 only): a clear 400 InvalidRequest, never the object."""
     _, creds = boto3_assume(sts_worker, idp.token("alice"))
     url = session_s3(sts_worker.url, creds).generate_presigned_url(
         "get_object", Params={"Bucket": BUCKET, "Key": KEY}, ExpiresIn=300)

@@ -1,5 +1,5 @@
-"""The STS endpoint over raw HTTP (S7): every route form, AWS-faithful XML and JSON
-answers, `Cache-Control: no-store`, and every S7 error code provoked through the real
+"""The STS endpoint over raw HTTP: every route form, AWS-faithful XML and JSON
+answers, `Cache-Control: no-store`, and every STS error code provoked through the real
 Worker with a token that is wrong in exactly one way."""
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def test_service_document_says_sts(sts_worker):
     assert doc["features"]["signed_requests"] is True, doc
 
 
-# --------------------------------------------------------------------------- S7 errors: the token
+# --------------------------------------------------------------------------- STS errors: the token
 
 
 def test_wrong_audience(sts_worker, idp):
@@ -204,7 +204,7 @@ def test_unreachable_trusted_issuer(sts_worker):
     assert time.monotonic() - t0 < 10
 
 
-# --------------------------------------------------------------------------- S7 errors: the parameters
+# --------------------------------------------------------------------------- STS errors: the parameters
 
 
 def test_unknown_role(sts_worker, idp):
@@ -352,7 +352,7 @@ def test_put_with_a_real_client_is_405(sts_worker, idp):
 
 @pytest.mark.parametrize("which", ["nokey", "noaud"])
 def test_not_implemented_without_configuration(extra_workers, idp, which):
-    """CONTRACT-STS.md: without AUTH_AUDIENCE, or without SESSION_TOKEN_KEY, every STS
+    """Without AUTH_AUDIENCE, or without SESSION_TOKEN_KEY, every STS
     exchange answers 501 NotImplemented (fail closed), whatever the role."""
     w = extra_workers[which]
     got = {}

@@ -1,4 +1,4 @@
-"""The JWKS fetch of S7 against a misbehaving identity provider: each fault on its own
+"""The JWKS fetch against a misbehaving identity provider: each fault on its own
 dev IdP (trusted by role `fault-<name>`), set before the Worker first asks it, so
 nothing is cached yet; and every fault class of faultproxy.py in front of one more IdP
 (role `fault-proxied`). Every fault is IDPCommunicationError (400), promptly."""
@@ -38,7 +38,7 @@ def test_idp_faults(sts_worker, fault_idp, name, faults, fetched):
 
 
 def test_idp_timeout(sts_worker, fault_idp):
-    """S7: 3 s timeout. The IdP takes 10 s to answer its discovery document."""
+    """A 3 s timeout. The IdP takes 10 s to answer its discovery document."""
     idp = fault_idp("slow", {"discovery_delay": 10})
     t0 = time.monotonic()
     sts_error(exchange(sts_worker.url, idp.token("alice"), "fault-slow"), 400, "IDPCommunicationError")

@@ -1,4 +1,4 @@
-"""A GitHub-Actions-shaped role (S7 roles, S9): `gha-reader` trusts the dev IdP for
+"""A GitHub-Actions-shaped role (roles, ceilings and grants): `gha-reader` trusts the dev IdP for
 audience `sts.amazonaws.com`, binds `repository`, `ref` and `environment`, passes the
 `repository` claim into the session (the catalog grants restricted-data to it), and has
 the ceiling `demo/restricted-data`: nothing else, public data included, is readable."""
@@ -111,7 +111,7 @@ def test_granted_product_outside_the_ceiling(gha, alice_s3, secret_bytes):
 
 
 def test_public_data_outside_the_ceiling(gha):
-    """The ceiling limits everything, public products included (S9: ceiling AND grant)."""
+    """The ceiling limits everything, public products included (ceiling AND grant)."""
     assert s3_code(lambda: gha.get_object(Bucket="demo", Key="public-data/cities.csv")) == (404, "NoSuchBucket")
     assert s3_code(lambda: gha.get_object(Bucket="mirror", Key="signed/cities.csv")) == (404, "NoSuchBucket")
     assert s3_code(lambda: gha.get_object(Bucket="demo", Key="unlisted-data/hidden.csv")) == (404, "NoSuchBucket")

@@ -1,4 +1,4 @@
-"""Key rotation with zero downtime (S7, S12).
+"""Key rotation with zero downtime.
 
 Session key: credentials minted by the main Worker (SESSION_TOKEN_KEY=K1) keep working
 on a Worker restarted with SESSION_TOKEN_KEY=K2 + SESSION_TOKEN_KEY_PREVIOUS=K1, and

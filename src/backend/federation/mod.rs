@@ -1,4 +1,4 @@
-//! Federated backend credentials (S5, issue 5 item 4): an S3 backend
+//! Federated backend credentials (issue 5 item 4): an S3 backend
 //! configured with a web-identity role reads with temporary credentials that
 //! the proxy obtains itself. It mints an RS256 assertion with its own OIDC
 //! provider key (`iss` = its issuer, `sub` = the configured subject, `aud` =
@@ -234,7 +234,7 @@ pub(crate) enum FailureKind {
     /// Timeout, network, 5xx, throttling: 503, retryable.
     Unavailable,
     /// The STS refused (trust policy, audience, role): 503 too, since the
-    /// backend is unusable until an operator fixes it (S5, S12).
+    /// backend is unusable until an operator fixes it.
     Refused,
     /// A 200 that is not usable credentials, or an unexpected status: 502.
     Garbage,

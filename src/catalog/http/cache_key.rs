@@ -1,4 +1,4 @@
-//! Identity-scoped caching of catalog answers (S5).
+//! Identity-scoped caching of catalog answers.
 //!
 //! A cache key is the catalog URL plus an INJECTIVE encoding of the identity
 //! the answer was given to, so one identity's answer can never be served to
@@ -44,7 +44,7 @@ pub enum Identity<'a> {
     },
 }
 
-/// The kinds of catalog answers, each with its TTL (S5).
+/// The kinds of catalog answers, each with its TTL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnswerKind {
     ProductList,

@@ -1,4 +1,4 @@
-//! Calls to the catalog API (S5), made as the calling principal: URL building
+//! Calls to the catalog API, made as the calling principal: URL building
 //! with percent-encoded path segments, `Authorization: Bearer` from the
 //! caller's [`BearerSource`], timeout, body cap, status mapping, and the
 //! identity-scoped two-layer cache.
@@ -254,7 +254,7 @@ impl HttpCatalog {
     /// `read`) and its backend.
     ///
     /// A restricted product the principal may not read is `NotFound`
-    /// (S9: existence does not leak), decided before the data connection
+    /// (existence does not leak), decided before the data connection
     /// is asked for. Authorization (`authz::can_read`, role ceilings) still
     /// applies to the result.
     pub async fn resolve<P, C, B>(
@@ -384,7 +384,7 @@ impl HttpCatalog {
     }
 }
 
-/// S5: 404 → not found, 401/403 → denied, anything else but 2xx → unavailable.
+/// 404 → not found, 401/403 → denied, anything else but 2xx → unavailable.
 pub fn status_error(status: u16) -> Option<CatalogError> {
     match status {
         200..=299 => None,

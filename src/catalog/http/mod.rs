@@ -1,4 +1,4 @@
-//! The HTTP catalog (S5): a Source-Cooperative-compatible API asked about
+//! The HTTP catalog: a Source-Cooperative-compatible API asked about
 //! products, data connections and permissions as the calling principal, with
 //! answers cached per identity.
 //!
@@ -22,7 +22,7 @@ pub use model::{ApiDataConnection, ApiProduct, Permissions, ProductSummary};
 
 use crate::error::ProxyError;
 
-/// Why a catalog call gave no answer. Converts into the S3 error (S5, S9):
+/// Why a catalog call gave no answer. Converts into the S3 error:
 /// `NotFound` → 404 NoSuchBucket, `Denied` → 403 AccessDenied,
 /// `Unavailable` → 503 ServiceUnavailable (detail logged, never shown),
 /// `Token` → whatever minting the bearer token failed with.

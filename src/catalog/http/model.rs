@@ -1,4 +1,4 @@
-//! The catalog API's JSON answers (S5, Source-Cooperative-compatible) and
+//! The catalog API's JSON answers (Source-Cooperative-compatible) and
 //! their mapping to the proxy's [`Product`] and [`Backend`].
 //!
 //! Parsing tolerates extra fields and is strict on the ones the proxy needs:
@@ -224,7 +224,7 @@ impl ApiDataConnection {
     /// read with `keys` (the proxy's own secret for this connection) when
     /// there are any.
     ///
-    /// Without keys, reads are anonymous, and only where that is safe (S5):
+    /// Without keys, reads are anonymous, and only where that is safe:
     /// a connection that declares `authentication` needs keys for every
     /// product, and a restricted product is never read unsigned.
     pub fn to_backend(&self, visibility: Visibility, keys: Option<&Credentials>) -> Backend {

@@ -687,7 +687,7 @@ fn restricted_products_follow_the_permissions_answer() {
     assert_eq!(e.unwrap_err(), CatalogError::NotFound);
     assert_eq!(urls(&p), [format!("{BASE}/api/v1/products/acme/restricted-data")]);
 
-    // An explicit 403 on permissions is AccessDenied (S9).
+    // An explicit 403 on permissions is AccessDenied.
     let p = fixture_platform("user-a");
     p.http.borrow_mut().insert(
         0,

@@ -1,4 +1,4 @@
-//! The JWTs the provider mints for calls to the catalog API (SPEC S6):
+//! The JWTs the provider mints for calls to the catalog API:
 //! header and claims as JSON, and the JWS signing input.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

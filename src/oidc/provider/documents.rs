@@ -1,4 +1,4 @@
-//! The provider's public documents (SPEC S6): OIDC discovery and the JWKS.
+//! The provider's public documents: OIDC discovery and the JWKS.
 //! Both depend on configuration only, so the caller may build them once per
 //! isolate.
 

@@ -1,4 +1,4 @@
-//! The provider's signing keys, parsed once from configuration (SPEC S6).
+//! The provider's signing keys, parsed once from configuration.
 //!
 //! The PEM is decoded and checked here, at configuration time, so a bad key
 //! is reported when the provider starts rather than on the first token

@@ -1,4 +1,4 @@
-//! Minting with reuse (SPEC S6): a token for (sub, aud, role, idp) is served
+//! Minting with reuse: a token for (sub, aud, role, idp) is served
 //! again while it has [`REUSE_MIN_REMAINING_SECS`] of validity left, so most
 //! requests sign nothing. The cache lives per isolate (single-threaded), so a
 //! `RefCell` suffices; no borrow is held across the signer's await, so a mint

@@ -1,4 +1,4 @@
-//! The OIDC *provider* side (SPEC S6): the proxy mints short-lived RS256 JWTs
+//! The OIDC *provider* side: the proxy mints short-lived RS256 JWTs
 //! for the principal it serves, so the HTTP catalog API can authorize calls
 //! "as the user", and publishes the discovery document and JWKS to verify them.
 //!
