@@ -152,3 +152,99 @@ fn roles_that_could_overflow_a_session_are_disabled() {
     assert_eq!(c.roles.get("_default").map_err(|e| e.status()).err(), Some(501));
     assert!(c.warnings.iter().any(|w| w.contains("_default")), "{:?}", c.warnings);
 }
+
+/// Every raw character and every character reference of `doc` is one XML 1.0
+/// can carry: what a strict parser (expat, libxml2, Go's encoding/xml) reads.
+fn xml_chars_ok(doc: &str) -> bool {
+    let refs_ok = doc.split("&#").skip(1).all(|r| {
+        let Some((num, _)) = r.split_once(';') else {
+            return false;
+        };
+        let n = match num.strip_prefix('x') {
+            Some(hex) => u32::from_str_radix(hex, 16),
+            None => num.parse::<u32>(),
+        };
+        n.ok().and_then(char::from_u32).is_some_and(crate::s3::xml::is_xml_char)
+    });
+    refs_ok && doc.chars().all(crate::s3::xml::is_xml_char)
+}
+
+#[test]
+fn claims_an_answer_cannot_carry_are_refused_up_front() {
+    let (p, c) = (idp(), cfg());
+    // U+0001 gave a 200 whose XML held `&#x1;`: no XML 1.0 parser reads it.
+    for bad in ["a\u{1}b", "a\u{0}b", "\u{1f}", "a\u{b}", "a\u{FFFE}", "\u{FFFF}b"] {
+        for json in [false, true] {
+            let (r, body) = exchange(&p, &c, &form("_default", &token(&p, bad, json!({}))), json);
+            let code = match json {
+                true => serde_json::from_str::<serde_json::Value>(&body).unwrap()["Error"]["Code"].to_string(),
+                false => format!("\"{}\"", code_of(&body)),
+            };
+            assert_eq!(
+                (r.status, code.as_str()),
+                (400, "\"InvalidIdentityToken\""),
+                "{bad:?}: {body}"
+            );
+            assert!(body.contains("character"), "a clear message: {body}");
+        }
+        // A passed claim is sealed into the session: the same rule.
+        let (status, code, msg, body) = outcome(&p, &c, "wide", &token(&p, "alice", json!({"repository": bad})), "");
+        assert_eq!(
+            (status, code.as_str()),
+            (400, "InvalidIdentityToken"),
+            "{bad:?}: {body}"
+        );
+        assert!(msg.contains("claim") && msg.contains("character"), "{msg}");
+    }
+    // What XML 1.0 carries still works, and the answer is well-formed.
+    for fine in [
+        "tab\there",
+        "line\nbreak",
+        "cr\rlf",
+        "del\u{7f}",
+        "nel\u{85}",
+        "🦀",
+        "\u{FFFD}",
+    ] {
+        let (status, _, _, body) = outcome(&p, &c, "_default", &token(&p, fine, json!({})), "");
+        assert_eq!(status, 200, "{fine:?}: {body}");
+        assert!(xml_chars_ok(&body), "{fine:?}: {body}");
+        assert_eq!(signs(&p, &c, &body), 200);
+    }
+}
+
+#[test]
+fn the_well_formedness_check_can_fail() {
+    assert!(xml_chars_ok("<a>&#x9;&#13;&#xFFFD;é</a>"));
+    for bad in [
+        "<a>&#x1;</a>",
+        "<a>&#0;</a>",
+        "<a>&#xFFFE;</a>",
+        "<a>\u{1}</a>",
+        "<a>&#xZZ;</a>",
+    ] {
+        assert!(!xml_chars_ok(bad), "{bad:?}");
+    }
+}
+
+#[test]
+fn an_audience_or_issuer_an_answer_cannot_carry_disables_the_role() {
+    let roles = json!([
+        {"name": "ctl-aud", "issuers": [ISS], "audiences": ["pro\u{1}xy"], "ceiling": ["*"]},
+        {"name": "ctl-iss", "issuers": ["https://idp.test\u{FFFF}"], "audiences": ["proxy"], "ceiling": ["*"]},
+        {"name": "fine", "issuers": [ISS], "audiences": ["proxy"], "ceiling": ["*"]},
+    ])
+    .to_string();
+    let c = Config::from_env(&|n| match n {
+        "SESSION_TOKEN_KEY" => Some(KEY.into()),
+        "AUTH_ISSUER" => Some(ISS.into()),
+        "AUTH_AUDIENCE" => Some("a\u{0}b".into()),
+        "ROLES" => Some(roles.clone()),
+        _ => None,
+    });
+    for name in ["ctl-aud", "ctl-iss", "_default"] {
+        assert!(c.roles.get(name).is_err(), "{name} must be disabled");
+        assert!(c.warnings.iter().any(|w| w.contains(name)), "{name}: {:?}", c.warnings);
+    }
+    assert!(c.roles.get("fine").is_ok(), "{:?}", c.warnings);
+}
