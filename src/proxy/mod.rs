@@ -254,4 +254,6 @@ mod tests_list;
 #[cfg(test)]
 mod tests_list_model;
 #[cfg(test)]
+mod tests_log;
+#[cfg(test)]
 mod tests_signed;

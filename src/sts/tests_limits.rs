@@ -75,6 +75,18 @@ fn a_long_subject_is_refused_with_a_4xx() {
         assert_eq!((status, code.as_str()), (400, "InvalidIdentityToken"), "{len}: {body}");
         assert!(msg.contains("subject") && msg.contains("1024"), "{msg}");
     }
+    // The denial's log line names the subject, cut: a client cannot make it large.
+    let logs = p.logs.borrow();
+    let last = logs
+        .iter()
+        .rev()
+        .find(|l| l.contains("sts exchange"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(last.len() <= 4096, "{} bytes", last.len());
+    let v: serde_json::Value = serde_json::from_str(&last).unwrap();
+    let sub = v["subject"].as_str().unwrap_or_default();
+    assert!(sub.starts_with("sss") && sub.ends_with("[14000 bytes]"), "{sub}");
 }
 
 #[test]
