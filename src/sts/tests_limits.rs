@@ -260,3 +260,75 @@ fn an_audience_or_issuer_an_answer_cannot_carry_disables_the_role() {
     }
     assert!(c.roles.get("fine").is_ok(), "{:?}", c.warnings);
 }
+
+/// Everything a role lists is bounded, and so is the number of roles: a role
+/// over a bound is disabled with the reason logged, like any invalid role.
+#[test]
+fn counts_in_roles_are_bounded() {
+    use crate::sts::roles::{
+        MAX_AUDIENCES, MAX_BINDINGS, MAX_CEILING_PATTERNS, MAX_CONDITIONS, MAX_CONDITION_VALUE_BYTES, MAX_ISSUERS,
+        MAX_ROLES,
+    };
+    let cond = |v: String| json!({"claim": "sub", "glob": v});
+    let many = |n: usize, f: &dyn Fn(usize) -> serde_json::Value| (0..n).map(f).collect::<Vec<_>>();
+    let base = |name: &str| json!({"name": name, "issuers": [ISS], "audiences": ["proxy"], "ceiling": ["*"]});
+    let with = |name: &str, field: &str, v: serde_json::Value| {
+        let mut r = base(name);
+        r[field] = v;
+        r
+    };
+    let iss = |i| json!(format!("{ISS}/{i}"));
+    let aud = |i| json!(format!("aud-{i}"));
+    let pat = |i| json!(format!("a/p{i}"));
+    let bind = |_| json!([cond("*".into())]);
+    let conds = |n| json!([many(n, &|i| cond(format!("*{i}")))]);
+    let at_limit = [
+        with("iss-ok", "issuers", json!(many(MAX_ISSUERS, &iss))),
+        with("aud-ok", "audiences", json!(many(MAX_AUDIENCES, &aud))),
+        with("ceil-ok", "ceiling", json!(many(MAX_CEILING_PATTERNS, &pat))),
+        with("bind-ok", "bindings", json!(many(MAX_BINDINGS, &bind))),
+        with("cond-ok", "bindings", conds(MAX_CONDITIONS)),
+        with(
+            "value-ok",
+            "bindings",
+            json!([[cond("v".repeat(MAX_CONDITION_VALUE_BYTES))]]),
+        ),
+    ];
+    let over = [
+        with("iss-over", "issuers", json!(many(MAX_ISSUERS + 1, &iss))),
+        with("aud-over", "audiences", json!(many(MAX_AUDIENCES + 1, &aud))),
+        with("ceil-over", "ceiling", json!(many(MAX_CEILING_PATTERNS + 1, &pat))),
+        with("bind-over", "bindings", json!(many(MAX_BINDINGS + 1, &bind))),
+        with("cond-over", "bindings", conds(MAX_CONDITIONS + 1)),
+        with(
+            "value-over",
+            "bindings",
+            json!([[cond("v".repeat(MAX_CONDITION_VALUE_BYTES + 1))]]),
+        ),
+    ];
+    let mut all: Vec<serde_json::Value> = at_limit.iter().chain(over.iter()).cloned().collect();
+    // Fill up to the bound on roles, then two more.
+    let filler = MAX_ROLES - all.len();
+    all.extend((0..filler + 2).map(|i| base(&format!("filler-{i}"))));
+    let roles = serde_json::Value::from(all).to_string();
+    let c = Config::from_env(&|n| match n {
+        "SESSION_TOKEN_KEY" => Some(KEY.into()),
+        "AUTH_AUDIENCE" => Some("proxy".into()),
+        "ROLES" => Some(roles.clone()),
+        _ => None,
+    });
+    for r in &at_limit {
+        let name = r["name"].as_str().unwrap_or_default();
+        assert!(c.roles.get(name).is_ok(), "{name}: {:?}", c.warnings);
+    }
+    let last_two = [format!("filler-{filler}"), format!("filler-{}", filler + 1)];
+    let disabled = over
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+        .chain(last_two);
+    for name in disabled {
+        assert!(c.roles.get(&name).is_err(), "{name} must be disabled");
+        assert!(c.warnings.iter().any(|w| w.contains(&name)), "{name}: {:?}", c.warnings);
+    }
+    assert!(c.roles.get(&format!("filler-{}", filler - 1)).is_ok());
+}
