@@ -154,3 +154,18 @@ fn concurrent_requests_share_one_refetch() {
     assert!(answers.iter().all(|r| r.status == 200));
     assert_eq!(fetches(&p), 5);
 }
+
+#[test]
+fn urls_in_a_token_header_are_never_fetched() {
+    let (p, c) = (idp(), cfg());
+    let header = serde_json::json!({"alg": "RS256", "kid": RSA_KID, "typ": "JWT",
+        "jku": "https://evil.test/jwks", "x5u": "https://evil.test/cert", "jwk": {"kty": "RSA"}});
+    let t = crate::oidc::testkeys::sign_rs256_raw(&header, &claims(&p, "alice", "proxy"));
+    let (r, body) = exchange(&p, &c, &form("_default", &t), false);
+    assert_eq!(r.status, 200, "the issuer's own key signed it: {body}");
+    let fetched: Vec<String> = p.fetched.borrow().iter().map(|f| f.url.clone()).collect();
+    assert!(
+        fetched.iter().all(|u| u.starts_with("https://idp.test/")),
+        "{fetched:?}"
+    );
+}
