@@ -17,8 +17,9 @@ pub const DEFAULT_ROLE: &str = "_default";
 pub const MAX_DURATION: u32 = 43_200;
 
 // What one configuration may hold. Every exchange looks through a role's
-// issuers, audiences and conditions (a glob costs its length times the
-// claim's), every signed request through its ceiling, so each is bounded;
+// issuers, audiences and conditions (a glob costs one pass over the claim,
+// a 64-state word per 64 pattern chars), every signed request through its
+// ceiling, so each is bounded;
 // far above what a real role lists. AWS allows 100 audiences (client ids)
 // per identity provider and a handful of conditions per trust policy.
 /// Roles in `ROLES`; later ones are disabled.
