@@ -1,7 +1,14 @@
 //! JWKS per issuer, cached per isolate: fresh for an hour; an unknown
 //! `kid` (the IdP rotated) refetches at once, but such refetches happen at
-//! most once a minute; if the issuer is unreachable a copy up to a day old
-//! is still used for the kids it holds.
+//! most once a minute, whether they succeed or fail; if the issuer is
+//! unreachable a copy up to a day old is still used for the kids it holds.
+//!
+//! A failed fetch is remembered for [`RETRY_AFTER_FAILURE_SECS`]: meanwhile
+//! nothing asks that issuer again (the copy serves its kids, any other token
+//! gets the failure at once), so an outage costs one fetch, up to its
+//! timeout, per interval and issuer, not one per request. A fetch in flight
+//! is marked too: requests that arrive during it use the copy when it holds
+//! their kid, and fail at once when the issuer's last fetch failed.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -13,15 +20,24 @@ use crate::platform::{remaining_ms, Level, OutboundRequest, Platform};
 const FRESH_SECS: i64 = 3600;
 const STALE_SECS: i64 = 86_400;
 const REFETCH_SECS: i64 = 60;
+/// How long a failed fetch answers for its issuer. Short: recovery waits for it.
+pub const RETRY_AFTER_FAILURE_SECS: i64 = 10;
 /// Time allowed for each document, headers and body.
 const TIMEOUT_MS: u32 = 3000;
+/// How long a started fetch counts as in flight: its two documents' timeouts.
+const IN_FLIGHT_SECS: i64 = 2 * (TIMEOUT_MS as i64) / 1000 + 1;
 
 #[derive(Clone)]
 struct Entry {
+    /// The last keys fetched (none yet: empty, `fetched_at` is `None`).
     keys: Rc<Vec<Jwk>>,
-    fetched_at: i64,
-    /// When an unknown kid last caused a refetch.
+    fetched_at: Option<i64>,
+    /// When an unknown kid last caused a refetch (whatever its outcome).
     kid_refetch_at: Option<i64>,
+    /// When the last fetch failed and why; cleared by a good one.
+    failed: Option<(i64, String)>,
+    /// When the fetch now in flight started.
+    started_at: Option<i64>,
 }
 
 #[derive(Default)]
@@ -31,6 +47,11 @@ impl std::fmt::Debug for JwksCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "JwksCache({} issuers)", self.0.borrow().len())
     }
+}
+
+/// Whether `at` lies less than `secs` before `now`.
+fn within(at: Option<i64>, now: i64, secs: i64) -> bool {
+    at.is_some_and(|t| now.saturating_sub(t) < secs)
 }
 
 impl JwksCache {
@@ -46,43 +67,80 @@ impl JwksCache {
     ) -> Result<Rc<Vec<Jwk>>, String> {
         // Never hold the borrow across an await: clone the entry out.
         let cached = self.0.borrow().get(issuer).cloned();
-        let mut kid_refetch_at = cached.as_ref().and_then(|e| e.kid_refetch_at);
-        if let Some(e) = &cached {
-            if now - e.fetched_at < FRESH_SECS {
-                if e.keys.iter().any(|k| k.kid() == kid) {
-                    return Ok(e.keys.clone());
-                }
-                if kid_refetch_at.is_some_and(|t| now - t < REFETCH_SECS) {
-                    return Ok(e.keys.clone());
-                }
-                kid_refetch_at = Some(now);
+        let mut e = cached.unwrap_or(Entry {
+            keys: Rc::new(Vec::new()),
+            fetched_at: None,
+            kid_refetch_at: None,
+            failed: None,
+            started_at: None,
+        });
+        let has_kid = e.keys.iter().any(|k| k.kid() == kid);
+        // The copy for this kid while no fetch can be made, else why not.
+        let usable = has_kid && within(e.fetched_at, now, STALE_SECS);
+        let last_failure = e.failed.as_ref().map(|(_, why)| why.clone());
+        let no_fetch = |e: &Entry| match (usable, &last_failure) {
+            (true, _) => Ok(e.keys.clone()),
+            (false, Some(why)) => Err(why.clone()),
+            // Fresh keys without the kid, whose last refetch succeeded: the
+            // token names a key the issuer does not have.
+            (false, None) => Ok(e.keys.clone()),
+        };
+        if within(e.fetched_at, now, FRESH_SECS) {
+            if has_kid {
+                return Ok(e.keys.clone());
+            }
+            if within(e.kid_refetch_at, now, REFETCH_SECS) {
+                return no_fetch(&e);
             }
         }
-        match fetch(p, issuer, allow_loopback).await {
+        if within(e.failed.as_ref().map(|f| f.0), now, RETRY_AFTER_FAILURE_SECS) {
+            return no_fetch(&e);
+        }
+        // A fetch in flight: use the copy, or fail at once while the issuer
+        // is failing; only a first contact waits for its own fetch.
+        let in_flight = within(e.started_at, now, IN_FLIGHT_SECS);
+        if in_flight && (usable || last_failure.is_some()) {
+            return no_fetch(&e);
+        }
+        if within(e.fetched_at, now, FRESH_SECS) {
+            e.kid_refetch_at = Some(now);
+        }
+        e.started_at = Some(now);
+        self.store(issuer, &e);
+        let result = fetch(p, issuer, allow_loopback).await;
+        // Others may have written meanwhile: keep their outcome unless this is newer.
+        let mut e = self.0.borrow().get(issuer).cloned().unwrap_or(e);
+        e.started_at = None;
+        match result {
             Ok(keys) => {
-                let keys = Rc::new(keys);
-                let entry = Entry {
-                    keys: keys.clone(),
-                    fetched_at: now,
-                    kid_refetch_at,
-                };
-                self.0.borrow_mut().insert(issuer.to_string(), entry);
-                Ok(keys)
+                e.keys = Rc::new(keys);
+                e.fetched_at = Some(now);
+                e.failed = None;
+                self.store(issuer, &e);
+                Ok(e.keys)
             }
-            // A stale copy only helps a kid it holds: any other kid cannot be checked
-            // while the issuer fails, which is the issuer's failure (retryable), not a bad token.
-            Err(e) => match cached {
-                Some(c) if now - c.fetched_at < STALE_SECS && c.keys.iter().any(|k| k.kid() == kid) => {
-                    let f = serde_json::json!({"issuer": issuer, "reason": e});
+            Err(why) => {
+                // Remembered from when it failed: a timeout ends seconds after `now`.
+                let failed_at = p.now_ms().div_euclid(1000).max(now);
+                e.failed = Some((failed_at, why.clone()));
+                self.store(issuer, &e);
+                // A stale copy only helps a kid it holds: any other kid cannot be checked
+                // while the issuer fails, which is the issuer's failure (retryable), not a bad token.
+                if usable {
+                    let f = serde_json::json!({"issuer": issuer, "reason": why});
                     p.log(
                         Level::Warn,
                         &crate::log::line(Level::Warn, "jwks refresh failed, using cached keys", f),
                     );
-                    Ok(c.keys)
+                    return Ok(e.keys);
                 }
-                _ => Err(e),
-            },
+                Err(why)
+            }
         }
+    }
+
+    fn store(&self, issuer: &str, e: &Entry) {
+        self.0.borrow_mut().insert(issuer.to_string(), e.clone());
     }
 }
 

@@ -25,6 +25,13 @@ pub enum TokenError {
     WrongAudience,
     MissingSubject,
     MissingExp,
+    /// The header asks for what we do not support: `crit`, `cty`, or a `typ`
+    /// naming another kind of JWT (an access token, `at+jwt`).
+    UnsupportedHeader,
+    /// A member name appears twice in one object of the header or the claims.
+    DuplicateMember,
+    /// `exp`, `nbf` or `iat` is present but not a number.
+    BadNumericDate,
 }
 
 impl TokenError {
@@ -51,6 +58,12 @@ impl TokenError {
             Self::WrongAudience => "Incorrect token audience.",
             Self::MissingSubject => "The ID token has no subject.",
             Self::MissingExp => "The ID token has no expiration time.",
+            Self::UnsupportedHeader => {
+                "The ID token's header asks for something this service does not support \
+                 (crit, cty, or a typ other than JWT)."
+            }
+            Self::DuplicateMember => "The ID token repeats a member name in its header or claims.",
+            Self::BadNumericDate => "The ID token's exp, nbf or iat is not a number.",
         }
     }
 
@@ -69,6 +82,9 @@ impl TokenError {
             Self::WrongAudience => "wrong_audience",
             Self::MissingSubject => "missing_subject",
             Self::MissingExp => "missing_exp",
+            Self::UnsupportedHeader => "unsupported_header",
+            Self::DuplicateMember => "duplicate_member",
+            Self::BadNumericDate => "bad_numeric_date",
         }
     }
 }
@@ -85,7 +101,7 @@ impl std::error::Error for TokenError {}
 mod tests {
     use super::*;
 
-    const ALL: [TokenError; 12] = [
+    const ALL: [TokenError; 15] = [
         TokenError::Malformed,
         TokenError::UnsupportedAlg,
         TokenError::MissingKid,
@@ -98,6 +114,9 @@ mod tests {
         TokenError::WrongAudience,
         TokenError::MissingSubject,
         TokenError::MissingExp,
+        TokenError::UnsupportedHeader,
+        TokenError::DuplicateMember,
+        TokenError::BadNumericDate,
     ];
 
     #[test]

@@ -17,6 +17,7 @@ mod cache;
 pub mod conditions;
 pub mod discovery;
 pub mod error;
+mod glob;
 pub mod jwks;
 pub mod provider;
 pub mod token;

@@ -6,6 +6,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::TokenError;
@@ -80,7 +81,15 @@ pub(crate) fn parse(token: &str) -> Result<Parsed, TokenError> {
     // `crit` names extensions we would have to understand (RFC 7515 4.1.11):
     // we understand none. `cty` would announce a nested JWT or non-JSON claims.
     if header.contains_key("crit") || header.contains_key("cty") {
-        return Err(TokenError::Malformed);
+        return Err(TokenError::UnsupportedHeader);
+    }
+    // Explicit typing (RFC 8725 3.11): another kind of JWT from the same
+    // issuer (an access token is `at+jwt`) is not an ID token. `jku`, `x5u`,
+    // `jwk` and `x5c` are never read: keys come from the issuer's discovery.
+    match header.get("typ") {
+        None => {}
+        Some(Value::String(t)) if t.eq_ignore_ascii_case("JWT") || t.eq_ignore_ascii_case("application/jwt") => {}
+        Some(_) => return Err(TokenError::UnsupportedHeader),
     }
     let kid = match header.get("kid") {
         Some(Value::String(kid)) if !kid.is_empty() => kid.clone(),
@@ -103,12 +112,86 @@ pub(crate) fn parse(token: &str) -> Result<Parsed, TokenError> {
     })
 }
 
-/// One base64url (unpadded, canonical) part holding a JSON object.
+/// One base64url (unpadded, canonical) part holding a JSON object, whose
+/// objects never repeat a member name (at any depth). serde_json bounds the
+/// nesting (128 levels), so the work is linear in the part's size.
 fn json_object(part: &str) -> Result<Map<String, Value>, TokenError> {
     let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed)?;
-    match serde_json::from_slice(&bytes) {
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let parsed = Unique::deserialize(&mut de).and_then(|u| de.end().map(|()| u.0));
+    match parsed {
         Ok(Value::Object(map)) => Ok(map),
+        Err(e) if e.to_string().starts_with(DUPLICATE) => Err(TokenError::DuplicateMember),
         _ => Err(TokenError::Malformed),
+    }
+}
+
+const DUPLICATE: &str = "duplicate member";
+
+/// A JSON value whose objects have unique member names: serde_json's own
+/// `Value` silently keeps the last of two, which another parser may not.
+struct Unique(Value);
+
+impl<'de> Deserialize<'de> for Unique {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> Visitor<'de> for UniqueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(Unique(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let Unique(v) = map.next_value()?;
+            if out.insert(k, v).is_some() {
+                return Err(de::Error::custom(DUPLICATE));
+            }
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -186,10 +269,110 @@ mod tests {
 
     #[test]
     fn crit_and_cty_rejected() {
-        let h = json!({"alg": "RS256", "kid": "k", "crit": ["b64"], "b64": false});
-        assert_eq!(peek(&raw_token(&h, &claims(), b"s")), Err(TokenError::Malformed));
-        let h = json!({"alg": "RS256", "kid": "k", "cty": "JWT"});
-        assert_eq!(peek(&raw_token(&h, &claims(), b"s")), Err(TokenError::Malformed));
+        for extra in [
+            json!({"crit": ["b64"], "b64": false}),
+            json!({"crit": []}),
+            json!({"cty": "JWT"}),
+        ] {
+            let mut h = json!({"alg": "RS256", "kid": "k"});
+            if let (Some(m), Some(e)) = (h.as_object_mut(), extra.as_object()) {
+                m.extend(e.clone());
+            }
+            assert_eq!(
+                peek(&raw_token(&h, &claims(), b"s")),
+                Err(TokenError::UnsupportedHeader),
+                "{h}"
+            );
+        }
+    }
+
+    /// RFC 8725 3.11: a JWT of another kind (an access token, `at+jwt`; a
+    /// logout token) must not pass for an ID token. ID tokens say `JWT` or nothing.
+    #[test]
+    fn typ_must_say_jwt() {
+        for ok in [
+            None,
+            Some(json!("JWT")),
+            Some(json!("jwt")),
+            Some(json!("application/jwt")),
+        ] {
+            let mut h = json!({"alg": "RS256", "kid": "k"});
+            if let Some(t) = ok.clone() {
+                h["typ"] = t;
+            }
+            assert!(peek(&raw_token(&h, &claims(), b"s")).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            json!("at+jwt"),
+            json!("application/at+jwt"),
+            json!("logout+jwt"),
+            json!("JOSE"),
+            json!(""),
+            json!(7),
+        ] {
+            let h = json!({"alg": "RS256", "kid": "k", "typ": bad});
+            assert_eq!(
+                peek(&raw_token(&h, &claims(), b"s")),
+                Err(TokenError::UnsupportedHeader),
+                "{bad}"
+            );
+        }
+    }
+
+    /// RFC 7519 4: claim names must be unique, and parsers disagree on which
+    /// of two wins (first or last): a token that repeats one is refused, in
+    /// the header too and at any depth, however the name is escaped.
+    #[test]
+    fn duplicate_members_are_refused() {
+        let h = b64(&header("RS256").to_string());
+        let c = b64(&claims().to_string());
+        let cases = [
+            format!("{}.{c}.c2ln", b64(r#"{"alg":"none","alg":"RS256","kid":"k"}"#)),
+            format!("{}.{c}.c2ln", b64(r#"{"alg":"RS256","kid":"a","kid":"b"}"#)),
+            format!(
+                "{h}.{}.c2ln",
+                b64(r#"{"iss":"https://idp.example","sub":"bob","sub":"alice"}"#)
+            ),
+            format!(
+                "{h}.{}.c2ln",
+                b64(r#"{"iss":"https://idp.example","sub":"a","\u0073ub":"b"}"#)
+            ),
+            format!(
+                "{h}.{}.c2ln",
+                b64(r#"{"iss":"https://idp.example","x":[{"a":1,"a":2}]}"#)
+            ),
+        ];
+        for t in &cases {
+            assert_eq!(peek(t), Err(TokenError::DuplicateMember), "{t}");
+        }
+        // The same names in different objects are fine.
+        let t = format!(
+            "{h}.{}.c2ln",
+            b64(r#"{"iss":"https://idp.example","a":{"iss":1},"b":[{"iss":2}]}"#)
+        );
+        assert!(peek(&t).is_ok());
+    }
+
+    /// Nesting is bounded by the parser (128 levels), well inside the token's size.
+    #[test]
+    fn deep_nesting_is_refused() {
+        let h = b64(&header("RS256").to_string());
+        for depth in [200, 6000] {
+            let payload = format!(
+                "{{\"iss\":\"https://idp.example\",\"x\":{}{}}}",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            let t = format!("{h}.{}.c2ln", b64(&payload));
+            assert!(t.len() <= MAX_TOKEN_LEN);
+            assert_eq!(peek(&t), Err(TokenError::Malformed), "{depth}");
+        }
+        let payload = format!(
+            "{{\"iss\":\"https://idp.example\",\"x\":{}{}}}",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert!(peek(&format!("{h}.{}.c2ln", b64(&payload))).is_ok());
     }
 
     #[test]

@@ -128,7 +128,9 @@ fn check_claims(all: Map<String, Value>, expect: &Expectations<'_>) -> Result<Cl
 }
 
 /// A NumericDate claim (RFC 7519 2: seconds, possibly fractional). Absent →
-/// `None`; present but not a number → `Malformed`.
+/// `None`; present but not a number → `BadNumericDate`. Any number is taken:
+/// floats are floored, huge ones saturate (a token valid until the end of
+/// time is the IdP's choice; numbers beyond f64 never parse).
 fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, TokenError> {
     match claims.get(name) {
         None => Ok(None),
@@ -136,9 +138,9 @@ fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, 
             (Some(i), _) => Ok(Some(i)),
             // `as` saturates; floor keeps 1.9 in second 1 (and -0.5 in -1).
             (None, Some(f)) if f.is_finite() => Ok(Some(f.floor() as i64)),
-            _ => Err(TokenError::Malformed),
+            _ => Err(TokenError::BadNumericDate),
         },
-        Some(_) => Err(TokenError::Malformed),
+        Some(_) => Err(TokenError::BadNumericDate),
     }
 }
 

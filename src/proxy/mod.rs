@@ -254,6 +254,8 @@ mod tests_list;
 #[cfg(test)]
 mod tests_list_model;
 #[cfg(test)]
+mod tests_log;
+#[cfg(test)]
 mod tests_selectors;
 #[cfg(test)]
 mod tests_signed;

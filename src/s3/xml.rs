@@ -2,8 +2,16 @@
 
 pub const S3_NS: &str = "http://s3.amazonaws.com/doc/2006-03-01/";
 
-/// Escapes text for XML; characters XML 1.0 cannot carry become char refs
-/// (as S3 does), so a strange key never breaks the document.
+/// Escapes text for XML. Control characters, U+FFFE and U+FFFF become
+/// character references, as S3 writes them in listings. For tab, LF and CR
+/// that keeps them exact (a parser normalizes raw line ends). The others XML
+/// 1.0 cannot carry at all: a document holding one is not well-formed, so a
+/// client that may meet such keys asks for `encoding-type=url` (boto3, the
+/// aws CLI, DuckDB and MinIO always do), which percent-encodes them. Any
+/// other choice is worse: U+FFFD would change the key (and merge keys),
+/// leaving it out would hide it, refusing the page would fail it for every
+/// other key. STS documents never hold such characters: the exchange refuses
+/// tokens whose claims would put one there (`sts::limits::answerable`).
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -13,11 +21,19 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("&#x{:X};", c as u32)),
+            c if (c as u32) < 0x20 || matches!(c, '\u{7f}' | '\u{FFFE}' | '\u{FFFF}') => {
+                out.push_str(&format!("&#x{:X};", c as u32))
+            }
             c => out.push(c),
         }
     }
     out
+}
+
+/// Whether XML 1.0 can carry `c` at all, raw or as a character reference (its
+/// `Char` production): not the other C0 controls, U+FFFE or U+FFFF.
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// A minimal streaming writer: `open`/`close` tags and text elements.
@@ -112,6 +128,16 @@ mod tests {
         assert_eq!(escape("a&b<c>\"'"), "a&amp;b&lt;c&gt;&quot;&apos;");
         assert_eq!(escape("tab\there\u{1}"), "tab&#x9;here&#x1;");
         assert_eq!(escape("日本"), "日本");
+    }
+
+    /// Found by the request fuzz target (fuzz/corpus/request/crash-prefix-uffff): a
+    /// listing echoed `prefix=%EF%BF%BF` raw, which no XML parser reads (U+FFFE/U+FFFF
+    /// are not XML characters). Like control characters they become references, as S3
+    /// writes them (clients that refuse those ask for `encoding-type=url`).
+    #[test]
+    fn noncharacters_become_references() {
+        assert_eq!(escape("a\u{FFFF}b\u{FFFE}"), "a&#xFFFF;b&#xFFFE;");
+        assert_eq!(escape("\u{FFFD}\u{10000}"), "\u{FFFD}\u{10000}");
     }
 
     #[test]

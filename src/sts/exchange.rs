@@ -84,10 +84,6 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut K
     known.issuer = Some(claims.iss.clone());
     known.subject = Some(claims.sub.clone());
     known.audience = Some(claims.aud.clone());
-    if !role.claims_accepted(&claims.all) {
-        return Err(StsError::IdpRejectedClaim);
-    }
-    let duration = role.duration(params.duration)?;
     let passed: Vec<(String, String)> = role
         .pass_claims
         .iter()
@@ -100,8 +96,13 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut K
         })
         .collect();
     // With the role checked at configuration time, this bounds the whole
-    // session: sealing below cannot overflow the token.
+    // session (sealing below cannot overflow the token) and every answer
+    // (it can carry each value): checked before anything else looks at them.
     limits::check_token_parts(&claims.sub, &passed)?;
+    if !role.claims_accepted(&claims.all) {
+        return Err(StsError::IdpRejectedClaim);
+    }
+    let duration = role.duration(params.duration)?;
     let (access_key_id, secret) = new_credentials().map_err(|e| StsError::Internal(format!("{e:?}")))?;
     let session_name = params.session_name.unwrap_or_else(|| derived_session_name(&claims.sub));
     let session = Session {

@@ -17,6 +17,7 @@
 use super::params::MAX_SESSION_NAME;
 use super::roles::Role;
 use super::StsError;
+use crate::s3::xml::is_xml_char;
 use crate::secret::Secret;
 use crate::session::{sealed_len, Session, MAX_TOKEN_LEN};
 
@@ -49,8 +50,28 @@ pub fn sealed_bytes(s: &str) -> usize {
     serde_json::to_string(s).map_or(usize::MAX, |j| j.len().saturating_sub(2))
 }
 
-/// The per-exchange parts of a session, before anything is sealed.
+/// Whether an STS answer can carry `s`: it is XML 1.0, which has no way at all
+/// (raw or as a reference) to write the other C0 controls, U+FFFE or U+FFFF.
+pub fn answerable(s: &str) -> bool {
+    s.chars().all(is_xml_char)
+}
+
+/// The per-exchange parts of a session, before anything is sealed: the
+/// subject is in every answer, passed claims in the session (and from there
+/// in catalog calls and log lines), so both must be text an answer can carry.
 pub fn check_token_parts(subject: &str, passed: &[(String, String)]) -> Result<(), StsError> {
+    if !answerable(subject) {
+        return Err(StsError::InvalidIdentityToken(
+            "The token's subject (sub) contains a character an STS answer cannot carry \
+             (a control character other than tab, line feed and carriage return, U+FFFE or U+FFFF).",
+        ));
+    }
+    if passed.iter().any(|(_, v)| !answerable(v)) {
+        return Err(StsError::InvalidIdentityToken(
+            "A claim this role passes into the session contains a character an STS answer cannot carry \
+             (a control character other than tab, line feed and carriage return, U+FFFE or U+FFFF).",
+        ));
+    }
     if sealed_bytes(subject) > MAX_SUBJECT_BYTES {
         return Err(StsError::InvalidIdentityToken(
             "The token's subject (sub) is longer than 1024 bytes, the most a session can hold.",
@@ -70,6 +91,12 @@ pub fn check_token_parts(subject: &str, passed: &[(String, String)]) -> Result<(
 /// `MAX_TOKEN_LEN`. The error is a reason for the log.
 pub fn check_role(role: &Role) -> Result<(), String> {
     let name = &role.name;
+    // The matched audience and the issuer are in every answer.
+    if let Some(bad) = role.issuers.iter().chain(&role.audiences).find(|s| !answerable(s)) {
+        return Err(format!(
+            "role {name}: {bad:?} has a character an STS answer cannot carry"
+        ));
+    }
     if role.pass_claims.len() > MAX_PASS_CLAIMS {
         return Err(format!("role {name}: at most {MAX_PASS_CLAIMS} pass_claims"));
     }
@@ -167,8 +194,9 @@ mod tests {
         assert!(ceiling.len() > 20, "a realistic ceiling fits: {}", ceiling.len());
         let r = role(ceiling, &pass);
         let keys = SessionKeys::new([7; 32], None);
-        // Fillers at exactly their limits, in sealed bytes.
-        for unit in ["x", "é", "\"", "\u{1}", "😀"] {
+        // Fillers at exactly their limits, in sealed bytes (the control
+        // characters an answer can carry are escaped in JSON, like quotes).
+        for unit in ["x", "é", "\"", "\t", "😀"] {
             let fill = |limit: usize| unit.repeat(limit / sealed_bytes(unit));
             let (sub, total) = (fill(MAX_SUBJECT_BYTES), fill(MAX_PASSED_CLAIMS_BYTES));
             let split = total.len() / 2 - (total.len() / 2) % unit.len();

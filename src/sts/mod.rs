@@ -16,4 +16,6 @@ mod tests;
 #[cfg(test)]
 mod tests_endpoint;
 #[cfg(test)]
+mod tests_idp;
+#[cfg(test)]
 mod tests_limits;

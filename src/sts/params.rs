@@ -80,10 +80,10 @@ fn get<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// A parameter that must be given. Given empty, it is a value that fails its
+/// length rule (`ValidationError`, as AWS answers), not a missing one.
 fn required<'a>(pairs: &'a [(String, String)], name: &'static str) -> Result<&'a str, StsError> {
-    get(pairs, name)
-        .filter(|v| !v.is_empty())
-        .ok_or(StsError::MissingParameter(name))
+    get(pairs, name).ok_or(StsError::MissingParameter(name))
 }
 
 /// `_default`, `role/_default`-style ARNs and `arn:…:role/<name>` name a role.
@@ -124,6 +124,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<StsParams, StsError> {
         return Err(StsError::invalid("Session policies are not supported."));
     }
     let role_arn = required(pairs, "RoleArn")?;
+    // An empty RoleArn is refused here too: no role name is empty.
     let role = role_name(role_arn)
         .ok_or(StsError::Validation("RoleArn is not a valid role ARN."))?
         .to_string();
@@ -133,12 +134,13 @@ pub fn parse(pairs: &[(String, String)]) -> Result<StsParams, StsError> {
         return Err(StsError::Validation("WebIdentityToken must be 4 to 20000 characters."));
     }
     let session_name = match get(pairs, "RoleSessionName") {
-        None | Some("") => None,
+        None => None,
         Some(s) if valid_session_name(s) => Some(s.to_string()),
         Some(_) => return Err(StsError::Validation("RoleSessionName must be 2 to 64 of [\\w+=,.@-].")),
     };
+    // Empty is no number of seconds, like `abc`.
     let duration = match get(pairs, "DurationSeconds") {
-        None | Some("") => None,
+        None => None,
         Some(d) => Some(
             d.parse::<u32>()
                 .ok()
@@ -252,6 +254,27 @@ mod tests {
             (&format!("{OK}&RoleArn=other"), "InvalidParameterValue"),
             (&format!("{OK}&Policy=%7B%7D"), "InvalidParameterValue"),
             ("Action=%zz", "InvalidParameterValue"),
+            // Empty is a value, and AWS validates it: '' fails RoleSessionName's
+            // 2-64, RoleArn's 20-2048 and WebIdentityToken's 4-20000 characters.
+            (&format!("{OK}&RoleSessionName="), "ValidationError"),
+            (
+                "Action=AssumeRoleWithWebIdentity&RoleArn=&WebIdentityToken=abcd",
+                "ValidationError",
+            ),
+            (
+                "Action=AssumeRoleWithWebIdentity&RoleArn=_default&WebIdentityToken=",
+                "ValidationError",
+            ),
+            (
+                "Action=AssumeRoleWithWebIdentity&RoleArn=_default&WebIdentityToken=%0A",
+                "ValidationError",
+            ),
+            (&format!("{OK}&DurationSeconds="), "ValidationError"),
+            (
+                "Action=AssumeRoleWithWebIdentity&Version=&RoleArn=_default&WebIdentityToken=abcd",
+                "InvalidParameterValue",
+            ),
+            ("Action=&RoleArn=_default&WebIdentityToken=abcd", "MissingParameter"),
         ];
         for (q, code) in cases {
             assert_eq!(p(q, None).map_err(|e| e.code()).err(), Some(*code), "{q}");

@@ -16,6 +16,24 @@ pub const DEFAULT_ROLE: &str = "_default";
 /// AWS's ceiling for role sessions.
 pub const MAX_DURATION: u32 = 43_200;
 
+// What one configuration may hold. Every exchange looks through a role's
+// issuers, audiences and conditions (a glob costs one pass over the claim,
+// a 64-state word per 64 pattern chars), every signed request through its
+// ceiling, so each is bounded;
+// far above what a real role lists. AWS allows 100 audiences (client ids)
+// per identity provider and a handful of conditions per trust policy.
+/// Roles in `ROLES`; later ones are disabled.
+pub const MAX_ROLES: usize = 64;
+pub const MAX_ISSUERS: usize = 8;
+pub const MAX_AUDIENCES: usize = 32;
+pub const MAX_BINDINGS: usize = 16;
+/// Conditions in one binding.
+pub const MAX_CONDITIONS: usize = 16;
+/// The value a condition compares with (a glob's pattern).
+pub const MAX_CONDITION_VALUE_BYTES: usize = 256;
+/// Ceiling patterns (the session token bounds their bytes too, see `limits`).
+pub const MAX_CEILING_PATTERNS: usize = 64;
+
 #[derive(Debug, Clone)]
 pub struct Role {
     pub name: String,
@@ -67,6 +85,29 @@ impl Role {
             return Err(format!("invalid role name {:?}", d.name));
         }
         let name = d.name;
+        let counts = [
+            ("issuers", d.issuers.len(), MAX_ISSUERS),
+            ("audiences", d.audiences.len(), MAX_AUDIENCES),
+            ("bindings", d.bindings.len(), MAX_BINDINGS),
+            ("ceiling patterns", d.ceiling.len(), MAX_CEILING_PATTERNS),
+        ];
+        if let Some((what, n, max)) = counts.iter().find(|(_, n, max)| n > max) {
+            return Err(format!("role {name}: {n} {what}, at most {max}"));
+        }
+        if d.bindings.iter().any(|b| b.len() > MAX_CONDITIONS) {
+            return Err(format!(
+                "role {name}: a binding has more than {MAX_CONDITIONS} conditions"
+            ));
+        }
+        if d.bindings
+            .iter()
+            .flatten()
+            .any(|c| c.value.len() > MAX_CONDITION_VALUE_BYTES)
+        {
+            return Err(format!(
+                "role {name}: a condition's value is longer than {MAX_CONDITION_VALUE_BYTES} bytes"
+            ));
+        }
         if d.issuers.is_empty() || d.issuers.iter().any(|i| i.is_empty()) {
             return Err(format!("role {name}: needs trusted issuers"));
         }
@@ -157,6 +198,13 @@ impl Roles {
                 Err(e) => warnings.push(format!("ROLES is not a JSON array: {e}")),
                 Ok(items) => {
                     for (i, item) in items.into_iter().enumerate() {
+                        if i >= MAX_ROLES {
+                            let name = item.get("name").and_then(Value::as_str).unwrap_or("?");
+                            warnings.push(format!(
+                                "role disabled: role #{i} ({name}): ROLES holds at most {MAX_ROLES} roles"
+                            ));
+                            continue;
+                        }
                         let parsed = serde_json::from_value::<RoleDoc>(item)
                             .map_err(|e| format!("role #{i}: {e}"))
                             .and_then(Role::from_doc);

@@ -252,8 +252,12 @@ NESTED_CEILING = ["demo/public-data/nested/*", "mirror/signed/nested/*"]
 PREFIX_ROLE = "prefix-reader"  # the main IdP's audience; ceiling: one folder of public data
 PREFIX_CEILING = "demo/public-data/nested/*"
 VAULT = "vault"  # an account of restricted products only (its existence must not leak)
-# see test_sts_idp_faults.py; `proxied` is a FaultProxy (faultproxy.py) in front of a dev IdP
-FAULTS = ("mismatch", "jwks500", "big", "slow", "down", "rekey", "proxied")
+# see test_sts_idp_faults.py; `proxied` is a FaultProxy (faultproxy.py) in front of a dev IdP,
+# and so is each `proxied-<mode>`: one issuer per fault class, as the Worker remembers a
+# failed fetch per issuer for a few seconds
+PROXIED_FAULTS = ("refuse", "delay", "trickle", "garbage", "junk", "huge", "cut")
+FAULTS = ("mismatch", "jwks500", "big", "slow", "down", "rekey", "proxied") + tuple(
+    f"proxied-{m}" for m in PROXIED_FAULTS)
 
 
 def new_session_key() -> str:

@@ -253,11 +253,22 @@ fn exp_required_and_enforced() {
     // Fractional NumericDate.
     let t = mint_rs256(RSA_KID, &with(&[("exp", Some(json!((NOW + 10) as f64 + 0.5)))]));
     assert_eq!(check(&t).map(|c| c.exp), Ok(NOW + 10));
-    // Not a number: malformed, not "no expiry".
-    for bad in [json!("1900000000"), json!(null), json!([1]), json!(true)] {
+    // Not a number: refused as such, never taken as "no expiry".
+    for bad in [
+        json!("1900000000"),
+        json!(null),
+        json!([1]),
+        json!(true),
+        json!({"$date": 1}),
+    ] {
         let t = mint_rs256(RSA_KID, &with(&[("exp", Some(bad.clone()))]));
-        assert_eq!(check(&t), Err(TokenError::Malformed), "{bad}");
+        assert_eq!(check(&t), Err(TokenError::BadNumericDate), "{bad}");
     }
+    // Numbers JSON can write but no date is: refused as not a valid JWT.
+    let t = sign_rs256_raw(&json!({"alg": "RS256", "kid": RSA_KID}), &json!({"iss": ISS}));
+    let (head, _) = t.split_once('.').unwrap_or_default();
+    let huge = format!("{head}.{}.c2ln", b64(&format!("{{\"iss\":\"{ISS}\",\"exp\":1e999}}")));
+    assert_eq!(check(&huge), Err(TokenError::Malformed));
     // Far-future / absurd values must not panic.
     for big in [
         json!(i64::MAX),
@@ -293,7 +304,7 @@ fn nbf_and_iat_not_in_future() {
         let t = mint_rs256(RSA_KID, &with(&[(name, None)]));
         assert!(check(&t).is_ok(), "{name} is optional");
         let t = mint_rs256(RSA_KID, &with(&[(name, Some(json!("soon")))]));
-        assert_eq!(check(&t), Err(TokenError::Malformed), "{name} not a number");
+        assert_eq!(check(&t), Err(TokenError::BadNumericDate), "{name} not a number");
     }
 }
 
@@ -404,4 +415,39 @@ fn claims_checked_only_after_signature() {
         b64(&bad.to_string())
     );
     assert_eq!(check(&forged), Err(TokenError::BadSignature));
+}
+
+#[test]
+fn a_huge_audience_array_costs_little() {
+    // As many entries as a token can hold, the expected one last.
+    let mut list: Vec<Value> = (0..1500).map(|i| json!(format!("a{i}"))).collect();
+    list.push(json!(1));
+    list.push(json!("other"));
+    let t = mint_rs256(RSA_KID, &with(&[("aud", Some(Value::from(list)))]));
+    assert!(t.len() <= crate::oidc::MAX_TOKEN_LEN, "{}", t.len());
+    let started = std::time::Instant::now();
+    assert_eq!(check(&t).map(|c| c.aud), Ok("other".to_string()));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_validly_signed_token_with_a_repeated_claim_is_refused() {
+    // Signed by the issuer's key, yet ambiguous: `sub` is bob to a parser that
+    // keeps the first, alice to one that keeps the last.
+    let h = json!({"alg": "RS256", "kid": RSA_KID, "typ": "JWT"});
+    let payload = format!(
+        r#"{{"iss":"{ISS}","aud":"sts.example","exp":{},"sub":"bob","sub":"alice"}}"#,
+        NOW + 300
+    );
+    let input = format!("{}.{}", b64(&h.to_string()), b64(&payload));
+    let sig = jwt_compact::Algorithm::sign(&Rsa::rs256(), &rsa_key(), input.as_bytes());
+    let t = format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(jwt_compact::AlgorithmSignature::as_bytes(&sig))
+    );
+    assert_eq!(check(&t), Err(TokenError::DuplicateMember));
 }

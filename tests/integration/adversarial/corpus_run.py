@@ -86,6 +86,20 @@ def _local_jwt(key, header: dict, payload: dict) -> str:
     return f"{signing_input}.{b64u(sig)}"
 
 
+def _idp_sign(idp, kid: str, signing_input: str) -> str:
+    """RS256 by the dev IdP's own key `kid`: its PEM in the state dir whose modulus the JWKS lists under kid."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from stslib import unb64u
+
+    n = next(int.from_bytes(unb64u(k["n"]), "big") for k in idp.jwks()["keys"] if k["kid"] == kid)
+    for pem in sorted(idp.state_dir.glob("rsa-*.pem")):
+        key = serialization.load_pem_private_key(pem.read_bytes(), password=None)
+        if key.public_key().public_numbers().n == n:
+            return b64u(key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256()))
+    raise ValueError(f"no RSA key of the dev IdP has kid {kid}")
+
+
 def _local_jwk(key) -> dict:
     n = key.public_key().public_numbers()
     return {"kty": "RSA", "n": b64u(n.n.to_bytes((n.n.bit_length() + 7) // 8, "big")),
@@ -148,6 +162,11 @@ def _forge(ctx: Ctx, token: str, op: dict) -> str:
         return f"{h}.{b64u(op['value'].encode())}.{s}"
     if kind == "header_raw":
         return f"{b64u(op['value'].encode())}.{p}.{s}"
+    if kind == "resign_idp":  # raw members appended to the header or claims, validly signed by the IdP's own key
+        head, payload, _ = jwt_split(token)
+        raw = lambda d, extra: (json.dumps(d, separators=(",", ":"))[:-1] + extra + "}").encode()  # noqa: E731
+        signing_input = f"{b64u(raw(head, op.get('header', '')))}.{b64u(raw(payload, op.get('claims', '')))}"
+        return f"{signing_input}.{_idp_sign(ctx.idps[op.get('idp', 'main')], head['kid'], signing_input)}"
     raise ValueError(f"unknown forge op {kind}")
 
 
