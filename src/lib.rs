@@ -38,5 +38,6 @@ pub mod time;
 #[cfg(target_arch = "wasm32")]
 mod edge;
 
-#[cfg(test)]
-pub(crate) mod testing;
+// The fuzz targets (fuzz/) drive whole requests through it too.
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod testing;
