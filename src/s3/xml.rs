@@ -13,7 +13,9 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("&#x{:X};", c as u32)),
+            c if (c as u32) < 0x20 || matches!(c, '\u{7f}' | '\u{FFFE}' | '\u{FFFF}') => {
+                out.push_str(&format!("&#x{:X};", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -112,6 +114,16 @@ mod tests {
         assert_eq!(escape("a&b<c>\"'"), "a&amp;b&lt;c&gt;&quot;&apos;");
         assert_eq!(escape("tab\there\u{1}"), "tab&#x9;here&#x1;");
         assert_eq!(escape("日本"), "日本");
+    }
+
+    /// Found by the request fuzz target (fuzz/corpus/request/crash-prefix-uffff): a
+    /// listing echoed `prefix=%EF%BF%BF` raw, which no XML parser reads (U+FFFE/U+FFFF
+    /// are not XML characters). Like control characters they become references, as S3
+    /// writes them (clients that refuse those ask for `encoding-type=url`).
+    #[test]
+    fn noncharacters_become_references() {
+        assert_eq!(escape("a\u{FFFF}b\u{FFFE}"), "a&#xFFFF;b&#xFFFE;");
+        assert_eq!(escape("\u{FFFD}\u{10000}"), "\u{FFFD}\u{10000}");
     }
 
     #[test]
