@@ -17,7 +17,7 @@ smoke=0
 if [ "${1:-}" = --smoke ]; then smoke=1; shift; fi
 seconds="${FUZZ_SECONDS:-$([ $smoke = 1 ] && echo 3 || echo 60)}"
 all=(route percent range conditional sigv4_parse sigv4_vectors jwt oidc_docs sts_params
-     list_params list_xml catalog_static catalog_http session request)
+     list_params list_token list_walk list_xml catalog_static catalog_http session request)
 read -r -a targets <<<"${*:-${FUZZ_TARGETS:-${all[*]}}}"
 
 # Largest input per target: a little above the limit the code enforces, so the
@@ -27,7 +27,7 @@ max_len() {
   case "$1" in
     range|sigv4_vectors) echo 1024 ;;
     conditional|percent) echo 4096 ;;
-    session|list_params) echo 8192 ;;
+    session|list_params|list_token|list_walk) echo 8192 ;;
     route|sigv4_parse|request) echo 16384 ;;
     jwt) echo 24576 ;;
     sts_params) echo 70000 ;;
@@ -38,7 +38,7 @@ max_len() {
 # Tokens of each input language (libFuzzer -dict), shared by targets that read the same one.
 dict() {
   case "$1" in
-    route|sigv4_parse|request|list_params|percent) echo fuzz/dict/http.dict ;;
+    route|sigv4_parse|request|list_params|list_walk|percent) echo fuzz/dict/http.dict ;;
     jwt|oidc_docs) echo fuzz/dict/jose.dict ;;
     list_xml) echo fuzz/dict/xml.dict ;;
     catalog_static|catalog_http) echo fuzz/dict/catalog.dict ;;

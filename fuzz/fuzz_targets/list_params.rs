@@ -1,59 +1,77 @@
-//! ListObjects V1/V2 parameters and continuation tokens. Tokens round-trip,
-//! parsed parameters respect the limits, and the rendered result is
-//! well-formed XML that the backend listing parser reads back.
-//! Input: a raw query line, then a token line, then entry names (one a line).
+//! ListObjects V1/V2 parameters, then the result document. Parsed parameters
+//! respect the limits; a continuation token is taken only when this listing
+//! sealed it; the rendered result is well-formed XML that the backend listing
+//! parser reads back, and its next token opens to the page's last entry.
+//! Input: a raw query line, then entry names (one a line). `$TOKEN` in the
+//! query becomes a token this listing sealed for the position on the
+//! `x-fuzz-position` name (first entry line), so parsing gets past the tag.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use oidc_data_proxy::backend::list_xml;
+use oidc_data_proxy::error::ProxyError;
 use oidc_data_proxy::http::Query;
 use oidc_data_proxy::platform::ListedObject;
 use oidc_data_proxy::route::MAX_KEY_BYTES;
-use oidc_data_proxy::s3::list::{
-    backend_start_after, merge, render, Entry, ListOutput, ListParams, Position, Version, MAX_KEYS,
-};
+use oidc_data_proxy::s3::list::{render, Entry, ListOutput, ListParams, Position, TokenScope, Version, MAX_KEYS};
+use oidc_data_proxy::s3::token::{Binding, TokenKeys};
 use oidc_data_proxy_fuzz::{fields, text, xml};
 
 fuzz_target!(|data: &[u8]| {
-    let f = fields(data, 3);
-    let (raw_query, token) = (text(f[0]), text(f[1]));
-
-    if let Ok(pos) = Position::decode(&token) {
-        assert!(pos.value.len() <= MAX_KEY_BYTES + 64);
-        assert_eq!(Position::decode(&pos.encode()), Ok(pos.clone()));
-    }
-    let pos = Position {
-        value: token.clone(),
-        is_prefix: token.ends_with('/'),
+    let f = fields(data, 2);
+    let raw_query = text(f[0]);
+    let names: Vec<String> = text(f[1])
+        .split('\n')
+        .filter(|n| !n.is_empty() && n.len() <= MAX_KEY_BYTES)
+        .map(str::to_string)
+        .collect();
+    let keys = TokenKeys::new(vec![[7; 32]]);
+    let scope = TokenScope {
+        keys: &keys,
+        bucket: "acct/p",
     };
-    if token.len() <= MAX_KEY_BYTES {
-        assert_eq!(Position::decode(&pos.encode()), Ok(pos.clone()), "round trip");
+    let Ok(mut q) = Query::parse(&raw_query) else { return };
+    if raw_query.contains("$TOKEN") {
+        // Sealed for the listing the query names (its prefix and delimiter).
+        let pre = q.get("prefix").unwrap_or("").to_string();
+        let delim = q.get("delimiter").filter(|d| !d.is_empty()).map(str::to_string);
+        let pos = Position {
+            value: names.first().cloned().unwrap_or_default(),
+            is_prefix: names.first().is_some_and(|n| n.ends_with('/')),
+        };
+        let b = Binding {
+            keys: &keys,
+            bucket: scope.bucket,
+            prefix: &pre,
+            delimiter: delim.as_deref(),
+        };
+        let sealed = b.seal(&pos);
+        let Ok(q2) = Query::parse(&raw_query.replace("$TOKEN", &sealed)) else { return };
+        q = q2;
     }
-    let after = backend_start_after(&pos.value, pos.is_prefix);
-    assert!(after.starts_with(&pos.value) && (after.len() <= MAX_KEY_BYTES || after == pos.value));
-
-    let Ok(q) = Query::parse(&raw_query) else { return };
-    let Ok(p) = ListParams::parse(&q) else { return };
+    let p = match ListParams::parse(&q, &scope) {
+        Ok(p) => p,
+        Err(ProxyError::InvalidArgument(_) | ProxyError::KeyTooLong) => return,
+        Err(e) => panic!("listing parameters fail with {e:?}: {raw_query}"),
+    };
     assert!(p.max_keys <= MAX_KEYS);
     assert!(p.prefix.len() <= MAX_KEY_BYTES);
     assert!(p
         .delimiter
         .as_deref()
         .is_none_or(|d| !d.is_empty() && d.len() <= MAX_KEY_BYTES));
-    if p.version == Version::V1 {
-        assert!(p.continuation_token.is_none());
+    match p.version {
+        Version::V1 => assert!(p.continuation_token.is_none() && p.start_after.is_none()),
+        Version::V2 => assert!(p.marker.is_none()),
+    }
+    if let Some(t) = &p.continuation_token {
+        // Taken only because this listing sealed it: it opens to the resume position.
+        assert_eq!(p.binding(&scope).open(t).ok(), p.after);
     }
 
-    // Entries after the resume position, in key order, rendered and read back. Keys
-    // are at most 1024 bytes (S3, R2): a longer last key would give a token that
-    // `Position::decode` refuses.
-    let names: Vec<String> = text(f[2])
-        .split('\n')
-        .filter(|n| !n.is_empty() && n.len() <= MAX_KEY_BYTES)
-        .map(str::to_string)
-        .collect();
+    // Entries after the resume position, in key order, rendered and read back.
     let (mut objects, mut prefixes) = (Vec::new(), Vec::new());
     for (i, n) in names.iter().enumerate() {
-        if p.after.as_ref().is_some_and(|a| !a.precedes(n)) {
+        if p.after.as_ref().is_some_and(|a| !a.admits(n)) {
             continue;
         }
         if n.ends_with('/') {
@@ -71,17 +89,21 @@ fuzz_target!(|data: &[u8]| {
     prefixes.dedup();
     objects.sort_by(|a, b| a.key.cmp(&b.key));
     objects.dedup_by(|a, b| a.key == b.key);
-    let entries = merge(objects.clone(), prefixes.clone());
+    let mut entries: Vec<Entry> = objects
+        .iter()
+        .cloned()
+        .map(Entry::Object)
+        .chain(prefixes.iter().cloned().map(Entry::Prefix))
+        .collect();
+    entries.sort_by(|a, b| a.name().cmp(b.name()));
     let next = entries.last().map(Entry::position);
     let out = ListOutput { entries, next };
-    let body = render("bucket", &p, &out, "owner");
+    let body = render("p", &p, &out, "acct", &scope);
     let doc = xml::parse(&body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&body)));
     assert_eq!(doc.root, "ListBucketResult");
-    if let Some(n) = &out.next {
-        if p.version == Version::V2 {
-            let t = doc.first("/ListBucketResult/NextContinuationToken").expect("token");
-            assert_eq!(Position::decode(t).as_ref(), Ok(n));
-        }
+    if let (Some(n), Version::V2) = (&out.next, p.version) {
+        let t = doc.first("/ListBucketResult/NextContinuationToken").expect("token");
+        assert_eq!(p.binding(&scope).open(t).as_ref(), Ok(n));
     }
     // The backend parser (quick-xml) refuses `&#x0;`, which S3 (and so the
     // proxy) writes for a NUL in an echoed parameter or a key.

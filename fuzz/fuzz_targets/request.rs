@@ -13,7 +13,7 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use oidc_data_proxy::config::Config;
-use oidc_data_proxy::http::{Body, Request};
+use oidc_data_proxy::http::{Body, Request, RequestBody};
 use oidc_data_proxy::proxy::handle;
 use oidc_data_proxy::testing::{block_on, session_credentials, FakePlatform};
 use oidc_data_proxy_fuzz::{
@@ -100,9 +100,9 @@ fuzz_target!(|data: &[u8]| {
     if let Some(claims) = take(&mut req, "x-fuzz-claims") {
         let token = sign_es256(br#"{"alg":"ES256","kid":"test-ec-1","typ":"JWT"}"#, claims.as_bytes());
         req.query = req.query.replace("$TOKEN", &token);
-        req.body = req
-            .body
-            .map(|b| String::from_utf8_lossy(&b).replace("$TOKEN", &token).into_bytes());
+        if let RequestBody::Bytes(b) = &mut req.body {
+            *b = String::from_utf8_lossy(b).replace("$TOKEN", &token).into_bytes();
+        }
     }
     // Sessions as STS would issue them: bounded names (a sealed token is <= 4 KiB).
     let subject: Option<String> = sign.as_ref().or(presign.as_ref()).map(|s| s.chars().take(64).collect());

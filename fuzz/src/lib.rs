@@ -4,7 +4,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use oidc_data_proxy::http::Request;
+use oidc_data_proxy::http::{Request, RequestBody};
 
 pub mod xml;
 
@@ -89,7 +89,7 @@ pub fn parse_request(data: &[u8]) -> Request {
         let value: String = value.chars().filter(|c| *c != '\r' && *c != '\0').collect();
         req.headers.append(&name, value.trim());
     }
-    req.body = body.map(<[u8]>::to_vec);
+    req.body = body.map_or(RequestBody::Unread, |b| RequestBody::Bytes(b.to_vec()));
     req
 }
 
