@@ -12,13 +12,15 @@ fuzz_target!(|data: &[u8]| {
     let Ok(query) = Query::parse(&req.query) else { return };
     let Ok(r) = route(&req, &query) else { return };
     let read = matches!(req.method.as_str(), "GET" | "HEAD");
-    let raw: Vec<&str> = req.path.trim_start_matches('/').splitn(3, '/').collect();
+    // S3 path style: the bucket (the account) is the first segment as sent;
+    // the S3 key is the rest, decoded once, and `{product}/{key}` its two sides.
+    let s3_key = req.path.trim_start_matches('/').split_once('/').map(|(_, rest)| percent_decode(rest));
     match &r {
         Route::Object { account, product, key } => {
             assert!(read, "{} routed to an object", req.method);
             assert!(valid_name(account) && valid_name(product));
-            assert!(key.len() <= MAX_KEY_BYTES);
-            assert_eq!(Ok(key.clone()), percent_decode(raw[2]), "key decoded once");
+            assert!(product.len() + 1 + key.len() <= MAX_KEY_BYTES, "the S3 key is within the limit");
+            assert_eq!(s3_key, Some(Ok(format!("{product}/{key}"))), "key decoded once");
         }
         Route::ListProduct { account, product } => {
             assert_eq!(req.method, "GET");
