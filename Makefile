@@ -91,8 +91,10 @@ fuzz-tools:
 build: build-tools
 	@bash scripts/build-worker.sh --release
 
+# fuzz/ is a workspace of its own: `--all` does not reach it.
 fmt-check:
 	cargo fmt --all -- --check
+	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 # Both targets: natively (the core + tests) and for the Worker (src/edge is wasm32 only).
 clippy:

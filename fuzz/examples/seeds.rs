@@ -261,30 +261,95 @@ fn lists() {
     // The key the targets open tokens with, and the listings they bind to.
     let keys = TokenKeys::new(vec![[7; 32]]);
     let seal = |bucket: &str, prefix: &str, delimiter: Option<&str>, value: &str, is_prefix: bool| {
-        Binding { keys: &keys, bucket, prefix, delimiter }.seal(&Position { value: value.into(), is_prefix })
+        Binding {
+            keys: &keys,
+            bucket,
+            prefix,
+            delimiter,
+        }
+        .seal(&Position {
+            value: value.into(),
+            is_prefix,
+        })
     };
     let tok = seal("acct/p", "a/", Some("/"), "a/many/001.txt", false);
     let ptok = seal("acct/p", "a/", Some("/"), "a/nested/", true);
     write("list_token", "key", format!("{tok}\na/many/001.txt\n"));
     write("list_token", "prefix", format!("{ptok}\na/nested/\n\x05A\x09\x00"));
-    write("list_token", "foreign", format!("{}\nx\n\x00\x01", seal("acct", "a/", Some("/"), "x", false)));
+    write(
+        "list_token",
+        "foreign",
+        format!("{}\nx\n\x00\x01", seal("acct", "a/", Some("/"), "x", false)),
+    );
     write("list_token", "garbage", "MWttYW55LzAwMS50eHQ\n\n");
     // list_walk: control bytes, prefix, delimiter, start, ceiling, keys.
     let walk_keys = "a.txt\nb/\nb/c.txt\nb/d/e\nhello world.txt\nmany/001\nmany/002\nmany/003\nnested/a/b/c\nnested/a/d\nodd/日本\nz";
-    write("list_walk", "v2-delimiter-pages", format!("\x05\x01\x00\x00\n\n/\n\n\n{walk_keys}"));
-    write("list_walk", "v1-marker-in-folder", format!("\x04\x02\x01\x00\n\n/\nmany/001\n\n{walk_keys}"));
-    write("list_walk", "v2-token-prefix", format!("\x1d\x03\x02\x00\nnested/\n/\nnested/a/\n\n{walk_keys}"));
-    write("list_walk", "account-level", format!("\x07\x04\x00\x00\n\n/\n\n\n{walk_keys}"));
-    write("list_walk", "account-recursive", format!("\x03\x05\x01\x00\np/nested/\n\n\n\n{walk_keys}"));
-    write("list_walk", "ceiling", format!("\x45\x01\x00\x00\n\n/\n\nb,many/00,nested/a/b,odd\n{walk_keys}"));
-    write("list_walk", "short-names", [&[0x85, 2, 3, 5][..], format!("\n\n/\n\n\n{walk_keys}").as_bytes()].concat());
-    write("list_walk", "forged-token", format!("\x29\x01\x00\x00\n\n/\nb/\n\n{walk_keys}"));
-    write("list_walk", "multibyte-delimiter", format!("\x05\x01\x00\x00\n\nab\n\n\nxab\nxaab\nxa\nabab\nb日ab\n{walk_keys}"));
+    write(
+        "list_walk",
+        "v2-delimiter-pages",
+        format!("\x05\x01\x00\x00\n\n/\n\n\n{walk_keys}"),
+    );
+    write(
+        "list_walk",
+        "v1-marker-in-folder",
+        format!("\x04\x02\x01\x00\n\n/\nmany/001\n\n{walk_keys}"),
+    );
+    write(
+        "list_walk",
+        "v2-token-prefix",
+        format!("\x1d\x03\x02\x00\nnested/\n/\nnested/a/\n\n{walk_keys}"),
+    );
+    write(
+        "list_walk",
+        "account-level",
+        format!("\x07\x04\x00\x00\n\n/\n\n\n{walk_keys}"),
+    );
+    write(
+        "list_walk",
+        "account-recursive",
+        format!("\x03\x05\x01\x00\np/nested/\n\n\n\n{walk_keys}"),
+    );
+    write(
+        "list_walk",
+        "ceiling",
+        format!("\x45\x01\x00\x00\n\n/\n\nb,many/00,nested/a/b,odd\n{walk_keys}"),
+    );
+    write(
+        "list_walk",
+        "short-names",
+        [&[0x85, 2, 3, 5][..], format!("\n\n/\n\n\n{walk_keys}").as_bytes()].concat(),
+    );
+    write(
+        "list_walk",
+        "forged-token",
+        format!("\x29\x01\x00\x00\n\n/\nb/\n\n{walk_keys}"),
+    );
+    write(
+        "list_walk",
+        "multibyte-delimiter",
+        format!("\x05\x01\x00\x00\n\nab\n\n\nxab\nxaab\nxa\nabab\nb日ab\n{walk_keys}"),
+    );
     write("list_params", "v2-awscli", format!("list-type=2&prefix=&delimiter=%2F&encoding-type=url\na.txt\nb/\nb/c.txt\nhello world.txt\nplus+sign\nctl\u{1}x"));
-    write("list_params", "v2-token", "list-type=2&max-keys=2&prefix=a%2F&delimiter=%2F&continuation-token=$TOKEN\na/nested/\na/nested/x\nz");
-    write("list_params", "v2-foreign-token", format!("list-type=2&prefix=b&continuation-token={ptok}\na\n"));
-    write("list_params", "v1-marker", "delimiter=%2F&marker=b%2F&prefix=\nb/\na\nb/\nc/d\nunicodé/日本");
-    write("list_params", "v2-start-after", "list-type=2&start-after=a&fetch-owner=true&max-keys=2147483647\na\nb\n&<>\"'");
+    write(
+        "list_params",
+        "v2-token",
+        "list-type=2&max-keys=2&prefix=a%2F&delimiter=%2F&continuation-token=$TOKEN\na/nested/\na/nested/x\nz",
+    );
+    write(
+        "list_params",
+        "v2-foreign-token",
+        format!("list-type=2&prefix=b&continuation-token={ptok}\na\n"),
+    );
+    write(
+        "list_params",
+        "v1-marker",
+        "delimiter=%2F&marker=b%2F&prefix=\nb/\na\nb/\nc/d\nunicodé/日本",
+    );
+    write(
+        "list_params",
+        "v2-start-after",
+        "list-type=2&start-after=a&fetch-owner=true&max-keys=2147483647\na\nb\n&<>\"'",
+    );
     let v2 = r#"<?xml version="1.0" encoding="UTF-8"?>
 <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>base/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><Contents><Key>base/a+b%2Bc%26.txt</Key><LastModified>2026-11-22T03:22:00.000Z</LastModified><ETag>&quot;abc&quot;</ETag><Size>12</Size><StorageClass>STANDARD</StorageClass></Contents><CommonPrefixes><Prefix>base/d%C3%A9r/</Prefix></CommonPrefixes><NextContinuationToken>1ueGe</NextContinuationToken></ListBucketResult>"#;
     write("list_xml", "v2-url", v2);

@@ -45,7 +45,9 @@ fuzz_target!(|data: &[u8]| {
             delimiter: delim.as_deref(),
         };
         let sealed = b.seal(&pos);
-        let Ok(q2) = Query::parse(&raw_query.replace("$TOKEN", &sealed)) else { return };
+        let Ok(q2) = Query::parse(&raw_query.replace("$TOKEN", &sealed)) else {
+            return;
+        };
         q = q2;
     }
     let p = match ListParams::parse(&q, &scope) {

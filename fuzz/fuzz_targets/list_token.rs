@@ -43,7 +43,10 @@ fuzz_target!(|data: &[u8]| {
         value,
     };
     let t = b.seal(&pos);
-    assert!(t.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'), "{t}");
+    assert!(
+        t.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+        "{t}"
+    );
     // Positions are names (<= 1024 bytes) or a part's end (a little longer).
     if pos.value.len() <= 1024 + 64 {
         assert!(t.len() <= MAX_TOKEN_CHARS, "{}", t.len());
@@ -62,7 +65,10 @@ fuzz_target!(|data: &[u8]| {
         Binding { prefix: "a", ..b },
         Binding { prefix: "", ..b },
         Binding { delimiter: None, ..b },
-        Binding { delimiter: Some("//"), ..b },
+        Binding {
+            delimiter: Some("//"),
+            ..b
+        },
         Binding { keys: &other_keys, ..b },
         Binding { keys: &unkeyed, ..b },
     ] {

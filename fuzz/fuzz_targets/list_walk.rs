@@ -55,7 +55,9 @@ impl Case {
 
     /// The caller may read `rel` (a key relative to the product).
     fn may_read(&self, rel: &str) -> bool {
-        self.allowed.as_ref().is_none_or(|a| a.iter().any(|pre| rel.starts_with(pre.as_str())))
+        self.allowed
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|pre| rel.starts_with(pre.as_str())))
     }
 }
 
@@ -78,7 +80,10 @@ fn list_page(p: &FakePlatform, c: &Case, params: &ListParams) -> ListOutput {
             return;
         }
         let shown = |name: &str, is_prefix: bool| match name.strip_prefix(root) {
-            Some(rel) => c.ceiling.as_ref().is_none_or(|x| x.allows_listed("acct", "p", rel, is_prefix)),
+            Some(rel) => c
+                .ceiling
+                .as_ref()
+                .is_none_or(|x| x.allows_listed("acct", "p", rel, is_prefix)),
             None => is_prefix,
         };
         for scan in &parts {
@@ -122,8 +127,8 @@ fuzz_target!(|data: &[u8]| {
     let account = flags & 2 != 0;
     let root = if account { "p/" } else { "" };
     let base = BASES[ctl(2) as usize % BASES.len()];
-    let c_allowed: Option<Vec<String>> = (flags & 64 != 0)
-        .then(|| ceiling_line.split(',').take(12).map(str::to_string).collect());
+    let c_allowed: Option<Vec<String>> =
+        (flags & 64 != 0).then(|| ceiling_line.split(',').take(12).map(str::to_string).collect());
     let ceiling = match &c_allowed {
         Some(a) => match Ceiling::parse(&a.iter().map(|pre| format!("acct/p/{pre}*")).collect::<Vec<_>>()) {
             Ok(x) => Some(x),
@@ -247,13 +252,19 @@ fuzz_target!(|data: &[u8]| {
             }
             Err(e) => panic!("{ctx}: {query}: {e:?}"),
         };
-        assert!(!(forged && seen.is_empty() && pos == start_pos), "{ctx}: a forged token was taken");
+        assert!(
+            !(forged && seen.is_empty() && pos == start_pos),
+            "{ctx}: a forged token was taken"
+        );
         let asked = p.r2_lists.borrow().len();
         let out = list_page(&p, &c, &params);
         let calls = p.r2_lists.borrow().len() - asked;
         assert!(calls <= MAX_BACKEND_CALLS, "{ctx}: {calls} backend calls");
         for r in &p.r2_lists.borrow()[asked..] {
-            let rel = r.prefix.strip_prefix(base).unwrap_or_else(|| panic!("{ctx}: asked for {r:?}"));
+            let rel = r
+                .prefix
+                .strip_prefix(base)
+                .unwrap_or_else(|| panic!("{ctx}: asked for {r:?}"));
             let allowed = c
                 .allowed
                 .as_ref()
@@ -309,7 +320,11 @@ fuzz_target!(|data: &[u8]| {
         };
         // A resume position names nothing the caller may not read.
         let part = n.value.strip_prefix(root).is_some_and(|rel| c.may_read(rel)) || (account && n.value == root);
-        assert!(visible(&n.value) || part, "{ctx}: resumes at a hidden name {:?}", n.value);
+        assert!(
+            visible(&n.value) || part,
+            "{ctx}: resumes at a hidden name {:?}",
+            n.value
+        );
         let mut qn = base_query.clone();
         match params.version {
             Version::V2 => qn.push(param(

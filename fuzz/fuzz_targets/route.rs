@@ -14,12 +14,19 @@ fuzz_target!(|data: &[u8]| {
     let read = matches!(req.method.as_str(), "GET" | "HEAD");
     // S3 path style: the bucket (the account) is the first segment as sent;
     // the S3 key is the rest, decoded once, and `{product}/{key}` its two sides.
-    let s3_key = req.path.trim_start_matches('/').split_once('/').map(|(_, rest)| percent_decode(rest));
+    let s3_key = req
+        .path
+        .trim_start_matches('/')
+        .split_once('/')
+        .map(|(_, rest)| percent_decode(rest));
     match &r {
         Route::Object { account, product, key } => {
             assert!(read, "{} routed to an object", req.method);
             assert!(valid_name(account) && valid_name(product));
-            assert!(product.len() + 1 + key.len() <= MAX_KEY_BYTES, "the S3 key is within the limit");
+            assert!(
+                product.len() + 1 + key.len() <= MAX_KEY_BYTES,
+                "the S3 key is within the limit"
+            );
             assert_eq!(s3_key, Some(Ok(format!("{product}/{key}"))), "key decoded once");
         }
         Route::ListProduct { account, product } => {

@@ -9,7 +9,10 @@ fuzz_target!(|data: &[u8]| {
     let req = parse_request(data);
     let Ok(Some(auth)) = parse(&req) else { return };
     assert!(auth.signed_headers.iter().any(|h| h == "host"));
-    assert!(auth.signature.len() == 64 && auth.signature.bytes().all(|b| b.is_ascii_hexdigit()), "as sent: 64 hex digits");
+    assert!(
+        auth.signature.len() == 64 && auth.signature.bytes().all(|b| b.is_ascii_hexdigit()),
+        "as sent: 64 hex digits"
+    );
     assert!(!auth.access_key_id.is_empty() && auth.access_key_id.bytes().all(|b| b.is_ascii_alphanumeric()));
     assert_eq!(auth.service, "s3");
     assert_eq!(auth.presigned, auth.expires.is_some());
