@@ -329,7 +329,7 @@ fn lists() {
         "multibyte-delimiter",
         format!("\x05\x01\x00\x00\n\nab\n\n\nxab\nxaab\nxa\nabab\nb日ab\n{walk_keys}"),
     );
-    write("list_params", "v2-awscli", format!("list-type=2&prefix=&delimiter=%2F&encoding-type=url\na.txt\nb/\nb/c.txt\nhello world.txt\nplus+sign\nctl\u{1}x"));
+    write("list_params", "v2-awscli", "list-type=2&prefix=&delimiter=%2F&encoding-type=url\na.txt\nb/\nb/c.txt\nhello world.txt\nplus+sign\nctl\u{1}x");
     write(
         "list_params",
         "v2-token",
