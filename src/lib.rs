@@ -40,4 +40,5 @@ mod edge;
 
 // The fuzz targets (fuzz/) drive whole requests through it too.
 #[cfg(any(test, feature = "fuzzing"))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support, never in the Worker
 pub mod testing;
