@@ -143,7 +143,8 @@ fuzz_target!(|data: &[u8]| {
         base,
         // As `proxy::list`: a client sees `{product}/{key}`, at most 1024 bytes.
         max_name: match flags & 128 != 0 {
-            true => 1 + ctl(3) as usize % 12,
+            // Never below the product's own folder name, as in production.
+            true => root.len() + 1 + ctl(3) as usize % 12,
             false => MAX_KEY_BYTES + root.len() - 2,
         },
         ceiling,
