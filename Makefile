@@ -106,7 +106,7 @@ unit:
 
 # Every target of fuzz/ (stable toolchain, no sanitizer): `fuzz` runs each FUZZ_SECONDS
 # (default 60); `fuzz-smoke` replays every committed seed and crash input, then fuzzes 3 s
-# a target: ~80 s with the targets built, ~5 min on a fresh machine (their build ~4 min,
+# a target: 80-90 s with the targets built, ~5 min on a fresh machine (their build ~4 min,
 # cargo-fuzz's install ~1 min more; docs/FUZZING.md).
 fuzz: fuzz-tools
 	@bash scripts/fuzz.sh
