@@ -2,7 +2,10 @@
 # scripts/install-tools.sh into $ODP_TOOLS_DIR (default ~/.cache/oidc-data-proxy).
 #   make dev     local Worker on http://127.0.0.1:8787 with seeded sample data, and the
 #                dev OpenID IdP on http://127.0.0.1:8788 (scripts/dev-idp.py, scripts/dev-token)
-#   make test    fmt-check clippy unit idp-test build deploy-check tools-test integration (what CI runs)
+#   make test    fmt-check clippy unit fuzz-smoke idp-test build deploy-check tools-test integration
+#                (what CI runs)
+#   make fuzz    libFuzzer targets of fuzz/, FUZZ_SECONDS (60) each; FUZZ_TARGETS="jwt session"
+#                picks some (docs/FUZZING.md)
 #   make deploy-check  offline `wrangler deploy --dry-run` of every wrangler.toml environment
 #   make tools   install every pinned tool (build + test)
 #   make build   build/worker/shim.mjs via worker-build --release
@@ -19,8 +22,8 @@ IDP_STATE ?= .wrangler/dev-idp
 # Steps depend on each other in order (tools before seeding, build before integration).
 .NOTPARALLEL:
 
-.PHONY: dev dev-idp test tools build-tools dev-tools test-tools build fmt-check clippy unit \
-        idp-test deploy-check tools-test integration dev-vars seed bench clean
+.PHONY: dev dev-idp test tools build-tools dev-tools test-tools fuzz-tools build fmt-check clippy unit \
+        idp-test deploy-check tools-test integration dev-vars seed bench clean fuzz fuzz-smoke
 
 # The dev IdP runs in the background (keys in $(IDP_STATE), log $(IDP_STATE)/idp.log) and is
 # stopped when wrangler exits; one already answering on $(IDP_PORT) is reused and left alone.
@@ -67,6 +70,7 @@ test:
 	@$(MAKE) --no-print-directory fmt-check
 	@$(MAKE) --no-print-directory clippy
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory idp-test
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory deploy-check
@@ -81,12 +85,16 @@ dev-tools:
 	@bash scripts/install-tools.sh dev
 test-tools:
 	@bash scripts/install-tools.sh test
+fuzz-tools:
+	@bash scripts/install-tools.sh fuzz
 
 build: build-tools
 	@bash scripts/build-worker.sh --release
 
+# fuzz/ is a workspace of its own: `--all` does not reach it.
 fmt-check:
 	cargo fmt --all -- --check
+	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 # Both targets: natively (the core + tests) and for the Worker (src/edge is wasm32 only).
 clippy:
@@ -95,6 +103,15 @@ clippy:
 
 unit:
 	cargo test
+
+# Every target of fuzz/ (stable toolchain, no sanitizer): `fuzz` runs each FUZZ_SECONDS
+# (default 60); `fuzz-smoke` replays every committed seed and crash input, then fuzzes 3 s
+# a target: 80-90 s with the targets built, ~5 min on a fresh machine (their build ~4 min,
+# cargo-fuzz's install ~1 min more; docs/FUZZING.md).
+fuzz: fuzz-tools
+	@bash scripts/fuzz.sh
+fuzz-smoke: fuzz-tools
+	@bash scripts/fuzz.sh --smoke
 
 # The dev IdP (scripts/dev-idp.py, scripts/dev-token) on a free port, checked with PyJWT.
 idp-test:
@@ -128,4 +145,5 @@ bench:
 
 clean:
 	cargo clean
+	rm -rf fuzz/target fuzz/artifacts
 	rm -rf build .wrangler/state .wrangler/tmp

