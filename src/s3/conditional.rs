@@ -21,11 +21,14 @@ pub enum Verdict {
 impl Conditions {
     pub fn from_headers(h: &Headers) -> Self {
         let g = |n: &str| h.get(n).map(str::to_string);
+        // A date that does not parse is ignored (RFC 9110, and S3 does so);
+        // dropped here, it is not forwarded to a backend that may choke on it.
+        let date = |n: &str| g(n).filter(|v| http_date_secs(v).is_some());
         Self {
             if_match: g("if-match"),
             if_none_match: g("if-none-match"),
-            if_modified_since: g("if-modified-since"),
-            if_unmodified_since: g("if-unmodified-since"),
+            if_modified_since: date("if-modified-since"),
+            if_unmodified_since: date("if-unmodified-since"),
         }
     }
 
@@ -170,6 +173,24 @@ mod tests {
             c.if_unmodified_since = Some(before);
         });
         assert_eq!(both.evaluate(ETAG, T), Ok(Verdict::Proceed));
+    }
+
+    #[test]
+    fn unparseable_dates_are_not_forwarded() {
+        // RFC 9110 has a recipient ignore a date it cannot parse, and S3 does;
+        // passed on, a backend may fail the whole read on it instead.
+        let mut h = Headers::new();
+        h.set("if-modified-since", "yesterday");
+        h.set("if-unmodified-since", "Sun, 06 Nov 1994 08:49:37 GMT");
+        h.set("if-none-match", "\"x\"");
+        let c = Conditions::from_headers(&h);
+        assert_eq!(
+            c.header_pairs(),
+            vec![
+                ("if-none-match", "\"x\""),
+                ("if-unmodified-since", "Sun, 06 Nov 1994 08:49:37 GMT")
+            ]
+        );
     }
 
     #[test]
