@@ -18,6 +18,7 @@
 
 pub mod authz;
 pub mod backend;
+pub mod bounded;
 pub mod catalog;
 pub mod config;
 pub mod cors;

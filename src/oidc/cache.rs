@@ -4,10 +4,10 @@
 //! is still used for the kids it holds.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::{discovery_url, parse_discovery, parse_jwks, Jwk, MAX_JWKS_BYTES};
+use crate::bounded::{BoundedMap, Cost, Stats};
 use crate::platform::{remaining_ms, Level, OutboundRequest, Platform};
 
 const FRESH_SECS: i64 = 3600;
@@ -15,6 +15,12 @@ const STALE_SECS: i64 = 86_400;
 const REFETCH_SECS: i64 = 60;
 /// Time allowed for each document, headers and body.
 const TIMEOUT_MS: u32 = 3000;
+/// Issuers cached per isolate: only issuers some role trusts are ever fetched,
+/// so this is far above any configuration; the least recently used goes first.
+pub const MAX_ISSUERS: usize = 64;
+/// Bytes of parsed keys per isolate (3% of its 128 MB): the largest JWKS
+/// accepted (256 KiB) parses to under an eighth of it, so it is still cached.
+pub const MAX_BYTES: usize = 4 << 20;
 
 #[derive(Clone)]
 struct Entry {
@@ -24,8 +30,19 @@ struct Entry {
     kid_refetch_at: Option<i64>,
 }
 
-#[derive(Default)]
-pub struct JwksCache(RefCell<HashMap<String, Entry>>);
+impl Cost for Entry {
+    fn cost(&self) -> usize {
+        std::mem::size_of::<Self>() + self.keys.iter().map(Jwk::heap_bytes).sum::<usize>()
+    }
+}
+
+pub struct JwksCache(RefCell<BoundedMap<String, Entry>>);
+
+impl Default for JwksCache {
+    fn default() -> Self {
+        Self(RefCell::new(BoundedMap::new(MAX_ISSUERS, MAX_BYTES)))
+    }
+}
 
 impl std::fmt::Debug for JwksCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -34,6 +51,10 @@ impl std::fmt::Debug for JwksCache {
 }
 
 impl JwksCache {
+    pub fn stats(&self) -> Stats {
+        self.0.borrow().stats()
+    }
+
     /// Keys of `issuer`, good for `kid` when possible. Errors are for logs
     /// (the caller answers IDPCommunicationError).
     pub async fn keys<P: Platform>(
@@ -45,7 +66,7 @@ impl JwksCache {
         now: i64,
     ) -> Result<Rc<Vec<Jwk>>, String> {
         // Never hold the borrow across an await: clone the entry out.
-        let cached = self.0.borrow().get(issuer).cloned();
+        let cached = self.0.borrow_mut().get(issuer).cloned();
         let mut kid_refetch_at = cached.as_ref().and_then(|e| e.kid_refetch_at);
         if let Some(e) = &cached {
             if now - e.fetched_at < FRESH_SECS {
@@ -113,3 +134,7 @@ async fn fetch<P: Platform>(p: &P, issuer: &str, allow_loopback: bool) -> Result
     let discovery = parse_discovery(&get_text(p, &discovery_url(issuer)).await?, issuer, allow_loopback)?;
     parse_jwks(&get_text(p, &discovery.jwks_uri).await?)
 }
+
+#[cfg(test)]
+#[path = "cache_bounds_tests.rs"]
+mod bounds_tests;
