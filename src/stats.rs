@@ -4,9 +4,9 @@
 //! and each per-isolate cache's entries and bytes against its bounds).
 //! Unset (the default) the request path pays one branch. The line holds
 //! counts only, never a key, token or principal, so it may be switched on
-//! anywhere; it is logged whatever `LOG_LEVEL` says, since asking for it is
-//! the switch. The JS heap is not visible from here: the soak reads it
-//! through the inspector (docs/BENCHMARKS.md, "Memory under load").
+//! anywhere; it is an `info` line, so `LOG_LEVEL` `warn` or `error` hides it.
+//! The JS heap is not visible from here: the soak reads it through the
+//! inspector (docs/BENCHMARKS.md, "Memory under load").
 
 use std::cell::Cell;
 
@@ -59,7 +59,7 @@ impl IsolateStats {
         };
         let n = self.requests.get().saturating_add(1);
         self.requests.set(n);
-        if n == 1 || n % every == 0 {
+        if (n == 1 || n % every == 0) && Level::Info <= cfg.log_level {
             p.log(
                 Level::Info,
                 &log::line(Level::Info, "isolate stats", self.fields(cfg, n)),
@@ -142,8 +142,7 @@ mod tests {
 
     #[test]
     fn the_first_request_and_every_nth() {
-        // LOG_LEVEL does not hide them: asking for them is the switch.
-        let (p, cfg) = run(&[("ISOLATE_STATS_EVERY", "2"), ("LOG_LEVEL", "error")], 5);
+        let (p, cfg) = run(&[("ISOLATE_STATS_EVERY", "2")], 5);
         let lines = stats_lines(&p);
         let counts: Vec<u64> = lines.iter().filter_map(|l| l["requests"].as_u64()).collect();
         assert_eq!(counts, [1, 2, 4]);
@@ -159,6 +158,14 @@ mod tests {
         assert!(l["caches"]["federation"]["max_entries"].as_u64() > Some(0));
         assert!(l["caches"]["catalog"].is_null(), "the static catalog caches nothing");
         assert!(cfg.warnings.is_empty() || cfg.warnings.iter().all(|w| !w.contains("ISOLATE_STATS")));
+    }
+
+    #[test]
+    fn an_info_line_that_log_level_can_hide() {
+        let (p, _) = run(&[("ISOLATE_STATS_EVERY", "1"), ("LOG_LEVEL", "warn")], 3);
+        assert!(stats_lines(&p).is_empty());
+        let (p, _) = run(&[("ISOLATE_STATS_EVERY", "1"), ("LOG_LEVEL", "debug")], 3);
+        assert_eq!(stats_lines(&p).len(), 3);
     }
 
     #[test]
