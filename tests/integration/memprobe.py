@@ -42,48 +42,80 @@ class Heap:
     total: int  # bytes the V8 heap has reserved
 
 
-async def _heap(port: int, timeout: float) -> Heap:
-    import aiohttp
+class Inspector:
+    """One DevTools connection to the Worker, held open for the whole run on a thread of its
+    own: wrangler's inspector proxy buffers every console message while no client is
+    connected and replays them all to the next one (after a load, minutes of them), so the
+    connection is made before the load and its messages are read as they come."""
 
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as s:
-        async with s.get(f"http://127.0.0.1:{port}/json") as r:
+    def __init__(self, port: int, timeout: float = 30.0):
+        import threading
+
+        self.port, self.timeout = port, timeout
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.pending: dict[int, asyncio.Future] = {}
+        self.next_id = 900_000_000  # far above the proxy's own ids (its answers reach us too)
+        self.messages = 0
+        self._run(self._connect())
+
+    def _run(self, coro):
+        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(coro, self.timeout), self.loop).result()
+
+    async def _connect(self) -> None:
+        import aiohttp
+
+        self.session = aiohttp.ClientSession()
+        async with self.session.get(f"http://127.0.0.1:{self.port}/json") as r:
             targets = await r.json(content_type=None)
         urls = [t["webSocketDebuggerUrl"] for t in targets if t.get("webSocketDebuggerUrl")]
         if not urls:
-            raise RuntimeError(f"no inspector target on {port}: {targets!r}")
-        # wrangler's inspector proxy wants a local Origin from a client that sends a User-Agent.
-        async with s.ws_connect(urls[0], max_msg_size=1 << 24, origin="http://localhost") as ws:
-            # Ids far above the proxy's own (its keep-alives are answered to us too). The
-            # proxy also replays every console message it buffered while no client was
-            # connected: skip them.
-            async def call(n: int, method: str) -> dict:
-                await ws.send_str(json.dumps({"id": n, "method": method}))
-                seen = []
-                deadline = asyncio.get_running_loop().time() + timeout
-                while True:
-                    if asyncio.get_running_loop().time() > deadline:
-                        raise RuntimeError(f"{method}: no answer; saw {seen[-8:]} ({len(seen)})")
-                    try:
-                        msg = await ws.receive(timeout=timeout)
-                    except asyncio.TimeoutError:
-                        raise RuntimeError(f"{method}: no answer; saw {seen[-8:]} ({len(seen)})") from None
-                    if msg.type != aiohttp.WSMsgType.TEXT:
-                        raise RuntimeError(f"inspector closed: {msg.type} {msg.data!r} {msg.extra!r}")
-                    d = json.loads(msg.data)
-                    seen.append((d.get("id"), d.get("method"), str(d.get("error", ""))[:80]))
-                    if d.get("id") == n:
-                        if "error" in d:
-                            raise RuntimeError(f"{method}: {d['error']}")
-                        return d.get("result", {})
+            raise RuntimeError(f"no inspector target on {self.port}: {targets!r}")
+        # The proxy wants a local Origin from a client that sends a User-Agent.
+        self.ws = await self.session.ws_connect(urls[0], max_msg_size=1 << 26, origin="http://localhost")
+        self.reader = asyncio.ensure_future(self._read())
 
-            # Without a forced collection: workerd left HeapProfiler.collectGarbage
-            # unanswered (20 s) here, so `used` includes garbage not yet collected.
-            u = await call(900_000_002, "Runtime.getHeapUsage")
-            return Heap(int(u["usedSize"]), int(u["totalSize"]))
+    async def _read(self) -> None:
+        import aiohttp
 
+        async for msg in self.ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            self.messages += 1
+            d = json.loads(msg.data)
+            f = self.pending.pop(d.get("id"), None)
+            if f is not None and not f.done():
+                f.set_result(d)
+        for f in self.pending.values():
+            f.set_exception(RuntimeError("inspector connection closed"))
 
-def heap_usage(port: int, timeout: float = 20.0) -> Heap:
-    return asyncio.run(asyncio.wait_for(_heap(port, timeout), 3 * timeout))
+    async def _call(self, method: str) -> dict:
+        self.next_id += 1
+        f = self.loop.create_future()
+        self.pending[self.next_id] = f
+        await self.ws.send_str(json.dumps({"id": self.next_id, "method": method}))
+        d = await f
+        if "error" in d:
+            raise RuntimeError(f"{method}: {d['error']}")
+        return d.get("result", {})
+
+    def heap(self) -> Heap:
+        # Without a forced collection: workerd left HeapProfiler.collectGarbage unanswered
+        # (20 s) here, so `used` includes garbage not yet collected.
+        u = self._run(self._call("Runtime.getHeapUsage"))
+        return Heap(int(u["usedSize"]), int(u["totalSize"]))
+
+    def close(self) -> None:
+        async def shut():
+            await self.ws.close()
+            await self.session.close()
+
+        try:
+            self._run(shut())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(5)
 
 
 def mib(n: int | None) -> str:

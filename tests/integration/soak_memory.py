@@ -15,7 +15,7 @@ come from its `isolate stats` lines, and its JS heap from the inspector (memprob
 
 It fails when an answer is unexpected, the isolate restarted, a cache passed its bounds, or
 memory still grew over the second half of the run (wasm by more than SOAK_WASM_SLACK_MIB,
-the JS heap after a full collection by more than SOAK_HEAP_SLACK_MIB). The figures go to
+the JS heap's peak by more than SOAK_HEAP_SLACK_MIB). The figures go to
 stdout and to SOAK_OUT (default build/soak.json).
 """
 
@@ -47,7 +47,7 @@ EVERY = int(os.environ.get("SOAK_STATS_EVERY", "2000"))
 MAX_SECS = float(os.environ.get("SOAK_MAX_SECS", "2400"))
 HEAP_EVERY_SECS = float(os.environ.get("SOAK_HEAP_EVERY_SECS", "20"))
 WASM_SLACK = float(os.environ.get("SOAK_WASM_SLACK_MIB", "1")) * (1 << 20)
-HEAP_SLACK = float(os.environ.get("SOAK_HEAP_SLACK_MIB", "2")) * (1 << 20)
+HEAP_SLACK = float(os.environ.get("SOAK_HEAP_SLACK_MIB", "8")) * (1 << 20)
 OUT = Path(os.environ.get("SOAK_OUT", REPO / "build" / "soak.json"))
 ACCT = "acme"
 GRANTED = "user-a"  # tests/fixtures/catalog/permissions/acme/restricted-data.json
@@ -109,7 +109,7 @@ def test_memory_plateaus_over_many_principals(soak_worker, catalog_data, catalog
     cw = soak_worker
     port, url = cw.worker.port, cw.url
     proc = cw.worker.proc
-    inspector = memprobe.inspector_port(proc)
+    insp = memprobe.Inspector(memprobe.inspector_port(proc))
     pid = find_workerd(proc.popen.pid, port)
     public = catalog_data.objects["public-data/readme.txt"]
     secret = catalog_data.objects["restricted-data/readme.txt"]
@@ -133,7 +133,7 @@ def test_memory_plateaus_over_many_principals(soak_worker, catalog_data, catalog
 
     granted = exchange(Conn(port), GRANTED)
     baseline_log = proc.log_size()
-    heap_before = memprobe.heap_usage(inspector)
+    heap_before = insp.heap()
 
     lock = threading.Lock()
     done = [0]
@@ -194,7 +194,7 @@ def test_memory_plateaus_over_many_principals(soak_worker, catalog_data, catalog
     def sampler() -> None:
         while not stop.wait(HEAP_EVERY_SECS):
             try:
-                h = memprobe.heap_usage(inspector)
+                h = insp.heap()
                 samples.append({"t": round(time.monotonic() - t0, 1), "requests": done[0], "heap_used": h.used,
                                 "heap_total": h.total, "rss_kib": rss_kib(pid)})
             except Exception as e:  # noqa: BLE001 (recorded, and the run fails below)
@@ -209,7 +209,8 @@ def test_memory_plateaus_over_many_principals(soak_worker, catalog_data, catalog
     stop.set()
     sampling.join()
     time.sleep(1.0)  # the last stats line
-    heap_after = memprobe.heap_usage(inspector)
+    heap_after = insp.heap()
+    insp.close()
     stats = memprobe.stats_lines(proc, baseline_log)
 
     result = {
@@ -240,8 +241,11 @@ def test_memory_plateaus_over_many_principals(soak_worker, catalog_data, catalog
     assert grew <= WASM_SLACK, f"wasm memory grew {grew} bytes over the second half"
     heaps = [s for s in samples if "heap_used" in s]
     assert heaps and not [s for s in samples if "error" in s], samples
-    half = [s for s in heaps if s["requests"] >= done[0] // 2] or heaps[-1:]
-    assert heap_after.used <= half[0]["heap_used"] + HEAP_SLACK, (half[0], vars(heap_after))
+    # Without a forced collection the heap figure saws up and down: compare the peaks of
+    # the two halves.
+    first = [s["heap_used"] for s in heaps if s["requests"] < done[0] // 2]
+    second = [s["heap_used"] for s in heaps if s["requests"] >= done[0] // 2] + [heap_after.used]
+    assert first and max(second) <= max(first) + HEAP_SLACK, (first, second)
 
 
 def report(r: dict) -> None:
@@ -254,7 +258,7 @@ def report(r: dict) -> None:
         print(f"{s['requests']:>8} | {memprobe.mib(s['wasm_memory_bytes']):>8} | "
               f"{c['tokens']['entries']}/{c['tokens']['evictions']} | {cat.get('entries')}/{cat.get('evictions')} | "
               f"{c['jwks']['entries']}")
-    print(f"JS heap used after GC: before {memprobe.mib(r['heap_before']['used'])} MiB, "
+    print(f"JS heap used: before {memprobe.mib(r['heap_before']['used'])} MiB, "
           f"after {memprobe.mib(r['heap_after']['used'])} MiB")
     for s in r["heap_samples"]:
         print(f"  t={s['t']} s requests={s.get('requests')} heap_used={memprobe.mib(s.get('heap_used'))} MiB "
