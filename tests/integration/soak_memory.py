@@ -137,6 +137,7 @@ def test_memory_plateaus_over_many_principals(soak_worker, catalog_data, catalog
 
     lock = threading.Lock()
     done = [0]
+    sessions = [0]  # principals that got their session
     unexpected: list[str] = []
     samples: list[dict] = []
     stop = threading.Event()
@@ -162,7 +163,9 @@ def test_memory_plateaus_over_many_principals(soak_worker, catalog_data, catalog
         try:
             creds = exchange(c, sub)
             check("sts", True, None)
-        except AssertionError as e:
+            with lock:
+                sessions[0] += 1
+        except (AssertionError, http.client.HTTPException, OSError) as e:
             check("sts", False, e)
             return
         steps = [
@@ -179,12 +182,19 @@ def test_memory_plateaus_over_many_principals(soak_worker, catalog_data, catalog
             ("GET", f"/{ACCT}/unlisted-data/readme.txt",
              lambda s, b: s == 200 and b == catalog_data.objects["unlisted-data/readme.txt"]),
         ]
+        try:
+            requests_of(c, i, creds, steps)
+        except (http.client.HTTPException, OSError) as e:  # a dropped connection is an unexpected answer
+            check(f"{sub} connection", False, e)
+
+    def requests_of(c: Conn, i: int, creds: Creds, steps) -> None:
+        sub = f"soak-{i:05d}"
         for n in range(PER - 1):
             if n < len(steps):
                 method, path, ok = steps[n]
                 status, body = signed(c, creds, path, method)
                 check(f"{sub} {method} {path}", ok(status, body), (status, body[:200]))
-            elif n % 2 == 0:  # anonymous: the service document and a denial
+            elif n % 2 == 0:  # anonymous: a denial
                 status, body = c.request("GET", f"/{ACCT}/restricted-data/readme.txt")
                 check("anonymous restricted", status == 404 and code_of(body) == "NoSuchBucket", (status, body[:200]))
             else:  # the granted principal, now and then: its answers are its own
@@ -215,7 +225,8 @@ def test_memory_plateaus_over_many_principals(soak_worker, catalog_data, catalog
 
     result = {
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "principals": PRINCIPALS, "requests": done[0], "threads": THREADS, "seconds": round(elapsed, 1),
+        "principals": PRINCIPALS, "principals_done": sessions[0], "requests": done[0], "threads": THREADS,
+        "seconds": round(elapsed, 1),
         "unexpected": len(unexpected), "unexpected_examples": unexpected[:20],
         "heap_before": vars(heap_before), "heap_after": vars(heap_after), "heap_samples": samples,
         "stats": [{"requests": s["requests"], "isolate": s["isolate"], "wasm_memory_bytes": s["wasm_memory_bytes"],
@@ -249,7 +260,8 @@ def test_memory_plateaus_over_many_principals(soak_worker, catalog_data, catalog
 
 
 def report(r: dict) -> None:
-    print(f"\nsoak {r['date']}: {r['requests']} requests, {r['principals']} principals, {r['threads']} threads, "
+    print(f"\nsoak {r['date']}: {r['requests']} requests, {r['principals_done']} of {r['principals']} principals, "
+          f"{r['threads']} threads, "
           f"{r['seconds']} s, unexpected {r['unexpected']}")
     print("requests | wasm MiB | tokens entries/evictions | catalog entries/evictions | jwks entries")
     for s in r["stats"]:
