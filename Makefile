@@ -10,6 +10,8 @@
 #   make tools   install every pinned tool (build + test)
 #   make build   build/worker/shim.mjs via worker-build --release
 #   make bench   loopback benchmark (scripts/bench.sh, docs/BENCHMARKS.md)
+#   make soak    100,000 requests of 10,000 principals: the Worker's own memory plateaus (docs/BENCHMARKS.md)
+#   make load    64 in flight for 60 s, every answer checked against its principal (docs/BENCHMARKS.md)
 #   make clean   remove build outputs and local wrangler state
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -23,7 +25,7 @@ IDP_STATE ?= .wrangler/dev-idp
 .NOTPARALLEL:
 
 .PHONY: dev dev-idp test tools build-tools dev-tools test-tools fuzz-tools build fmt-check clippy unit \
-        idp-test deploy-check tools-test integration dev-vars seed bench clean fuzz fuzz-smoke
+        idp-test deploy-check tools-test integration dev-vars seed bench soak load clean fuzz fuzz-smoke
 
 # The dev IdP runs in the background (keys in $(IDP_STATE), log $(IDP_STATE)/idp.log) and is
 # stopped when wrangler exits; one already answering on $(IDP_PORT) is reused and left alone.
@@ -142,6 +144,14 @@ seed:
 # scripts/bench.sh installs its own prerequisites (wrk, tools, build).
 bench:
 	@bash scripts/bench.sh
+
+# Bounded loopback runs, not part of `make test` (tests/integration/soak_memory.py and
+# load_mixed.py; SOAK_* and LOAD_* variables size them). Results also in build/soak.json, build/load.json.
+soak: test-tools build
+	@$(ENV) ODP_SKIP_BUILD=1 "$$ODP_VENV/bin/pytest" tests/integration/soak_memory.py -q -s
+
+load: test-tools build
+	@$(ENV) ODP_SKIP_BUILD=1 "$$ODP_VENV/bin/pytest" tests/integration/load_mixed.py -q -s
 
 clean:
 	cargo clean

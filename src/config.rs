@@ -8,6 +8,7 @@ use crate::oidc::provider::{PlatformSigner, ProviderKeys, TokenCache, TOKEN_TTL_
 use crate::oidc::JwksCache;
 use crate::platform::Level;
 use crate::session::SessionKeys;
+use crate::stats::IsolateStats;
 use crate::sts::roles::Roles;
 
 #[derive(Debug)]
@@ -33,6 +34,8 @@ pub struct Config {
     pub tokens: TokenCache,
     /// Temporary credentials of web-identity backends, renewed ahead of expiry.
     pub federation: FederationCache,
+    /// `ISOLATE_STATS_EVERY`: the isolate's memory and cache sizes in the log.
+    pub stats: IsolateStats,
     /// Problems found while loading, logged once by the runtime.
     pub warnings: Vec<String>,
 }
@@ -99,6 +102,7 @@ impl Config {
             provider: provider.is_some(),
         };
         let catalog = crate::catalog::config::from_env(env, &needs, &mut warnings);
+        let stats = IsolateStats::from_setting(env("ISOLATE_STATS_EVERY").as_deref(), &mut warnings);
         Config {
             catalog,
             signer: provider.as_ref().map(PlatformSigner::new),
@@ -114,6 +118,7 @@ impl Config {
             region: env("S3_REGION")
                 .filter(|r| !r.trim().is_empty())
                 .unwrap_or_else(|| "us-east-1".into()),
+            stats,
             warnings,
         }
     }

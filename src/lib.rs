@@ -18,6 +18,7 @@
 
 pub mod authz;
 pub mod backend;
+pub mod bounded;
 pub mod catalog;
 pub mod config;
 pub mod cors;
@@ -32,6 +33,7 @@ pub mod s3;
 pub mod secret;
 pub mod session;
 pub mod sigv4;
+pub mod stats;
 pub mod sts;
 pub mod time;
 

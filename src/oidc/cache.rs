@@ -11,10 +11,10 @@
 //! their kid, and fail at once when the issuer's last fetch failed.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::{discovery_url, parse_discovery, parse_jwks, Jwk, MAX_JWKS_BYTES};
+use crate::bounded::{BoundedMap, Cost, Stats};
 use crate::platform::{remaining_ms, Level, OutboundRequest, Platform};
 
 const FRESH_SECS: i64 = 3600;
@@ -26,6 +26,12 @@ pub const RETRY_AFTER_FAILURE_SECS: i64 = 10;
 const TIMEOUT_MS: u32 = 3000;
 /// How long a started fetch counts as in flight: its two documents' timeouts.
 const IN_FLIGHT_SECS: i64 = 2 * (TIMEOUT_MS as i64) / 1000 + 1;
+/// Issuers cached per isolate: only issuers some role trusts are ever fetched,
+/// so this is far above any configuration; the least recently used goes first.
+pub const MAX_ISSUERS: usize = 64;
+/// Bytes of parsed keys per isolate (3% of its 128 MB): the largest JWKS
+/// accepted (256 KiB) parses to under an eighth of it, so it is still cached.
+pub const MAX_BYTES: usize = 4 << 20;
 
 #[derive(Clone)]
 struct Entry {
@@ -40,8 +46,21 @@ struct Entry {
     started_at: Option<i64>,
 }
 
-#[derive(Default)]
-pub struct JwksCache(RefCell<HashMap<String, Entry>>);
+impl Cost for Entry {
+    fn cost(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.keys.iter().map(Jwk::heap_bytes).sum::<usize>()
+            + self.failed.as_ref().map_or(0, |(_, why)| why.len())
+    }
+}
+
+pub struct JwksCache(RefCell<BoundedMap<String, Entry>>);
+
+impl Default for JwksCache {
+    fn default() -> Self {
+        Self(RefCell::new(BoundedMap::new(MAX_ISSUERS, MAX_BYTES)))
+    }
+}
 
 impl std::fmt::Debug for JwksCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -55,6 +74,10 @@ fn within(at: Option<i64>, now: i64, secs: i64) -> bool {
 }
 
 impl JwksCache {
+    pub fn stats(&self) -> Stats {
+        self.0.borrow().stats()
+    }
+
     /// Keys of `issuer`, good for `kid` when possible. Errors are for logs
     /// (the caller answers IDPCommunicationError).
     pub async fn keys<P: Platform>(
@@ -66,7 +89,7 @@ impl JwksCache {
         now: i64,
     ) -> Result<Rc<Vec<Jwk>>, String> {
         // Never hold the borrow across an await: clone the entry out.
-        let cached = self.0.borrow().get(issuer).cloned();
+        let cached = self.0.borrow_mut().get(issuer).cloned();
         let mut e = cached.unwrap_or(Entry {
             keys: Rc::new(Vec::new()),
             fetched_at: None,
@@ -109,7 +132,7 @@ impl JwksCache {
         self.store(issuer, &e);
         let result = fetch(p, issuer, allow_loopback).await;
         // Others may have written meanwhile: keep their outcome unless this is newer.
-        let mut e = self.0.borrow().get(issuer).cloned().unwrap_or(e);
+        let mut e = self.0.borrow().peek(issuer).cloned().unwrap_or(e);
         e.started_at = None;
         match result {
             Ok(keys) => {
@@ -171,3 +194,7 @@ async fn fetch<P: Platform>(p: &P, issuer: &str, allow_loopback: bool) -> Result
     let discovery = parse_discovery(&get_text(p, &discovery_url(issuer)).await?, issuer, allow_loopback)?;
     parse_jwks(&get_text(p, &discovery.jwks_uri).await?)
 }
+
+#[cfg(test)]
+#[path = "cache_bounds_tests.rs"]
+mod bounds_tests;

@@ -71,6 +71,18 @@ impl Jwk {
         type_ok && self.alg.as_deref().is_none_or(|a| a == alg.as_str())
     }
 
+    /// What this key holds on the heap, generously (for the cache's byte bound):
+    /// the modulus and exponent of an RSA key counted twice for their big-integer
+    /// representation; a P-256 point lives inline.
+    pub fn heap_bytes(&self) -> usize {
+        use rsa::traits::PublicKeyParts as _;
+        let key = match &self.key {
+            PublicKey::Rsa(k) => 2 * (k.size() + k.e().to_bytes_be().len()),
+            PublicKey::P256(_) => 0,
+        };
+        std::mem::size_of::<Self>() + self.kid.len() + self.alg.as_ref().map_or(0, String::len) + key
+    }
+
     pub(crate) fn public_key(&self) -> &PublicKey {
         &self.key
     }

@@ -131,6 +131,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
         });
         p.log(Level::Info, &log::line(Level::Info, "request", f));
     }
+    cfg.stats.after_request(p, cfg);
     resp
 }
 

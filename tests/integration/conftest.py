@@ -559,11 +559,13 @@ class WorkerFactory:
 
     def start(self, *names_and_keys: tuple[str, dict]) -> list[Worker]:
         """start(("name", {"session_key": K2, "previous": K1, "audience": True}), ...):
-        launches them in parallel, then waits until each is ready."""
+        launches them in parallel, then waits until each is ready. A "vars" entry adds
+        Worker variables (e.g. {"ISOLATE_STATS_EVERY": "1000"})."""
         launched = []
         for name, kw in names_and_keys:
-            vars_, secrets = self.sts.worker_vars(**kw)
+            vars_, secrets = self.sts.worker_vars(**{k: v for k, v in kw.items() if k != "vars"})
             vars_["LOG_LEVEL"] = "info"
+            vars_.update(kw.get("vars", {}))
             # One state copy per Worker: instances sharing a --persist-to dir collide on
             # its SQLite files (SQLITE_BUSY) when they start together.
             state = _copy_state(self.tmp_root / "state-extra", self.tmp_root / f"state-{name}")

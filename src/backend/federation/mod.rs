@@ -19,13 +19,13 @@ mod sts;
 mod tests;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 
 use serde_json::json;
 
 pub use config::{WebIdentity, WebIdentityDoc, DEFAULT_AUDIENCE, DEFAULT_DURATION_SECS};
 pub use sts::{parse_answer, StsAnswer, STS_TIMEOUT_MS};
 
+use crate::bounded::{BoundedMap, Cost, Stats};
 use crate::error::{ProxyError, Result};
 use crate::platform::{Level, Platform};
 use crate::secret::Secret;
@@ -38,6 +38,13 @@ pub const REFRESH_AHEAD_MS: i64 = 5 * 60 * 1000;
 pub const MIN_REMAINING_MS: i64 = 60 * 1000;
 /// After a failed renewal (with a still-valid credential) the next attempt waits this long.
 pub const RETRY_AFTER_FAILURE_MS: i64 = 30 * 1000;
+/// Web identities with credentials held per isolate: they come from the
+/// static catalog only, so this is far above any configuration; the least
+/// recently used goes first (it exchanges again when next used).
+pub const FEDERATION_MAX_SLOTS: usize = 256;
+/// Bytes of credentials per isolate (under 1% of its 128 MB): 256 slots of
+/// AWS-sized session tokens (~1-2 KB) fit with room to spare.
+pub const FEDERATION_MAX_BYTES: usize = 1 << 20;
 
 /// Where the assertion comes from: the proxy's own OIDC provider (the
 /// request pipeline implements it with the isolate's signer and token cache).
@@ -64,12 +71,32 @@ struct Slot {
     retry_at_ms: i64,
 }
 
+impl Cost for Slot {
+    fn cost(&self) -> usize {
+        let creds = self.current.as_ref().map_or(0, |t| {
+            let c = &t.credentials;
+            c.access_key_id.len()
+                + c.secret_access_key.expose().len()
+                + c.session_token.as_ref().map_or(0, |s| s.expose().len())
+        });
+        std::mem::size_of::<Self>() + creds
+    }
+}
+
 /// The isolate's temporary credentials, one slot per web identity (role,
 /// subject, and everything else that shapes the exchange).
-#[derive(Default)]
 pub struct FederationCache {
-    slots: RefCell<HashMap<Vec<u8>, Slot>>,
+    slots: RefCell<BoundedMap<Vec<u8>, Slot>>,
     exchanges: Cell<u64>,
+}
+
+impl Default for FederationCache {
+    fn default() -> Self {
+        FederationCache {
+            slots: RefCell::new(BoundedMap::new(FEDERATION_MAX_SLOTS, FEDERATION_MAX_BYTES)),
+            exchanges: Cell::new(0),
+        }
+    }
 }
 
 impl std::fmt::Debug for FederationCache {
@@ -92,9 +119,12 @@ struct RefreshMark<'a> {
 
 impl Drop for RefreshMark<'_> {
     fn drop(&mut self) {
-        if let Some(slot) = self.cache.slots.borrow_mut().get_mut(self.key) {
-            slot.refreshing = false;
-        }
+        // Evicted meanwhile: nothing to clear.
+        let _ = self
+            .cache
+            .slots
+            .borrow_mut()
+            .update(self.key, |slot| slot.refreshing = false);
     }
 }
 
@@ -116,22 +146,18 @@ impl FederationCache {
     ) -> Result<Credentials> {
         let key = wi.cache_key();
         let now = p.now_ms();
-        let plan = {
-            let mut slots = self.slots.borrow_mut();
-            let slot = slots.entry(key.to_vec()).or_default();
-            match &slot.current {
-                Some(t) if t.expires_ms - now > REFRESH_AHEAD_MS => Plan::Use(t.credentials.clone()),
-                Some(t) if t.expires_ms - now > MIN_REMAINING_MS => {
-                    if slot.refreshing || now < slot.retry_at_ms {
-                        Plan::Use(t.credentials.clone())
-                    } else {
-                        slot.refreshing = true;
-                        Plan::Refresh(t.clone())
-                    }
+        let plan = self.with_slot(key, |slot| match &slot.current {
+            Some(t) if t.expires_ms - now > REFRESH_AHEAD_MS => Plan::Use(t.credentials.clone()),
+            Some(t) if t.expires_ms - now > MIN_REMAINING_MS => {
+                if slot.refreshing || now < slot.retry_at_ms {
+                    Plan::Use(t.credentials.clone())
+                } else {
+                    slot.refreshing = true;
+                    Plan::Refresh(t.clone())
                 }
-                _ => Plan::Fetch,
             }
-        };
+            _ => Plan::Fetch,
+        });
         let fallback = match plan {
             Plan::Use(c) => return Ok(c),
             Plan::Refresh(t) => Some(t),
@@ -140,9 +166,7 @@ impl FederationCache {
         let _mark = fallback.is_some().then_some(RefreshMark { cache: self, key });
         self.exchanges.set(self.exchanges.get().saturating_add(1));
         let result = sts::assume_role(p, source, wi).await;
-        let mut slots = self.slots.borrow_mut();
-        let slot = slots.entry(key.to_vec()).or_default();
-        match (result, fallback) {
+        self.with_slot(key, |slot| match (result, fallback) {
             (Ok(t), _) => {
                 log_obtained(p, wi, &t);
                 let newer = slot.current.as_ref().is_none_or(|c| t.expires_ms >= c.expires_ms);
@@ -174,14 +198,25 @@ impl FederationCache {
                 Ok(current.credentials)
             }
             (Err(e), None) => Err(e),
+        })
+    }
+
+    /// Runs `f` on the slot of `key` (created if needed) and accounts for its
+    /// new size. A slot that cannot be kept (a key over the cache's bound)
+    /// is a fresh one each time: nothing is reused, nothing breaks.
+    fn with_slot<R>(&self, key: &[u8], f: impl FnOnce(&mut Slot) -> R) -> R {
+        let mut slots = self.slots.borrow_mut();
+        if !slots.contains_key(key) {
+            slots.insert(key.to_vec(), Slot::default());
         }
+        slots.update(key, f).unwrap_or_else(|f| f(&mut Slot::default()))
     }
 
     /// Forgets the credentials of `wi` whose access key id is
     /// `access_key_id` (the backend rejected them), so that the next request
     /// fetches new ones. Newer credentials stored meanwhile stay.
     pub fn forget(&self, wi: &WebIdentity, access_key_id: &str) {
-        if let Some(slot) = self.slots.borrow_mut().get_mut(wi.cache_key()) {
+        let _ = self.slots.borrow_mut().update(wi.cache_key(), |slot| {
             if slot
                 .current
                 .as_ref()
@@ -189,7 +224,11 @@ impl FederationCache {
             {
                 slot.current = None;
             }
-        }
+        });
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.slots.borrow().stats()
     }
 
     /// Exchanges attempted so far (successful or not), for tests and benchmarks.

@@ -616,3 +616,39 @@ fn a_body_that_never_ends_is_503_and_an_oversized_one_unusable() {
         assert_eq!(e.status(), want, "{status}: {e:?}");
     }
 }
+
+#[test]
+fn a_flood_of_identities_stays_bounded_and_keeps_the_hot_credentials() {
+    let (p, _) = platform(&[(200, success(1, NOW_MS, 60 * MIN))]);
+    let a = Assertions::default();
+    let cache = FederationCache::default();
+    let hot = wi();
+    assert_eq!(
+        block_on(cache.credentials(&p, &a, &hot)).unwrap().access_key_id,
+        "ASIATEMP1"
+    );
+    let flood = 3 * FEDERATION_MAX_SLOTS;
+    for i in 0..flood {
+        let cold = identity(&format!(
+            r#"{{"role_arn": "{ROLE}", "sts_endpoint": "https://sts.test", "subject": "s-{i}"}}"#
+        ))
+        .unwrap();
+        assert!(block_on(cache.credentials(&p, &a, &cold)).is_ok());
+        if i % 8 == 0 {
+            assert!(block_on(cache.credentials(&p, &a, &hot)).is_ok());
+        }
+        let s = cache.stats();
+        assert!(
+            s.entries <= FEDERATION_MAX_SLOTS && s.bytes <= FEDERATION_MAX_BYTES,
+            "{s:?}"
+        );
+    }
+    let hot_exchanges = a.asked.borrow().iter().filter(|(sub, _)| sub == "backend:fed").count();
+    assert_eq!(hot_exchanges, 1, "the hot identity kept its credentials");
+    assert_eq!(cache.exchanges(), 1 + flood as u64);
+    let s = cache.stats();
+    assert!(
+        s.entries == FEDERATION_MAX_SLOTS && s.bytes > FEDERATION_MAX_SLOTS * 100,
+        "{s:?}"
+    );
+}

@@ -22,7 +22,8 @@
 //! is never kept past the TTL it was first stored with.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+
+use crate::bounded::{BoundedMap, Cost, Stats};
 
 const KEY_BASE: &str = "https://catalog-cache.invalid/v1/";
 /// Keys longer than this are not cached at all (absurdly long subjects).
@@ -137,101 +138,83 @@ impl<P: crate::platform::Platform> SharedCache for PlatformCache<'_, P> {
     }
 }
 
-/// Per-isolate cache of answers, bounded in entries and bytes. When full,
-/// expired entries go first, then those expiring soonest.
+/// Per-isolate cache of answers, bounded in entries and bytes; when full the
+/// least recently used answer goes, so a flood of principals cannot push out
+/// the answers in use. An expired answer is dropped when it is next read.
 #[derive(Debug)]
 pub struct MemoryCache {
-    inner: RefCell<Entries>,
-    max_entries: usize,
-    max_bytes: usize,
+    inner: RefCell<BoundedMap<String, Answer>>,
 }
 
-#[derive(Debug, Default)]
-struct Entries {
-    /// key → (expires_at, body)
-    map: HashMap<String, (i64, Vec<u8>)>,
-    /// Sum of `cost` over `map`.
-    bytes: usize,
+/// Answers per isolate: one per (principal, catalog URL).
+pub const MEMORY_MAX_ENTRIES: usize = 1024;
+/// Bytes of answers per isolate (6% of its 128 MB); an answer over an eighth
+/// of it (1 MiB, e.g. a huge product list) is not kept in memory.
+pub const MEMORY_MAX_BYTES: usize = 8 << 20;
+
+#[derive(Debug)]
+struct Answer {
+    expires_at: i64,
+    body: Vec<u8>,
 }
 
-impl Entries {
-    fn remove(&mut self, key: &str) {
-        if let Some((_, body)) = self.map.remove(key) {
-            self.bytes = self.bytes.saturating_sub(cost(key, &body));
-        }
+impl Cost for Answer {
+    fn cost(&self) -> usize {
+        std::mem::size_of::<Self>() + self.body.len()
     }
 }
 
 impl Default for MemoryCache {
     fn default() -> Self {
-        Self::new(1024, 8 << 20)
+        Self::new(MEMORY_MAX_ENTRIES, MEMORY_MAX_BYTES)
     }
 }
 
 impl MemoryCache {
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         Self {
-            inner: RefCell::new(Entries::default()),
-            max_entries,
-            max_bytes,
+            inner: RefCell::new(BoundedMap::new(max_entries, max_bytes)),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.inner.borrow().map.len()
+        self.inner.borrow().len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    pub fn stats(&self) -> Stats {
+        self.inner.borrow().stats()
+    }
+
     /// The fresh answer under `key` (an expired one is dropped).
     pub fn get(&self, key: &str, now: i64) -> Option<Vec<u8>> {
         let mut e = self.inner.borrow_mut();
-        match e.map.get(key) {
-            Some((exp, body)) if now < *exp => Some(body.clone()),
-            Some(_) => {
-                e.remove(key);
-                None
-            }
-            None => None,
+        let fresh = match e.peek(key) {
+            None => return None,
+            Some(a) => now < a.expires_at,
+        };
+        if !fresh {
+            e.remove(key);
+            return None;
         }
+        e.get(key).map(|a| a.body.clone())
     }
 
     /// Stores an answer until `expires_at`. An entry bigger than an eighth
     /// of the byte bound is not stored.
     pub fn put(&self, key: &str, body: &[u8], expires_at: i64, now: i64) {
-        let size = cost(key, body);
-        if self.max_entries == 0 || size > self.max_bytes / 8 || expires_at <= now {
+        if expires_at <= now {
             return;
         }
-        let mut e = self.inner.borrow_mut();
-        e.remove(key);
-        let full = |e: &Entries| e.map.len() >= self.max_entries || e.bytes + size > self.max_bytes;
-        if full(&e) {
-            let expired: Vec<String> = e
-                .map
-                .iter()
-                .filter(|(_, (exp, _))| now >= *exp)
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in expired {
-                e.remove(&k);
-            }
-        }
-        while full(&e) {
-            let Some(victim) = e.map.iter().min_by_key(|(_, (exp, _))| *exp).map(|(k, _)| k.clone()) else {
-                break;
-            };
-            e.remove(&victim);
-        }
-        e.map.insert(key.to_string(), (expires_at, body.to_vec()));
-        e.bytes += size;
+        let answer = Answer {
+            expires_at,
+            body: body.to_vec(),
+        };
+        self.inner.borrow_mut().insert(key.to_string(), answer);
     }
-}
-
-fn cost(key: &str, body: &[u8]) -> usize {
-    key.len() + body.len()
 }
 
 #[cfg(test)]
@@ -435,13 +418,15 @@ mod tests {
         c.put("a", b"1", 200, 100);
         c.put("b", b"2", 150, 100);
         c.put("c", b"3", 300, 100);
+        assert!(c.get("a", 100).is_some(), "a is now the most recently used");
         c.put("d", b"4", 250, 100);
         assert_eq!(c.len(), 3);
-        assert_eq!(c.get("b", 100), None, "soonest to expire is evicted first");
+        assert_eq!(c.get("b", 100), None, "the least recently used is evicted first");
         assert!(c.get("a", 100).is_some() && c.get("c", 100).is_some() && c.get("d", 100).is_some());
-        // Expired entries are evicted before live ones.
-        c.put("e", b"5", 400, 240);
+        // An expired answer is never served, and reading it frees its room.
         assert_eq!(c.get("a", 240), None);
+        assert_eq!(c.len(), 2);
+        c.put("e", b"5", 400, 240);
         assert!(c.get("c", 240).is_some() && c.get("d", 240).is_some() && c.get("e", 240).is_some());
         // Replacing a key keeps one entry.
         c.put("e", b"55", 400, 240);
@@ -453,18 +438,32 @@ mod tests {
     }
 
     #[test]
+    fn memory_cache_keeps_a_hot_answer_through_a_flood() {
+        let c = MemoryCache::new(64, 1 << 20);
+        c.put("hot", b"answer", 1_000, 0);
+        for i in 0..10_000 {
+            c.put(&format!("principal-{i}"), &[0u8; 100], 2_000 + i, 0);
+            if i % 8 == 0 {
+                assert_eq!(c.get("hot", 0).as_deref(), Some(b"answer".as_slice()), "after {i}");
+            }
+            let s = c.stats();
+            assert!(s.entries <= 64 && s.bytes <= 1 << 20, "{s:?}");
+        }
+        assert_eq!(c.stats().entries, 64);
+    }
+
+    #[test]
     fn memory_cache_byte_bound() {
-        let c = MemoryCache::new(100, 800);
-        c.put("big", &[0u8; 101], 1000, 0);
+        use crate::bounded::ENTRY_OVERHEAD;
+        let entry = 2 * "k00".len() + 90 + std::mem::size_of::<Answer>() + ENTRY_OVERHEAD;
+        let c = MemoryCache::new(100, 8 * entry);
+        c.put("big", &[0u8; 91], 1000, 0);
         assert!(c.is_empty(), "an entry above an eighth of the bound is refused");
         for i in 0..20 {
             c.put(&format!("k{i:02}"), &[0u8; 90], 1000 + i, 0);
+            assert!(c.stats().bytes <= 8 * entry);
         }
-        assert!(c.inner.borrow().bytes <= 800);
-        assert_eq!(c.len(), 8);
-        assert!(c.get("k19", 0).is_some() && c.get("k00", 0).is_none());
-        let e = c.inner.borrow();
-        let total: usize = e.map.iter().map(|(k, (_, b))| cost(k, b)).sum();
-        assert_eq!(total, e.bytes);
+        assert_eq!((c.len(), c.stats().bytes), (8, 8 * entry));
+        assert!(c.get("k19", 0).is_some() && c.get("k12", 0).is_some() && c.get("k11", 0).is_none());
     }
 }

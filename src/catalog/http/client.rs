@@ -138,6 +138,11 @@ impl HttpCatalog {
         self.memory.len()
     }
 
+    /// How full the per-isolate answer cache is.
+    pub fn cache_stats(&self) -> crate::bounded::Stats {
+        self.memory.stats()
+    }
+
     /// `{CATALOG_URL}/api/v1/products/{account}`
     pub fn products_url(&self, account: &str) -> Option<String> {
         Some(format!("{}/api/v1/products/{}", self.base, encode_segment(account)?))

@@ -175,21 +175,43 @@ fn signer_failure_is_an_error_and_caches_nothing() {
 }
 
 #[test]
-fn cache_stays_bounded() {
+fn a_flood_of_principals_stays_bounded_and_keeps_the_hot_token() {
     let k = keys_a();
     let signer = FakeSigner::new();
     let cache = TokenCache::new();
-    let session = |who: String| MintRequest::session(&who, AUD, "r", "https://idp");
-    for i in 0..4096 {
-        assert!(block_on(cache.token(&signer, &k, &session(format!("user-{i}")), NOW)).is_ok());
+    let hot = MintRequest::session("hot", AUD, "r", "https://idp");
+    let token = block_on(cache.token(&signer, &k, &hot, NOW)).expect("hot");
+    let flood = 3 * TOKEN_CACHE_MAX_ENTRIES;
+    for i in 0..flood {
+        let cold = MintRequest::session(&format!("user-{i}"), AUD, "r", "https://idp");
+        assert!(block_on(cache.token(&signer, &k, &cold, NOW)).is_ok());
+        if i % 8 == 0 {
+            let again = block_on(cache.token(&signer, &k, &hot, NOW + 1));
+            assert_eq!(again.as_ref(), Ok(&token), "hot token re-minted after {i} others");
+        }
+        let s = cache.stats();
+        assert!(
+            s.entries <= TOKEN_CACHE_MAX_ENTRIES && s.bytes <= TOKEN_CACHE_MAX_BYTES,
+            "{s:?}"
+        );
     }
-    assert_eq!(cache.len(), 4096);
-    // Full: entries too old to reuse go first...
-    assert!(block_on(cache.token(&signer, &k, &session("late".into()), NOW + 100)).is_ok());
-    assert_eq!(cache.len(), 1);
-    // ...and when all are fresh, everything goes (re-minting is cheap).
-    for i in 0..5000 {
-        assert!(block_on(cache.token(&signer, &k, &session(format!("again-{i}")), NOW + 100)).is_ok());
-        assert!(cache.len() <= 4096);
+    assert_eq!(cache.signatures(), 1 + flood as u64, "one signature per principal");
+    assert_eq!(cache.stats().entries, TOKEN_CACHE_MAX_ENTRIES);
+}
+
+#[test]
+fn long_subjects_meet_the_byte_bound_first() {
+    // Subjects at the STS's 1024-byte limit: the byte bound binds before the entry bound.
+    let k = keys_a();
+    let signer = FakeSigner::new();
+    let cache = TokenCache::new();
+    for i in 0..TOKEN_CACHE_MAX_ENTRIES {
+        let sub = format!("{i:06}{}", "s".repeat(1018));
+        let req = MintRequest::session(&sub, AUD, "r", "https://idp");
+        assert!(block_on(cache.token(&signer, &k, &req, NOW)).is_ok());
+        assert!(cache.stats().bytes <= TOKEN_CACHE_MAX_BYTES, "{:?}", cache.stats());
     }
+    let s = cache.stats();
+    assert!(s.entries < TOKEN_CACHE_MAX_ENTRIES && s.evictions > 0, "{s:?}");
+    assert!(s.bytes > TOKEN_CACHE_MAX_BYTES - 8 * 1024, "{s:?}");
 }
