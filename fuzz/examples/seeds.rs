@@ -11,6 +11,7 @@ use std::path::Path;
 use oidc_data_proxy::secret::Secret;
 use oidc_data_proxy::session::{seal, Session, SessionKeys};
 use oidc_data_proxy::sigv4::{sign, Credentials, SignableRequest};
+use oidc_data_proxy_fuzz::vectors::{all as vectors, pairs, s};
 use oidc_data_proxy_fuzz::{sign_es256, sign_rs256, AUDIENCE, ISSUER, JWKS, NOW};
 use serde_json::{json, Value};
 
@@ -81,23 +82,6 @@ fn requests() {
             write("route", name, r);
         }
     }
-}
-
-fn vectors() -> Vec<Value> {
-    let doc: Value = serde_json::from_str(&fs::read_to_string("tests/vectors/sigv4_botocore.json").unwrap()).unwrap();
-    doc["vectors"].as_array().unwrap().clone()
-}
-
-fn s(v: &Value, k: &str) -> String {
-    v[k].as_str().unwrap_or_default().to_string()
-}
-
-fn pairs(v: &Value) -> Vec<(String, String)> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string()))
-        .collect()
 }
 
 /// The vectors as the raw requests a server receives (sigv4_parse), and as

@@ -7,35 +7,15 @@
 //! Input: vector index, then lines: path suffix, query key, query value,
 //! header name, header value; for presigned: position, byte, clock offset.
 #![no_main]
-use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use oidc_data_proxy::http::Request;
 use oidc_data_proxy::secret::Secret;
 use oidc_data_proxy::sigv4::verify::{parse, verify, AuthError, MAX_PRESIGN_EXPIRES, MAX_SKEW_SECS};
 use oidc_data_proxy::sigv4::{sign, uri_encode, Credentials, SignableRequest};
+use oidc_data_proxy_fuzz::vectors::{all as vectors, pairs, s};
 use oidc_data_proxy_fuzz::{as_url_part, fields, text};
 use serde_json::Value;
-
-fn vectors() -> &'static [Value] {
-    static V: OnceLock<Vec<Value>> = OnceLock::new();
-    V.get_or_init(|| {
-        let doc: Value = serde_json::from_str(include_str!("../../tests/vectors/sigv4_botocore.json")).unwrap();
-        doc["vectors"].as_array().unwrap().clone()
-    })
-}
-
-fn s(v: &Value, k: &str) -> String {
-    v[k].as_str().unwrap_or_default().to_string()
-}
-
-fn pairs(v: &Value) -> Vec<(String, String)> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string()))
-        .collect()
-}
 
 fn raw_query(pairs: &[(String, String)]) -> String {
     let enc: Vec<String> = pairs

@@ -215,3 +215,32 @@ pub fn sign_request(req: &mut Request, creds: &oidc_data_proxy::sigv4::Credentia
     }
     req.query = q;
 }
+
+/// botocore's SigV4 reference vectors (`tests/vectors`), parsed once, and the
+/// accessors the `sigv4_vectors` target and the seed generator share.
+pub mod vectors {
+    use serde_json::Value;
+    use std::sync::OnceLock;
+
+    pub fn all() -> &'static [Value] {
+        static V: OnceLock<Vec<Value>> = OnceLock::new();
+        V.get_or_init(|| {
+            let doc: Value = serde_json::from_str(include_str!("../../tests/vectors/sigv4_botocore.json")).unwrap();
+            doc["vectors"].as_array().unwrap().clone()
+        })
+    }
+
+    /// A string field of a vector ("" when absent).
+    pub fn s(v: &Value, k: &str) -> String {
+        v[k].as_str().unwrap_or_default().to_string()
+    }
+
+    /// A list of `[name, value]` pairs.
+    pub fn pairs(v: &Value) -> Vec<(String, String)> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_str().unwrap().to_string()))
+            .collect()
+    }
+}

@@ -4,6 +4,7 @@ removal or re-encoding, unlike requests/urllib3) and S3 XML helpers."""
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -214,3 +215,18 @@ def list_keys(resp: Resp) -> tuple[list[str], list[str], ET.Element]:
     keys = [text(c, "Key") for c in findall(root, "Contents")]
     prefixes = [text(c, "Prefix") for c in findall(root, "CommonPrefixes")]
     return keys, prefixes, root
+
+
+_CODE = re.compile(rb"<Code>([^<]*)</Code>")
+
+
+def code_of(body: bytes) -> str | None:
+    """The <Code> of an S3 or STS error body, found without parsing (bodies under load)."""
+    m = _CODE.search(body)
+    return m.group(1).decode() if m else None
+
+
+def tag(body: bytes, name: str) -> str | None:
+    """The text of the first <name> element of a body, found without parsing."""
+    m = re.search(rf"<{name}>([^<]*)</{name}>".encode(), body)
+    return m.group(1).decode() if m else None

@@ -37,6 +37,7 @@ import pytest
 
 from conftest import AUDIENCE, GHA_AUDIENCE, GHA_CEILING, GHA_REPO, GHA_ROLE, NESTED_ROLE
 from harness import REPO, find_workerd, rss_kib
+from httpraw import code_of, tag
 import memprobe
 from stslib import FORM, claims, rs256_token, sign_headers, sts_params
 
@@ -92,19 +93,6 @@ PRINCIPALS = [
         GHA_AUDIENCE, {"repository": GHA_REPO, "ref": "refs/heads/main", "environment": "prod"}),
     Who("carol", "carol", [("public-data", "nested/")], NESTED_ROLE, "carol"),
 ]
-
-CODE = re.compile(rb"<Code>([^<]*)</Code>")
-
-
-def code_of(body: bytes) -> str | None:
-    m = CODE.search(body)
-    return m.group(1).decode() if m else None
-
-
-def tag(body: bytes, name: str) -> str | None:
-    m = re.search(rf"<{name}>([^<]*)</{name}>".encode(), body)
-    return m.group(1).decode() if m else None
-
 
 def names(body: bytes, element: str) -> set[str]:
     inner = "<Prefix>([^<]*)</Prefix>" if element == "CommonPrefixes" else "<Key>([^<]*)</Key>"

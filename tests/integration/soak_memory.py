@@ -36,6 +36,7 @@ import pytest
 
 from conftest import AUDIENCE, PROVIDER_KEY_PEM, PROVIDER_KID, running_catalog_worker
 from harness import REPO, find_workerd, rss_kib
+from httpraw import code_of, tag
 import memprobe
 from stslib import FORM, claims, rs256_token, sign_headers, sts_params
 
@@ -82,19 +83,6 @@ class Conn:
                 if attempt:
                     raise
         raise AssertionError("unreachable")
-
-
-CODE = re.compile(rb"<Code>([^<]*)</Code>")
-
-
-def code_of(body: bytes) -> str | None:
-    m = CODE.search(body)
-    return m.group(1).decode() if m else None
-
-
-def tag(body: bytes, name: str) -> str | None:
-    m = re.search(rf"<{name}>([^<]*)</{name}>".encode(), body)
-    return m.group(1).decode() if m else None
 
 
 def prefixes(body: bytes) -> set[str]:
