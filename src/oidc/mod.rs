@@ -1,6 +1,9 @@
-//! OIDC ID-token verification for the STS exchange. Pure logic only:
-//! the caller fetches discovery documents and JWKS and passes them in, and
-//! passes the current time, so everything here is testable natively.
+//! OpenID Connect, both ways: verifying the ID tokens the STS exchanges
+//! (this module's top level) and the proxy's own provider ([`provider`]:
+//! minting tokens for the catalog, serving discovery and JWKS). Parsing and
+//! verification take documents and the current time as arguments; fetching
+//! goes through the `Platform` trait, and the per-issuer JWKS cache
+//! (`cache`) is bounded, so all of it runs natively in tests.
 //!
 //! Order of use (the order matters):
 //! 1. [`peek`] the token (unverified) and match its `iss` against the role's

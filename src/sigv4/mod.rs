@@ -1,8 +1,8 @@
 //! AWS Signature Version 4 for S3.
 //!
-//! Today: signing outbound requests to S3-compatible backends ([`sign`]).
-//! Later: verifying client signatures, which must rebuild the exact same
-//! canonical request, so every step is public:
+//! Both directions share one canonical request: signing outbound requests to
+//! S3-compatible backends ([`sign`]) and verifying client signatures
+//! ([`verify`]), so every step is public:
 //! [`uri_encode`] → [`canonical_query`] / [`canonical_headers`] →
 //! [`canonical_request`] → [`string_to_sign`] (with [`scope`]) →
 //! [`signing_key`] → [`signature`].
