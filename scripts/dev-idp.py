@@ -63,13 +63,10 @@ import hmac
 import json
 import os
 import re
-import signal
 import sys
 import tempfile
 import threading
 import time
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -77,8 +74,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-HOST = "127.0.0.1"  # loopback only, never configurable
-MAX_BODY = 64 * 1024
+# The HTTP plumbing is the test tools' (tests/support/servers.py): loopback only, JSON in and out.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.servers import HOST, BadRequest, JsonHandler, bind, serve  # noqa: E402
+
 ALGS = ("RS256", "ES256", "none", "HS256-confused")
 KEY_FILE = re.compile(r"^(rsa|ec)-([1-9][0-9]*)\.pem$")
 
@@ -198,10 +197,6 @@ class KeyStore:
 # --------------------------------------------------------------------------- tokens
 
 
-class BadRequest(Exception):
-    pass
-
-
 def mint(store: KeyStore, issuer: str, default_aud, default_ttl: int, req: dict) -> dict:
     if not isinstance(req, dict):
         raise BadRequest("body must be a JSON object")
@@ -311,54 +306,14 @@ class IdP:
 
 
 def make_handler(idp: IdP, verbose: bool):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(JsonHandler):
+        server_name = "oidc-data-proxy-dev-idp"
+        log_prefix = "dev-idp"
+        json_newline = True
         timeout = 30  # idle keep-alive connections
 
-        def version_string(self):
-            return "oidc-data-proxy-dev-idp"
-
-        def log_message(self, fmt, *args):  # quiet unless -v
-            if verbose:
-                sys.stderr.write(f"dev-idp: {self.address_string()} {fmt % args}\n")
-
-        # -- plumbing
-        def send_json(self, status: int, obj, cache: str = "no-store") -> None:
-            body = json.dumps(obj, indent=None).encode("utf-8") + b"\n"
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", cache)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
         def error(self, status: int, message: str) -> None:
-            self.send_json(status, {"error": HTTPStatus(status).phrase, "message": message})
-
-        def read_json(self):
-            length = self.headers.get("Content-Length")
-            if self.headers.get("Transfer-Encoding"):
-                self.close_connection = True
-                raise BadRequest("chunked bodies are not supported: send Content-Length")
-            if length and not length.isdigit():
-                self.close_connection = True
-                raise BadRequest("bad Content-Length")
-            n = int(length) if length else 0
-            if n > MAX_BODY:
-                self.close_connection = True
-                if n <= 16 * MAX_BODY:
-                    self.rfile.read(n)  # so the client is not reset while still sending
-                raise BadRequest(f"body larger than {MAX_BODY} bytes")
-            raw = self.rfile.read(n) if n else b""
-            if not raw.strip():
-                return {}
-            try:
-                return json.loads(raw)
-            except ValueError as e:
-                raise BadRequest(f"body is not JSON: {e}") from None
+            self.send_error_json(status, message)
 
         def route(self) -> str:
             path = urlsplit(self.path).path
@@ -466,11 +421,8 @@ def make_handler(idp: IdP, verbose: bool):
                     idp.faults = dict(body)
                 self.send_json(200, idp.faults)
 
+    Handler.verbose = verbose
     return Handler
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
 
 
 def main(argv=None) -> int:
@@ -486,31 +438,16 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     store = KeyStore(args.state_dir)
-    try:
-        server = Server((HOST, args.port), None)
-    except OSError as e:
-        print(f"dev-idp: cannot listen on {HOST}:{args.port}: {e.strerror or e}", file=sys.stderr)
+    server = bind("dev-idp", args.port)
+    if server is None:
         return 1
     port = server.server_address[1]
     url = f"http://{HOST}:{port}"
     issuer = (args.issuer or url).rstrip("/")
     idp = IdP(store, issuer, args.audience, args.ttl)
     server.RequestHandlerClass = make_handler(idp, args.verbose)
-
-    def stop(signum, frame):
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    print(f"dev-idp ready url={url} issuer={issuer} state={args.state_dir} kids={','.join(store.kids())}",
-          flush=True)
-    try:
-        server.serve_forever(poll_interval=0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
-
+    return serve(server, f"dev-idp ready url={url} issuer={issuer} state={args.state_dir} "
+                         f"kids={','.join(store.kids())}")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import os
 import random
-import shutil
 import struct
 import sys
 import time
@@ -23,24 +22,16 @@ import json
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from harness import (  # noqa: E402
-    EXTRAS_GZIP_BODY, EXTRAS_META, EXTRAS_META_BODY, EXTRAS_SSE_BODY, MOTO_BUCKET, REPO, DevIdp, HarnessError, Moto, Proc,
-    StubCatalog, StubS3, find_workerd, free_port, start_dev_idp, start_moto, start_stub_catalog, tools_env,
-    write_wrangler_config, wrangler_cmd,
-)
-import sample as sample_mod  # noqa: E402
-from clients import Creds, boto3_client  # noqa: E402
-
-PANIC_MARKERS = ("panicked at", "RuntimeError", "unreachable", "stack overflow", "Uncaught")
-# workerd's own complaint when a CONNECT request arrives: it looks for a connect()
-# handler, which a fetch-only Worker does not export, so none of our code runs.
-RUNTIME_NOISE = ("Handler does not export a connect() function",)
-
-
-def runtime_noise(line: str) -> bool:
-    return any(n in line for n in RUNTIME_NOISE)
+# tests/ is on sys.path (pytest.ini's pythonpath): the shared harness is tests/support.
+from support import sample as sample_mod
+from support.clients import Creds, boto3_client
+from support.moto import Moto, start_moto
+from support.procs import REPO, HarnessError, Proc, find_workerd, free_port, tools_env
+from support.sample import EXTRAS_GZIP_BODY, EXTRAS_META, EXTRAS_META_BODY, EXTRAS_SSE_BODY, MOTO_BUCKET
+from support.servers import StubS3
+from support.stubs import DevIdp, StubCatalog, start_dev_idp, start_stub_catalog
+from support.wrangler import PANIC_MARKERS, copy_state, launch_worker, panics, runtime_noise, wait_ready, \
+    wrangler_cmd
 
 WRONG_SECRET = "this-is-not-the-secret-key-0000000000000"
 LARGE_KEY = "extras/big/large.bin"
@@ -440,65 +431,12 @@ class Worker:
         return self.proc.log_since(offset)
 
 
-def _wait_ready(url: str, proc: Proc, timeout: float) -> None:
-    import requests
-
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if proc.popen.poll() is not None:
-            raise HarnessError(f"wrangler dev exited with {proc.popen.returncode}\n{proc.tail()}")
-        try:
-            r = requests.get(url + "/", timeout=2)
-            if r.status_code == 200:
-                return
-            last = f"{r.status_code} {r.text[:200]}"
-        except requests.RequestException as e:
-            last = repr(e)
-        time.sleep(0.2)
-    raise HarnessError(f"wrangler dev not ready after {timeout}s (last: {last})\n{proc.tail()}")
 
 
-def _launch_worker(name: str, cfg_dir: Path, catalog: dict | None, vars_: dict[str, str], secrets: dict[str, str],
-                   persist_to: Path, env: dict[str, str], log_path: Path, port: int | None = None) -> tuple[Proc, int]:
-    """Writes the config (+ .dev.vars) into its own dir and starts `wrangler dev` on `port`
-    (default: a free one); not yet ready. `catalog` None: no STATIC_CATALOG."""
-    cmd = wrangler_cmd(env)
-    cfg_dir.mkdir(parents=True, exist_ok=True)
-    cfg = write_wrangler_config(cfg_dir / "wrangler.itest.json", catalog, vars_, secrets)
-    port, inspector = port or free_port(), free_port()
-    proc = Proc.start(
-        name,
-        [*cmd, "dev", "-c", str(cfg), "--ip", "127.0.0.1", "--port", str(port),
-         "--inspector-port", str(inspector), "--persist-to", str(persist_to),
-         "--show-interactive-dev-session=false"],
-        log_path,
-        env,
-        cwd=cfg_dir,
-    )
-    return proc, port
 
 
-def _panics(proc: Proc) -> list[str]:
-    return [ln for ln in proc.log_since(0).splitlines()
-            if any(m in ln for m in PANIC_MARKERS) and not runtime_noise(ln)]
 
 
-def _copy_state(src: Path, dst: Path) -> Path:
-    """A private copy of a wrangler --persist-to dir for another Worker instance: small
-    files (sqlite) copied, big blobs hard-linked (R2 blobs are immutable)."""
-    if dst.exists():
-        return dst
-    for root, _dirs, files in os.walk(src):
-        out = dst / Path(root).relative_to(src)
-        out.mkdir(parents=True, exist_ok=True)
-        for f in files:
-            p = Path(root) / f
-            if p.stat().st_size > 1 << 20:
-                os.link(p, out / f)
-            else:
-                shutil.copy2(p, out / f)
-    return dst
 
 
 _WORKER: list[Worker] = []
@@ -524,15 +462,15 @@ def worker(tmp_root, wrangler_env, r2_seeding, moto, r2_state, stub_backend, sts
         sv, secrets = sts_settings.worker_vars()
         vars_.update(sv)
         # before this Worker opens it: the extra (rotation) Workers get their own copy
-        _copy_state(r2_state, tmp_root / "state-extra")
+        copy_state(r2_state, tmp_root / "state-extra")
     try:
-        proc, port = _launch_worker("wrangler", tmp_root, make_catalog(moto.url, stub_backend.url, sts_settings),
+        proc, port = launch_worker("wrangler", tmp_root, make_catalog(moto.url, stub_backend.url, sts_settings),
                                     vars_, secrets, r2_state, wrangler_env, tmp_root / "logs" / "wrangler.log")
     except HarnessError as e:
         _fail(e)
     w = Worker(proc, port, moto, sts_settings, secrets.get("SESSION_TOKEN_KEY"))
     try:
-        _wait_ready(w.url, proc, 90)
+        wait_ready(w.url, proc, 90)
     except HarnessError as e:
         proc.stop()
         _fail(e)
@@ -540,7 +478,7 @@ def worker(tmp_root, wrangler_env, r2_seeding, moto, r2_state, stub_backend, sts
     yield w
     _WORKER.remove(w)
     proc.stop()
-    hits = _panics(proc)
+    hits = panics(proc)
     assert not hits, "workerd log shows panics/uncaught errors during the session:\n" + "\n".join(hits[:20])
 
 
@@ -568,14 +506,14 @@ class WorkerFactory:
             vars_.update(kw.get("vars", {}))
             # One state copy per Worker: instances sharing a --persist-to dir collide on
             # its SQLite files (SQLITE_BUSY) when they start together.
-            state = _copy_state(self.tmp_root / "state-extra", self.tmp_root / f"state-{name}")
-            proc, port = _launch_worker(f"wrangler-{name}", self.tmp_root / "workers" / name, self.catalog,
+            state = copy_state(self.tmp_root / "state-extra", self.tmp_root / f"state-{name}")
+            proc, port = launch_worker(f"wrangler-{name}", self.tmp_root / "workers" / name, self.catalog,
                                         vars_, secrets, state, self.env,
                                         self.tmp_root / "logs" / f"wrangler-{name}.log")
             launched.append(Worker(proc, port, self.moto, self.sts, secrets.get("SESSION_TOKEN_KEY")))
         self.started.extend(launched)
         for w in launched:
-            _wait_ready(w.url, w.proc, 90)
+            wait_ready(w.url, w.proc, 90)
         return launched
 
 
@@ -589,7 +527,7 @@ def worker_factory(tmp_root, wrangler_env, worker, stub_backend) -> WorkerFactor
     hits = []
     for w in f.started:
         w.proc.stop()
-        hits += _panics(w.proc)
+        hits += panics(w.proc)
     assert not hits, "extra workerd logs show panics/uncaught errors:\n" + "\n".join(hits[:20])
 
 
@@ -704,7 +642,7 @@ def fed_moto(tmp_root):
     """A moto of its own for web-identity backends (test_federation.py, test_faults.py):
     IAM auth on, role `fed-reader` trusting the proxy's issuer for stub_sts.FED_TRUSTED,
     FED_BUCKET holding FED_OBJECTS. Yields (moto, role ARN)."""
-    from stub_sts import FED_BUCKET, FED_OBJECTS, FED_OTHER_BUCKET, FED_TRUSTED, start_fed_moto
+    from support.stub_sts import FED_BUCKET, FED_OBJECTS, FED_OTHER_BUCKET, FED_TRUSTED, start_fed_moto
 
     issuer_host = PROVIDER_ISSUER.split("://", 1)[1]
     try:
@@ -822,7 +760,7 @@ def _launch_catalog_worker(name: str, tmp_root: Path, env: dict[str, str], moto:
         secrets["SESSION_TOKEN_KEY"] = new_session_key()
     try:
         # An empty state dir of its own: no R2 data (every product is in moto), no SQLite sharing.
-        proc, port = _launch_worker(f"wrangler-{name}", tmp_root / "workers" / name, None, vars_, secrets,
+        proc, port = launch_worker(f"wrangler-{name}", tmp_root / "workers" / name, None, vars_, secrets,
                                     tmp_root / f"state-{name}", env, tmp_root / "logs" / f"wrangler-{name}.log",
                                     port=port)
     except Exception:
@@ -834,7 +772,7 @@ def _launch_catalog_worker(name: str, tmp_root: Path, env: dict[str, str], moto:
 
 def _wait_catalog_worker(cw: CatalogWorker) -> CatalogWorker:
     try:
-        _wait_ready(cw.url, cw.worker.proc, 90)
+        wait_ready(cw.url, cw.worker.proc, 90)
     except HarnessError as e:
         _stop_catalog_worker(cw)
         _fail(e)
@@ -845,7 +783,7 @@ def _stop_catalog_worker(cw: CatalogWorker) -> list[str]:
     """Stops both; returns the Worker's panic lines."""
     cw.worker.proc.stop()
     cw.stub.proc.stop()
-    return _panics(cw.worker.proc)
+    return panics(cw.worker.proc)
 
 
 _LOG_TAILS: dict[str, list[Proc]] = {}  # fixture name -> processes whose log a failure shows

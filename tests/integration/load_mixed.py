@@ -36,10 +36,10 @@ from urllib.parse import urlencode
 import pytest
 
 from conftest import AUDIENCE, GHA_AUDIENCE, GHA_CEILING, GHA_REPO, GHA_ROLE, NESTED_ROLE
-from harness import REPO, find_workerd, rss_kib
-from httpraw import code_of, tag
-import memprobe
-from stslib import FORM, claims, rs256_token, sign_headers, sts_params
+from support.procs import REPO, find_workerd, rss_kib
+from support.httpraw import code_of, tag
+from support import memprobe
+from support.sts import FORM, claims, rs256_token, sign_headers, sts_params
 
 pytestmark = pytest.mark.sts
 

@@ -35,10 +35,10 @@ from urllib.parse import urlencode
 import pytest
 
 from conftest import AUDIENCE, PROVIDER_KEY_PEM, PROVIDER_KID, running_catalog_worker
-from harness import REPO, find_workerd, rss_kib
-from httpraw import code_of, tag
-import memprobe
-from stslib import FORM, claims, rs256_token, sign_headers, sts_params
+from support.procs import REPO, find_workerd, rss_kib
+from support.httpraw import code_of, tag
+from support import memprobe
+from support.sts import FORM, claims, rs256_token, sign_headers, sts_params
 
 pytestmark = [pytest.mark.oidc, pytest.mark.sts]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from clients import aws_cli
+from support.clients import aws_cli
 
 
 def _ls_entries(out: bytes) -> list[tuple[str, str]]:

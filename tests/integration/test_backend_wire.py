@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, unquote
 
 import pytest
 
-from harness import StubS3
-from httpraw import qkey, raw, s3_error
+from support.servers import StubS3
+from support.httpraw import qkey, raw, s3_error
 
 PREFIX = "/stub-bucket/allowed/"
 

@@ -7,7 +7,7 @@ import base64
 
 import pytest
 
-from httpraw import list_keys, raw, s3_error
+from support.httpraw import list_keys, raw, s3_error
 
 pytestmark = pytest.mark.usefixtures("no_panic")
 

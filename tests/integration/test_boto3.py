@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 
-from clients import need
-from sample import ODD_KEYS
+from support.clients import need
+from support.sample import ODD_KEYS
 
 BUCKET = "demo"
 

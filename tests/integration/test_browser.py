@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from clients import clean_env
-from harness import INSTALL_HINT, tools_env
-from stslib import json_lines
+from support.clients import clean_env
+from support.procs import INSTALL_HINT, tools_env
+from support.sts import json_lines
 
 pytestmark = pytest.mark.sts
 

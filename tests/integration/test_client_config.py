@@ -11,9 +11,9 @@ import json
 import pytest
 import requests
 
-from clients import (aws_cli, boto3_client, duckdb_conn, gdal_read, need, obstore_store,
+from support.clients import (aws_cli, boto3_client, duckdb_conn, gdal_read, need, obstore_store,
                      object_store_options, rclone, s3fs_fs)
-from harness import MOTO_BUCKET
+from support.sample import MOTO_BUCKET
 
 B = MOTO_BUCKET
 PUB = "base/public-data/"

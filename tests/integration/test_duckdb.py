@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clients import duckdb_conn
+from support.clients import duckdb_conn
 
 
 @pytest.fixture(scope="module")

@@ -20,13 +20,15 @@ import time
 
 import pytest
 
-from conftest import PANIC_MARKERS, PROVIDER_ISSUER, PROVIDER_KEY_PEM, PROVIDER_KID, _fail, _launch_worker, \
-    _wait_ready, running_catalog_worker
-from clients import boto3_client
-from faultproxy import FaultProxy
-from harness import MOTO_BUCKET, HarnessError, LoopbackServer
-from httpraw import raw, s3_error
-from stub_sts import FED_BUCKET, FED_OBJECTS, FED_TRUSTED, StubSts
+from conftest import PROVIDER_ISSUER, PROVIDER_KEY_PEM, PROVIDER_KID, _fail, running_catalog_worker
+from support.wrangler import PANIC_MARKERS, launch_worker, wait_ready
+from support.clients import boto3_client
+from support.faultproxy import FaultProxy
+from support.procs import HarnessError
+from support.sample import MOTO_BUCKET
+from support.servers import LoopbackServer
+from support.httpraw import raw, s3_error
+from support.stub_sts import FED_BUCKET, FED_OBJECTS, FED_TRUSTED, StubSts
 
 pytestmark = pytest.mark.faults
 
@@ -264,9 +266,9 @@ def fault_worker(tmp_root, wrangler_env, moto, fed_moto, s3_front, sts_front, fa
     state = tmp_root / "state-faults"
     state.mkdir(exist_ok=True)
     try:
-        proc, port = _launch_worker("wrangler-faults", tmp_root / "workers" / "faults", catalog, vars_, secrets,
+        proc, port = launch_worker("wrangler-faults", tmp_root / "workers" / "faults", catalog, vars_, secrets,
                                     state, wrangler_env, tmp_root / "logs" / "wrangler-faults.log")
-        _wait_ready(f"http://127.0.0.1:{port}", proc, 90)
+        wait_ready(f"http://127.0.0.1:{port}", proc, 90)
     except HarnessError as e:
         _fail(e)
     url = f"http://127.0.0.1:{port}"

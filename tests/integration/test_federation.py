@@ -21,10 +21,11 @@ import time
 
 import pytest
 
-from clients import need
-from conftest import PANIC_MARKERS, PROVIDER_ISSUER, PROVIDER_KID, _fail, _launch_worker, _wait_ready
-from harness import REPO, HarnessError, free_port
-from stub_sts import FED_BUCKET, FED_OBJECTS as OBJECTS, FED_OTHER_BUCKET, FED_TRUSTED as TRUSTED, StubSts
+from support.clients import need
+from conftest import PROVIDER_ISSUER, PROVIDER_KID, _fail
+from support.wrangler import PANIC_MARKERS, launch_worker, wait_ready
+from support.procs import REPO, HarnessError, free_port
+from support.stub_sts import FED_BUCKET, FED_OBJECTS as OBJECTS, FED_OTHER_BUCKET, FED_TRUSTED as TRUSTED, StubSts
 
 pytestmark = pytest.mark.federation
 
@@ -104,14 +105,14 @@ def fed_worker(tmp_root, wrangler_env, fed_moto, stub_sts):
     state = tmp_root / "state-fed"  # its own (empty) local state: no R2 product here
     state.mkdir(exist_ok=True)
     try:
-        proc, port = _launch_worker("wrangler-fed", tmp_root / "workers" / "fed",
+        proc, port = launch_worker("wrangler-fed", tmp_root / "workers" / "fed",
                                     fed_catalog(moto.url, stub_sts.url, role_arn), vars_, secrets, state,
                                     wrangler_env, tmp_root / "logs" / "wrangler-fed.log")
     except HarnessError as e:
         _fail(e)
     w = FedWorker(proc, port)
     try:
-        _wait_ready(w.url, proc, 90)
+        wait_ready(w.url, proc, 90)
     except HarnessError as e:
         proc.stop()
         _fail(e)

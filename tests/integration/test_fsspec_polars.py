@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clients import need, object_store_options, obstore_store, s3fs_fs
+from support.clients import need, object_store_options, obstore_store, s3fs_fs
 
 
 @pytest.fixture(scope="module")

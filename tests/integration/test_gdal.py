@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from clients import gdal_read, need
+from support.clients import gdal_read, need
 
 
 def test_geojson_features(worker, sample):

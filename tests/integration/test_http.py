@@ -9,9 +9,9 @@ from urllib.parse import quote, unquote_plus
 
 import pytest
 
-from harness import MOTO_BUCKET
-from httpraw import list_keys, parse_xml, qkey, raw, s3_error, strip_ns, text
-from sample import ODD_KEYS
+from support.sample import MOTO_BUCKET
+from support.httpraw import list_keys, parse_xml, qkey, raw, s3_error, strip_ns, text
+from support.sample import ODD_KEYS
 
 OBJ = "/demo/public-data/cities.csv"
 ALLOW = "GET, HEAD, OPTIONS"
@@ -215,7 +215,7 @@ def test_anonymous_response_header_overrides_are_refused(worker, acct, prod):
 @pytest.mark.sts
 @pytest.mark.parametrize("acct,prod", STORES)
 def test_signed_response_header_overrides(sts_worker, idp, sample, acct, prod):
-    from stslib import assume, path_of, presign, signed_get
+    from support.sts import assume, path_of, presign, signed_get
 
     alice = assume(sts_worker.url, idp.token("alice"))
     disp = 'attachment; filename="x y.csv"'

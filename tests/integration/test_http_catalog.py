@@ -20,14 +20,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from clients import need
+from support.clients import need
 from conftest import (
     AUDIENCE, CATALOG_ACCOUNT, CATALOG_BUCKET, CATALOG_SLOW_SECS, CATALOG_TIMEOUT_MS, PANIC_MARKERS, PROVIDER_ISSUER,
     PROVIDER_KEY_PEM, CatalogData, CatalogWorker,
 )
-from harness import REPO
-from httpraw import Resp, raw, s3_error
-from stslib import SessionCreds, assume, session_s3, signed_get, tamper_payload, unb64u
+from support.procs import REPO
+from support.httpraw import Resp, raw, s3_error
+from support.sts import SessionCreds, assume, session_s3, signed_get, tamper_payload, unb64u
 
 pytestmark = pytest.mark.oidc
 

@@ -19,7 +19,7 @@ import time
 import pytest
 import requests
 
-from harness import RssSampler, rss_kib
+from support.procs import RssSampler, rss_kib
 
 MIB = 1024 * 1024
 MAX_RSS_GROWTH_MIB = 96

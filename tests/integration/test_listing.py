@@ -16,8 +16,8 @@ from urllib.parse import quote, unquote
 import pytest
 
 from conftest import NESTED_ROLE
-from httpraw import list_keys, raw, s3_error, text
-from stslib import assume, session_s3, signed_get
+from support.httpraw import list_keys, raw, s3_error, text
+from support.sts import assume, session_s3, signed_get
 
 STORES = [("demo", "public-data"), ("mirror", "signed")]  # R2 and moto
 # Products an anonymous caller sees listed, per account.

@@ -13,10 +13,10 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from clients import need
-from harness import EXTRAS_META, EXTRAS_META_BODY
-from httpraw import raw
-from sample import ODD_KEYS
+from support.clients import need
+from support.sample import EXTRAS_META, EXTRAS_META_BODY
+from support.httpraw import raw
+from support.sample import ODD_KEYS
 
 B = "mirror"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from conftest import PROVIDER_ISSUER, PROVIDER_KID
-from harness import REPO
-from httpraw import raw
+from support.procs import REPO
+from support.httpraw import raw
 
 
 def test_discovery_document(worker):

@@ -20,8 +20,9 @@ from urllib.parse import quote, unquote
 import pytest
 import requests
 
-from harness import MOTO_BUCKET, MOTO_REGION
-from sample import ODD_KEYS
+from support.moto import MOTO_REGION
+from support.sample import MOTO_BUCKET
+from support.sample import ODD_KEYS
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 PROXY_BUCKET, PROXY_PRE = "mirror", "signed/"

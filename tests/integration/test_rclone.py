@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clients import rclone
+from support.clients import rclone
 
 
 def test_lsf_account_and_products(worker, tmp_path):

@@ -19,9 +19,9 @@ from urllib.parse import urlencode
 import pytest
 import requests
 
-from harness import RssSampler, rss_kib
-from httpraw import raw, s3_error, upload
-from stslib import FORM, sts_error, sts_params, sts_success_xml
+from support.procs import RssSampler, rss_kib
+from support.httpraw import raw, s3_error, upload
+from support.sts import FORM, sts_error, sts_params, sts_success_xml
 
 MAX_BODY = 64 * 1024
 MIB = 1024 * 1024

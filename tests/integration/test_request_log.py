@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from httpraw import raw
-from stslib import creds_of, exchange, signed_get, sts_success_xml
+from support.httpraw import raw
+from support.sts import creds_of, exchange, signed_get, sts_success_xml
 
 pytestmark = pytest.mark.sts
 

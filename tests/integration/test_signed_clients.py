@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from clients import REGION, duckdb_conn, gdal_options, need, object_store_options, rclone
-from stslib import assume
+from support.clients import REGION, duckdb_conn, gdal_options, need, object_store_options, rclone
+from support.sts import assume
 
 pytestmark = pytest.mark.sts
 

@@ -9,8 +9,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from httpraw import raw, s3_error
-from stslib import assume, clock, flip_char, path_of, presign, sign_headers, signed_get, sts_error
+from support.httpraw import raw, s3_error
+from support.sts import assume, clock, flip_char, path_of, presign, sign_headers, signed_get, sts_error
 
 pytestmark = pytest.mark.sts
 
@@ -81,7 +81,7 @@ def test_presigned_get(sts_worker, alice, secret_bytes):
 def test_signed_odd_key(sts_worker, alice, sample):
     """The canonical path is the path as sent (S3 does not double-encode)."""
     key = "odd/amp&hash#q?.txt"
-    from httpraw import qkey
+    from support.httpraw import qkey
 
     path = "/demo/public-data/" + qkey(key)
     r = signed_get(sts_worker.url, path, alice)
@@ -279,7 +279,7 @@ def test_cors_headers_on_signed_and_sts_answers(sts_worker, idp, alice):
     assert r.status == 200 and r.h("access-control-allow-origin") in ("*", ORIGIN), r
     expose = (r.h("access-control-expose-headers") or "").lower()
     assert "etag" in expose and "x-amz-request-id" in expose, r
-    from stslib import exchange
+    from support.sts import exchange
 
     r = exchange(sts_worker.url, idp.token("alice"), headers={"Origin": ORIGIN}, accept="application/json")
     assert r.status == 200 and r.h("access-control-allow-origin") in ("*", ORIGIN), r

@@ -13,8 +13,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from httpraw import raw, s3_error
-from stslib import assume, path_of, presign
+from support.httpraw import raw, s3_error
+from support.sts import assume, path_of, presign
 
 pytestmark = pytest.mark.sts
 

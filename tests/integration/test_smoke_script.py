@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from conftest import PROVIDER_ISSUER, PROVIDER_KID
-from harness import REPO
+from support.procs import REPO
 
 SCRIPT = REPO / "scripts" / "smoke-test.py"
 

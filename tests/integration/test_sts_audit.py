@@ -10,8 +10,8 @@ import time
 import pytest
 
 from conftest import GHA_ROLE
-from httpraw import raw
-from stslib import (
+from support.httpraw import raw
+from support.sts import (
     creds_of, exchange, json_lines, lines_for, path_of, presign, signed_get, sts_error, sts_success_xml,
 )
 

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from clients import REGION, aws_cli, clean_env, need, need_exe
-from harness import venv_dir
-from stslib import SessionCreds, assume, role_arn, session_s3
+from support.clients import REGION, aws_cli, clean_env, need, need_exe
+from support.procs import venv_dir
+from support.sts import SessionCreds, assume, role_arn, session_s3
 
 pytestmark = pytest.mark.sts
 

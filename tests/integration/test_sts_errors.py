@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 import pytest
 
 from conftest import AUDIENCE, DEAD_ROLE, GHA_ROLE
-from httpraw import raw
-from stslib import (
+from support.httpraw import raw
+from support.sts import (
     FORM, STS_NS, assert_no_store, claims, creds_of, exchange, forge_alg_none, forge_hs256, jwk_public_pem, jwt_split,
     rs256_token, sts_error, sts_params, sts_success_xml, tamper_payload,
 )

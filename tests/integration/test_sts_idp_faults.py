@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from conftest import PROXIED_FAULTS, _start_idp
-from faultproxy import FaultProxy
-from harness import free_port
-from stslib import exchange, jwt_split, sts_error, sts_success_xml
+from support.faultproxy import FaultProxy
+from support.procs import free_port
+from support.sts import exchange, jwt_split, sts_error, sts_success_xml
 
 pytestmark = pytest.mark.sts
 

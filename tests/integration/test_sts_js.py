@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from clients import clean_env
-from harness import INSTALL_HINT, tools_env
-from stslib import role_arn
+from support.clients import clean_env
+from support.procs import INSTALL_HINT, tools_env
+from support.sts import role_arn
 
 pytestmark = pytest.mark.sts
 

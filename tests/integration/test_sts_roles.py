@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import GHA_AUDIENCE, GHA_REPO, GHA_ROLE
-from stslib import SessionCreds, assume, creds_of, exchange, role_arn, session_s3, sts_error, sts_success_xml
+from support.sts import SessionCreds, assume, creds_of, exchange, role_arn, session_s3, sts_error, sts_success_xml
 
 pytestmark = pytest.mark.sts
 
@@ -141,7 +141,7 @@ def test_long_github_subject_exchanges_and_reads(sts_worker, idp, secret_bytes):
     exchange, and its session token must work in a header and in a presigned URL."""
     import requests
 
-    from stslib import presign
+    from support.sts import presign
 
     ref, env = "refs/heads/main", "prod-" + "e" * 250
     jwr = f"{GHA_REPO}/.github/workflows/{'w' * 200}/{'x' * 220}.yml@{ref}"

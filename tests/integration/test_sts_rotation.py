@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from conftest import ROT_ROLE
-from httpraw import raw, s3_error
-from stslib import (
+from support.httpraw import raw, s3_error
+from support.sts import (
     SessionCreds, assume, exchange, jwt_split, path_of, presign, session_s3, signed_get, sts_error, sts_success_xml,
 )
 

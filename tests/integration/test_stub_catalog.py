@@ -14,7 +14,6 @@ import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,12 @@ from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from jwt.algorithms import RSAAlgorithm  # noqa: E402
 
+from support.servers import JsonHandler, LoopbackServer  # noqa: E402
+
 pytestmark = pytest.mark.oidc
 
 HERE = Path(__file__).resolve().parent
-STUB = HERE / "stub_catalog.py"
+STUB = HERE.parent / "support" / "stub_catalog.py"
 FIXTURES = HERE.parent / "fixtures" / "catalog"
 ISSUER = "http://127.0.0.1:8787"
 AUDIENCE = "https://catalog.test"
@@ -67,23 +68,16 @@ class KeySet:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
-def serve_jwks(keyset: KeySet) -> tuple[ThreadingHTTPServer, str]:
-    class H(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = json.dumps(keyset.jwks()).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+class JwksServer(LoopbackServer):
+    """The JWKS of a KeySet, on a free port in a thread."""
 
-        def log_message(self, *a):
-            pass
+    def __init__(self, keyset: KeySet):
+        class Handler(JsonHandler):
+            def do_GET(self):
+                self.send_json(200, keyset.jwks())
 
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    srv.daemon_threads = True
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv, f"http://127.0.0.1:{srv.server_address[1]}/.well-known/jwks.json"
+        self._serve(Handler)
+        self.jwks_url = self.url + "/.well-known/jwks.json"
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +89,9 @@ def keyset():
 
 @pytest.fixture(scope="module")
 def stub(keyset):
-    srv, jwks_url = serve_jwks(keyset)
+    srv = JwksServer(keyset)
     proc = subprocess.Popen(
-        [sys.executable, str(STUB), "--port", "0", "--jwks-url", jwks_url, "--issuer", ISSUER,
+        [sys.executable, str(STUB), "--port", "0", "--jwks-url", srv.jwks_url, "--issuer", ISSUER,
          "--audience", AUDIENCE, "--s3-endpoint", S3_ENDPOINT, "--slow-secs", str(SLOW_SECS)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline().strip()
@@ -111,7 +105,7 @@ def stub(keyset):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    srv.shutdown()
+    srv.stop()
 
 
 def token(keyset: KeySet, sub: str | None = "anonymous", kid: str = "k1", alg: str = "RS256",

@@ -21,9 +21,12 @@ import time
 
 import pytest
 
-from conftest import _copy_state, make_catalog
-from harness import MOTO_BUCKET, R2_BUCKET, REPO, Proc, compat_settings
-from httpraw import raw
+from conftest import make_catalog
+from support.wrangler import copy_state
+from support.procs import REPO, Proc
+from support.sample import MOTO_BUCKET
+from support.wrangler import R2_BUCKET, compat_settings
+from support.httpraw import raw
 
 WIRE = "demo/wire-data/"
 ENC = ["plain.txt", "table.csv", "blob.bin", "data.json", "stored.json.gz", "stored.csv.gz", "opaque.br"]
@@ -52,7 +55,7 @@ def objects(sample, moto) -> dict[str, tuple[bytes, dict]]:
 @pytest.fixture(scope="module")
 def direct(tmp_root, wrangler_env, r2_state, moto, stub_backend, worker) -> str:
     """Base URL of the Worker's direct socket (its own copy of the R2 state)."""
-    state = _copy_state(r2_state, tmp_root / "state-direct")
+    state = copy_state(r2_state, tmp_root / "state-direct")
     cfg_path = tmp_root / "direct-worker.json"
     cfg_path.write_text(json.dumps({
         "build": str(REPO / "build"), "persist": str(state), **compat_settings(),
@@ -142,7 +145,7 @@ def test_a_content_encoding_override_changes_the_header_only(request, objects, s
     """response-content-encoding sets the header, as on S3: the bytes stay as stored
     (a runtime that honoured the header would compress them). Signed: S3 (and so the
     proxy) refuses overrides on anonymous requests."""
-    from stslib import assume, sign_headers
+    from support.sts import assume, sign_headers
 
     base = request.getfixturevalue("direct") if via == "direct" else sts_worker.url
     alice = assume(sts_worker.url, idp.token("alice"))

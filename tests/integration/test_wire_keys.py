@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pytest
 
-from httpraw import list_keys, qkey, raw, s3_error, text
+from support.httpraw import list_keys, qkey, raw, s3_error, text
 
 WIRE = "demo/wire-data/"
 LONG = "-long-product-name"  # 20-character products: `{product}/` is 21 bytes

@@ -9,7 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from corpus_run import decode_token_text
-from httpraw import Resp, strip_ns
+from support.httpraw import Resp, strip_ns
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -155,9 +155,9 @@ def _body(exp, resp: Resp, sample: dict[str, bytes]) -> list[str]:
     if exp == "empty":
         return [] if resp.body == b"" else [f"body not empty ({len(resp.body)} bytes)"]
     if isinstance(exp, str) and exp.startswith("const:"):  # a body the harness put into moto
-        import harness
+        from support import sample
 
-        want = getattr(harness, exp[6:])
+        want = getattr(sample, exp[6:])
         return [] if resp.body == want else [f"body is not {exp} ({len(resp.body)} vs {len(want)} bytes)"]
     if isinstance(exp, str) and exp.startswith("sample:"):
         want = sample[exp[7:]]
@@ -254,7 +254,7 @@ def expectations(row: dict, resp: Resp, sample: dict[str, bytes]) -> list[str]:
 
 
 def _sts_success(exp: dict, resp: Resp) -> list[str]:
-    from stslib import sts_success_xml
+    from support.sts import sts_success_xml
 
     try:
         if exp.get("json"):

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urlencode
 
 import corpus_sign as sig4
-from httpraw import Resp, send_bytes
-from stslib import ARN_PREFIX, SessionCreds, b64u, flip_char, jwt_split
+from support.httpraw import Resp, send_bytes
+from support.sts import ARN_PREFIX, SessionCreds, b64u, flip_char, jwt_split
 
 _BYTES = re.compile(r"«x:([0-9A-Fa-f]*)»")
 AUDIENCE = "oidc-data-proxy"
@@ -34,7 +34,7 @@ def to_bytes(s: str) -> bytes:
 class Ctx:
     url: str
     creds: dict[str, SessionCreds]
-    idps: dict[str, object]  # main, rot, foreign: harness.DevIdp
+    idps: dict[str, object]  # main, rot, foreign: support.stubs.DevIdp
     local_key: object = None  # a throwaway RSA key (cryptography) no IdP publishes
     issuers: dict[str, str] = field(default_factory=dict)  # the idps' and e.g. `dead`: a trusted issuer nobody runs
     now: float = field(default_factory=time.time)
@@ -90,7 +90,7 @@ def _idp_sign(idp, kid: str, signing_input: str) -> str:
     """RS256 by the dev IdP's own key `kid`: its PEM in the state dir whose modulus the JWKS lists under kid."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import padding
-    from stslib import unb64u
+    from support.sts import unb64u
 
     n = next(int.from_bytes(unb64u(k["n"]), "big") for k in idp.jwks()["keys"] if k["kid"] == kid)
     for pem in sorted(idp.state_dir.glob("rsa-*.pem")):

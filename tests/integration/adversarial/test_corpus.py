@@ -16,9 +16,10 @@ import pytest
 
 import corpus_check as check
 import corpus_rows
-from conftest import GHA_AUDIENCE, GHA_REPO, GHA_ROLE, PANIC_MARKERS, PREFIX_ROLE, ROT_ROLE, runtime_noise
+from conftest import GHA_AUDIENCE, GHA_REPO, GHA_ROLE, PREFIX_ROLE, ROT_ROLE
+from support.wrangler import PANIC_MARKERS, runtime_noise
 from corpus_run import Ctx, Prepared, prepare, send
-from stslib import assume
+from support.sts import assume
 
 pytestmark = pytest.mark.sts
 
@@ -185,7 +186,7 @@ def test_checks_can_fail():
     import http.client
     import io
 
-    from httpraw import Resp
+    from support.httpraw import Resp
 
     def resp(status, body=b"", method="GET", **headers):
         msg = http.client.parse_headers(io.BytesIO(

@@ -8,13 +8,14 @@ this suite both run it).
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness import REPO, HarnessError
+from support.procs import REPO, HarnessError
 
 ODD_KEYS = [
     "odd/hello world.txt",
@@ -26,6 +27,22 @@ ODD_KEYS = [
 ]
 MANY = [f"many/{i:05d}.txt" for i in range(1200)]
 PUBLIC_REQUIRED = ["cities.csv", "cities.parquet", "cities.geojson", "nested/a/b/c.txt", *ODD_KEYS, *MANY]
+
+# moto's bucket of the integration suite: the tree under base/, the extras below under extras/.
+MOTO_BUCKET = "mirror-bucket"
+# Objects of moto's `extras/` prefix (product mirror/extras), put there by conftest.
+EXTRAS_META = {
+    "Metadata": {"color": "blue", "owner": "itest"},
+    "CacheControl": "max-age=123, public",
+    "ContentDisposition": 'inline; filename="meta.txt"',
+    "ContentLanguage": "de-CH",
+    "ContentType": "text/x-itest; charset=utf-8",
+    "ContentEncoding": "identity",
+}
+EXTRAS_META_BODY = b"object with metadata\n"
+EXTRAS_SSE_BODY = b"encrypted at rest\n"
+# Stored already gzip-compressed (Content-Encoding: gzip): must arrive byte-identical.
+EXTRAS_GZIP_BODY = gzip.compress(b'{"stored": "compressed"}\n' * 50, mtime=0)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from harness import Proc
+from support.procs import Proc
 
 
 def inspector_port(proc: Proc) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import INSTALL_HINT, venv_dir
+from support.procs import INSTALL_HINT, venv_dir
 
 REGION = "us-east-1"
 

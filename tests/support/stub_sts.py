@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from harness import MOTO_REGION, LoopbackServer, Moto, start_moto
+from support.moto import MOTO_REGION, Moto, start_moto
+from support.servers import LoopbackServer
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 FED_BUCKET = "fed-bucket"  # readable by the federated role

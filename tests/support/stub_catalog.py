@@ -4,7 +4,7 @@
 NOT a catalog for anything real. It listens on 127.0.0.1 only and serves the JSON fixtures in
 tests/fixtures/catalog (the same files the Rust unit tests parse, so the two cannot drift):
 
-    python tests/integration/stub_catalog.py --jwks-url URL --issuer ISS --audience AUD \\
+    python tests/support/stub_catalog.py --jwks-url URL --issuer ISS --audience AUD \\
         --s3-endpoint URL [--port 0] [--fixtures DIR] [--slow-secs 10] [-v]
 
 Prints one line when it is ready:
@@ -57,19 +57,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlsplit
 
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
-HOST = "127.0.0.1"  # loopback only, never configurable
+if __name__ == "__main__":  # run as a script: `support` is the directory above this one
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from support.servers import HOST, JsonHandler, bind, serve  # noqa: E402
+
 PLACEHOLDER_ENDPOINT = "http://s3.placeholder.invalid"
 ANONYMOUS = "anonymous"
 SPECIALS = ("error500", "garbage", "slow", "denied401", "denied403")
@@ -241,30 +242,8 @@ def decode_segments(path: str) -> list[str] | None:
 
 
 def make_handler(stub: Stub, verbose: bool):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def version_string(self):
-            return "stub-catalog"
-
-        def log_message(self, fmt, *args):
-            if verbose:
-                sys.stderr.write("stub-catalog: " + (fmt % args) + "\n")
-
-        def send_body(self, status: int, body: bytes, ctype: str = "application/json") -> None:
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                self.close_connection = True  # the client gave up (timeout tests)
-
-        def send_json(self, status: int, obj) -> None:
-            self.send_body(status, json.dumps(obj).encode())
+    class Handler(JsonHandler):
+        server_name = "stub-catalog"
 
         def do_GET(self):
             self.dispatch()
@@ -352,11 +331,8 @@ def make_handler(stub: Stub, verbose: bool):
             product = stub.fixtures.product("acme", "public-data") or {}
             return 200, dict(product, product_id="slow", account_id=account)
 
+    Handler.verbose = verbose
     return Handler
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
 
 
 def main(argv=None) -> int:
@@ -379,25 +355,10 @@ def main(argv=None) -> int:
         return 1
     verifier = Verifier(Jwks(args.jwks_url, args.jwks_max_age), args.issuer, args.audience, args.leeway)
     stub = Stub(Fixtures(args.fixtures, args.s3_endpoint), verifier, args.slow_secs)
-    try:
-        server = Server((HOST, args.port), make_handler(stub, args.verbose))
-    except OSError as e:
-        print(f"stub-catalog: cannot listen on {HOST}:{args.port}: {e.strerror or e}", file=sys.stderr)
+    server = bind("stub-catalog", args.port, make_handler(stub, args.verbose))
+    if server is None:
         return 1
-
-    def stop(signum, frame):
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    print(f"stub-catalog ready url=http://{HOST}:{server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
-
+    return serve(server, f"stub-catalog ready url=http://{HOST}:{server.server_address[1]}")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from unittest import mock
 from urllib.parse import urlencode, urlsplit
 
-from clients import REGION, need
-from httpraw import Resp, raw, strip_ns
+from support.clients import REGION, need
+from support.httpraw import Resp, raw, strip_ns
 
 STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
 ARN_PREFIX = "arn:aws:iam::123456789012:role/"

@@ -1,0 +1,38 @@
+"""Constants and small helpers of the benchmark: the bench objects (same bytes in moto and
+local R2), the STS product, logging."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+
+from support.procs import REPO  # noqa: F401  (re-exported for the sections)
+
+
+KIB, MIB = 1024, 1024 * 1024
+MOTO_BUCKET = "bench-bucket"
+REGION = "us-east-1"
+PRODUCT_PREFIX = "demo/public-data/"  # same key layout in R2 and in moto
+BENCH_OBJECTS = {"bench/obj-64k.bin": 64 * KIB, "bench/obj-1m.bin": 1 * MIB}  # key relative to the product
+MANY = [f"many/{i:05d}.txt" for i in range(1200)]  # as scripts/sample_data.py (content = key)
+# STS (issue 3): a restricted product over the same R2 prefix as demo/public-data, granted to
+# STS_SUBJECT of the bench's dev IdP; the signed GET reads STS_OBJECT through it, the anonymous
+# GET the same object through demo/public-data.
+STS_AUDIENCE = "oidc-data-proxy"
+STS_SUBJECT = "alice"
+STS_PRODUCT = "restricted-bench"
+STS_OBJECT = "bench/obj-64k.bin"
+
+
+def body_bytes(key: str) -> bytes:
+    """Deterministic content of a bench object (same bytes in moto and R2)."""
+    return random.Random(f"odp-bench:{key}").randbytes(BENCH_OBJECTS[key])
+
+
+def sha(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
