@@ -232,6 +232,12 @@ impl Roles {
         )
     }
 
+    /// The roles an exchange may assume, by name: none while the exchange is
+    /// disabled (no `AUTH_AUDIENCE`). What `oidc-data-proxy roles diff` compares.
+    pub fn active(&self) -> impl Iterator<Item = &Role> {
+        self.roles.values().filter(|_| !self.disabled)
+    }
+
     /// Whether any exchange can succeed (shown in the service document).
     pub fn enabled(&self) -> bool {
         !self.disabled && !self.roles.is_empty()

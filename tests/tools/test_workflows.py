@@ -16,7 +16,7 @@ import yaml
 from toolslib import REPO, SCRIPTS
 
 WORKFLOWS = REPO / ".github" / "workflows"
-FILES = ["ci.yml", "deploy.yml"]
+FILES = ["ci.yml", "deploy.yml", "trust-review.yml"]
 
 
 def load(name: str) -> dict:
@@ -148,7 +148,21 @@ def test_actionlint(tmp_path):
     p = subprocess.run([*actionlint_cmd(), ".github/workflows/*.yml"], cwd=tmp_path, capture_output=True,
                        text=True, timeout=120)
     text = p.stdout + p.stderr
-    assert "Checking 3 workflow file(s)" in text, text
+    assert f"Checking {len(FILES) + 1} workflow file(s)" in text, text
     assert p.returncode != 0 and 'undefined variable "varz"' in text, text
     problems = [line for line in text.splitlines() if re.match(r"\.github/workflows/\S+:\d+:\d+ ", line)]
     assert problems and all(line.startswith(".github/workflows/broken.yml:") for line in problems), text
+
+
+def test_trust_review_gates_role_changes():
+    """docs/GOVERNANCE.md: every pull request touching wrangler.toml runs `roles diff` base -> head,
+    with a reviewer built from the base branch, the report in the job summary, approvals by digest."""
+    doc = load("trust-review.yml")
+    assert "wrangler.toml" in doc["on"]["pull_request"]["paths"]
+    assert ".github/trust-approvals" in doc["on"]["pull_request"]["paths"]
+    scripts = "\n".join(s.get("run", "") for s in steps(doc))
+    assert 'git worktree add --detach "$RUNNER_TEMP/base" "$BASE_SHA"' in scripts
+    assert "roles diff" in scripts and "--approvals .github/trust-approvals" in scripts
+    assert '>> "$GITHUB_STEP_SUMMARY"' in scripts and 'exit "$rc"' in scripts
+    assert "--accept-broadening" not in scripts
+    assert (REPO / ".github" / "trust-approvals").is_file()
