@@ -19,10 +19,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import PROVIDER_KEY_PEM, _launch_worker, _panics, _wait_ready
-from harness import REPO, HarnessError, free_port, start_dev_idp, start_stub_catalog
-from httpraw import raw
-from stslib import tamper_payload
+from conftest import PROVIDER_KEY_PEM
+from support.httpraw import raw
+from support.procs import REPO, HarnessError, free_port
+from support.sts import tamper_payload
+from support.stubs import start_dev_idp, start_stub_catalog
+from support.wrangler import launch_worker, panics, wait_ready
 
 pytestmark = pytest.mark.oidc
 
@@ -243,13 +245,13 @@ def minting_worker(tmp_root, wrangler_env):
              "OIDC_PROVIDER_ISSUER": issuer, "OIDC_PROVIDER_KID": PROXY_KID}
     secrets = {"OIDC_PROVIDER_KEY": PROVIDER_KEY_PEM.read_text()}
     try:
-        proc, _ = _launch_worker("wrangler-verify", tmp_root / "workers" / "verify", None, vars_, secrets,
+        proc, _ = launch_worker("wrangler-verify", tmp_root / "workers" / "verify", None, vars_, secrets,
                                  tmp_root / "state-verify", wrangler_env, logs / "wrangler-verify.log", port=port)
     except Exception:
         stub.proc.stop()
         raise
     try:
-        _wait_ready(issuer, proc, 90)
+        wait_ready(issuer, proc, 90)
     except HarnessError as e:
         proc.stop()
         stub.proc.stop()
@@ -257,7 +259,7 @@ def minting_worker(tmp_root, wrangler_env):
     yield issuer, catalog, stub
     proc.stop()
     stub.proc.stop()
-    hits = _panics(proc)
+    hits = panics(proc)
     assert not hits, "\n".join(hits[:20])
 
 
