@@ -4,9 +4,9 @@
 use crate::backend::federation::FederationCache;
 use crate::catalog::Catalog;
 use crate::cors::Origins;
+use crate::log::Level;
 use crate::oidc::provider::{PlatformSigner, ProviderKeys, TokenCache, TOKEN_TTL_SECS};
 use crate::oidc::JwksCache;
-use crate::platform::Level;
 use crate::session::SessionKeys;
 use crate::stats::IsolateStats;
 use crate::sts::roles::Roles;

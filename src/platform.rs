@@ -3,6 +3,7 @@
 
 use crate::error::Result;
 use crate::http::Headers;
+use crate::log::Level;
 use crate::s3::range::ByteRange;
 
 /// An object's metadata, whatever backend it came from.
@@ -95,35 +96,6 @@ pub struct InboundResponse<B> {
     pub status: u16,
     pub headers: Headers,
     pub body: Option<B>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Error,
-    Warn,
-    Info,
-    Debug,
-}
-
-impl Level {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "error" => Some(Level::Error),
-            "warn" | "warning" => Some(Level::Warn),
-            "info" => Some(Level::Info),
-            "debug" => Some(Level::Debug),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warn => "warn",
-            Level::Info => "info",
-            Level::Debug => "debug",
-        }
-    }
 }
 
 /// What is left at `now_ms` of a `budget_ms` that began at `started_ms`: the

@@ -13,8 +13,8 @@ use std::cell::Cell;
 use serde_json::json;
 
 use crate::config::Config;
-use crate::log;
-use crate::platform::{Level, Platform};
+use crate::log::{self, Level};
+use crate::platform::Platform;
 
 /// Largest accepted `ISOLATE_STATS_EVERY`.
 const MAX_EVERY: u64 = 10_000_000;

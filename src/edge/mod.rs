@@ -11,8 +11,7 @@ use worker::{event, Context, Env, Headers as WHeaders, ResponseBody, ResponseBui
 
 use crate::config::Config;
 use crate::http::{Body, Headers, Request, RequestBody, Response};
-use crate::log;
-use crate::platform::Level;
+use crate::log::{self, Level};
 use platform::EdgePlatform;
 
 thread_local! {

@@ -16,8 +16,8 @@ use crate::config::Config;
 use crate::cors;
 use crate::error::{ProxyError, Result};
 use crate::http::{Body, Query, Request, Response};
-use crate::log;
-use crate::platform::{Level, Platform};
+use crate::log::{self, Level};
+use crate::platform::Platform;
 use crate::route::{is_sts, route, Route, S3_METHODS};
 use crate::s3::xml;
 

@@ -10,9 +10,9 @@ use super::response::{self, Issued};
 use super::StsError;
 use crate::config::Config;
 use crate::http::{Request, Response};
-use crate::log;
+use crate::log::{self, Level};
 use crate::oidc::{self, Expectations, TokenError, DEFAULT_LEEWAY};
-use crate::platform::{Level, Platform};
+use crate::platform::Platform;
 use crate::session::{new_credentials, seal, Session};
 
 struct Minted {
