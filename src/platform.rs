@@ -4,7 +4,6 @@
 use crate::error::Result;
 use crate::http::Headers;
 use crate::log::Level;
-use crate::s3::range::ByteRange;
 
 /// An object's metadata, whatever backend it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,6 +20,27 @@ pub struct ObjectMeta {
     pub expires: Option<String>,
     /// `x-amz-meta-*` user metadata, names without the prefix.
     pub user_metadata: Vec<(String, String)>,
+}
+
+/// A range resolved against the object: inclusive byte offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl ByteRange {
+    pub fn len(&self) -> u64 {
+        self.end - self.start + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    pub fn content_range(&self, size: u64) -> String {
+        format!("bytes {}-{}/{}", self.start, self.end, size)
+    }
 }
 
 /// One page request to a backend, with backend-absolute keys.

@@ -16,7 +16,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     // removes it (it moves the conversion next to `AuthError`).
     ("error", "sigv4", "the error rework removes it"),
     // Being moved (issue 10, point 2): each goes with the commit that removes it.
-    ("platform", "s3", "ByteRange moves to platform"),
     ("stats", "config", "the isolate's state leaves Config"),
     ("stats", "catalog", "the isolate's state leaves Config"),
     ("sts", "config", "the STS takes only what it uses"),
