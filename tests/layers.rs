@@ -18,7 +18,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     // Being moved (issue 10, point 2): each goes with the commit that removes it.
     ("stats", "config", "the isolate's state leaves Config"),
     ("stats", "catalog", "the isolate's state leaves Config"),
-    ("sts", "config", "the STS takes only what it uses"),
 ];
 
 /// Test support sits above everything (it drives whole requests).

@@ -32,6 +32,18 @@ pub struct Ctx<'a, P: Platform> {
 }
 
 impl<P: Platform> Ctx<'_, P> {
+    /// The token service's share of the configuration and of the isolate.
+    fn sts(&self) -> crate::sts::Context<'_> {
+        crate::sts::Context {
+            roles: &self.cfg.roles,
+            session_keys: self.cfg.session_keys.as_ref(),
+            allow_loopback_issuers: self.cfg.allow_loopback_issuers,
+            cors: &self.cfg.cors,
+            jwks: &self.cfg.jwks_cache,
+            log_level: self.cfg.log_level,
+        }
+    }
+
     pub fn log(&self, level: Level, msg: &str, fields: serde_json::Value) {
         if level <= self.cfg.log_level {
             self.p.log(level, &log::line(level, msg, fields));
@@ -180,7 +192,7 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
             Principal::Anonymous => Ok(service_document(ctx.cfg)),
             Principal::Session(_) => account::list_buckets(ctx).await,
         },
-        Route::Sts => Ok(crate::sts::endpoint::serve(ctx.p, ctx.cfg, ctx.req, &ctx.request_id).await),
+        Route::Sts => Ok(crate::sts::endpoint::serve(ctx.p, &ctx.sts(), ctx.req, &ctx.request_id).await),
         Route::WellKnown => well_known(ctx),
         Route::HeadAccount { account } => account::head(ctx, account).await,
         Route::Location { account } => account::location(ctx, account).await,
