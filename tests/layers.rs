@@ -16,8 +16,6 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     // removes it (it moves the conversion next to `AuthError`).
     ("error", "sigv4", "the error rework removes it"),
     // Being moved (issue 10, point 2): each goes with the commit that removes it.
-    ("stats", "config", "the isolate's state leaves Config"),
-    ("stats", "catalog", "the isolate's state leaves Config"),
 ];
 
 /// Test support sits above everything (it drives whole requests).

@@ -20,11 +20,13 @@ use crate::log::{self, Level};
 use crate::platform::Platform;
 use crate::route::{is_sts, route, Route, S3_METHODS};
 use crate::s3::xml;
+use crate::state::{Isolate, IsolateState};
 
 /// Everything a handler needs for one request.
 pub struct Ctx<'a, P: Platform> {
     pub p: &'a P,
     pub cfg: &'a Config,
+    pub state: &'a IsolateState,
     pub req: &'a Request,
     pub query: Query,
     pub principal: Principal,
@@ -39,7 +41,7 @@ impl<P: Platform> Ctx<'_, P> {
             session_keys: self.cfg.session_keys.as_ref(),
             allow_loopback_issuers: self.cfg.allow_loopback_issuers,
             cors: &self.cfg.cors,
-            jwks: &self.cfg.jwks_cache,
+            jwks: &self.state.jwks_cache,
             log_level: self.cfg.log_level,
         }
     }
@@ -59,7 +61,8 @@ fn new_request_id() -> String {
     hex::encode_upper(b)
 }
 
-pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<P::Body> {
+pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Response<P::Body> {
+    let cfg = &isolate.config;
     let started = p.now_ms();
     let request_id = new_request_id();
     let origin = req.headers.get("origin").map(str::to_string);
@@ -84,6 +87,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
                     let ctx = Ctx {
                         p,
                         cfg,
+                        state: &isolate.state,
                         req: &req,
                         query,
                         principal: principal.clone(),
@@ -143,7 +147,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
         });
         p.log(Level::Info, &log::line(Level::Info, "request", f));
     }
-    cfg.stats.after_request(p, cfg);
+    isolate.after_request(p);
     resp
 }
 
