@@ -1,14 +1,12 @@
-//! Configuration: read once per isolate into a typed value. Nothing
-//! here panics: a bad value disables what needs it and says why.
+//! Configuration: read once per isolate into a typed value that never
+//! changes (what the isolate accumulates is in `state`). Nothing here
+//! panics: a bad value disables what needs it and says why.
 
-use crate::backend::federation::FederationCache;
 use crate::catalog::Catalog;
 use crate::cors::Origins;
-use crate::oidc::provider::{PlatformSigner, ProviderKeys, TokenCache, TOKEN_TTL_SECS};
-use crate::oidc::JwksCache;
-use crate::platform::Level;
+use crate::log::Level;
+use crate::oidc::provider::{ProviderKeys, TOKEN_TTL_SECS};
 use crate::session::SessionKeys;
-use crate::stats::IsolateStats;
 use crate::sts::roles::Roles;
 
 #[derive(Debug)]
@@ -24,18 +22,13 @@ pub struct Config {
     pub roles: Roles,
     /// `OIDC_ALLOW_LOOPBACK_ISSUERS=true`: http issuers on 127.0.0.1/localhost (dev, tests).
     pub allow_loopback_issuers: bool,
-    /// Per-isolate JWKS cache; it lives here because it shares the config's lifetime.
-    pub jwks_cache: JwksCache,
     /// The proxy's own OIDC signing keys; `None` disables the provider.
     pub provider: Option<ProviderKeys>,
-    /// Signs minted tokens with the active key (per isolate: WebCrypto imports it once).
-    pub signer: Option<PlatformSigner>,
-    /// Minted tokens, reused per principal while comfortably valid.
-    pub tokens: TokenCache,
-    /// Temporary credentials of web-identity backends, renewed ahead of expiry.
-    pub federation: FederationCache,
-    /// `ISOLATE_STATS_EVERY`: the isolate's memory and cache sizes in the log.
-    pub stats: IsolateStats,
+    /// `OIDC_PROVIDER_TOKEN_TTL_SECS`: the lifetime of minted tokens.
+    pub token_ttl_secs: i64,
+    /// `ISOLATE_STATS_EVERY`: the isolate's memory and cache sizes in the log
+    /// every this many requests.
+    pub stats_every: Option<u64>,
     /// Problems found while loading, logged once by the runtime.
     pub warnings: Vec<String>,
 }
@@ -102,23 +95,20 @@ impl Config {
             provider: provider.is_some(),
         };
         let catalog = crate::catalog::config::from_env(env, &needs, &mut warnings);
-        let stats = IsolateStats::from_setting(env("ISOLATE_STATS_EVERY").as_deref(), &mut warnings);
+        let stats_every = crate::stats::parse_every(env("ISOLATE_STATS_EVERY").as_deref(), &mut warnings);
         Config {
             catalog,
-            signer: provider.as_ref().map(PlatformSigner::new),
-            tokens: TokenCache::with_ttl(token_ttl),
-            federation: FederationCache::default(),
+            token_ttl_secs: token_ttl,
             provider,
             session_keys,
             roles,
             allow_loopback_issuers,
-            jwks_cache: JwksCache::default(),
             cors: Origins::parse(env("CORS_ALLOWED_ORIGINS").as_deref()),
             log_level,
             region: env("S3_REGION")
                 .filter(|r| !r.trim().is_empty())
                 .unwrap_or_else(|| "us-east-1".into()),
-            stats,
+            stats_every,
             warnings,
         }
     }

@@ -33,6 +33,7 @@ pub mod s3;
 pub mod secret;
 pub mod session;
 pub mod sigv4;
+pub mod state;
 pub mod stats;
 pub mod sts;
 pub mod time;

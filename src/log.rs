@@ -6,8 +6,6 @@
 
 use serde_json::{Map, Value};
 
-use crate::platform::Level;
-
 /// Free-text fields (an error's detail, a reason): enough for a cause and
 /// the start of what was quoted.
 pub const MAX_TEXT_BYTES: usize = 512;
@@ -16,6 +14,36 @@ pub const MAX_TEXT_BYTES: usize = 512;
 pub const MAX_FIELD_BYTES: usize = 2048;
 /// The fields holding free text, at any depth.
 const TEXT_FIELDS: [&str; 4] = ["detail", "reason", "error", "message"];
+
+/// How much a line matters; `LOG_LEVEL` keeps the lines at or above its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "error" => Some(Level::Error),
+            "warn" | "warning" => Some(Level::Warn),
+            "info" => Some(Level::Info),
+            "debug" => Some(Level::Debug),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warn => "warn",
+            Level::Info => "info",
+            Level::Debug => "debug",
+        }
+    }
+}
 
 pub fn line(level: Level, msg: &str, fields: Value) -> String {
     let mut m = Map::new();

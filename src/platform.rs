@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::http::Headers;
-use crate::s3::range::ByteRange;
+use crate::log::Level;
 
 /// An object's metadata, whatever backend it came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +20,27 @@ pub struct ObjectMeta {
     pub expires: Option<String>,
     /// `x-amz-meta-*` user metadata, names without the prefix.
     pub user_metadata: Vec<(String, String)>,
+}
+
+/// A range resolved against the object: inclusive byte offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl ByteRange {
+    pub fn len(&self) -> u64 {
+        self.end - self.start + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    pub fn content_range(&self, size: u64) -> String {
+        format!("bytes {}-{}/{}", self.start, self.end, size)
+    }
 }
 
 /// One page request to a backend, with backend-absolute keys.
@@ -95,35 +116,6 @@ pub struct InboundResponse<B> {
     pub status: u16,
     pub headers: Headers,
     pub body: Option<B>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Error,
-    Warn,
-    Info,
-    Debug,
-}
-
-impl Level {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "error" => Some(Level::Error),
-            "warn" | "warning" => Some(Level::Warn),
-            "info" => Some(Level::Info),
-            "debug" => Some(Level::Debug),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Level::Error => "error",
-            Level::Warn => "warn",
-            Level::Info => "info",
-            Level::Debug => "debug",
-        }
-    }
 }
 
 /// What is left at `now_ms` of a `budget_ms` that began at `started_ms`: the

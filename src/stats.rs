@@ -12,9 +12,8 @@ use std::cell::Cell;
 
 use serde_json::json;
 
-use crate::config::Config;
-use crate::log;
-use crate::platform::{Level, Platform};
+use crate::log::{self, Level};
+use crate::platform::Platform;
 
 /// Largest accepted `ISOLATE_STATS_EVERY`.
 const MAX_EVERY: u64 = 10_000_000;
@@ -27,21 +26,25 @@ pub struct IsolateStats {
     id: String,
 }
 
+/// `ISOLATE_STATS_EVERY`; a bad value turns the lines off and says why.
+pub fn parse_every(value: Option<&str>, warnings: &mut Vec<String>) -> Option<u64> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => None,
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if (1..=MAX_EVERY).contains(&n) => Some(n),
+            _ => {
+                warnings.push(format!(
+                    "ISOLATE_STATS_EVERY {v:?} is not 1..={MAX_EVERY}; no isolate stats lines"
+                ));
+                None
+            }
+        },
+    }
+}
+
 impl IsolateStats {
-    /// From `ISOLATE_STATS_EVERY`; a bad value turns the lines off and says why.
-    pub fn from_setting(value: Option<&str>, warnings: &mut Vec<String>) -> Self {
-        let every = match value.map(str::trim).filter(|v| !v.is_empty()) {
-            None => None,
-            Some(v) => match v.parse::<u64>() {
-                Ok(n) if (1..=MAX_EVERY).contains(&n) => Some(n),
-                _ => {
-                    warnings.push(format!(
-                        "ISOLATE_STATS_EVERY {v:?} is not 1..={MAX_EVERY}; no isolate stats lines"
-                    ));
-                    None
-                }
-            },
-        };
+    /// A line every `every` requests (and for the first), or none.
+    pub fn new(every: Option<u64>) -> Self {
         let mut b = [0u8; 4];
         // Without randomness the id is still stable within the isolate.
         let _ = getrandom::getrandom(&mut b);
@@ -52,39 +55,25 @@ impl IsolateStats {
         }
     }
 
-    /// Counts a finished request; logs the stats line when it is due.
-    pub fn after_request<P: Platform>(&self, p: &P, cfg: &Config) {
+    /// Counts a finished request; logs the stats line when it is due, with
+    /// the isolate's cache figures (an object, asked for only then).
+    pub fn after_request<P: Platform>(&self, p: &P, log_level: Level, figures: impl FnOnce() -> serde_json::Value) {
         let Some(every) = self.every else {
             return;
         };
         let n = self.requests.get().saturating_add(1);
         self.requests.set(n);
-        if (n == 1 || n % every == 0) && Level::Info <= cfg.log_level {
-            p.log(
-                Level::Info,
-                &log::line(Level::Info, "isolate stats", self.fields(cfg, n)),
-            );
+        if (n == 1 || n % every == 0) && Level::Info <= log_level {
+            let mut f = json!({
+                "isolate": self.id,
+                "requests": n,
+                "wasm_memory_bytes": linear_memory_bytes(),
+            });
+            if let (Some(o), serde_json::Value::Object(more)) = (f.as_object_mut(), figures()) {
+                o.extend(more);
+            }
+            p.log(Level::Info, &log::line(Level::Info, "isolate stats", f));
         }
-    }
-
-    fn fields(&self, cfg: &Config, requests: u64) -> serde_json::Value {
-        let catalog = match &cfg.catalog {
-            Ok(crate::catalog::Catalog::Http(h)) => h.cache_stats().json(),
-            _ => serde_json::Value::Null,
-        };
-        json!({
-            "isolate": self.id,
-            "requests": requests,
-            "wasm_memory_bytes": linear_memory_bytes(),
-            "caches": {
-                "jwks": cfg.jwks_cache.stats().json(),
-                "tokens": cfg.tokens.stats().json(),
-                "federation": cfg.federation.stats().json(),
-                "catalog": catalog,
-            },
-            "signatures": cfg.tokens.signatures(),
-            "federation_exchanges": cfg.federation.exchanges(),
-        })
     }
 }
 
@@ -104,9 +93,9 @@ pub fn linear_memory_bytes() -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::http::Request;
     use crate::proxy::handle;
+    use crate::state::Isolate;
     use crate::testing::{block_on, FakePlatform};
 
     fn stats_lines(p: &FakePlatform) -> Vec<serde_json::Value> {
@@ -118,9 +107,9 @@ mod tests {
             .collect()
     }
 
-    fn run(env: &[(&str, &str)], requests: usize) -> (FakePlatform, Config) {
+    fn run(env: &[(&str, &str)], requests: usize) -> (FakePlatform, Isolate) {
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let cfg = Config::from_env(&|n| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()));
+        let cfg = Isolate::from_env(&|n| env.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()));
         let p = FakePlatform::default();
         p.put("DATA", "demo/public-data/cities.csv", b"cities");
         for _ in 0..requests {
@@ -157,7 +146,7 @@ mod tests {
         assert!(l["caches"]["jwks"]["max_bytes"].as_u64() > Some(0));
         assert!(l["caches"]["federation"]["max_entries"].as_u64() > Some(0));
         assert!(l["caches"]["catalog"].is_null(), "the static catalog caches nothing");
-        assert!(cfg.warnings.is_empty() || cfg.warnings.iter().all(|w| !w.contains("ISOLATE_STATS")));
+        assert!(cfg.config.warnings.is_empty() || cfg.config.warnings.iter().all(|w| !w.contains("ISOLATE_STATS")));
     }
 
     #[test]
@@ -173,7 +162,10 @@ mod tests {
         for v in ["0", "-1", "x", "10000001"] {
             let (p, cfg) = run(&[("ISOLATE_STATS_EVERY", v)], 2);
             assert!(stats_lines(&p).is_empty(), "{v}");
-            assert!(cfg.warnings.iter().any(|w| w.contains("ISOLATE_STATS_EVERY")), "{v}");
+            assert!(
+                cfg.config.warnings.iter().any(|w| w.contains("ISOLATE_STATS_EVERY")),
+                "{v}"
+            );
         }
     }
 }

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{ProxyError, Result};
 use crate::http::Headers;
+use crate::log::Level;
 use crate::platform::{
-    BlobGet, InboundResponse, Level, ListPage, ListRequest, ListedObject, ObjectMeta, OutboundRequest, Platform,
+    BlobGet, InboundResponse, ListPage, ListRequest, ListedObject, ObjectMeta, OutboundRequest, Platform,
 };
 use crate::s3::range::ByteRange;
 

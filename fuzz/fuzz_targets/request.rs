@@ -12,7 +12,7 @@
 //! nothing restricted to anyone but its grantee, nothing unlisted listed.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use oidc_data_proxy::config::Config;
+use oidc_data_proxy::state::Isolate;
 use oidc_data_proxy::http::{Body, Request, RequestBody};
 use oidc_data_proxy::proxy::handle;
 use oidc_data_proxy::testing::{block_on, session_credentials, FakePlatform};
@@ -92,7 +92,7 @@ fn take(req: &mut Request, name: &str) -> Option<String> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let cfg = Config::from_env(&env);
+    let cfg = Isolate::from_env(&env);
     let p = platform();
     let mut req = parse_request(data);
     let (sign, presign) = (take(&mut req, "x-fuzz-sign"), take(&mut req, "x-fuzz-presign"));
@@ -113,7 +113,7 @@ fuzz_target!(|data: &[u8]| {
             .map(|c| c.chars().take(128).collect())
             .collect();
         let ceiling: Vec<&str> = ceiling.iter().map(String::as_str).collect();
-        let creds = session_credentials(&cfg, ISSUER, sub, &ceiling, NOW + 3600);
+        let creds = session_credentials(&cfg.config, ISSUER, sub, &ceiling, NOW + 3600);
         sign_request(&mut req, &creds, NOW, presign.is_some());
     }
     let method = req.method.clone();

@@ -2,11 +2,11 @@
 //! accepts (1024 bytes), and object reads that ask for the stored bytes.
 
 use super::{Backend, ReadOpts, MAX_BACKEND_KEY_BYTES};
-use crate::config::Config;
 use crate::error::ProxyError;
 use crate::http::{Body, Request, Response};
 use crate::platform::ListRequest;
 use crate::platform::Platform;
+use crate::state::Isolate;
 use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
 
 fn r2() -> Backend {
@@ -30,13 +30,13 @@ fn key_of(prefix: &str, n: usize) -> String {
 
 /// A catalog with an R2 product whose prefix is longer than `{product}/`, and
 /// an S3 one, so a key the client may send can be too long for the backend.
-fn cfg() -> Config {
+fn cfg() -> Isolate {
     let catalog = r#"{"backends":{"r2":{"type":"r2","binding":"DATA"},
         "m":{"type":"s3","endpoint":"http://127.0.0.1:9","bucket":"bkt"}},
         "accounts":{"wire":{"products":{
           "r2":{"visibility":"public","backend":"r2","prefix":"demo/wire-data/"},
           "s3":{"visibility":"public","backend":"m","prefix":"base/wire-data/"}}}}}"#;
-    Config::from_env(&|n| match n {
+    Isolate::from_env(&|n| match n {
         "STATIC_CATALOG" => Some(catalog.to_string()),
         // Overrides (`response-*`) need a signed request.
         "SESSION_TOKEN_KEY" => Some("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".to_string()),
@@ -271,7 +271,13 @@ fn object_answers_forbid_transforms_on_the_way_out() {
         ),
     ];
     let now = p.now_ms();
-    let alice = session_credentials(&cfg(), "http://127.0.0.1:8788", "alice", &["*"], now / 1000 + 3600);
+    let alice = session_credentials(
+        &cfg().config,
+        "http://127.0.0.1:8788",
+        "alice",
+        &["*"],
+        now / 1000 + 3600,
+    );
     for (path, query, want) in cases {
         for method in ["GET", "HEAD"] {
             let req = match query {

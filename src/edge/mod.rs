@@ -9,30 +9,29 @@ use wasm_bindgen::JsCast;
 
 use worker::{event, Context, Env, Headers as WHeaders, ResponseBody, ResponseBuilder};
 
-use crate::config::Config;
 use crate::http::{Body, Headers, Request, RequestBody, Response};
-use crate::log;
-use crate::platform::Level;
+use crate::log::{self, Level};
+use crate::state::Isolate;
 use platform::EdgePlatform;
 
 thread_local! {
-    // Workers isolates are single-threaded: one parsed config per isolate.
-    static CONFIG: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };
+    // Workers isolates are single-threaded: one parsed config (and its state) per isolate.
+    static ISOLATE: std::cell::OnceCell<Rc<Isolate>> = const { std::cell::OnceCell::new() };
 }
 
-fn config(env: &Env) -> Rc<Config> {
-    CONFIG.with(|c| {
+fn isolate(env: &Env) -> Rc<Isolate> {
+    ISOLATE.with(|c| {
         c.get_or_init(|| {
             let lookup = |name: &str| env.var(name).ok().map(|v| v.to_string());
-            let cfg = Config::from_env(&lookup);
-            for w in &cfg.warnings {
+            let isolate = Isolate::from_env(&lookup);
+            for w in &isolate.config.warnings {
                 // Logged once, when the isolate loads its configuration.
                 worker::console_warn!(
                     "{}",
                     log::line(Level::Warn, "configuration", serde_json::json!({ "reason": w }))
                 );
             }
-            Rc::new(cfg)
+            Rc::new(isolate)
         })
         .clone()
     })
@@ -134,9 +133,9 @@ fn to_worker(resp: Response<ResponseBody>) -> worker::Result<worker::Response> {
 
 #[event(fetch)]
 async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
-    let cfg = config(&env);
-    let platform = EdgePlatform::new(env, cfg.log_level);
-    let resp = crate::proxy::handle(&platform, &cfg, to_core(req).await).await;
+    let isolate = isolate(&env);
+    let platform = EdgePlatform::new(env, isolate.config.log_level);
+    let resp = crate::proxy::handle(&platform, &isolate, to_core(req).await).await;
     to_worker(resp)
 }
 

@@ -11,8 +11,9 @@ use worker::{AbortController, Delay, Env, Method, RequestInit, ResponseBody};
 
 use crate::error::{ProxyError, Result};
 use crate::http::Headers;
+use crate::log::Level;
 use crate::platform::{
-    BlobGet, InboundResponse, Level, ListPage, ListRequest, ListedObject, ObjectMeta, OutboundRequest, Platform,
+    BlobGet, InboundResponse, ListPage, ListRequest, ListedObject, ObjectMeta, OutboundRequest, Platform,
 };
 use crate::s3::conditional::format_http_date;
 use crate::s3::range::ByteRange;

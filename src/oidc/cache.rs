@@ -15,7 +15,8 @@ use std::rc::Rc;
 
 use super::{discovery_url, parse_discovery, parse_jwks, Jwk, MAX_JWKS_BYTES};
 use crate::bounded::{BoundedMap, Cost, Stats};
-use crate::platform::{remaining_ms, Level, OutboundRequest, Platform};
+use crate::log::Level;
+use crate::platform::{remaining_ms, OutboundRequest, Platform};
 
 const FRESH_SECS: i64 = 3600;
 const STALE_SECS: i64 = 86_400;

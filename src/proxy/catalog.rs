@@ -21,8 +21,8 @@ struct Minted<'a, P: Platform> {
 
 impl<P: Platform> BearerSource for Minted<'_, P> {
     async fn bearer(&self) -> Result<Option<Secret>> {
-        let cfg = self.ctx.cfg;
-        let (Some(keys), Some(signer)) = (cfg.provider.as_ref(), cfg.signer.as_ref()) else {
+        let (cfg, state) = (self.ctx.cfg, self.ctx.state);
+        let (Some(keys), Some(signer)) = (cfg.provider.as_ref(), state.signer.as_ref()) else {
             return Err(ProxyError::Misconfigured(
                 "HTTP catalog without the OIDC provider".into(),
             ));
@@ -32,7 +32,7 @@ impl<P: Platform> BearerSource for Minted<'_, P> {
             Principal::Session(s) => MintRequest::session(&s.subject, self.audience, &s.role, &s.issuer),
         };
         let now = self.ctx.p.now_ms().div_euclid(1000);
-        let token = cfg
+        let token = state
             .tokens
             .token(signer, keys, &req, now)
             .await

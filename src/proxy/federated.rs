@@ -20,8 +20,8 @@ struct Assertions<'a, P: Platform> {
 
 impl<P: Platform> AssertionSource for Assertions<'_, P> {
     async fn assertion(&self, subject: &str, audience: &str) -> Result<Secret> {
-        let cfg = self.ctx.cfg;
-        let (Some(keys), Some(signer)) = (cfg.provider.as_ref(), cfg.signer.as_ref()) else {
+        let (cfg, state) = (self.ctx.cfg, self.ctx.state);
+        let (Some(keys), Some(signer)) = (cfg.provider.as_ref(), state.signer.as_ref()) else {
             return Err(ProxyError::Misconfigured(
                 "a web_identity backend needs the OIDC provider".into(),
             ));
@@ -33,7 +33,8 @@ impl<P: Platform> AssertionSource for Assertions<'_, P> {
             idp: None,
         };
         let now = self.ctx.p.now_ms().div_euclid(1000);
-        cfg.tokens
+        state
+            .tokens
             .token(signer, keys, &req, now)
             .await
             .map(Secret::from)
@@ -52,7 +53,7 @@ impl<P: Platform> Ctx<'_, P> {
             return Ok(Cow::Borrowed(b));
         };
         let creds = self
-            .cfg
+            .state
             .federation
             .credentials(self.p, &Assertions { ctx: self }, wi)
             .await?;
@@ -66,7 +67,7 @@ impl<P: Platform> Ctx<'_, P> {
     pub fn backend_failed(&self, used: &Backend, e: &ProxyError) {
         if let (Backend::S3(s3), ProxyError::BackendAuth(_)) = (used, e) {
             if let (Some(wi), Some(creds)) = (&s3.web_identity, &s3.credentials) {
-                self.cfg.federation.forget(wi, &creds.access_key_id);
+                self.state.federation.forget(wi, &creds.access_key_id);
             }
         }
     }

@@ -16,15 +16,17 @@ use crate::config::Config;
 use crate::cors;
 use crate::error::{ProxyError, Result};
 use crate::http::{Body, Query, Request, Response};
-use crate::log;
-use crate::platform::{Level, Platform};
+use crate::log::{self, Level};
+use crate::platform::Platform;
 use crate::route::{is_sts, route, Route, S3_METHODS};
 use crate::s3::xml;
+use crate::state::{Isolate, IsolateState};
 
 /// Everything a handler needs for one request.
 pub struct Ctx<'a, P: Platform> {
     pub p: &'a P,
     pub cfg: &'a Config,
+    pub state: &'a IsolateState,
     pub req: &'a Request,
     pub query: Query,
     pub principal: Principal,
@@ -32,6 +34,18 @@ pub struct Ctx<'a, P: Platform> {
 }
 
 impl<P: Platform> Ctx<'_, P> {
+    /// The token service's share of the configuration and of the isolate.
+    fn sts(&self) -> crate::sts::Context<'_> {
+        crate::sts::Context {
+            roles: &self.cfg.roles,
+            session_keys: self.cfg.session_keys.as_ref(),
+            allow_loopback_issuers: self.cfg.allow_loopback_issuers,
+            cors: &self.cfg.cors,
+            jwks: &self.state.jwks_cache,
+            log_level: self.cfg.log_level,
+        }
+    }
+
     pub fn log(&self, level: Level, msg: &str, fields: serde_json::Value) {
         if level <= self.cfg.log_level {
             self.p.log(level, &log::line(level, msg, fields));
@@ -47,7 +61,8 @@ fn new_request_id() -> String {
     hex::encode_upper(b)
 }
 
-pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<P::Body> {
+pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Response<P::Body> {
+    let cfg = &isolate.config;
     let started = p.now_ms();
     let request_id = new_request_id();
     let origin = req.headers.get("origin").map(str::to_string);
@@ -72,6 +87,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
                     let ctx = Ctx {
                         p,
                         cfg,
+                        state: &isolate.state,
                         req: &req,
                         query,
                         principal: principal.clone(),
@@ -131,7 +147,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: Request) -> Response<
         });
         p.log(Level::Info, &log::line(Level::Info, "request", f));
     }
-    cfg.stats.after_request(p, cfg);
+    isolate.after_request(p);
     resp
 }
 
@@ -180,7 +196,7 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
             Principal::Anonymous => Ok(service_document(ctx.cfg)),
             Principal::Session(_) => account::list_buckets(ctx).await,
         },
-        Route::Sts => Ok(crate::sts::endpoint::serve(ctx.p, ctx.cfg, ctx.req, &ctx.request_id).await),
+        Route::Sts => Ok(crate::sts::endpoint::serve(ctx.p, &ctx.sts(), ctx.req, &ctx.request_id).await),
         Route::WellKnown => well_known(ctx),
         Route::HeadAccount { account } => account::head(ctx, account).await,
         Route::Location { account } => account::location(ctx, account).await,

@@ -1,9 +1,9 @@
 //! Whole requests through the pipeline on the in-memory runtime.
 
 use super::handle;
-use crate::config::Config;
 use crate::error::ProxyError;
 use crate::http::{Body, Request, Response};
+use crate::state::Isolate;
 use crate::testing::{block_on, FakePlatform};
 
 fn sample() -> FakePlatform {
@@ -31,8 +31,8 @@ fn sample() -> FakePlatform {
     p
 }
 
-fn cfg() -> Config {
-    Config::from_env(&|_| None)
+fn cfg() -> Isolate {
+    Isolate::from_env(&|_| None)
 }
 
 fn run(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, Vec<u8>) {
@@ -397,7 +397,7 @@ fn account_operations() {
 #[test]
 fn invalid_catalog_is_503_without_detail() {
     let p = sample();
-    let cfg = Config::from_env(&|n| (n == "STATIC_CATALOG").then(|| "{\"backends\": 7}".to_string()));
+    let cfg = Isolate::from_env(&|n| (n == "STATIC_CATALOG").then(|| "{\"backends\": 7}".to_string()));
     let mut r = block_on(handle(
         &p,
         &cfg,
@@ -431,11 +431,11 @@ fn sts_and_well_known_until_their_issues_land() {
     assert_eq!(p.backend_calls.get(), 0);
 }
 
-fn mirror_cfg() -> Config {
+fn mirror_cfg() -> Isolate {
     let catalog = r#"{"backends":{"m":{"type":"s3","endpoint":"http://127.0.0.1:9","bucket":"bkt",
         "access_key_id_var":"K","secret_access_key_var":"S"}},
         "accounts":{"mirror":{"products":{"signed":{"visibility":"public","backend":"m","prefix":"base/"}}}}}"#;
-    Config::from_env(&|n| match n {
+    Isolate::from_env(&|n| match n {
         "STATIC_CATALOG" => Some(catalog.to_string()),
         "K" => Some("AKIDEXAMPLE".to_string()),
         "S" => Some("backend-secret".to_string()),
@@ -559,7 +559,7 @@ fn provider_documents_when_configured_404_otherwise() {
     let p = sample();
     assert_eq!(get(&p, "/.well-known/openid-configuration", "").0.status, 404);
     let pem = include_str!("../../tests/fixtures/oidc/rsa-2048.pem").to_string();
-    let cfg = Config::from_env(&move |n| match n {
+    let cfg = Isolate::from_env(&move |n| match n {
         "OIDC_PROVIDER_ISSUER" => Some("https://proxy.example".into()),
         "OIDC_PROVIDER_KID" => Some("k1".into()),
         "OIDC_PROVIDER_KEY" => Some(pem.clone()),

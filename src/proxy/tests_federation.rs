@@ -7,11 +7,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::handle;
-use crate::config::Config;
 use crate::http::{percent_decode, Body, Request, Response};
 use crate::oidc::provider::jwks_json;
 use crate::oidc::{parse_jwks, verify, Expectations};
 use crate::platform::{OutboundRequest, Platform};
+use crate::state::Isolate;
 use crate::testing::{block_on, FakePlatform};
 use crate::time::format_iso8601;
 
@@ -39,9 +39,9 @@ fn catalog() -> String {
     .to_string()
 }
 
-fn config(provider: bool) -> Config {
+fn config(provider: bool) -> Isolate {
     let cat = catalog();
-    Config::from_env(&move |n| match n {
+    Isolate::from_env(&move |n| match n {
         "STATIC_CATALOG" => Some(cat.clone()),
         "OIDC_PROVIDER_ISSUER" if provider => Some(PROVIDER_ISS.into()),
         "OIDC_PROVIDER_KID" if provider => Some("k1".into()),
@@ -55,9 +55,9 @@ type Seen = Rc<RefCell<Vec<Result<serde_json::Map<String, serde_json::Value>, St
 
 /// An STS that checks the assertion like AWS (issuer, `sts.amazonaws.com`,
 /// signature by a key of the proxy's JWKS) and an S3 answering any GET.
-fn platform(cfg: &Config) -> (FakePlatform, Seen) {
+fn platform(cfg: &Isolate) -> (FakePlatform, Seen) {
     let p = FakePlatform::default();
-    let jwks = parse_jwks(&jwks_json(cfg.provider.as_ref().unwrap())).unwrap();
+    let jwks = parse_jwks(&jwks_json(cfg.config.provider.as_ref().unwrap())).unwrap();
     let seen: Seen = Rc::default();
     let log = seen.clone();
     let now = p.now_ms() / 1000;
@@ -117,7 +117,7 @@ fn platform(cfg: &Config) -> (FakePlatform, Seen) {
     (p, seen)
 }
 
-fn get(p: &FakePlatform, c: &Config, path: &str, query: &str) -> (Response<Vec<u8>>, String) {
+fn get(p: &FakePlatform, c: &Isolate, path: &str, query: &str) -> (Response<Vec<u8>>, String) {
     let mut resp: Response<Vec<u8>> = block_on(handle(p, c, Request::new("GET", path, query)));
     let body = match std::mem::replace(&mut resp.body, Body::Empty) {
         Body::Empty => Vec::new(),
@@ -170,7 +170,7 @@ fn reads_with_temporary_credentials_from_one_exchange() {
     assert_eq!(r.status, 200, "{body}");
     assert!(body.contains("<Key>a.txt</Key>"), "{body}");
     assert_eq!(seen.borrow().len(), 1);
-    assert_eq!(c.federation.exchanges(), 1);
+    assert_eq!(c.state.federation.exchanges(), 1);
     let logs = p.logs.borrow().join("\n");
     assert!(logs.contains("federated credentials obtained"), "{logs}");
     for secret in [SECRET, TOKEN] {
@@ -255,11 +255,12 @@ fn credentials_the_backend_rejects_are_renewed_by_the_next_request() {
 fn without_the_provider_the_backend_is_unavailable() {
     let c = config(false);
     assert!(
-        c.warnings
+        c.config
+            .warnings
             .iter()
             .any(|w| w.contains("backend fed disabled") && w.contains("OIDC provider")),
         "{:?}",
-        c.warnings
+        c.config.warnings
     );
     let p = FakePlatform::default();
     let (r, _) = get(&p, &c, "/acme/fed/a.txt", "");

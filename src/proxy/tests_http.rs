@@ -7,12 +7,12 @@ use std::path::Path;
 use std::rc::Rc;
 
 use super::handle;
-use crate::config::Config;
 use crate::http::{Body, Request, Response};
 use crate::oidc::provider::jwks_json;
 use crate::oidc::{parse_jwks, verify, Expectations};
 use crate::platform::{OutboundRequest, Platform};
 use crate::sigv4::Credentials;
+use crate::state::Isolate;
 use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
 
 const CATALOG: &str = "https://catalog.test";
@@ -22,7 +22,7 @@ const IDP: &str = "https://idp.test";
 const SESSION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const RSA_PEM: &str = include_str!("../../tests/fixtures/oidc/rsa-2048.pem");
 
-fn env_with(extra: &[(&str, &str)]) -> Config {
+fn env_with(extra: &[(&str, &str)]) -> Isolate {
     let mut vars: Vec<(String, String)> = [
         ("CATALOG_URL", CATALOG),
         ("OIDC_PROVIDER_ISSUER", PROVIDER_ISS),
@@ -43,7 +43,7 @@ fn env_with(extra: &[(&str, &str)]) -> Config {
             vars.push((k.to_string(), v.to_string()));
         }
     }
-    Config::from_env(&move |n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))
+    Isolate::from_env(&move |n| vars.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()))
 }
 
 /// What the fake catalog saw: the verified `sub` of each call (or the reason
@@ -136,15 +136,15 @@ fn catalog_answer(req: &OutboundRequest, sub: &str) -> (u16, Vec<u8>) {
 
 /// A platform whose catalog verifies tokens with the JWKS the proxy serves,
 /// and whose S3 endpoint answers every object GET with `s3:<url>`.
-fn platform(cfg: &Config) -> (FakePlatform, Rc<RefCell<Seen>>) {
+fn platform(cfg: &Isolate) -> (FakePlatform, Rc<RefCell<Seen>>) {
     platform_at(cfg, 0)
 }
 
 /// As [`platform`], with the clock at `now_ms` (0: the fake's default).
-fn platform_at(cfg: &Config, now_ms: i64) -> (FakePlatform, Rc<RefCell<Seen>>) {
+fn platform_at(cfg: &Isolate, now_ms: i64) -> (FakePlatform, Rc<RefCell<Seen>>) {
     let p = FakePlatform::default();
     p.clock_ms.set(now_ms);
-    let jwks = parse_jwks(&jwks_json(cfg.provider.as_ref().unwrap())).unwrap();
+    let jwks = parse_jwks(&jwks_json(cfg.config.provider.as_ref().unwrap())).unwrap();
     let seen = Rc::new(RefCell::new(Seen::default()));
     let log = seen.clone();
     let now = p.now_ms() / 1000;
@@ -187,8 +187,8 @@ fn platform_at(cfg: &Config, now_ms: i64) -> (FakePlatform, Rc<RefCell<Seen>>) {
     (p, seen)
 }
 
-fn session(cfg: &Config, subject: &str, ceiling: &[&str]) -> Credentials {
-    session_credentials(cfg, IDP, subject, ceiling, 1_763_781_720 + 3600)
+fn session(cfg: &Isolate, subject: &str, ceiling: &[&str]) -> Credentials {
+    session_credentials(&cfg.config, IDP, subject, ceiling, 1_763_781_720 + 3600)
 }
 
 fn request(path: &str, query: &str, creds: Option<&Credentials>, now_ms: i64) -> Request {
@@ -198,11 +198,11 @@ fn request(path: &str, query: &str, creds: Option<&Credentials>, now_ms: i64) ->
     }
 }
 
-fn get(p: &FakePlatform, c: &Config, path: &str, creds: Option<&Credentials>) -> (u16, String) {
+fn get(p: &FakePlatform, c: &Isolate, path: &str, creds: Option<&Credentials>) -> (u16, String) {
     get_q(p, c, path, "", creds)
 }
 
-fn get_q(p: &FakePlatform, c: &Config, path: &str, query: &str, creds: Option<&Credentials>) -> (u16, String) {
+fn get_q(p: &FakePlatform, c: &Isolate, path: &str, query: &str, creds: Option<&Credentials>) -> (u16, String) {
     let mut resp: Response<Vec<u8>> = block_on(handle(p, c, request(path, query, creds, p.now_ms())));
     let body = match std::mem::replace(&mut resp.body, Body::Empty) {
         Body::Empty => Vec::new(),
@@ -385,17 +385,17 @@ fn tokens_are_reused_and_renewed_near_expiry() {
         10,
         "no caching: product + connection per request"
     );
-    assert_eq!(c.tokens.signatures(), 1, "one token served all ten calls");
+    assert_eq!(c.state.tokens.signatures(), 1, "one token served all ten calls");
     // 31 s later less than the 30 s reuse margin is left: a new token.
     let (p2, _) = platform_at(&c, p.now_ms() + 31_000);
     assert_eq!(get(&p2, &c, "/acme/public-data/a.txt", None).0, 200);
-    assert_eq!(c.tokens.signatures(), 2);
+    assert_eq!(c.state.tokens.signatures(), 2);
 }
 
 #[test]
 fn http_catalog_without_provider_answers_503() {
     let c = env_with(&[("OIDC_PROVIDER_KEY", "")]);
-    assert!(c.catalog.is_err());
+    assert!(c.config.catalog.is_err());
     let p = FakePlatform::default();
     let (s, body) = get(&p, &c, "/acme/public-data/a.txt", None);
     assert_eq!(s, 503, "{body}");

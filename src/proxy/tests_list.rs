@@ -3,19 +3,19 @@
 //! brute-force model (`s3::list_model`).
 
 use super::handle;
-use crate::config::Config;
 use crate::http::{Body, Request};
 use crate::platform::Platform;
 use crate::s3::token::peek;
 use crate::sigv4::{uri_encode, Credentials};
+use crate::state::Isolate;
 use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
 
 const SESSION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 pub(super) const ISSUER: &str = "http://127.0.0.1:8788";
 
-pub(super) fn config(catalog: Option<&str>) -> Config {
+pub(super) fn config(catalog: Option<&str>) -> Isolate {
     let catalog = catalog.map(str::to_string);
-    Config::from_env(&move |n| match n {
+    Isolate::from_env(&move |n| match n {
         "SESSION_TOKEN_KEY" => Some(SESSION_KEY.to_string()),
         "STATIC_CATALOG" => catalog.clone(),
         _ => None,
@@ -29,9 +29,9 @@ pub(super) enum Caller {
 }
 
 impl Caller {
-    pub(super) fn session(cfg: &Config, p: &FakePlatform, subject: &str, ceiling: &[&str]) -> Self {
+    pub(super) fn session(cfg: &Isolate, p: &FakePlatform, subject: &str, ceiling: &[&str]) -> Self {
         let exp = p.now_ms() / 1000 + 3600;
-        Caller::Session(session_credentials(cfg, ISSUER, subject, ceiling, exp))
+        Caller::Session(session_credentials(&cfg.config, ISSUER, subject, ceiling, exp))
     }
 }
 
@@ -79,7 +79,7 @@ fn unescape(s: &str, url: bool) -> String {
     out
 }
 
-pub(super) fn list(p: &FakePlatform, cfg: &Config, who: &Caller, path: &str, query: &str) -> Page {
+pub(super) fn list(p: &FakePlatform, cfg: &Isolate, who: &Caller, path: &str, query: &str) -> Page {
     let req = match who {
         Caller::Anonymous => Request::new("GET", path, query),
         Caller::Session(c) => signed_request("GET", "127.0.0.1:8787", path, query, c, p.now_ms()),
@@ -119,7 +119,7 @@ pub(super) fn param(name: &str, value: &str) -> String {
 
 /// Follows a listing to its end (V2 tokens, or V1 markers: `NextMarker`, else
 /// the last key, as clients do); returns every page.
-pub(super) fn list_all(p: &FakePlatform, cfg: &Config, who: &Caller, path: &str, query: &str) -> Vec<Page> {
+pub(super) fn list_all(p: &FakePlatform, cfg: &Isolate, who: &Caller, path: &str, query: &str) -> Vec<Page> {
     let v2 = query.contains("list-type=2");
     let mut pages: Vec<Page> = Vec::new();
     let mut resume: Option<String> = None;
@@ -285,7 +285,7 @@ fn a_delimiter_straddling_a_ceiling_prefix_still_truncates_exactly() {
 }
 
 /// Backend calls per page of a listing.
-fn calls_per_page(p: &FakePlatform, cfg: &Config, path: &str, query: &str) -> Vec<usize> {
+fn calls_per_page(p: &FakePlatform, cfg: &Isolate, path: &str, query: &str) -> Vec<usize> {
     let before = p.backend_calls.get();
     let pages = list_all(p, cfg, &Caller::Anonymous, path, query);
     assert_eq!(

@@ -5,11 +5,11 @@
 
 use super::list::token_keys;
 use super::tests_list::{config, list, param, Caller, Page};
-use crate::config::Config;
 use crate::s3::list::Position;
 use crate::s3::list_model::{self, ModelQuery};
 use crate::s3::token::{peek, Binding, TokenKeys};
 use crate::s3::walk::MAX_BACKEND_CALLS;
+use crate::state::Isolate;
 use crate::testing::FakePlatform;
 
 /// SplitMix64: deterministic, good enough to pick test cases.
@@ -378,8 +378,8 @@ struct Seen {
 }
 
 /// Runs one case: every page against the model page at the same position.
-fn check(rng_seed: u64, p: &FakePlatform, cfg: &Config, callers: &[Caller], world: &World, c: &Case, st: &mut Seen) {
-    let tokens = token_keys(cfg);
+fn check(rng_seed: u64, p: &FakePlatform, cfg: &Isolate, callers: &[Caller], world: &World, c: &Case, st: &mut Seen) {
+    let tokens = token_keys(&cfg.config);
     let ctx = format!("seed {rng_seed} who {} {} {}", c.who, c.path(), c.query(None, &tokens));
     let (keys, phantoms) = world.model_input(c.who, c.product, &c.prefix);
     let q = ModelQuery {

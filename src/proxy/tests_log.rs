@@ -4,18 +4,18 @@
 //! character boundary and marked, so a line stays a few KiB whatever arrives.
 
 use super::handle;
-use crate::config::Config;
 use crate::http::Request;
+use crate::state::Isolate;
 use crate::testing::{block_on, FakePlatform};
 
 /// The most a line written by these requests may take.
 const LINE_MAX: usize = 4096;
 
-fn mirror_cfg() -> Config {
+fn mirror_cfg() -> Isolate {
     let catalog = r#"{"backends":{"m":{"type":"s3","endpoint":"http://127.0.0.1:9","bucket":"bkt",
         "access_key_id_var":"K","secret_access_key_var":"S"}},
         "accounts":{"mirror":{"products":{"signed":{"visibility":"public","backend":"m","prefix":"base/"}}}}}"#;
-    Config::from_env(&|n| match n {
+    Isolate::from_env(&|n| match n {
         "STATIC_CATALOG" => Some(catalog.to_string()),
         "K" => Some("AKIDEXAMPLE".to_string()),
         "S" => Some("backend-secret".to_string()),

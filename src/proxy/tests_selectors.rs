@@ -2,8 +2,8 @@
 //! object that has one version and one part (the proxy serves no others).
 
 use super::handle;
-use crate::config::Config;
 use crate::http::{Body, Request, Response};
+use crate::state::Isolate;
 use crate::testing::{block_on, FakePlatform};
 
 const BODY: &[u8] = b"name,country\nParis,FR\n";
@@ -16,7 +16,7 @@ fn sample() -> FakePlatform {
 }
 
 fn run(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, String) {
-    let mut resp = block_on(handle(p, &Config::from_env(&|_| None), req));
+    let mut resp = block_on(handle(p, &Isolate::from_env(&|_| None), req));
     let body = match std::mem::replace(&mut resp.body, Body::Empty) {
         Body::Empty => Vec::new(),
         Body::Bytes(b) | Body::Stream(b) => b,

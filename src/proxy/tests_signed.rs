@@ -2,19 +2,19 @@
 //! a request signed with our SigV4 signer, authorization against grants.
 
 use super::handle;
-use crate::config::Config;
 use crate::http::{Body, Request, Response};
 use crate::platform::Platform;
 use crate::secret::Secret;
 use crate::sigv4::{sign, Credentials, SignableRequest};
+use crate::state::Isolate;
 use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="; // bytes 0..32
 const ISSUER: &str = "http://127.0.0.1:8788";
 
-fn cfg(key: &str) -> Config {
+fn cfg(key: &str) -> Isolate {
     let key = key.to_string();
-    Config::from_env(&move |n| (n == "SESSION_TOKEN_KEY").then(|| key.clone()))
+    Isolate::from_env(&move |n| (n == "SESSION_TOKEN_KEY").then(|| key.clone()))
 }
 
 fn platform() -> FakePlatform {
@@ -26,15 +26,15 @@ fn platform() -> FakePlatform {
 }
 
 /// Mints credentials the way STS will, for `subject` with `ceiling`.
-fn credentials(c: &Config, subject: &str, ceiling: &[&str], expires_at: i64) -> Credentials {
-    session_credentials(c, ISSUER, subject, ceiling, expires_at)
+fn credentials(c: &Isolate, subject: &str, ceiling: &[&str], expires_at: i64) -> Credentials {
+    session_credentials(&c.config, ISSUER, subject, ceiling, expires_at)
 }
 
 fn signed(method: &str, path: &str, creds: &Credentials, now_ms: i64) -> Request {
     signed_request(method, "127.0.0.1:8787", path, "", creds, now_ms)
 }
 
-fn run(p: &FakePlatform, c: &Config, req: Request) -> (Response<Vec<u8>>, String) {
+fn run(p: &FakePlatform, c: &Isolate, req: Request) -> (Response<Vec<u8>>, String) {
     let mut resp = block_on(handle(p, c, req));
     let body = match std::mem::replace(&mut resp.body, Body::Empty) {
         Body::Empty => Vec::new(),
@@ -163,7 +163,7 @@ fn previous_key_keeps_sessions_open_through_rotation() {
     let now = p.now_ms();
     let alice = credentials(&old, "alice", &["*"], now / 1000 + 3600);
     let new_key = "HyAdHBsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
-    let rotated = Config::from_env(&move |n| match n {
+    let rotated = Isolate::from_env(&move |n| match n {
         "SESSION_TOKEN_KEY" => Some(new_key.to_string()),
         "SESSION_TOKEN_KEY_PREVIOUS" => Some(KEY.to_string()),
         _ => None,

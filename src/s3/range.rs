@@ -1,6 +1,8 @@
 //! `Range` header parsing and resolution against an object size (S3 rules).
 
 use crate::error::{ProxyError, Result};
+// Defined with the other types the platform reads objects with.
+pub use crate::platform::ByteRange;
 
 /// A syntactically valid single byte range, not yet checked against a size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,27 +11,6 @@ pub enum RangeSpec {
     From { start: u64, end: Option<u64> },
     /// `bytes=-n`: the last n bytes.
     Suffix(u64),
-}
-
-/// A range resolved against the object: inclusive byte offsets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteRange {
-    pub start: u64,
-    pub end: u64,
-}
-
-impl ByteRange {
-    pub fn len(&self) -> u64 {
-        self.end - self.start + 1
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
-    pub fn content_range(&self, size: u64) -> String {
-        format!("bytes {}-{}/{}", self.start, self.end, size)
-    }
 }
 
 impl RangeSpec {

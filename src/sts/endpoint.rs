@@ -3,8 +3,7 @@
 //! method (CORS preflight, 405), then the exchange.
 
 use super::response::{error_response, wants_json};
-use super::{exchange, StsError};
-use crate::config::Config;
+use super::{exchange, Context, StsError};
 use crate::cors;
 use crate::http::{Request, Response};
 use crate::platform::Platform;
@@ -14,14 +13,14 @@ use crate::route::is_sts_endpoint;
 /// takes GET and POST only; HEAD would mint credentials nobody sees.
 pub const METHODS: &[&str] = &["GET", "POST", "OPTIONS"];
 
-pub async fn serve<P: Platform>(p: &P, cfg: &Config, req: &Request, request_id: &str) -> Response<P::Body> {
+pub async fn serve<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, request_id: &str) -> Response<P::Body> {
     let json = wants_json(req);
     if !is_sts_endpoint(req) {
         return error_response(&StsError::NotFound, json, request_id);
     }
     match req.method.as_str() {
-        "GET" | "POST" => exchange::handle(p, cfg, req, request_id).await,
-        "OPTIONS" => match cors::preflight(&cfg.cors, &req.headers, METHODS) {
+        "GET" | "POST" => exchange::handle(p, cx, req, request_id).await,
+        "OPTIONS" => match cors::preflight(cx.cors, &req.headers, METHODS) {
             Ok(headers) => {
                 let mut r = Response::new(204);
                 r.headers = headers;

@@ -7,12 +7,11 @@ use serde_json::json;
 use super::limits;
 use super::params::{self, derived_session_name};
 use super::response::{self, Issued};
-use super::StsError;
-use crate::config::Config;
+use super::{Context, StsError};
 use crate::http::{Request, Response};
-use crate::log;
+use crate::log::{self, Level};
 use crate::oidc::{self, Expectations, TokenError, DEFAULT_LEEWAY};
-use crate::platform::{Level, Platform};
+use crate::platform::Platform;
 use crate::session::{new_credentials, seal, Session};
 
 struct Minted {
@@ -48,30 +47,30 @@ struct Known {
     audience: Option<String>,
 }
 
-async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut Known) -> Result<Minted, StsError> {
+async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &mut Known) -> Result<Minted, StsError> {
     // An oversized body is refused whatever the configuration: it was never read.
     let body = match req.method.as_str() {
         "POST" => params::form_body(req)?,
         _ => None,
     };
-    let keys = cfg.session_keys.as_ref().ok_or(StsError::NotImplemented(
+    let keys = cx.session_keys.ok_or(StsError::NotImplemented(
         "The security token service is not configured on this deployment.",
     ))?;
     let params = params::parse(&params::collect(&req.query, body)?)?;
     known.role = Some(params.role.clone());
     known.session_name = params.session_name.clone();
-    let role = cfg.roles.get(&params.role)?;
+    let role = cx.roles.get(&params.role)?;
     let peeked = oidc::peek(&params.token).map_err(token_error)?;
     // Trust is decided before any network call: a foreign issuer costs nothing.
-    if !role.issuers.contains(&peeked.iss) || !oidc::issuer_allowed(&peeked.iss, cfg.allow_loopback_issuers) {
+    if !role.issuers.contains(&peeked.iss) || !oidc::issuer_allowed(&peeked.iss, cx.allow_loopback_issuers) {
         return Err(StsError::InvalidIdentityToken(
             "The token's issuer is not trusted by this role.",
         ));
     }
     let now = p.now_ms().div_euclid(1000);
-    let jwks = cfg
-        .jwks_cache
-        .keys(p, &peeked.iss, &peeked.kid, cfg.allow_loopback_issuers, now)
+    let jwks = cx
+        .jwks
+        .keys(p, &peeked.iss, &peeked.kid, cx.allow_loopback_issuers, now)
         .await
         .map_err(StsError::IdpCommunication)?;
     let expect = Expectations {
@@ -133,10 +132,10 @@ async fn exchange<P: Platform>(p: &P, cfg: &Config, req: &Request, known: &mut K
 }
 
 /// Answers an STS request: XML, or JSON for `Accept: application/json`.
-pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: &Request, request_id: &str) -> Response<P::Body> {
+pub async fn handle<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, request_id: &str) -> Response<P::Body> {
     let json = response::wants_json(req);
     let mut known = Known::default();
-    let result = exchange(p, cfg, req, &mut known).await;
+    let result = exchange(p, cx, req, &mut known).await;
     let mut f = json!({ "request_id": request_id });
     let mut resp = match &result {
         Ok(m) => {
@@ -187,7 +186,7 @@ pub async fn handle<P: Platform>(p: &P, cfg: &Config, req: &Request, request_id:
             response::error_response(e, json, request_id)
         }
     };
-    if Level::Info <= cfg.log_level {
+    if Level::Info <= cx.log_level {
         p.log(Level::Info, &log::line(Level::Info, "sts exchange", f));
     }
     resp.headers.set("cache-control", "no-store");

@@ -11,6 +11,25 @@ pub mod roles;
 
 pub use error::StsError;
 
+use crate::cors::Origins;
+use crate::log::Level;
+use crate::oidc::JwksCache;
+use crate::session::SessionKeys;
+use roles::Roles;
+
+/// What the token service reads for one request: its part of the
+/// configuration and the isolate's JWKS cache, nothing else.
+pub struct Context<'a> {
+    pub roles: &'a Roles,
+    /// `None`: no STS on this deployment (every exchange is `NotImplemented`).
+    pub session_keys: Option<&'a SessionKeys>,
+    /// http issuers on 127.0.0.1/localhost (dev, tests).
+    pub allow_loopback_issuers: bool,
+    pub cors: &'a Origins,
+    pub jwks: &'a JwksCache,
+    pub log_level: Level,
+}
+
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

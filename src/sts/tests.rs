@@ -4,13 +4,13 @@
 
 use serde_json::json;
 
-use crate::config::Config;
 use crate::http::{Body, Request, RequestBody, Response};
 use crate::oidc::testkeys::{mint_es256, mint_rs256, EC_KID, JWKS, RSA_KID};
 use crate::platform::Platform;
 use crate::proxy::handle;
 use crate::secret::Secret;
 use crate::sigv4::{sign, Credentials, SignableRequest};
+use crate::state::Isolate;
 use crate::testing::{block_on, FakePlatform};
 
 const ISS: &str = "https://idp.test";
@@ -19,8 +19,8 @@ const ROLES: &str = r#"[{"name": "gha", "issuers": ["https://idp.test"], "audien
   "bindings": [[{"claim": "repository", "equals": "octo/repo"}, {"claim": "ref", "glob": "refs/heads/*"}]],
   "ceiling": ["demo/*"], "max_duration": 3600, "pass_claims": ["repository"]}]"#;
 
-pub(super) fn cfg_with(session_key: bool) -> Config {
-    Config::from_env(&move |n| match n {
+pub(super) fn cfg_with(session_key: bool) -> Isolate {
+    Isolate::from_env(&move |n| match n {
         "SESSION_TOKEN_KEY" if session_key => Some(KEY.into()),
         "AUTH_ISSUER" => Some(ISS.into()),
         "AUTH_AUDIENCE" => Some("proxy".into()),
@@ -48,7 +48,7 @@ pub(super) fn claims(p: &FakePlatform, sub: &str, aud: &str) -> serde_json::Valu
     json!({"iss": ISS, "sub": sub, "aud": aud, "iat": now, "exp": now + 600})
 }
 
-pub(super) fn exchange(p: &FakePlatform, c: &Config, query: &str, accept_json: bool) -> (Response<Vec<u8>>, String) {
+pub(super) fn exchange(p: &FakePlatform, c: &Isolate, query: &str, accept_json: bool) -> (Response<Vec<u8>>, String) {
     let mut req = Request::new("POST", "/.sts", "").with_header("content-type", "application/x-www-form-urlencoded");
     if accept_json {
         req = req.with_header("accept", "application/json");

@@ -4,24 +4,24 @@
 //! outcome; a cached copy still serves the kids it holds for up to a day.
 
 use super::tests::{claims, code_of, exchange, form, idp};
-use crate::config::Config;
 use crate::error::ProxyError;
 use crate::oidc::testkeys::{mint_rs256, RSA_KID};
 use crate::platform::Platform;
+use crate::state::Isolate;
 use crate::testing::FakePlatform;
 
-fn cfg() -> Config {
+fn cfg() -> Isolate {
     super::tests::cfg_with(true)
 }
 
 /// Status and code of one exchange of a token with `kid`, minted now.
-fn try_kid(p: &FakePlatform, c: &Config, kid: &str) -> (u16, String) {
+fn try_kid(p: &FakePlatform, c: &Isolate, kid: &str) -> (u16, String) {
     let t = mint_rs256(kid, &claims(p, "alice", "proxy"));
     let (r, body) = exchange(p, c, &form("_default", &t), false);
     (r.status, code_of(&body))
 }
 
-fn ok(p: &FakePlatform, c: &Config) -> (u16, String) {
+fn ok(p: &FakePlatform, c: &Isolate) -> (u16, String) {
     try_kid(p, c, RSA_KID)
 }
 

@@ -5,13 +5,13 @@
 use serde_json::json;
 
 use super::tests::{code_of, elem, exchange, form, idp};
-use crate::config::Config;
 use crate::http::Request;
 use crate::oidc::testkeys::{mint_rs256, RSA_KID};
 use crate::platform::Platform;
 use crate::proxy::handle;
 use crate::secret::Secret;
 use crate::sigv4::{sign, Credentials, SignableRequest};
+use crate::state::Isolate;
 use crate::testing::{block_on, FakePlatform};
 
 const ISS: &str = "https://idp.test";
@@ -20,8 +20,8 @@ const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const ROLES: &str = r#"[{"name": "wide", "issuers": ["https://idp.test"], "audiences": ["proxy"],
   "ceiling": ["demo/*"], "pass_claims": ["repository", "job_workflow_ref"]}]"#;
 
-fn cfg() -> Config {
-    Config::from_env(&|n| match n {
+fn cfg() -> Isolate {
+    Isolate::from_env(&|n| match n {
         "SESSION_TOKEN_KEY" => Some(KEY.into()),
         "AUTH_ISSUER" => Some(ISS.into()),
         "AUTH_AUDIENCE" => Some("proxy".into()),
@@ -40,13 +40,13 @@ fn token(p: &FakePlatform, sub: &str, extra: serde_json::Value) -> String {
 }
 
 /// Status, code, message of one exchange.
-fn outcome(p: &FakePlatform, c: &Config, role: &str, tok: &str, extra: &str) -> (u16, String, String, String) {
+fn outcome(p: &FakePlatform, c: &Isolate, role: &str, tok: &str, extra: &str) -> (u16, String, String, String) {
     let (r, body) = exchange(p, c, &format!("{}{extra}", form(role, tok)), false);
     (r.status, code_of(&body), elem(&body, "Message").to_string(), body)
 }
 
 /// The credentials of a successful exchange sign a ListBuckets that the proxy accepts.
-fn signs(p: &FakePlatform, c: &Config, body: &str) -> u16 {
+fn signs(p: &FakePlatform, c: &Isolate, body: &str) -> u16 {
     let creds = Credentials {
         access_key_id: elem(body, "AccessKeyId").to_string(),
         secret_access_key: Secret::from(elem(body, "SecretAccessKey").to_string()),
@@ -142,27 +142,35 @@ fn roles_that_could_overflow_a_session_are_disabled() {
         role("fine", vec!["demo/*".into()], &["a", "b", "c", "d"]),
     ])
     .to_string();
-    let c = Config::from_env(&|n| match n {
+    let c = Isolate::from_env(&|n| match n {
         "SESSION_TOKEN_KEY" => Some(KEY.into()),
         "AUTH_AUDIENCE" => Some("proxy".into()),
         "ROLES" => Some(roles.clone()),
         _ => None,
     });
     for name in ["many-claims", "big-ceiling", "claim-twice", "long-claim-name"] {
-        assert!(c.roles.get(name).is_err(), "{name} must be disabled");
-        assert!(c.warnings.iter().any(|w| w.contains(name)), "{name}: {:?}", c.warnings);
+        assert!(c.config.roles.get(name).is_err(), "{name} must be disabled");
+        assert!(
+            c.config.warnings.iter().any(|w| w.contains(name)),
+            "{name}: {:?}",
+            c.config.warnings
+        );
     }
-    assert!(c.roles.get("fine").is_ok(), "{:?}", c.warnings);
+    assert!(c.config.roles.get("fine").is_ok(), "{:?}", c.config.warnings);
     // An absurd AUTH_ISSUER cannot make `_default` overflow either.
     let long_iss = format!("https://idp.test/{}", "i".repeat(2500));
-    let c = Config::from_env(&|n| match n {
+    let c = Isolate::from_env(&|n| match n {
         "SESSION_TOKEN_KEY" => Some(KEY.into()),
         "AUTH_ISSUER" => Some(long_iss.clone()),
         "AUTH_AUDIENCE" => Some("proxy".into()),
         _ => None,
     });
-    assert_eq!(c.roles.get("_default").map_err(|e| e.status()).err(), Some(501));
-    assert!(c.warnings.iter().any(|w| w.contains("_default")), "{:?}", c.warnings);
+    assert_eq!(c.config.roles.get("_default").map_err(|e| e.status()).err(), Some(501));
+    assert!(
+        c.config.warnings.iter().any(|w| w.contains("_default")),
+        "{:?}",
+        c.config.warnings
+    );
 }
 
 /// Every raw character and every character reference of `doc` is one XML 1.0
@@ -247,7 +255,7 @@ fn an_audience_or_issuer_an_answer_cannot_carry_disables_the_role() {
         {"name": "fine", "issuers": [ISS], "audiences": ["proxy"], "ceiling": ["*"]},
     ])
     .to_string();
-    let c = Config::from_env(&|n| match n {
+    let c = Isolate::from_env(&|n| match n {
         "SESSION_TOKEN_KEY" => Some(KEY.into()),
         "AUTH_ISSUER" => Some(ISS.into()),
         "AUTH_AUDIENCE" => Some("a\u{0}b".into()),
@@ -255,10 +263,14 @@ fn an_audience_or_issuer_an_answer_cannot_carry_disables_the_role() {
         _ => None,
     });
     for name in ["ctl-aud", "ctl-iss", "_default"] {
-        assert!(c.roles.get(name).is_err(), "{name} must be disabled");
-        assert!(c.warnings.iter().any(|w| w.contains(name)), "{name}: {:?}", c.warnings);
+        assert!(c.config.roles.get(name).is_err(), "{name} must be disabled");
+        assert!(
+            c.config.warnings.iter().any(|w| w.contains(name)),
+            "{name}: {:?}",
+            c.config.warnings
+        );
     }
-    assert!(c.roles.get("fine").is_ok(), "{:?}", c.warnings);
+    assert!(c.config.roles.get("fine").is_ok(), "{:?}", c.config.warnings);
 }
 
 /// Everything a role lists is bounded, and so is the number of roles: a role
@@ -311,7 +323,7 @@ fn counts_in_roles_are_bounded() {
     let filler = MAX_ROLES - all.len();
     all.extend((0..filler + 2).map(|i| base(&format!("filler-{i}"))));
     let roles = serde_json::Value::from(all).to_string();
-    let c = Config::from_env(&|n| match n {
+    let c = Isolate::from_env(&|n| match n {
         "SESSION_TOKEN_KEY" => Some(KEY.into()),
         "AUTH_AUDIENCE" => Some("proxy".into()),
         "ROLES" => Some(roles.clone()),
@@ -319,7 +331,7 @@ fn counts_in_roles_are_bounded() {
     });
     for r in &at_limit {
         let name = r["name"].as_str().unwrap_or_default();
-        assert!(c.roles.get(name).is_ok(), "{name}: {:?}", c.warnings);
+        assert!(c.config.roles.get(name).is_ok(), "{name}: {:?}", c.config.warnings);
     }
     let last_two = [format!("filler-{filler}"), format!("filler-{}", filler + 1)];
     let disabled = over
@@ -327,8 +339,12 @@ fn counts_in_roles_are_bounded() {
         .map(|r| r["name"].as_str().unwrap_or_default().to_string())
         .chain(last_two);
     for name in disabled {
-        assert!(c.roles.get(&name).is_err(), "{name} must be disabled");
-        assert!(c.warnings.iter().any(|w| w.contains(&name)), "{name}: {:?}", c.warnings);
+        assert!(c.config.roles.get(&name).is_err(), "{name} must be disabled");
+        assert!(
+            c.config.warnings.iter().any(|w| w.contains(&name)),
+            "{name}: {:?}",
+            c.config.warnings
+        );
     }
-    assert!(c.roles.get(&format!("filler-{}", filler - 1)).is_ok());
+    assert!(c.config.roles.get(&format!("filler-{}", filler - 1)).is_ok());
 }

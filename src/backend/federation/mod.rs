@@ -27,7 +27,8 @@ pub use sts::{parse_answer, StsAnswer, STS_TIMEOUT_MS};
 
 use crate::bounded::{BoundedMap, Cost, Stats};
 use crate::error::{ProxyError, Result};
-use crate::platform::{Level, Platform};
+use crate::log::Level;
+use crate::platform::Platform;
 use crate::secret::Secret;
 use crate::sigv4::Credentials;
 

@@ -14,7 +14,8 @@ use super::CatalogError;
 use crate::catalog::Resolved;
 use crate::catalog::Visibility;
 use crate::error::ProxyError;
-use crate::platform::{remaining_ms, Level, OutboundRequest, Platform};
+use crate::log::Level;
+use crate::platform::{remaining_ms, OutboundRequest, Platform};
 use crate::secret::Secret;
 use crate::sigv4::Credentials;
 

@@ -1,0 +1,83 @@
+//! One isolate: its [`Config`], read once and never changed, and beside it
+//! the [`IsolateState`], what the isolate accumulates while serving (caches
+//! and counters, each bounded). A handler borrows only the parts it uses.
+
+use serde_json::json;
+
+use crate::backend::federation::FederationCache;
+use crate::catalog::Catalog;
+use crate::config::Config;
+use crate::oidc::provider::{PlatformSigner, TokenCache};
+use crate::oidc::JwksCache;
+use crate::platform::Platform;
+use crate::stats::IsolateStats;
+
+/// The per-isolate mutable state. Interior mutability throughout: the
+/// isolate is single-threaded and no borrow is held across an await.
+#[derive(Debug)]
+pub struct IsolateState {
+    /// Issuers' keys, for STS exchanges.
+    pub jwks_cache: JwksCache,
+    /// Signs minted tokens with the active key (WebCrypto imports it once).
+    pub signer: Option<PlatformSigner>,
+    /// Minted tokens, reused per principal while comfortably valid.
+    pub tokens: TokenCache,
+    /// Temporary credentials of web-identity backends, renewed ahead of expiry.
+    pub federation: FederationCache,
+    /// Requests counted for the `isolate stats` line.
+    pub stats: IsolateStats,
+}
+
+impl IsolateState {
+    /// Empty caches, sized and keyed by `cfg`.
+    pub fn new(cfg: &Config) -> Self {
+        IsolateState {
+            jwks_cache: JwksCache::default(),
+            signer: cfg.provider.as_ref().map(PlatformSigner::new),
+            tokens: TokenCache::with_ttl(cfg.token_ttl_secs),
+            federation: FederationCache::default(),
+            stats: IsolateStats::new(cfg.stats_every),
+        }
+    }
+}
+
+/// What the runtime keeps per isolate.
+#[derive(Debug)]
+pub struct Isolate {
+    pub config: Config,
+    pub state: IsolateState,
+}
+
+impl Isolate {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Self {
+        let config = Config::from_env(env);
+        let state = IsolateState::new(&config);
+        Isolate { config, state }
+    }
+
+    /// Counts a finished request for the `isolate stats` line.
+    pub fn after_request<P: Platform>(&self, p: &P) {
+        self.state
+            .stats
+            .after_request(p, self.config.log_level, || self.cache_figures());
+    }
+
+    /// Each per-isolate cache's entries and bytes against its bounds.
+    fn cache_figures(&self) -> serde_json::Value {
+        let s = &self.state;
+        let catalog = match &self.config.catalog {
+            Ok(Catalog::Http(h)) => h.cache_stats().json(),
+            _ => serde_json::Value::Null,
+        };
+        json!({
+            "caches": {
+                "jwks": s.jwks_cache.stats().json(),
+                "tokens": s.tokens.stats().json(),
+                "federation": s.federation.stats().json(),
+                "catalog": catalog,
+            },
+            "signatures": s.tokens.signatures(),
+            "federation_exchanges": s.federation.exchanges(),
+        })
+    }
+}
