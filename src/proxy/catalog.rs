@@ -36,7 +36,7 @@ impl<P: Platform> BearerSource for Minted<'_, P> {
             .tokens
             .token(signer, keys, &req, now)
             .await
-            .map_err(|e| ProxyError::Unavailable(format!("minting the catalog token: {e}")))?;
+            .map_err(|e| ProxyError::Unavailable(format!("minting the catalog token: {e}").into()))?;
         Ok(Some(Secret::from(token)))
     }
 }
@@ -66,7 +66,7 @@ impl<P: Platform> Ctx<'_, P> {
         self.cfg
             .catalog
             .as_ref()
-            .map_err(|e| ProxyError::Misconfigured(e.clone()))
+            .map_err(|e| ProxyError::Misconfigured(e.clone().into()))
     }
 
     /// Runs `f` with a call context for the HTTP catalog, as this caller.

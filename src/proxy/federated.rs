@@ -38,7 +38,7 @@ impl<P: Platform> AssertionSource for Assertions<'_, P> {
             .token(signer, keys, &req, now)
             .await
             .map(Secret::from)
-            .map_err(|e| ProxyError::Unavailable(format!("minting the STS assertion: {e}")))
+            .map_err(|e| ProxyError::Unavailable(format!("minting the STS assertion: {e}").into()))
     }
 }
 

@@ -23,19 +23,24 @@ pub use seal::{seal, sealed_len, unseal, MAX_TOKEN_LEN};
 
 /// Why a session token was refused (or could not be made). Deliberately
 /// coarse: the client learns nothing that helps forge a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
     /// Not a token at all: too long, not base64url, too short, unknown version.
+    #[error("malformed session token")]
     Malformed,
     /// Sealed under a key that is neither the active nor the previous one
     /// (e.g. older than the last two rotations).
+    #[error("session token sealed under an unknown key")]
     UnknownKey,
     /// Fails authentication (tampered, other key, other access key id).
+    #[error("invalid session token")]
     Invalid,
     /// Authentic but past its expiry.
+    #[error("expired session token")]
     Expired,
     /// Server-side failure while minting or sealing (no randomness, session
     /// too large for a token). Never returned by [`unseal`]; the text is for logs.
+    #[error("sealing a session: {0}")]
     Seal(&'static str),
 }
 

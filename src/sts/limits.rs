@@ -144,6 +144,7 @@ pub fn check_role(role: &Role) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
     use crate::session::{seal, SessionKeys};
     use crate::sts::ceiling::Ceiling;
 

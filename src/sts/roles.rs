@@ -262,6 +262,7 @@ impl Roles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string())
@@ -285,7 +286,7 @@ mod tests {
         let r = roles.get("_default").unwrap();
         assert_eq!(r.audiences, vec!["a", "b"]);
         assert!(r.ceiling.allows_product("any", "thing"));
-        assert_eq!(roles.get("other").unwrap_err().code(), "InvalidParameterValue");
+        assert_eq!(roles.get("other").unwrap_err().code().as_str(), "InvalidParameterValue");
     }
 
     const ROLES: &str = r#"[
@@ -320,7 +321,7 @@ mod tests {
         assert!(!gha.claims_accepted(&claims(&[])));
         assert_eq!(gha.duration(None), Ok(3600));
         assert_eq!(gha.duration(Some(900)), Ok(900));
-        assert_eq!(gha.duration(Some(3601)).unwrap_err().code(), "ValidationError");
+        assert_eq!(gha.duration(Some(3601)).unwrap_err().code().as_str(), "ValidationError");
         for disabled in ["bad-ceiling", "no-aud", "empty-binding", "typo", "long"] {
             assert!(roles.get(disabled).is_err(), "{disabled}");
         }

@@ -26,7 +26,7 @@ pub use config::{WebIdentity, WebIdentityDoc, DEFAULT_AUDIENCE, DEFAULT_DURATION
 pub use sts::{parse_answer, StsAnswer, STS_TIMEOUT_MS};
 
 use crate::bounded::{BoundedMap, Cost, Stats};
-use crate::error::{ProxyError, Result};
+use crate::error::{ApiError, ProxyError, Result};
 use crate::log::Level;
 use crate::platform::Platform;
 use crate::secret::Secret;
@@ -184,7 +184,7 @@ impl FederationCache {
                     "backend": wi.backend,
                     "role_arn": wi.role_arn,
                     "subject": wi.subject,
-                    "reason": e.detail().unwrap_or(e.code()),
+                    "reason": e.detail().unwrap_or_else(|| e.code().as_str().into()),
                     "current_expires_in_secs": (current.expires_ms - now).div_euclid(1000),
                     "retry_in_secs": RETRY_AFTER_FAILURE_MS / 1000,
                 });
@@ -262,9 +262,9 @@ pub(crate) fn failure(wi: &WebIdentity, kind: FailureKind, why: &str) -> ProxyEr
         wi.backend, wi.role_arn, wi.subject, wi.sts_endpoint
     );
     match kind {
-        FailureKind::Unavailable => ProxyError::Unavailable(detail),
-        FailureKind::Refused => ProxyError::Misconfigured(detail),
-        FailureKind::Garbage => ProxyError::Backend(detail),
+        FailureKind::Unavailable => ProxyError::Unavailable(detail.into()),
+        FailureKind::Refused => ProxyError::Misconfigured(detail.into()),
+        FailureKind::Garbage => ProxyError::Backend(detail.into()),
     }
 }
 

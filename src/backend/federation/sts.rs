@@ -53,7 +53,7 @@ pub(super) async fn assume_role<P: Platform, A: AssertionSource>(
             Ok(body) => Ok(body),
             // An oversized answer is no network failure: it is unusable, and its
             // status decides as for any other unusable answer.
-            Err(ProxyError::Backend(e)) => Err(e),
+            Err(ProxyError::Backend(e)) => Err(e.to_string()),
             Err(e) => {
                 return Err(failure(
                     wi,

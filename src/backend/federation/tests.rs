@@ -301,7 +301,7 @@ fn timeouts_and_minting_failures_are_503() {
     let a = Assertions::default();
     let cache = FederationCache::default();
     let e = get(&cache, &p, &a).unwrap_err();
-    assert_eq!((e.status(), e.code()), (503, "ServiceUnavailable"));
+    assert_eq!((e.status(), e.code().as_str()), (503, "ServiceUnavailable"));
     assert!(e.detail().unwrap().contains("cannot reach the STS") && e.detail().unwrap().contains("timed out"));
     *p.fetch_error.borrow_mut() = None;
     a.fail.set(true);
@@ -597,7 +597,7 @@ fn a_body_that_never_ends_is_503_and_an_oversized_one_unusable() {
     let a = Assertions::default();
     let cache = FederationCache::default();
     let e = get(&cache, &p, &a).unwrap_err();
-    assert_eq!((e.status(), e.code()), (503, "ServiceUnavailable"));
+    assert_eq!((e.status(), e.code().as_str()), (503, "ServiceUnavailable"));
     assert!(e.detail().unwrap().contains("not complete after"), "{e:?}");
     assert!(
         p.body_reads

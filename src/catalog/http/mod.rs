@@ -54,7 +54,7 @@ impl From<CatalogError> for ProxyError {
         match e {
             CatalogError::NotFound => ProxyError::NoSuchBucket,
             CatalogError::Denied(_) => ProxyError::AccessDenied,
-            CatalogError::Unavailable(d) => ProxyError::Unavailable(d),
+            CatalogError::Unavailable(d) => ProxyError::Unavailable(d.into()),
             CatalogError::Token(e) => e,
         }
     }
