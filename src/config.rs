@@ -2,6 +2,9 @@
 //! changes (what the isolate accumulates is in `state`). Nothing here
 //! panics: a bad value disables what needs it and says why.
 
+use std::sync::Arc;
+
+use crate::catalog::config::CatalogConfigError;
 use crate::catalog::Catalog;
 use crate::cors::Origins;
 use crate::log::Level;
@@ -12,7 +15,8 @@ use crate::sts::roles::Roles;
 #[derive(Debug)]
 pub struct Config {
     /// The catalog, or why there is none (requests needing it answer 503).
-    pub catalog: Result<Catalog, String>,
+    /// Shared: each request it fails carries it as its cause.
+    pub catalog: Result<Catalog, Arc<CatalogConfigError>>,
     pub cors: Origins,
     pub log_level: Level,
     /// GetBucketLocation's answer.
@@ -94,7 +98,7 @@ impl Config {
             allow_loopback_http: allow_loopback_issuers,
             provider: provider.is_some(),
         };
-        let catalog = crate::catalog::config::from_env(env, &needs, &mut warnings);
+        let catalog = crate::catalog::config::from_env(env, &needs, &mut warnings).map_err(Arc::new);
         let stats_every = crate::stats::parse_every(env("ISOLATE_STATS_EVERY").as_deref(), &mut warnings);
         Config {
             catalog,

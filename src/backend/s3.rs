@@ -5,7 +5,7 @@
 use super::list_xml;
 use super::{ObjectOutcome, ReadOpts};
 use crate::backend::WebIdentity;
-use crate::error::{ProxyError, Result};
+use crate::error::{Detail, ProxyError, Result};
 use crate::http::Headers;
 use crate::platform::{remaining_ms, InboundResponse, ListPage, ListRequest, ObjectMeta, OutboundRequest, Platform};
 use crate::s3::conditional::http_date_secs;
@@ -215,7 +215,8 @@ impl S3Backend {
         };
         let text =
             String::from_utf8(body).map_err(|_| self.named("list", ProxyError::Backend("body is not UTF-8".into())))?;
-        list_xml::parse(&text).map_err(|e| self.named("list", ProxyError::Backend(e.into())))
+        list_xml::parse(&text)
+            .map_err(|e| self.named("list", ProxyError::Backend(Detail::caused("unusable answer", e))))
     }
 
     /// Turns an unexpected backend status into an error, keeping the

@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::authz::{self, Principal};
 use crate::catalog::http::{BearerSource, CallContext, CatalogError, HttpCatalog, Identity, PlatformCache};
 use crate::catalog::{Catalog, Product, Resolved, Visibility};
-use crate::error::{ProxyError, Result};
+use crate::error::{Detail, ProxyError, Result};
 use crate::oidc::provider::MintRequest;
 use crate::platform::Platform;
 use crate::secret::Secret;
@@ -66,7 +66,7 @@ impl<P: Platform> Ctx<'_, P> {
         self.cfg
             .catalog
             .as_ref()
-            .map_err(|e| ProxyError::Misconfigured(e.clone().into()))
+            .map_err(|e| ProxyError::Misconfigured(Detail::caused("catalog disabled", e.clone())))
     }
 
     /// Runs `f` with a call context for the HTTP catalog, as this caller.

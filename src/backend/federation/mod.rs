@@ -22,11 +22,11 @@ use std::cell::{Cell, RefCell};
 
 use serde_json::json;
 
-pub use config::{WebIdentity, WebIdentityDoc, DEFAULT_AUDIENCE, DEFAULT_DURATION_SECS};
+pub use config::{WebIdentity, WebIdentityDoc, WebIdentityError, DEFAULT_AUDIENCE, DEFAULT_DURATION_SECS};
 pub use sts::{parse_answer, StsAnswer, STS_TIMEOUT_MS};
 
 use crate::bounded::{BoundedMap, Cost, Stats};
-use crate::error::{ApiError, ProxyError, Result};
+use crate::error::{ApiError, Detail, ProxyError, Result};
 use crate::log::Level;
 use crate::platform::Platform;
 use crate::secret::Secret;
@@ -257,14 +257,31 @@ fn log_obtained<P: Platform>(p: &P, wi: &WebIdentity, t: &Temporary) {
 
 /// The error for a federated backend whose credentials cannot be had.
 pub(crate) fn failure(wi: &WebIdentity, kind: FailureKind, why: &str) -> ProxyError {
-    let detail = format!(
+    failure_of(kind, Detail::new(failure_text(wi, why)))
+}
+
+/// [`failure`] with the error that caused it, which the log shows after `why`.
+pub(crate) fn failure_caused(
+    wi: &WebIdentity,
+    kind: FailureKind,
+    why: &str,
+    cause: impl std::error::Error + Send + Sync + 'static,
+) -> ProxyError {
+    failure_of(kind, Detail::caused(failure_text(wi, why), cause))
+}
+
+fn failure_text(wi: &WebIdentity, why: &str) -> String {
+    format!(
         "federated credentials for backend {} (role {}, subject {}) from {}: {why}",
         wi.backend, wi.role_arn, wi.subject, wi.sts_endpoint
-    );
+    )
+}
+
+fn failure_of(kind: FailureKind, detail: Detail) -> ProxyError {
     match kind {
-        FailureKind::Unavailable => ProxyError::Unavailable(detail.into()),
-        FailureKind::Refused => ProxyError::Misconfigured(detail.into()),
-        FailureKind::Garbage => ProxyError::Backend(detail.into()),
+        FailureKind::Unavailable => ProxyError::Unavailable(detail),
+        FailureKind::Refused => ProxyError::Misconfigured(detail),
+        FailureKind::Garbage => ProxyError::Backend(detail),
     }
 }
 

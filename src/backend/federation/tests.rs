@@ -10,6 +10,8 @@ use super::*;
 use crate::backend::Backend;
 use crate::catalog::config::Needs;
 use crate::catalog::StaticCatalog;
+use crate::catalog::{BackendProblem, StaticCatalogError};
+use crate::error::chain;
 use crate::http::percent_decode;
 use crate::testing::{block_on, FakePlatform};
 use crate::time::format_iso8601;
@@ -39,7 +41,7 @@ impl AssertionSource for Assertions {
 
 fn identity(json: &str) -> std::result::Result<WebIdentity, String> {
     let doc: WebIdentityDoc = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    WebIdentity::from_doc("fed", doc, true)
+    WebIdentity::from_doc("fed", doc, true).map_err(|e| e.to_string())
 }
 
 fn wi() -> WebIdentity {
@@ -480,7 +482,7 @@ fn catalog(web_identity: &str, needs: &Needs) -> std::result::Result<StaticCatal
             "web_identity": {web_identity}}}}},
             "accounts": {{"a": {{"products": {{"p": {{"visibility": "public", "backend": "fed"}}}}}}}}}}"#
     );
-    StaticCatalog::parse_with(&json, &|_| None, needs)
+    StaticCatalog::parse_with(&json, &|_| None, needs).map_err(|e| chain(&e))
 }
 
 const NEEDS: Needs = Needs {
@@ -563,7 +565,16 @@ fn catalog_refuses_bad_web_identities() {
             "access_key_id_var": "K", "secret_access_key_var": "S", "web_identity": {{{ok}}}}}}}}}"#
     );
     let e = StaticCatalog::parse_with(&both, &|_| Some("v".into()), &NEEDS).unwrap_err();
-    assert!(e.contains("exclude each other"), "{e}");
+    assert!(
+        matches!(
+            &e,
+            StaticCatalogError::Backend {
+                problem: BackendProblem::BothCredentials,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]

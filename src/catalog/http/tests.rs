@@ -2,7 +2,7 @@
 //! fixtures the integration stub serves (tests/fixtures/catalog), so the
 //! stub and the parser cannot drift apart.
 
-use crate::error::ApiError;
+use crate::error::{chain, ApiError};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -586,7 +586,7 @@ fn failures_are_503_with_the_cause_and_never_cached() {
     let p = FakePlatform::default();
     let e = block_on(c.product(&cx(&p, &shared, &b, alice(), NOW), "acme", "x")).unwrap_err();
     assert!(
-        matches!(&e, CatalogError::Unavailable(d) if d.contains("no scripted answer")),
+        matches!(&e, CatalogError::Unavailable(d) if chain(d).contains("no scripted answer")),
         "{e}"
     );
     // Garbage, wrong shape, oversized.
@@ -632,7 +632,7 @@ fn disabled_and_confused_answers() {
         &fixture("products/acme/public-data.json"),
     );
     let e = block_on(c.product(&cx(&q, &shared, &b, alice(), NOW), "acme", "other")).unwrap_err();
-    assert!(matches!(e, CatalogError::Unavailable(d) if d.contains("public-data")));
+    assert!(matches!(e, CatalogError::Unavailable(d) if chain(&d).contains("public-data")));
     // Names that cannot exist never reach the network.
     let r = FakePlatform::default();
     for bad in ["", ".", ".."] {
