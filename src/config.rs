@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::catalog::config::CatalogConfigError;
 use crate::catalog::Catalog;
 use crate::cors::Origins;
+use crate::error::chain;
 use crate::log::Level;
 use crate::oidc::provider::{ProviderKeys, TOKEN_TTL_SECS};
 use crate::session::SessionKeys;
@@ -57,7 +58,7 @@ impl Config {
             }
             Ok(None) => None,
             Err(e) => {
-                warnings.push(format!("STS disabled: {e}"));
+                warnings.push(format!("STS disabled: {}", chain(&e)));
                 None
             }
         };
@@ -78,7 +79,7 @@ impl Config {
                 None
             }
             Err(e) => {
-                warnings.push(format!("OIDC provider disabled: {e}"));
+                warnings.push(format!("OIDC provider disabled: {}", chain(&e)));
                 None
             }
         };

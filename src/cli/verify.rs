@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use clap::ArgGroup;
+use oidc_data_proxy::error::chain;
 use oidc_data_proxy::oidc::{
     self, discovery_url, issuer_allowed, parse_discovery, parse_jwks, Condition, Expectations, Jwk, TokenError,
     MAX_JWKS_BYTES, MAX_TOKEN_LEN,
@@ -197,10 +198,10 @@ fn fetch_keys(issuer: &str, allow_loopback: bool, timeout: Duration) -> Result<V
     };
     let err = |what: &str, e: String| Outcome::Error(format!("{what}: {e}"));
     let doc = fetch::get(&discovery_url(issuer), limits).map_err(|e| err("discovery", e))?;
-    let disc = parse_discovery(&doc, issuer, allow_loopback).map_err(|e| err("discovery", e))?;
+    let disc = parse_discovery(&doc, issuer, allow_loopback).map_err(|e| err("discovery", chain(&e)))?;
     jwks_uri_allowed(&disc.jwks_uri, issuer).map_err(|e| err("discovery", e))?;
     let jwks = fetch::get(&disc.jwks_uri, limits).map_err(|e| err("jwks", e))?;
-    parse_jwks(&jwks).map_err(|e| err("jwks", e))
+    parse_jwks(&jwks).map_err(|e| err("jwks", chain(&e)))
 }
 
 /// `parse_discovery` already allows https anywhere (keys on another host are common) and

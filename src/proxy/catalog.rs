@@ -36,7 +36,7 @@ impl<P: Platform> BearerSource for Minted<'_, P> {
             .tokens
             .token(signer, keys, &req, now)
             .await
-            .map_err(|e| ProxyError::Unavailable(format!("minting the catalog token: {e}").into()))?;
+            .map_err(|e| ProxyError::Unavailable(Detail::caused("minting the catalog token", e)))?;
         Ok(Some(Secret::from(token)))
     }
 }

@@ -44,6 +44,20 @@ pub enum SessionError {
     Seal(&'static str),
 }
 
+/// Why `SESSION_TOKEN_KEY(_PREVIOUS)` is refused. Names the variable, never
+/// the value: base64's own error is not kept, as it quotes a byte of the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyConfigError {
+    #[error("{0} is not valid base64")]
+    Base64(&'static str),
+    #[error("{var} decodes to {len} bytes, expected 32")]
+    Length { var: &'static str, len: usize },
+    #[error("SESSION_TOKEN_KEY_PREVIOUS is set but SESSION_TOKEN_KEY is not")]
+    PreviousWithoutActive,
+    #[error("SESSION_TOKEN_KEY_PREVIOUS has the same key id as SESSION_TOKEN_KEY; pick a new key")]
+    SameId,
+}
+
 /// One AES-256 key and its public identifier.
 #[derive(Clone)]
 pub struct SessionKey {
@@ -100,16 +114,16 @@ const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE
 
 /// Decodes one configured key; the error names the variable but never echoes
 /// the value.
-fn decode_key(var: &str, b64: &str) -> Result<SessionKey, String> {
+fn decode_key(var: &'static str, b64: &str) -> Result<SessionKey, KeyConfigError> {
     let b64 = b64.trim();
     let bytes = STANDARD_LENIENT
         .decode(b64)
         .or_else(|_| URL_SAFE_LENIENT.decode(b64))
-        .map_err(|_| format!("{var} is not valid base64"))?;
+        .map_err(|_| KeyConfigError::Base64(var))?;
     let key: [u8; 32] = bytes
         .as_slice()
         .try_into()
-        .map_err(|_| format!("{var} decodes to {} bytes, expected 32", bytes.len()))?;
+        .map_err(|_| KeyConfigError::Length { var, len: bytes.len() })?;
     Ok(SessionKey::new(key))
 }
 
@@ -128,13 +142,16 @@ impl SessionKeys {
     /// - `Ok(Some(keys))`, possibly with [`SessionKeys::warnings`] to log once:
     ///   a previous key equal to the active one is dropped (harmless, but
     ///   usually means the rotation was not done as intended).
-    pub fn from_config(active_b64: Option<&str>, previous_b64: Option<&str>) -> Result<Option<SessionKeys>, String> {
+    pub fn from_config(
+        active_b64: Option<&str>,
+        previous_b64: Option<&str>,
+    ) -> Result<Option<SessionKeys>, KeyConfigError> {
         let previous = present(previous_b64)
             .map(|p| decode_key("SESSION_TOKEN_KEY_PREVIOUS", p))
             .transpose()?;
         let Some(active_b64) = present(active_b64) else {
             return match previous {
-                Some(_) => Err("SESSION_TOKEN_KEY_PREVIOUS is set but SESSION_TOKEN_KEY is not".into()),
+                Some(_) => Err(KeyConfigError::PreviousWithoutActive),
                 None => Ok(None),
             };
         };
@@ -150,9 +167,7 @@ impl SessionKeys {
                     .push("SESSION_TOKEN_KEY_PREVIOUS equals SESSION_TOKEN_KEY; ignoring it");
             } else if prev.id == keys.active.id {
                 // 2^-32 odds; tokens could not say which key sealed them.
-                return Err(
-                    "SESSION_TOKEN_KEY_PREVIOUS has the same key id as SESSION_TOKEN_KEY; pick a new key".into(),
-                );
+                return Err(KeyConfigError::SameId);
             } else {
                 keys.previous = Some(prev);
             }

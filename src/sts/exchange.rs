@@ -8,7 +8,7 @@ use super::limits;
 use super::params::{self, derived_session_name};
 use super::response::{self, Issued};
 use super::{Context, StsError};
-use crate::error::{ApiError, Code};
+use crate::error::{ApiError, Code, Detail};
 use crate::http::{Request, Response};
 use crate::log::{self, Level};
 use crate::oidc::{self, Expectations, TokenError, DEFAULT_LEEWAY};
@@ -73,7 +73,7 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
         .jwks
         .keys(p, &peeked.iss, &peeked.kid, cx.allow_loopback_issuers, now)
         .await
-        .map_err(|e| StsError::IdpCommunication(e.into()))?;
+        .map_err(|e| StsError::IdpCommunication(Detail::caused("fetching its keys", e)))?;
     let expect = Expectations {
         issuer: &peeked.iss,
         audiences: &role.audiences,
