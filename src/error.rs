@@ -19,6 +19,10 @@ pub use code::Code;
 pub trait ApiError: StdError {
     fn code(&self) -> Code;
 
+    fn status(&self) -> u16 {
+        self.code().status()
+    }
+
     /// The client's text: fixed, never request, backend or configuration data.
     fn message(&self) -> Cow<'static, str> {
         Cow::Borrowed(self.code().default_message())
@@ -224,10 +228,6 @@ impl ApiError for ProxyError {
 }
 
 impl ProxyError {
-    pub fn status(&self) -> u16 {
-        self.code().status()
-    }
-
     /// An authentication failure answered with `code`'s default message.
     pub fn auth(code: Code) -> Self {
         Self::Auth {

@@ -66,10 +66,6 @@ impl StsError {
             other => StsError::Route(other.clone()),
         }
     }
-
-    pub fn status(&self) -> u16 {
-        self.code().status()
-    }
 }
 
 impl ApiError for StsError {
