@@ -46,6 +46,21 @@ pub fn chain(e: &dyn StdError) -> String {
     s
 }
 
+/// `Debug` that writes the `Display` text with its causes. For error enums:
+/// every error kept as a `source()` is reachable as `dyn Error`, which pulls
+/// its `Debug` into the wasm even though nothing formats it there; a derived
+/// `Debug` per enum costs several KB, this one a call to [`chain`].
+macro_rules! debug_as_display {
+    ($t:ty) => {
+        impl ::std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&$crate::error::chain(self))
+            }
+        }
+    };
+}
+pub(crate) use debug_as_display;
+
 /// What went wrong inside (for the log), and the error that caused it, if
 /// any. Cheap to clone; equal when the texts are equal.
 #[derive(Clone)]

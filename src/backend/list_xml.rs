@@ -7,7 +7,7 @@ use crate::platform::{ListPage, ListedObject};
 
 /// Why a backend's XML answer is unusable. Quotes what the backend sent
 /// (the log cuts it), never anything of ours.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ListXmlError {
     #[error("malformed XML")]
     Malformed(#[source] quick_xml::Error),
@@ -20,6 +20,8 @@ pub enum ListXmlError {
     #[error("bad url-encoded key {0:?}")]
     UrlEncoding(String),
 }
+
+crate::error::debug_as_display!(ListXmlError);
 
 /// Walks the document, calling `on(path, Some(text))` for every text node and
 /// `on(path, None)` when an element closes; `path` is the element names from

@@ -17,7 +17,7 @@ use crate::sigv4::Credentials;
 const TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 100..=30_000;
 
 /// Why there is no catalog (reads answer 503; logged once).
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum CatalogConfigError {
     #[error("CATALOG_URL")]
     Url(#[from] CatalogUrlError),
@@ -34,9 +34,11 @@ pub enum CatalogConfigError {
     },
 }
 
+crate::error::debug_as_display!(CatalogConfigError);
+
 /// Why `CATALOG_CONNECTION_KEYS` is refused. Names connections, never a key;
 /// serde's error is not kept, as its message can quote the input.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionKeysError {
     #[error(
         "CATALOG_CONNECTION_KEYS is not {{\"<connection>\": {{\"access_key_id\", \"secret_access_key\"}}}} (line {line}, column {column})"
@@ -45,6 +47,8 @@ pub enum ConnectionKeysError {
     #[error("CATALOG_CONNECTION_KEYS: connection {0:?} has an empty id or key")]
     Empty(String),
 }
+
+crate::error::debug_as_display!(ConnectionKeysError);
 
 /// What the catalog needs from the rest of the configuration.
 pub struct Needs {

@@ -68,7 +68,7 @@ struct ProductDoc {
 }
 
 /// Why a static catalog is refused (the whole catalog: it answers 503).
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum StaticCatalogError {
     #[error("invalid catalog JSON")]
     Json(#[from] serde_json::Error),
@@ -92,8 +92,10 @@ pub enum StaticCatalogError {
     },
 }
 
+crate::error::debug_as_display!(StaticCatalogError);
+
 /// What is wrong with one backend of a static catalog.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum BackendProblem {
     #[error("empty binding")]
     EmptyBinding,
@@ -108,6 +110,8 @@ pub enum BackendProblem {
     #[error("give both access_key_id_var and secret_access_key_var")]
     HalfKeys,
 }
+
+crate::error::debug_as_display!(BackendProblem);
 
 #[derive(Debug)]
 pub struct StaticCatalog {

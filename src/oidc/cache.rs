@@ -171,7 +171,7 @@ impl JwksCache {
 
 /// Why an issuer's keys could not be had (log text; the client sees
 /// IDPCommunicationError). Remembered for a while, so cheap to clone.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 pub enum IdpError {
     #[error("{url}")]
     Unreachable {
@@ -188,6 +188,8 @@ pub enum IdpError {
     #[error(transparent)]
     Jwks(#[from] JwksError),
 }
+
+crate::error::debug_as_display!(IdpError);
 
 async fn get_text<P: Platform>(p: &P, url: &str) -> Result<String, IdpError> {
     let req = OutboundRequest {

@@ -47,7 +47,7 @@ struct RawCondition {
 }
 
 /// Why a condition is refused (serde reports it with its position).
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ConditionError {
     #[error(transparent)]
     Json(#[from] serde_json::Error),
@@ -58,6 +58,8 @@ pub enum ConditionError {
     #[error("condition on {0:?} has an empty value")]
     EmptyValue(String),
 }
+
+crate::error::debug_as_display!(ConditionError);
 
 /// Through a JSON object first: serde's derived struct parsing would also
 /// take a positional array (`["ref", "x"]`), which no one should write.

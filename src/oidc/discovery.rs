@@ -30,7 +30,7 @@ pub fn issuer_allowed(iss: &str, allow_loopback: bool) -> bool {
 }
 
 /// Why a discovery document is refused (log text: remote values clipped).
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 pub enum DiscoveryError {
     #[error("discovery document larger than {MAX_JWKS_BYTES} bytes")]
     TooLarge,
@@ -43,6 +43,8 @@ pub enum DiscoveryError {
     #[error("jwks_uri {0:?} is not an allowed URL")]
     JwksUri(String),
 }
+
+crate::error::debug_as_display!(DiscoveryError);
 
 /// Parses a discovery document. Its `issuer` must equal the expected one
 /// exactly (OIDC Discovery 4.3: this is what stops one issuer's document

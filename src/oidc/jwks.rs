@@ -112,7 +112,7 @@ pub fn parse_jwks(json: &str) -> Result<Vec<Jwk>, JwksError> {
 }
 
 /// Why a JWKS is refused.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 pub enum JwksError {
     #[error("JWKS larger than {MAX_JWKS_BYTES} bytes")]
     TooLarge,
@@ -123,6 +123,8 @@ pub enum JwksError {
     #[error("JWKS has no usable RS256/ES256 signing key (of {0})")]
     NoUsableKey(usize),
 }
+
+crate::error::debug_as_display!(JwksError);
 
 /// One key, or `None` to skip it.
 fn parse_key(obj: &Map<String, Value>) -> Option<Jwk> {

@@ -46,7 +46,7 @@ pub enum SessionError {
 
 /// Why `SESSION_TOKEN_KEY(_PREVIOUS)` is refused. Names the variable, never
 /// the value: base64's own error is not kept, as it quotes a byte of the key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum KeyConfigError {
     #[error("{0} is not valid base64")]
     Base64(&'static str),
@@ -57,6 +57,8 @@ pub enum KeyConfigError {
     #[error("SESSION_TOKEN_KEY_PREVIOUS has the same key id as SESSION_TOKEN_KEY; pick a new key")]
     SameId,
 }
+
+crate::error::debug_as_display!(KeyConfigError);
 
 /// One AES-256 key and its public identifier.
 #[derive(Clone)]

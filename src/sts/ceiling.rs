@@ -16,9 +16,11 @@ enum Scope {
 pub struct Ceiling(Vec<Scope>);
 
 /// A pattern that is not `*`, `account`, `account/product` or `account/product/prefix*`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid ceiling pattern {0:?}")]
 pub struct CeilingError(pub String);
+
+crate::error::debug_as_display!(CeilingError);
 
 impl Ceiling {
     /// Parses the patterns; any invalid one makes the whole ceiling invalid

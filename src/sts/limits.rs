@@ -87,7 +87,7 @@ pub fn check_token_parts(subject: &str, passed: &[(String, String)]) -> Result<(
 }
 
 /// A role the limits refuse: which one, and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[error("role {role}")]
 pub struct LimitError {
     pub role: String,
@@ -95,7 +95,9 @@ pub struct LimitError {
     pub problem: LimitProblem,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+crate::error::debug_as_display!(LimitError);
+
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitProblem {
     #[error("{0:?} has a character an STS answer cannot carry")]
     Unanswerable(String),
@@ -112,6 +114,8 @@ pub enum LimitProblem {
     )]
     TooLarge(usize),
 }
+
+crate::error::debug_as_display!(LimitProblem);
 
 /// Checks a role's configuration: its `pass_claims`, and that its largest
 /// possible session (every per-exchange part at its limit) seals within

@@ -142,7 +142,7 @@ impl Role {
 }
 
 /// Why a role of `ROLES` is disabled.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone, thiserror::Error)]
 pub enum RoleError {
     #[error("role #{index}")]
     Json {
@@ -162,7 +162,9 @@ pub enum RoleError {
     Limits(#[from] LimitError),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+crate::error::debug_as_display!(RoleError);
+
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RoleProblem {
     #[error("{n} {what}, at most {max}")]
     TooMany { what: &'static str, n: usize, max: usize },
@@ -181,6 +183,8 @@ pub enum RoleProblem {
     #[error("an empty binding would accept every token")]
     EmptyBinding,
 }
+
+crate::error::debug_as_display!(RoleProblem);
 
 #[derive(Debug, Default)]
 pub struct Roles {

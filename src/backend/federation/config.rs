@@ -29,7 +29,7 @@ pub struct WebIdentityDoc {
 }
 
 /// What is wrong with a `web_identity` object; values are clipped.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebIdentityError {
     #[error("role_arn {0:?} is not arn:<partition>:iam::<account>:role/<name>")]
     RoleArn(String),
@@ -46,6 +46,8 @@ pub enum WebIdentityError {
     #[error("duration_secs must be {}..={}", DURATION_RANGE.start(), DURATION_RANGE.end())]
     Duration,
 }
+
+crate::error::debug_as_display!(WebIdentityError);
 
 /// A validated web identity: who the proxy says it is, to which STS, for which role.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,7 +23,7 @@ const TRANSIENT_CODES: [&str; 5] = [
 
 /// Why an STS answer gives no usable credentials. Never holds the secret
 /// or the session token.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum AnswerError {
     #[error(transparent)]
     Xml(#[from] ListXmlError),
@@ -41,6 +41,8 @@ pub enum AnswerError {
     #[error(transparent)]
     Body(ProxyError),
 }
+
+crate::error::debug_as_display!(AnswerError);
 
 /// A parsed STS answer.
 #[derive(Debug)]

@@ -73,7 +73,7 @@ pub struct HttpCatalog {
 }
 
 /// Why `CATALOG_URL` is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogUrlError {
     #[error("CATALOG_URL must be an https URL")]
     NotHttp,
@@ -82,6 +82,8 @@ pub enum CatalogUrlError {
     #[error("CATALOG_URL must use https (http only for a loopback host in development)")]
     NotHttps,
 }
+
+crate::error::debug_as_display!(CatalogUrlError);
 
 impl HttpCatalog {
     /// `catalog_url` is `CATALOG_URL`: https (http only for a loopback host

@@ -114,7 +114,7 @@ pub struct ProductSummary {
 
 /// Why a catalog answer is unusable: the texts quote the answer (for the
 /// log), never a token.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ModelError {
     #[error("invalid {what} JSON")]
     Json {
@@ -149,6 +149,8 @@ pub enum ModelError {
     #[error("prefix {base:?} + {mirror:?} has '.' or '..' segments")]
     DotSegments { base: String, mirror: String },
 }
+
+crate::error::debug_as_display!(ModelError);
 
 fn json<T: serde::de::DeserializeOwned>(what: &'static str, body: &[u8]) -> Result<T, ModelError> {
     serde_json::from_slice(body).map_err(|source| ModelError::Json { what, source })

@@ -158,7 +158,7 @@ impl fmt::Debug for ProviderKeys {
 
 /// Why the provider's configuration is refused. Names variables, never a
 /// key's bytes.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum ProviderKeyError {
     #[error("OIDC_PROVIDER_KEY_PREVIOUS/KID_PREVIOUS set without an active key")]
     PreviousWithoutActive,
@@ -204,6 +204,8 @@ pub enum ProviderKeyError {
     #[error("{0}: public parts disagree between parsers")]
     Disagree(&'static str),
 }
+
+crate::error::debug_as_display!(ProviderKeyError);
 
 /// Unset, empty and blank values are all "not configured" (Workers vars can
 /// only be emptied, not removed, from some dashboards).

@@ -24,13 +24,15 @@ pub const TOKEN_CACHE_MAX_ENTRIES: usize = 4096;
 pub const TOKEN_CACHE_MAX_BYTES: usize = 4 << 20;
 
 /// Why no token could be minted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MintError {
     #[error("no randomness for jti: {0}")]
     Random(getrandom::Error),
     #[error(transparent)]
     Sign(#[from] SignError),
 }
+
+crate::error::debug_as_display!(MintError);
 
 /// Signs one fresh token for `req`, issued at `now_secs` (Unix seconds).
 pub async fn mint<S: Rs256Signer>(

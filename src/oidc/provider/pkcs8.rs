@@ -21,7 +21,7 @@ const OID: u8 = 0x06;
 const NULL: u8 = 0x05;
 
 /// Why a PEM or PKCS#8 key is refused (about its shape, never its content).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum KeyFormatError {
     #[error("no -----BEGIN line")]
     NoBegin,
@@ -55,6 +55,8 @@ pub enum KeyFormatError {
     #[error("trailing bytes after DER element")]
     Trailing,
 }
+
+crate::error::debug_as_display!(KeyFormatError);
 
 /// The first PEM block of `text`: its label and decoded body (RFC 7468;
 /// text around the block and whitespace inside the body are ignored).

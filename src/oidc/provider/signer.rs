@@ -9,7 +9,7 @@
 pub use native::NativeSigner;
 
 /// Why a signature could not be made (log text: never key or input bytes).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignError {
     /// A WebCrypto call threw: the call, and the exception's name and message.
     #[error("WebCrypto {call} failed: {message}")]
@@ -23,6 +23,8 @@ pub enum SignError {
     #[error("RS256 signing failed: {0}")]
     Rsa(String),
 }
+
+crate::error::debug_as_display!(SignError);
 
 /// RSASSA-PKCS1-v1_5 with SHA-256 over the JWS signing input.
 /// Native futures need not be `Send`: an isolate is single-threaded.
