@@ -1,10 +1,11 @@
 //! The error model. [`Code`] is the one table of client-visible codes
 //! (status, code, default message). Each module has its own error enum that
-//! keeps its cause (`source()`) and maps to a `Code` through [`ApiError`];
-//! both renderers (S3 `<Error>`, STS `<ErrorResponse>`) take an `ApiError`,
-//! so the client sees only a code's fixed text and the log the cause chain.
-//! [`ProxyError`] is the S3 request path's error. This module imports nothing
-//! else from the crate.
+//! keeps its cause (`source()`) and reaches a client as one of the two
+//! [`ApiError`]s: [`ProxyError`] (S3 routes) or the STS's `StsError`, whose
+//! `code()` picks the table's row. Both renderers (S3 `<Error>`, STS
+//! `<ErrorResponse>`) take an `ApiError`, so the client sees only a code's
+//! fixed text and the log the cause chain. This module imports nothing else
+//! from the crate.
 
 mod code;
 
