@@ -2,8 +2,12 @@
 //! changes (what the isolate accumulates is in `state`). Nothing here
 //! panics: a bad value disables what needs it and says why.
 
+use std::sync::Arc;
+
+use crate::catalog::config::CatalogConfigError;
 use crate::catalog::Catalog;
 use crate::cors::Origins;
+use crate::error::chain;
 use crate::log::Level;
 use crate::oidc::provider::{ProviderKeys, TOKEN_TTL_SECS};
 use crate::session::SessionKeys;
@@ -12,7 +16,8 @@ use crate::sts::roles::Roles;
 #[derive(Debug)]
 pub struct Config {
     /// The catalog, or why there is none (requests needing it answer 503).
-    pub catalog: Result<Catalog, String>,
+    /// Shared: each request it fails carries it as its cause.
+    pub catalog: Result<Catalog, Arc<CatalogConfigError>>,
     pub cors: Origins,
     pub log_level: Level,
     /// GetBucketLocation's answer.
@@ -53,7 +58,7 @@ impl Config {
             }
             Ok(None) => None,
             Err(e) => {
-                warnings.push(format!("STS disabled: {e}"));
+                warnings.push(format!("STS disabled: {}", chain(&e)));
                 None
             }
         };
@@ -74,7 +79,7 @@ impl Config {
                 None
             }
             Err(e) => {
-                warnings.push(format!("OIDC provider disabled: {e}"));
+                warnings.push(format!("OIDC provider disabled: {}", chain(&e)));
                 None
             }
         };
@@ -94,7 +99,7 @@ impl Config {
             allow_loopback_http: allow_loopback_issuers,
             provider: provider.is_some(),
         };
-        let catalog = crate::catalog::config::from_env(env, &needs, &mut warnings);
+        let catalog = crate::catalog::config::from_env(env, &needs, &mut warnings).map_err(Arc::new);
         let stats_every = crate::stats::parse_every(env("ISOLATE_STATS_EVERY").as_deref(), &mut warnings);
         Config {
             catalog,

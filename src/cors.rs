@@ -90,6 +90,7 @@ pub fn preflight(origins: &Origins, req: &Headers, methods: &[&str]) -> Result<H
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn req(origin: &str, method: &str, hdrs: &str) -> Headers {
         let mut h = Headers::new();
@@ -118,13 +119,13 @@ mod tests {
         let mut no_origin = Headers::new();
         no_origin.append("access-control-request-method", "GET");
         let e = preflight(&Origins::Any, &no_origin, &["GET"]).unwrap_err();
-        assert_eq!((e.status(), e.code()), (400, "BadRequest"));
+        assert_eq!((e.status(), e.code().as_str()), (400, "BadRequest"));
         let mut no_method = Headers::new();
         no_method.append("origin", "http://a");
         let e = preflight(&Origins::Any, &no_method, &["GET"]).unwrap_err();
-        assert_eq!((e.status(), e.code()), (400, "BadRequest"));
+        assert_eq!((e.status(), e.code().as_str()), (400, "BadRequest"));
         let e = preflight(&Origins::Any, &Headers::new(), &["GET", "POST"]).unwrap_err();
-        assert_eq!((e.status(), e.code()), (400, "BadRequest"));
+        assert_eq!((e.status(), e.code().as_str()), (400, "BadRequest"));
     }
 
     #[test]

@@ -1,178 +1,269 @@
-//! One error type for every failure; it knows its S3 code and HTTP status.
+//! The error model. [`Code`] is the one table of client-visible codes
+//! (status, code, default message). Each module has its own error enum that
+//! keeps its cause (`source()`) and reaches a client as one of the two
+//! [`ApiError`]s: [`ProxyError`] (S3 routes) or the STS's `StsError`, whose
+//! `code()` picks the table's row. Both renderers (S3 `<Error>`, STS
+//! `<ErrorResponse>`) take an `ApiError`, so the client sees only a code's
+//! fixed text and the log the cause chain. This module imports nothing else
+//! from the crate.
 
+mod code;
+
+use std::borrow::Cow;
+use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
-/// A failure while serving a request. `detail` is for logs only: the client
-/// sees the code and a fixed message, never backend or configuration details.
-#[derive(Debug, Clone, PartialEq, Eq)]
+pub use code::Code;
+
+/// An error a client can be answered with.
+pub trait ApiError: StdError {
+    fn code(&self) -> Code;
+
+    fn status(&self) -> u16 {
+        self.code().status()
+    }
+
+    /// The client's text: fixed, never request, backend or configuration data.
+    fn message(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self.code().default_message())
+    }
+
+    /// The log's text, with the causes (`None` when the code says it all).
+    fn detail(&self) -> Option<String> {
+        None
+    }
+}
+
+/// An error and its causes, outermost first: `a: b: c`.
+pub fn chain(e: &dyn StdError) -> String {
+    let mut s = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    s
+}
+
+/// `Debug` that writes the `Display` text with its causes. For error enums:
+/// every error kept as a `source()` is reachable as `dyn Error`, which pulls
+/// its `Debug` into the wasm even though nothing formats it there; a derived
+/// `Debug` per enum costs several KB, this one a call to [`chain`].
+macro_rules! debug_as_display {
+    ($t:ty) => {
+        impl ::std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&$crate::error::chain(self))
+            }
+        }
+    };
+}
+pub(crate) use debug_as_display;
+
+/// What went wrong inside (for the log), and the error that caused it, if
+/// any. Cheap to clone; equal when the texts are equal.
+#[derive(Clone)]
+pub struct Detail {
+    text: Cow<'static, str>,
+    cause: Option<Arc<dyn StdError + Send + Sync>>,
+}
+
+impl Detail {
+    pub fn new(text: impl Into<Cow<'static, str>>) -> Self {
+        Detail {
+            text: text.into(),
+            cause: None,
+        }
+    }
+
+    /// `text` caused by `cause` (which the log shows after it).
+    pub fn caused(text: impl Into<Cow<'static, str>>, cause: impl StdError + Send + Sync + 'static) -> Self {
+        Detail {
+            text: text.into(),
+            cause: Some(Arc::new(cause)),
+        }
+    }
+
+    /// The same cause under other text (e.g. with the backend's name in front).
+    pub fn retext(self, f: impl FnOnce(&str) -> String) -> Self {
+        Detail {
+            text: f(&self.text).into(),
+            cause: self.cause,
+        }
+    }
+}
+
+impl From<String> for Detail {
+    fn from(s: String) -> Self {
+        Detail::new(s)
+    }
+}
+
+impl From<&'static str> for Detail {
+    fn from(s: &'static str) -> Self {
+        Detail::new(s)
+    }
+}
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&chain(self))
+    }
+}
+
+impl PartialEq for Detail {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Detail {}
+
+impl StdError for Detail {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.cause.as_deref().map(|c| c as &(dyn StdError + 'static))
+    }
+}
+
+/// A failure while serving an S3 request. The detail variants are for logs
+/// only: the client sees the code and a fixed message, never backend or
+/// configuration details.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProxyError {
+    #[error("NoSuchBucket")]
     NoSuchBucket,
+    #[error("NoSuchKey")]
     NoSuchKey,
     /// A `versionId` other than the one version served.
+    #[error("NoSuchVersion")]
     NoSuchVersion,
+    #[error("AccessDenied")]
     AccessDenied,
+    #[error("InvalidArgument")]
     InvalidArgument(&'static str),
     /// 400 InvalidRequest: a request S3 refuses as such (e.g. anonymous overrides).
+    #[error("InvalidRequest")]
     InvalidRequest(&'static str),
+    #[error("InvalidURI")]
     InvalidUri,
+    #[error("KeyTooLongError")]
     KeyTooLong,
-    InvalidRange {
-        size: u64,
-    },
+    #[error("InvalidRange")]
+    InvalidRange { size: u64 },
     /// A `partNumber` past the object's one part.
+    #[error("InvalidPartNumber")]
     InvalidPartNumber,
+    #[error("PreconditionFailed")]
     PreconditionFailed,
+    #[error("MethodNotAllowed")]
     MethodNotAllowed,
     /// A CORS preflight from an origin or for a method that is not allowed.
+    #[error("AccessForbidden")]
     CorsForbidden,
     /// A request S3 answers `400 BadRequest` (an OPTIONS that is no preflight).
+    #[error("BadRequest")]
     BadRequest(&'static str),
-    /// A signed request that failed authentication: status, code, message.
-    Auth {
-        status: u16,
-        code: &'static str,
-        message: &'static str,
-    },
+    /// A signed request that failed authentication: one of the table's
+    /// authentication codes and its fixed message.
+    #[error("{}", code.as_str())]
+    Auth { code: Code, message: &'static str },
+    #[error("NotImplemented")]
     NotImplemented(&'static str),
     /// Configuration that a feature needs is missing or invalid (logged once).
-    Misconfigured(String),
+    #[error(transparent)]
+    Misconfigured(Detail),
     /// The backend answered something we cannot serve (auth failure, 5xx, garbage).
-    Backend(String),
+    #[error(transparent)]
+    Backend(Detail),
     /// The backend rejected the credentials themselves (expired or unknown
     /// token or key), as opposed to a policy denying the read. Answers like
     /// `Backend`; temporary credentials are dropped so the next request renews them.
-    BackendAuth(String),
+    #[error(transparent)]
+    BackendAuth(Detail),
     /// The backend could not be reached or timed out.
-    Unavailable(String),
-    Internal(String),
+    #[error(transparent)]
+    Unavailable(Detail),
+    #[error(transparent)]
+    Internal(Detail),
 }
 
-impl ProxyError {
-    pub fn status(&self) -> u16 {
+impl ApiError for ProxyError {
+    fn code(&self) -> Code {
         match self {
-            Self::NoSuchBucket | Self::NoSuchKey | Self::NoSuchVersion => 404,
-            Self::AccessDenied | Self::CorsForbidden => 403,
-            Self::InvalidArgument(_)
-            | Self::InvalidRequest(_)
-            | Self::InvalidUri
-            | Self::KeyTooLong
-            | Self::BadRequest(_) => 400,
-            Self::InvalidRange { .. } | Self::InvalidPartNumber => 416,
-            Self::PreconditionFailed => 412,
-            Self::MethodNotAllowed => 405,
-            Self::NotImplemented(_) => 501,
-            Self::Misconfigured(_) | Self::Unavailable(_) => 503,
-            Self::Backend(_) | Self::BackendAuth(_) => 502,
-            Self::Auth { status, .. } => *status,
-            Self::Internal(_) => 500,
+            Self::NoSuchBucket => Code::NoSuchBucket,
+            Self::NoSuchKey => Code::NoSuchKey,
+            Self::NoSuchVersion => Code::NoSuchVersion,
+            Self::AccessDenied => Code::AccessDenied,
+            Self::InvalidArgument(_) => Code::InvalidArgument,
+            Self::InvalidRequest(_) => Code::InvalidRequest,
+            Self::InvalidUri => Code::InvalidUri,
+            Self::KeyTooLong => Code::KeyTooLong,
+            Self::InvalidRange { .. } => Code::InvalidRange,
+            Self::InvalidPartNumber => Code::InvalidPartNumber,
+            Self::PreconditionFailed => Code::PreconditionFailed,
+            Self::MethodNotAllowed => Code::MethodNotAllowed,
+            Self::CorsForbidden => Code::AccessForbidden,
+            Self::BadRequest(_) => Code::BadRequest,
+            Self::Auth { code, .. } => *code,
+            Self::NotImplemented(_) => Code::NotImplemented,
+            Self::Misconfigured(_) | Self::Unavailable(_) => Code::ServiceUnavailable,
+            Self::Backend(_) | Self::BackendAuth(_) => Code::BadGateway,
+            Self::Internal(_) => Code::InternalError,
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    fn message(&self) -> Cow<'static, str> {
         match self {
-            Self::NoSuchBucket => "NoSuchBucket",
-            Self::NoSuchKey => "NoSuchKey",
-            Self::NoSuchVersion => "NoSuchVersion",
-            Self::AccessDenied => "AccessDenied",
-            Self::InvalidArgument(_) => "InvalidArgument",
-            Self::InvalidRequest(_) => "InvalidRequest",
-            Self::InvalidUri => "InvalidURI",
-            Self::KeyTooLong => "KeyTooLongError",
-            Self::InvalidRange { .. } => "InvalidRange",
-            Self::InvalidPartNumber => "InvalidPartNumber",
-            Self::PreconditionFailed => "PreconditionFailed",
-            Self::MethodNotAllowed => "MethodNotAllowed",
-            Self::CorsForbidden => "AccessForbidden",
-            Self::BadRequest(_) => "BadRequest",
-            Self::NotImplemented(_) => "NotImplemented",
-            Self::Misconfigured(_) | Self::Unavailable(_) => "ServiceUnavailable",
-            Self::Backend(_) | Self::BackendAuth(_) | Self::Internal(_) => "InternalError",
-            Self::Auth { code, .. } => code,
+            Self::InvalidArgument(m)
+            | Self::InvalidRequest(m)
+            | Self::NotImplemented(m)
+            | Self::BadRequest(m)
+            | Self::Auth { message: m, .. } => Cow::Borrowed(m),
+            _ => Cow::Borrowed(self.code().default_message()),
         }
     }
 
-    /// The message shown to the client: fixed text, no internal detail.
-    pub fn message(&self) -> &'static str {
+    fn detail(&self) -> Option<String> {
         match self {
-            Self::NoSuchBucket => "The specified bucket does not exist.",
-            Self::NoSuchKey => "The specified key does not exist.",
-            Self::NoSuchVersion => "The specified version does not exist.",
-            Self::AccessDenied => "Access Denied",
-            Self::InvalidArgument(m) | Self::InvalidRequest(m) | Self::NotImplemented(m) | Self::BadRequest(m) => m,
-            Self::InvalidUri => "Couldn't parse the specified URI.",
-            Self::KeyTooLong => "Your key is too long.",
-            Self::InvalidRange { .. } => "The requested range is not satisfiable.",
-            Self::InvalidPartNumber => "The requested partnumber is not satisfiable",
-            Self::PreconditionFailed => "At least one of the preconditions you specified did not hold.",
-            Self::MethodNotAllowed => "The specified method is not allowed against this resource.",
-            Self::CorsForbidden => "CORSResponse: This CORS request is not allowed.",
-            Self::Auth { message, .. } => message,
-            Self::Misconfigured(_) | Self::Unavailable(_) => "Please reduce your request rate or try again later.",
-            Self::Backend(_) | Self::BackendAuth(_) | Self::Internal(_) => {
-                "We encountered an internal error. Please try again."
-            }
-        }
-    }
-
-    /// Detail for the log line (never sent to the client).
-    pub fn detail(&self) -> Option<&str> {
-        match self {
-            Self::Misconfigured(d)
-            | Self::Backend(d)
-            | Self::BackendAuth(d)
-            | Self::Unavailable(d)
-            | Self::Internal(d) => Some(d),
+            Self::Misconfigured(_)
+            | Self::Backend(_)
+            | Self::BackendAuth(_)
+            | Self::Unavailable(_)
+            | Self::Internal(_) => Some(chain(self)),
             _ => None,
         }
     }
 }
 
 impl ProxyError {
-    pub fn invalid_token() -> Self {
+    /// An authentication failure answered with `code`'s default message.
+    pub fn auth(code: Code) -> Self {
         Self::Auth {
-            status: 400,
-            code: "InvalidToken",
-            message: "The provided token is malformed or otherwise invalid.",
+            code,
+            message: code.default_message(),
         }
+    }
+
+    pub fn invalid_token() -> Self {
+        Self::auth(Code::InvalidToken)
     }
 
     pub fn expired_token() -> Self {
-        Self::Auth {
-            status: 400,
-            code: "ExpiredToken",
-            message: "The provided token has expired.",
-        }
+        Self::auth(Code::ExpiredToken)
     }
 
     pub fn invalid_access_key_id() -> Self {
-        Self::Auth {
-            status: 403,
-            code: "InvalidAccessKeyId",
-            message: "The AWS Access Key Id you provided does not exist in our records.",
-        }
+        Self::auth(Code::InvalidAccessKeyId)
     }
 }
-
-impl From<crate::sigv4::verify::AuthError> for ProxyError {
-    fn from(e: crate::sigv4::verify::AuthError) -> Self {
-        Self::Auth {
-            status: e.status(),
-            code: e.code(),
-            message: e.message(),
-        }
-    }
-}
-
-impl fmt::Display for ProxyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.detail() {
-            Some(d) => write!(f, "{}: {}", self.code(), d),
-            None => write!(f, "{}", self.code()),
-        }
-    }
-}
-
-impl std::error::Error for ProxyError {}
 
 pub type Result<T> = std::result::Result<T, ProxyError>;
 
@@ -180,19 +271,35 @@ pub type Result<T> = std::result::Result<T, ProxyError>;
 mod tests {
     use super::*;
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] std::fmt::Error);
+
     #[test]
     fn server_errors_hide_detail() {
         let e = ProxyError::Backend("secret backend name".into());
         assert_eq!(e.status(), 502);
         assert!(!e.message().contains("secret"));
-        assert_eq!(e.detail(), Some("secret backend name"));
+        assert_eq!(e.detail().as_deref(), Some("secret backend name"));
+    }
+
+    #[test]
+    fn the_detail_walks_the_causes() {
+        let e = ProxyError::Unavailable(Detail::caused("catalog", Outer(std::fmt::Error)));
+        assert_eq!(
+            e.detail().as_deref(),
+            Some("catalog: outer: an error occurred when formatting an argument")
+        );
+        assert_eq!(e.message(), Code::ServiceUnavailable.default_message());
     }
 
     #[test]
     fn statuses_match_s3() {
         assert_eq!(ProxyError::NoSuchBucket.status(), 404);
         assert_eq!(ProxyError::InvalidRange { size: 3 }.status(), 416);
-        assert_eq!(ProxyError::MethodNotAllowed.code(), "MethodNotAllowed");
-        assert_eq!(ProxyError::Misconfigured(String::new()).status(), 503);
+        assert_eq!(ProxyError::MethodNotAllowed.code().as_str(), "MethodNotAllowed");
+        assert_eq!(ProxyError::Misconfigured("".into()).status(), 503);
+        assert_eq!(ProxyError::Internal("".into()).status(), 500);
+        assert_eq!(ProxyError::invalid_access_key_id().status(), 403);
     }
 }

@@ -92,7 +92,7 @@ impl FakePlatform {
         let b = self.buckets.borrow();
         let bucket = b
             .get(binding)
-            .ok_or_else(|| ProxyError::Misconfigured(format!("no R2 binding {binding}")))?;
+            .ok_or_else(|| ProxyError::Misconfigured(format!("no R2 binding {binding}").into()))?;
         Ok(f(bucket))
     }
 }
@@ -148,9 +148,9 @@ impl Platform for FakePlatform {
     async fn read_body(&self, body: Vec<u8>, limit: usize, timeout_ms: u32) -> Result<Vec<u8>> {
         self.body_reads.borrow_mut().push((limit, timeout_ms));
         if self.bodies_stall.get() {
-            return Err(ProxyError::Unavailable(format!(
-                "backend body not complete after {timeout_ms} ms"
-            )));
+            return Err(ProxyError::Unavailable(
+                format!("backend body not complete after {timeout_ms} ms").into(),
+            ));
         }
         if body.len() > limit {
             return Err(ProxyError::Backend("body too large".into()));

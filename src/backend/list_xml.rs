@@ -5,15 +5,33 @@ use quick_xml::Reader;
 
 use crate::platform::{ListPage, ListedObject};
 
+/// Why a backend's XML answer is unusable. Quotes what the backend sent
+/// (the log cuts it), never anything of ours.
+#[derive(thiserror::Error)]
+pub enum ListXmlError {
+    #[error("malformed XML")]
+    Malformed(#[source] quick_xml::Error),
+    #[error("bad XML text")]
+    Text(#[source] quick_xml::Error),
+    #[error("bad Size {0:?}")]
+    Size(String),
+    #[error("not a ListBucketResult")]
+    NotAListing,
+    #[error("bad url-encoded key {0:?}")]
+    UrlEncoding(String),
+}
+
+crate::error::debug_as_display!(ListXmlError);
+
 /// Walks the document, calling `on(path, Some(text))` for every text node and
 /// `on(path, None)` when an element closes; `path` is the element names from
 /// the root, each preceded by `/`.
-pub(super) fn walk(xml: &str, mut on: impl FnMut(&str, Option<String>)) -> Result<(), String> {
+pub(super) fn walk(xml: &str, mut on: impl FnMut(&str, Option<String>)) -> Result<(), ListXmlError> {
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(false);
     let mut path = String::new();
     loop {
-        match reader.read_event().map_err(|e| format!("malformed XML: {e}"))? {
+        match reader.read_event().map_err(ListXmlError::Malformed)? {
             Event::Start(e) => {
                 path.push('/');
                 path.push_str(&String::from_utf8_lossy(e.local_name().as_ref()));
@@ -24,7 +42,7 @@ pub(super) fn walk(xml: &str, mut on: impl FnMut(&str, Option<String>)) -> Resul
                 path.truncate(cut);
             }
             Event::Text(t) => {
-                let text = t.unescape().map_err(|e| format!("bad XML text: {e}"))?;
+                let text = t.unescape().map_err(ListXmlError::Text)?;
                 on(&path, Some(text.into_owned()));
             }
             Event::CData(t) => on(&path, Some(String::from_utf8_lossy(&t).into_owned())),
@@ -35,11 +53,11 @@ pub(super) fn walk(xml: &str, mut on: impl FnMut(&str, Option<String>)) -> Resul
 }
 
 /// `encoding-type=url` answers percent-encode keys, spaces possibly as `+`.
-fn url_decode(s: &str) -> Result<String, String> {
-    crate::http::percent_decode(&s.replace('+', " ")).map_err(|_| format!("bad url-encoded key {s:?}"))
+fn url_decode(s: &str) -> Result<String, ListXmlError> {
+    crate::http::percent_decode(&s.replace('+', " ")).map_err(|_| ListXmlError::UrlEncoding(s.into()))
 }
 
-pub fn parse(xml: &str) -> Result<ListPage, String> {
+pub fn parse(xml: &str) -> Result<ListPage, ListXmlError> {
     let mut page = ListPage::default();
     let mut url_encoded = false;
     let empty = || ListedObject {
@@ -54,7 +72,7 @@ pub fn parse(xml: &str) -> Result<ListPage, String> {
     let mut prefix: Option<String> = None;
     let mut objects: Vec<ListedObject> = Vec::new();
     let mut saw_root = false;
-    let mut err: Option<String> = None;
+    let mut err: Option<ListXmlError> = None;
     walk(xml, |path, text| {
         let Some(text) = text else {
             match path {
@@ -71,7 +89,7 @@ pub fn parse(xml: &str) -> Result<ListPage, String> {
             "/ListBucketResult/Contents/Key" => cur.key.push_str(&text),
             "/ListBucketResult/Contents/Size" => match text.trim().parse() {
                 Ok(n) => cur.size = n,
-                Err(_) => err = Some(format!("bad Size {text:?}")),
+                Err(_) => err = Some(ListXmlError::Size(text)),
             },
             "/ListBucketResult/Contents/ETag" => cur.etag.push_str(&text),
             "/ListBucketResult/Contents/LastModified" => {
@@ -85,7 +103,7 @@ pub fn parse(xml: &str) -> Result<ListPage, String> {
         return Err(e);
     }
     if !saw_root {
-        return Err("not a ListBucketResult".into());
+        return Err(ListXmlError::NotAListing);
     }
     for mut o in objects {
         if url_encoded {

@@ -52,7 +52,7 @@ impl Backend {
         match self {
             Backend::R2 { binding } => r2::read(p, binding, key, opts).await,
             Backend::S3(s3) => s3.read(p, key, opts).await,
-            Backend::Unavailable(why) => Err(ProxyError::Misconfigured(why.clone())),
+            Backend::Unavailable(why) => Err(ProxyError::Misconfigured(why.clone().into())),
         }
     }
 
@@ -76,7 +76,7 @@ impl Backend {
         match self {
             Backend::R2 { binding } => p.r2_list(binding, req).await,
             Backend::S3(s3) => s3.list(p, req).await,
-            Backend::Unavailable(why) => Err(ProxyError::Misconfigured(why.clone())),
+            Backend::Unavailable(why) => Err(ProxyError::Misconfigured(why.clone().into())),
         }
     }
 }

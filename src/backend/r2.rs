@@ -39,6 +39,8 @@ pub async fn read<P: Platform>(p: &P, binding: &str, key: &str, opts: &ReadOpts)
             range,
             body: Some(body),
         }),
-        None => Err(ProxyError::Unavailable(format!("r2 object {key} changed during read"))),
+        None => Err(ProxyError::Unavailable(
+            format!("r2 object {key} changed during read").into(),
+        )),
     }
 }

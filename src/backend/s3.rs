@@ -5,7 +5,7 @@
 use super::list_xml;
 use super::{ObjectOutcome, ReadOpts};
 use crate::backend::WebIdentity;
-use crate::error::{ProxyError, Result};
+use crate::error::{Detail, ProxyError, Result};
 use crate::http::Headers;
 use crate::platform::{remaining_ms, InboundResponse, ListPage, ListRequest, ObjectMeta, OutboundRequest, Platform};
 use crate::s3::conditional::http_date_secs;
@@ -85,10 +85,10 @@ impl S3Backend {
     /// The same error, its detail (for the log) naming this backend, so an
     /// operator sees which endpoint is down, late or answering garbage.
     fn named(&self, op: &str, e: ProxyError) -> ProxyError {
-        let name = |d: String| format!("s3 backend {} bucket {} {op}: {d}", self.endpoint, self.bucket);
+        let name = |d: &str| format!("s3 backend {} bucket {} {op}: {d}", self.endpoint, self.bucket);
         match e {
-            ProxyError::Unavailable(d) => ProxyError::Unavailable(name(d)),
-            ProxyError::Backend(d) => ProxyError::Backend(name(d)),
+            ProxyError::Unavailable(d) => ProxyError::Unavailable(d.retext(name)),
+            ProxyError::Backend(d) => ProxyError::Backend(d.retext(name)),
             other => other,
         }
     }
@@ -97,10 +97,13 @@ impl S3Backend {
     /// temporary credentials it refuses to run.
     fn check_credentials(&self) -> Result<()> {
         match (&self.web_identity, &self.credentials) {
-            (Some(wi), None) => Err(ProxyError::Internal(format!(
-                "backend {}: federated credentials were not obtained before use",
-                wi.backend
-            ))),
+            (Some(wi), None) => Err(ProxyError::Internal(
+                format!(
+                    "backend {}: federated credentials were not obtained before use",
+                    wi.backend
+                )
+                .into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -146,7 +149,7 @@ impl S3Backend {
                 let (meta, range) = meta_from_headers(&resp.headers).ok_or_else(|| {
                     self.named(
                         "read",
-                        ProxyError::Backend(format!("{key}: answer without usable length/range")),
+                        ProxyError::Backend(format!("{key}: answer without usable length/range").into()),
                     )
                 })?;
                 let body = if opts.head { None } else { resp.body };
@@ -212,7 +215,8 @@ impl S3Backend {
         };
         let text =
             String::from_utf8(body).map_err(|_| self.named("list", ProxyError::Backend("body is not UTF-8".into())))?;
-        list_xml::parse(&text).map_err(|e| self.named("list", ProxyError::Backend(e)))
+        list_xml::parse(&text)
+            .map_err(|e| self.named("list", ProxyError::Backend(Detail::caused("unusable answer", e))))
     }
 
     /// Turns an unexpected backend status into an error, keeping the
@@ -238,11 +242,11 @@ impl S3Backend {
             self.endpoint, self.bucket
         );
         if status >= 500 {
-            ProxyError::Unavailable(detail)
+            ProxyError::Unavailable(detail.into())
         } else if matches!(status, 400 | 403) && REJECTED_CREDENTIALS.contains(&code.as_str()) {
-            ProxyError::BackendAuth(detail)
+            ProxyError::BackendAuth(detail.into())
         } else {
-            ProxyError::Backend(detail)
+            ProxyError::Backend(detail.into())
         }
     }
 }

@@ -6,12 +6,49 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::http::{client::TIMEOUT_MS, HttpCatalog};
+use super::http::client::{CatalogUrlError, TIMEOUT_MS};
+use super::http::HttpCatalog;
+use super::StaticCatalogError;
 use super::{Catalog, StaticCatalog};
+use crate::error::chain;
 use crate::sigv4::Credentials;
 
 /// Bounds of `CATALOG_TIMEOUT_MS`.
 const TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 100..=30_000;
+
+/// Why there is no catalog (reads answer 503; logged once).
+#[derive(thiserror::Error)]
+pub enum CatalogConfigError {
+    #[error("CATALOG_URL")]
+    Url(#[from] CatalogUrlError),
+    #[error("CATALOG_URL: the HTTP catalog needs the OIDC provider (OIDC_PROVIDER_ISSUER/KID/KEY)")]
+    NoProvider,
+    #[error("CATALOG_URL")]
+    ConnectionKeys(#[from] ConnectionKeysError),
+    /// `origin`: `STATIC_CATALOG` or the embedded default.
+    #[error("{origin}")]
+    Static {
+        origin: &'static str,
+        #[source]
+        source: StaticCatalogError,
+    },
+}
+
+crate::error::debug_as_display!(CatalogConfigError);
+
+/// Why `CATALOG_CONNECTION_KEYS` is refused. Names connections, never a key;
+/// serde's error is not kept, as its message can quote the input.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectionKeysError {
+    #[error(
+        "CATALOG_CONNECTION_KEYS is not {{\"<connection>\": {{\"access_key_id\", \"secret_access_key\"}}}} (line {line}, column {column})"
+    )]
+    Shape { line: usize, column: usize },
+    #[error("CATALOG_CONNECTION_KEYS: connection {0:?} has an empty id or key")]
+    Empty(String),
+}
+
+crate::error::debug_as_display!(ConnectionKeysError);
 
 /// What the catalog needs from the rest of the configuration.
 pub struct Needs {
@@ -25,23 +62,24 @@ pub fn from_env(
     env: &dyn Fn(&str) -> Option<String>,
     needs: &Needs,
     warnings: &mut Vec<String>,
-) -> Result<Catalog, String> {
+) -> Result<Catalog, CatalogConfigError> {
     let set = |n: &str| env(n).filter(|v| !v.trim().is_empty());
     let result = match set("CATALOG_URL") {
         Some(url) => {
             if set("STATIC_CATALOG").is_some() {
                 warnings.push("STATIC_CATALOG is ignored: CATALOG_URL selects the HTTP catalog".into());
             }
-            http_catalog(&url, &set, needs, warnings)
-                .map(|c| Catalog::Http(Box::new(c)))
-                .map_err(|e| format!("CATALOG_URL: {e}"))
+            http_catalog(&url, &set, needs, warnings).map(|c| Catalog::Http(Box::new(c)))
         }
         None => {
             let (json, source) = match set("STATIC_CATALOG") {
                 Some(j) => (j, "STATIC_CATALOG"),
                 None => (super::static_catalog_default().to_string(), "embedded default catalog"),
             };
-            let c = StaticCatalog::parse_with(&json, env, needs).map_err(|e| format!("{source}: {e}"));
+            let c = StaticCatalog::parse_with(&json, env, needs).map_err(|e| CatalogConfigError::Static {
+                origin: source,
+                source: e,
+            });
             if let Ok(c) = &c {
                 for (name, why) in c.unavailable_backends() {
                     warnings.push(format!("backend {name} disabled: {why}"));
@@ -51,7 +89,7 @@ pub fn from_env(
         }
     };
     if let Err(e) = &result {
-        warnings.push(format!("catalog disabled: {e}"));
+        warnings.push(format!("catalog disabled: {}", chain(e)));
     }
     result
 }
@@ -61,11 +99,11 @@ fn http_catalog(
     set: &dyn Fn(&str) -> Option<String>,
     needs: &Needs,
     warnings: &mut Vec<String>,
-) -> Result<HttpCatalog, String> {
+) -> Result<HttpCatalog, CatalogConfigError> {
     let mut c = HttpCatalog::new(url, needs.allow_loopback_http)?;
     if !needs.provider {
         // Every call carries a token the provider mints: no provider, no catalog.
-        return Err("the HTTP catalog needs the OIDC provider (OIDC_PROVIDER_ISSUER/KID/KEY)".into());
+        return Err(CatalogConfigError::NoProvider);
     }
     if let Some(aud) = set("CATALOG_AUDIENCE") {
         c = c.with_audience(aud.trim());
@@ -115,21 +153,15 @@ struct KeyDoc {
 
 /// `CATALOG_CONNECTION_KEYS`: `{"<connection id>": {"access_key_id", "secret_access_key"}}`.
 /// Error messages name connections, never a key.
-pub fn connection_keys(json: &str) -> Result<HashMap<String, Credentials>, String> {
-    let docs: HashMap<String, KeyDoc> = serde_json::from_str(json).map_err(|e| {
-        // serde's message can quote input; keep only where it failed.
-        format!(
-            "CATALOG_CONNECTION_KEYS is not {{\"<connection>\": {{\"access_key_id\", \"secret_access_key\"}}}} (line {}, column {})",
-            e.line(),
-            e.column()
-        )
+pub fn connection_keys(json: &str) -> Result<HashMap<String, Credentials>, ConnectionKeysError> {
+    let docs: HashMap<String, KeyDoc> = serde_json::from_str(json).map_err(|e| ConnectionKeysError::Shape {
+        line: e.line(),
+        column: e.column(),
     })?;
     docs.into_iter()
         .map(|(id, d)| {
             if id.is_empty() || d.access_key_id.trim().is_empty() || d.secret_access_key.is_empty() {
-                return Err(format!(
-                    "CATALOG_CONNECTION_KEYS: connection {id:?} has an empty id or key"
-                ));
+                return Err(ConnectionKeysError::Empty(id));
             }
             let creds = Credentials {
                 access_key_id: d.access_key_id.trim().to_string(),
@@ -153,7 +185,7 @@ mod tests {
             allow_loopback_http: true,
             provider,
         };
-        (from_env(&env, &needs, &mut w), w)
+        (from_env(&env, &needs, &mut w).map_err(|e| chain(&e)), w)
     }
 
     #[test]

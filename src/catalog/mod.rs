@@ -5,7 +5,7 @@ pub mod config;
 pub mod http;
 mod static_catalog;
 
-pub use static_catalog::StaticCatalog;
+pub use static_catalog::{BackendProblem, StaticCatalog, StaticCatalogError};
 
 /// The embedded default catalog (the sample data in local R2).
 pub fn static_catalog_default() -> &'static str {
@@ -53,14 +53,18 @@ pub struct Grant {
     pub equals: Option<String>,
 }
 
+/// A grant that names no principal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a grant needs an issuer and either a subject or a claim with equals")]
+pub struct GrantError;
+
 impl Grant {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), GrantError> {
         let by_subject = self.subject.as_deref().is_some_and(|s| !s.is_empty());
         let by_claim = self.claim.as_deref().is_some_and(|c| !c.is_empty())
             && self.equals.as_deref().is_some_and(|e| !e.is_empty());
         let ok = !self.issuer.is_empty() && (by_subject != by_claim) && (by_subject || self.subject.is_none());
-        ok.then_some(())
-            .ok_or_else(|| "a grant needs an issuer and either a subject or a claim with equals".into())
+        ok.then_some(()).ok_or(GrantError)
     }
 
     pub fn matches(&self, issuer: &str, subject: &str, claims: &[(String, String)]) -> bool {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::config::Needs;
-use super::{Grant, Product, Resolved, Visibility};
-use crate::backend::federation::{WebIdentity, WebIdentityDoc};
+use super::{Grant, GrantError, Product, Resolved, Visibility};
+use crate::backend::federation::{WebIdentity, WebIdentityDoc, WebIdentityError};
 use crate::backend::{Backend, S3Backend};
 use crate::route::valid_name;
 use crate::secret::Secret;
@@ -67,6 +67,52 @@ struct ProductDoc {
     grants: Vec<Grant>,
 }
 
+/// Why a static catalog is refused (the whole catalog: it answers 503).
+#[derive(thiserror::Error)]
+pub enum StaticCatalogError {
+    #[error("invalid catalog JSON")]
+    Json(#[from] serde_json::Error),
+    #[error("invalid account name {0:?}")]
+    AccountName(String),
+    #[error("invalid product name {account}/{name:?}")]
+    ProductName { account: String, name: String },
+    #[error("product {product} names unknown backend {backend:?}")]
+    UnknownBackend { product: String, backend: String },
+    #[error("product {product}")]
+    Grant {
+        product: String,
+        #[source]
+        source: GrantError,
+    },
+    #[error("backend {name}")]
+    Backend {
+        name: String,
+        #[source]
+        problem: BackendProblem,
+    },
+}
+
+crate::error::debug_as_display!(StaticCatalogError);
+
+/// What is wrong with one backend of a static catalog.
+#[derive(thiserror::Error)]
+pub enum BackendProblem {
+    #[error("empty binding")]
+    EmptyBinding,
+    #[error("endpoint must be http(s)://host[:port]")]
+    Endpoint,
+    #[error("invalid bucket")]
+    Bucket,
+    #[error("web_identity and access_key_id_var/secret_access_key_var exclude each other")]
+    BothCredentials,
+    #[error("web_identity")]
+    WebIdentity(#[source] WebIdentityError),
+    #[error("give both access_key_id_var and secret_access_key_var")]
+    HalfKeys,
+}
+
+crate::error::debug_as_display!(BackendProblem);
+
 #[derive(Debug)]
 pub struct StaticCatalog {
     accounts: BTreeMap<String, BTreeMap<String, Product>>,
@@ -78,7 +124,7 @@ impl StaticCatalog {
     /// backend credentials; a backend whose secrets are missing becomes
     /// `Backend::Unavailable` (its products answer 503) rather than failing
     /// the whole catalog.
-    pub fn parse(json: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+    pub fn parse(json: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, StaticCatalogError> {
         let needs = Needs {
             allow_loopback_http: false,
             provider: true,
@@ -90,8 +136,12 @@ impl StaticCatalog {
     /// `web_identity` backend needs the OIDC provider (without it the backend
     /// is unavailable, with the reason) and may use an http loopback STS only
     /// when loopback is allowed.
-    pub fn parse_with(json: &str, env: &dyn Fn(&str) -> Option<String>, needs: &Needs) -> Result<Self, String> {
-        let doc: Doc = serde_json::from_str(json).map_err(|e| format!("invalid catalog JSON: {e}"))?;
+    pub fn parse_with(
+        json: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+        needs: &Needs,
+    ) -> Result<Self, StaticCatalogError> {
+        let doc: Doc = serde_json::from_str(json)?;
         let mut backends = BTreeMap::new();
         for (name, b) in doc.backends {
             backends.insert(name.clone(), backend(&name, b, env, needs)?);
@@ -99,21 +149,24 @@ impl StaticCatalog {
         let mut accounts = BTreeMap::new();
         for (account, a) in doc.accounts {
             if !valid_name(&account) {
-                return Err(format!("invalid account name {account:?}"));
+                return Err(StaticCatalogError::AccountName(account));
             }
             let mut products = BTreeMap::new();
             for (name, p) in a.products {
                 if !valid_name(&name) {
-                    return Err(format!("invalid product name {account}/{name:?}"));
+                    return Err(StaticCatalogError::ProductName { account, name });
                 }
                 if !backends.contains_key(&p.backend) {
-                    return Err(format!(
-                        "product {account}/{name} names unknown backend {:?}",
-                        p.backend
-                    ));
+                    return Err(StaticCatalogError::UnknownBackend {
+                        product: format!("{account}/{name}"),
+                        backend: p.backend,
+                    });
                 }
                 for g in &p.grants {
-                    g.validate().map_err(|e| format!("product {account}/{name}: {e}"))?;
+                    g.validate().map_err(|source| StaticCatalogError::Grant {
+                        product: format!("{account}/{name}"),
+                        source,
+                    })?;
                 }
                 let product = Product {
                     name: name.clone(),
@@ -166,9 +219,18 @@ impl StaticCatalog {
     }
 }
 
-fn backend(name: &str, b: BackendDoc, env: &dyn Fn(&str) -> Option<String>, needs: &Needs) -> Result<Backend, String> {
+fn backend(
+    name: &str,
+    b: BackendDoc,
+    env: &dyn Fn(&str) -> Option<String>,
+    needs: &Needs,
+) -> Result<Backend, StaticCatalogError> {
+    let bad = |problem| StaticCatalogError::Backend {
+        name: name.to_string(),
+        problem,
+    };
     match b {
-        BackendDoc::R2 { binding } if binding.is_empty() => Err(format!("backend {name}: empty binding")),
+        BackendDoc::R2 { binding } if binding.is_empty() => Err(bad(BackendProblem::EmptyBinding)),
         BackendDoc::R2 { binding } => Ok(Backend::R2 { binding }),
         BackendDoc::S3 {
             endpoint,
@@ -182,19 +244,20 @@ fn backend(name: &str, b: BackendDoc, env: &dyn Fn(&str) -> Option<String>, need
             let scheme_ok = endpoint.starts_with("https://") || endpoint.starts_with("http://");
             let host = endpoint.split_once("://").map_or("", |(_, h)| h);
             if !scheme_ok || host.is_empty() || host.contains(['?', '#', '/', ' ']) {
-                return Err(format!("backend {name}: endpoint must be http(s)://host[:port]"));
+                return Err(bad(BackendProblem::Endpoint));
             }
             if bucket.is_empty() || bucket.contains(['/', '?', '#']) {
-                return Err(format!("backend {name}: invalid bucket"));
+                return Err(bad(BackendProblem::Bucket));
             }
             let web_identity = match web_identity {
                 None => None,
                 Some(_) if access_key_id_var.is_some() || secret_access_key_var.is_some() => {
-                    return Err(format!(
-                        "backend {name}: web_identity and access_key_id_var/secret_access_key_var exclude each other"
-                    ))
+                    return Err(bad(BackendProblem::BothCredentials))
                 }
-                Some(doc) => Some(WebIdentity::from_doc(name, *doc, needs.allow_loopback_http)?),
+                Some(doc) => Some(
+                    WebIdentity::from_doc(name, *doc, needs.allow_loopback_http)
+                        .map_err(|e| bad(BackendProblem::WebIdentity(e)))?,
+                ),
             };
             if web_identity.is_some() && !needs.provider {
                 return Ok(Backend::Unavailable(format!(
@@ -215,11 +278,7 @@ fn backend(name: &str, b: BackendDoc, env: &dyn Fn(&str) -> Option<String>, need
                         )))
                     }
                 },
-                _ => {
-                    return Err(format!(
-                        "backend {name}: give both access_key_id_var and secret_access_key_var"
-                    ))
-                }
+                _ => return Err(bad(BackendProblem::HalfKeys)),
             };
             let region = region.unwrap_or_else(|| "us-east-1".to_string());
             Ok(Backend::S3(S3Backend {

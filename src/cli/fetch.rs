@@ -14,8 +14,32 @@ pub struct Limits {
     pub max_bytes: usize,
 }
 
+/// Why a GET gave no usable body.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("GET {url}")]
+    Call {
+        url: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    #[error("GET {url}: HTTP {status}{}", if (300..400).contains(status) { " (redirects are not followed)" } else { "" })]
+    Status { url: String, status: u16 },
+    #[error("GET {url}: reading the body")]
+    Read {
+        url: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("GET {url}: body larger than {max} bytes")]
+    TooLarge { url: String, max: usize },
+    #[error("GET {url}: body is not UTF-8")]
+    NotUtf8 { url: String },
+}
+
 /// The body of a `200` answer of at most `limits.max_bytes`, as UTF-8.
-pub fn get(url: &str, limits: Limits) -> Result<String, String> {
+pub fn get(url: &str, limits: Limits) -> Result<String, FetchError> {
+    let url_ = || url.to_string();
     let loopback = is_loopback(url);
     let mut config = Agent::config_builder()
         .timeout_global(Some(limits.timeout))
@@ -31,15 +55,13 @@ pub fn get(url: &str, limits: Limits) -> Result<String, String> {
         .get(url)
         .header("accept", "application/json")
         .call()
-        .map_err(|e| format!("GET {url}: {e}"))?;
+        .map_err(|e| FetchError::Call {
+            url: url_(),
+            source: Box::new(e),
+        })?;
     let status = resp.status().as_u16();
     if status != 200 {
-        let what = if (300..400).contains(&status) {
-            " (redirects are not followed)"
-        } else {
-            ""
-        };
-        return Err(format!("GET {url}: HTTP {status}{what}"));
+        return Err(FetchError::Status { url: url_(), status });
     }
     // Read one byte past the cap to tell "exactly the cap" from "more".
     let mut body = Vec::new();
@@ -47,11 +69,14 @@ pub fn get(url: &str, limits: Limits) -> Result<String, String> {
         .as_reader()
         .take(limits.max_bytes as u64 + 1)
         .read_to_end(&mut body)
-        .map_err(|e| format!("GET {url}: reading the body: {e}"))?;
+        .map_err(|source| FetchError::Read { url: url_(), source })?;
     if body.len() > limits.max_bytes {
-        return Err(format!("GET {url}: body larger than {} bytes", limits.max_bytes));
+        return Err(FetchError::TooLarge {
+            url: url_(),
+            max: limits.max_bytes,
+        });
     }
-    String::from_utf8(body).map_err(|_| format!("GET {url}: body is not UTF-8"))
+    String::from_utf8(body).map_err(|_| FetchError::NotUtf8 { url: url_() })
 }
 
 /// `scheme://authority` of an http(s) URL.

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use clap::ArgGroup;
+use oidc_data_proxy::error::chain;
 use oidc_data_proxy::oidc::{
     self, discovery_url, issuer_allowed, parse_discovery, parse_jwks, Condition, Expectations, Jwk, TokenError,
     MAX_JWKS_BYTES, MAX_TOKEN_LEN,
@@ -132,11 +133,25 @@ fn policy(args: &Args) -> Result<Policy, Outcome> {
 }
 
 /// `key=value` as the proxy's own role condition (so `--claim-glob` is exactly a role's `glob`).
-fn condition(kv: &str, op: &str) -> Result<Condition, String> {
-    let (key, value) = kv.split_once('=').ok_or("expected KEY=VALUE")?;
+fn condition(kv: &str, op: &str) -> Result<Condition, ConditionArgError> {
+    let (key, value) = kv.split_once('=').ok_or(ConditionArgError::NotKeyValue)?;
     let obj = serde_json::json!({"claim": key, op: value});
-    serde_json::from_value(obj).map_err(|e| e.to_string())
+    Ok(serde_json::from_value(obj)?)
 }
+
+/// A `--claim-*` argument that is no condition.
+#[derive(Debug, thiserror::Error)]
+enum ConditionArgError {
+    #[error("expected KEY=VALUE")]
+    NotKeyValue,
+    #[error(transparent)]
+    Condition(#[from] serde_json::Error),
+}
+
+/// A `jwks_uri` over plain http on another origin than the issuer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("jwks_uri {0:?} is http on another origin than the issuer")]
+pub struct JwksUriError(String);
 
 fn read_token(args: &Args) -> Result<String, Outcome> {
     // One byte past the longest token the verifier takes, plus room for a trailing newline.
@@ -195,25 +210,22 @@ fn fetch_keys(issuer: &str, allow_loopback: bool, timeout: Duration) -> Result<V
         timeout,
         max_bytes: MAX_JWKS_BYTES,
     };
-    let err = |what: &str, e: String| Outcome::Error(format!("{what}: {e}"));
-    let doc = fetch::get(&discovery_url(issuer), limits).map_err(|e| err("discovery", e))?;
-    let disc = parse_discovery(&doc, issuer, allow_loopback).map_err(|e| err("discovery", e))?;
-    jwks_uri_allowed(&disc.jwks_uri, issuer).map_err(|e| err("discovery", e))?;
-    let jwks = fetch::get(&disc.jwks_uri, limits).map_err(|e| err("jwks", e))?;
-    parse_jwks(&jwks).map_err(|e| err("jwks", e))
+    let err = |what: &str, e: &dyn std::error::Error| Outcome::Error(format!("{what}: {}", chain(e)));
+    let doc = fetch::get(&discovery_url(issuer), limits).map_err(|e| err("discovery", &e))?;
+    let disc = parse_discovery(&doc, issuer, allow_loopback).map_err(|e| err("discovery", &e))?;
+    jwks_uri_allowed(&disc.jwks_uri, issuer).map_err(|e| err("discovery", &e))?;
+    let jwks = fetch::get(&disc.jwks_uri, limits).map_err(|e| err("jwks", &e))?;
+    parse_jwks(&jwks).map_err(|e| err("jwks", &e))
 }
 
 /// `parse_discovery` already allows https anywhere (keys on another host are common) and
 /// loopback http when asked; over plain http the keys must also be on the issuer's origin,
 /// so a dev issuer's document cannot send us to another local service.
-pub fn jwks_uri_allowed(jwks_uri: &str, issuer: &str) -> Result<(), String> {
+pub fn jwks_uri_allowed(jwks_uri: &str, issuer: &str) -> Result<(), JwksUriError> {
     if jwks_uri.starts_with("https://") || fetch::origin(jwks_uri) == fetch::origin(issuer) {
         return Ok(());
     }
-    Err(format!(
-        "jwks_uri {:?} is http on another origin than the issuer",
-        clip(jwks_uri)
-    ))
+    Err(JwksUriError(clip(jwks_uri)))
 }
 
 /// Everything after the keys are known: signature, issuer, times and audience (the

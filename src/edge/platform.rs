@@ -31,12 +31,12 @@ impl EdgePlatform {
     fn bucket(&self, binding: &str) -> Result<worker::Bucket> {
         self.env
             .bucket(binding)
-            .map_err(|e| ProxyError::Misconfigured(format!("R2 binding {binding} is missing: {e}")))
+            .map_err(|e| ProxyError::Misconfigured(format!("R2 binding {binding} is missing: {e}").into()))
     }
 }
 
 fn r2_err(op: &str, e: worker::Error) -> ProxyError {
-    ProxyError::Unavailable(format!("r2 {op}: {e}"))
+    ProxyError::Unavailable(format!("r2 {op}: {e}").into())
 }
 
 fn meta(o: &worker::Object) -> Result<ObjectMeta> {
@@ -70,13 +70,17 @@ async fn send(url: &str, init: &web_sys::RequestInit) -> worker::Result<worker::
 
 /// A body read whole, failing past `limit` bytes (without reading further).
 async fn read_capped(body: ResponseBody, limit: usize) -> Result<Vec<u8>> {
-    let mut resp = worker::Response::from_body(body).map_err(|e| ProxyError::Internal(format!("body: {e}")))?;
-    let mut stream = resp.stream().map_err(|e| ProxyError::Internal(format!("body: {e}")))?;
+    let mut resp = worker::Response::from_body(body).map_err(|e| ProxyError::Internal(format!("body: {e}").into()))?;
+    let mut stream = resp
+        .stream()
+        .map_err(|e| ProxyError::Internal(format!("body: {e}").into()))?;
     let mut out = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ProxyError::Unavailable(format!("reading backend body: {e}")))?;
+        let chunk = chunk.map_err(|e| ProxyError::Unavailable(format!("reading backend body: {e}").into()))?;
         if out.len() + chunk.len() > limit {
-            return Err(ProxyError::Backend(format!("backend body larger than {limit} bytes")));
+            return Err(ProxyError::Backend(
+                format!("backend body larger than {limit} bytes").into(),
+            ));
         }
         out.extend_from_slice(&chunk);
     }
@@ -106,7 +110,7 @@ impl Platform for EdgePlatform {
         for (n, v) in &req.headers {
             headers
                 .append(n, v)
-                .map_err(|e| ProxyError::Internal(format!("header {n}: {e}")))?;
+                .map_err(|e| ProxyError::Internal(format!("header {n}: {e}").into()))?;
         }
         let mut init = RequestInit::new();
         init.with_method(Method::from(req.method.to_string()))
@@ -134,13 +138,14 @@ impl Platform for EdgePlatform {
         // Only the wait for headers is bounded here: an object body may stream
         // for long; `read_body` bounds the small ones.
         let resp = match select(sending, timer).await {
-            Either::Left((r, _)) => r.map_err(|e| ProxyError::Unavailable(format!("fetch {}: {e}", req.method)))?,
+            Either::Left((r, _)) => {
+                r.map_err(|e| ProxyError::Unavailable(format!("fetch {}: {e}", req.method).into()))?
+            }
             Either::Right(_) => {
                 controller.abort();
-                return Err(ProxyError::Unavailable(format!(
-                    "backend timed out after {} ms",
-                    req.timeout_ms
-                )));
+                return Err(ProxyError::Unavailable(
+                    format!("backend timed out after {} ms", req.timeout_ms).into(),
+                ));
             }
         };
         let status = resp.status_code();
@@ -160,9 +165,9 @@ impl Platform for EdgePlatform {
             Either::Left((r, _)) => r,
             // The reader is dropped with the future, which cancels the stream
             // and so closes the connection.
-            Either::Right(_) => Err(ProxyError::Unavailable(format!(
-                "backend body not complete after {timeout_ms} ms"
-            ))),
+            Either::Right(_) => Err(ProxyError::Unavailable(
+                format!("backend body not complete after {timeout_ms} ms").into(),
+            )),
         }
     }
 

@@ -13,8 +13,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::{discovery_url, parse_discovery, parse_jwks, Jwk, MAX_JWKS_BYTES};
+use super::{discovery_url, parse_discovery, parse_jwks, DiscoveryError, Jwk, JwksError, MAX_JWKS_BYTES};
 use crate::bounded::{BoundedMap, Cost, Stats};
+use crate::error::{chain, ProxyError};
 use crate::log::Level;
 use crate::platform::{remaining_ms, OutboundRequest, Platform};
 
@@ -42,7 +43,7 @@ struct Entry {
     /// When an unknown kid last caused a refetch (whatever its outcome).
     kid_refetch_at: Option<i64>,
     /// When the last fetch failed and why; cleared by a good one.
-    failed: Option<(i64, String)>,
+    failed: Option<(i64, IdpError)>,
     /// When the fetch now in flight started.
     started_at: Option<i64>,
 }
@@ -51,7 +52,7 @@ impl Cost for Entry {
     fn cost(&self) -> usize {
         std::mem::size_of::<Self>()
             + self.keys.iter().map(Jwk::heap_bytes).sum::<usize>()
-            + self.failed.as_ref().map_or(0, |(_, why)| why.len())
+            + self.failed.as_ref().map_or(0, |(_, why)| chain(why).len())
     }
 }
 
@@ -88,7 +89,7 @@ impl JwksCache {
         kid: &str,
         allow_loopback: bool,
         now: i64,
-    ) -> Result<Rc<Vec<Jwk>>, String> {
+    ) -> Result<Rc<Vec<Jwk>>, IdpError> {
         // Never hold the borrow across an await: clone the entry out.
         let cached = self.0.borrow_mut().get(issuer).cloned();
         let mut e = cached.unwrap_or(Entry {
@@ -151,7 +152,7 @@ impl JwksCache {
                 // A stale copy only helps a kid it holds: any other kid cannot be checked
                 // while the issuer fails, which is the issuer's failure (retryable), not a bad token.
                 if usable {
-                    let f = serde_json::json!({"issuer": issuer, "reason": why});
+                    let f = serde_json::json!({"issuer": issuer, "reason": chain(&why)});
                     p.log(
                         Level::Warn,
                         &crate::log::line(Level::Warn, "jwks refresh failed, using cached keys", f),
@@ -168,7 +169,29 @@ impl JwksCache {
     }
 }
 
-async fn get_text<P: Platform>(p: &P, url: &str) -> Result<String, String> {
+/// Why an issuer's keys could not be had (log text; the client sees
+/// IDPCommunicationError). Remembered for a while, so cheap to clone.
+#[derive(Clone, thiserror::Error)]
+pub enum IdpError {
+    #[error("{url}")]
+    Unreachable {
+        url: String,
+        #[source]
+        source: ProxyError,
+    },
+    #[error("{url}: status {status}")]
+    Status { url: String, status: u16 },
+    #[error("{url}: not UTF-8")]
+    NotUtf8 { url: String },
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    #[error(transparent)]
+    Jwks(#[from] JwksError),
+}
+
+crate::error::debug_as_display!(IdpError);
+
+async fn get_text<P: Platform>(p: &P, url: &str) -> Result<String, IdpError> {
     let req = OutboundRequest {
         method: "GET",
         url: url.to_string(),
@@ -177,23 +200,30 @@ async fn get_text<P: Platform>(p: &P, url: &str) -> Result<String, String> {
         body: None,
     };
     let started = p.now_ms();
-    let resp = p.fetch(req).await.map_err(|e| format!("{url}: {e}"))?;
+    let unreachable = |source| IdpError::Unreachable {
+        url: url.to_string(),
+        source,
+    };
+    let resp = p.fetch(req).await.map_err(unreachable)?;
     if resp.status != 200 {
-        return Err(format!("{url}: status {}", resp.status));
+        return Err(IdpError::Status {
+            url: url.to_string(),
+            status: resp.status,
+        });
     }
     let body = match resp.body {
         Some(b) => p
             .read_body(b, MAX_JWKS_BYTES, remaining_ms(TIMEOUT_MS, started, p.now_ms()))
             .await
-            .map_err(|e| format!("{url}: {e}"))?,
+            .map_err(unreachable)?,
         None => Vec::new(),
     };
-    String::from_utf8(body).map_err(|_| format!("{url}: not UTF-8"))
+    String::from_utf8(body).map_err(|_| IdpError::NotUtf8 { url: url.to_string() })
 }
 
-async fn fetch<P: Platform>(p: &P, issuer: &str, allow_loopback: bool) -> Result<Vec<Jwk>, String> {
+async fn fetch<P: Platform>(p: &P, issuer: &str, allow_loopback: bool) -> Result<Vec<Jwk>, IdpError> {
     let discovery = parse_discovery(&get_text(p, &discovery_url(issuer)).await?, issuer, allow_loopback)?;
-    parse_jwks(&get_text(p, &discovery.jwks_uri).await?)
+    Ok(parse_jwks(&get_text(p, &discovery.jwks_uri).await?)?)
 }
 
 #[cfg(test)]

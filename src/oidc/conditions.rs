@@ -46,21 +46,36 @@ struct RawCondition {
     glob: Option<String>,
 }
 
+/// Why a condition is refused (serde reports it with its position).
+#[derive(thiserror::Error)]
+pub enum ConditionError {
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("a condition needs exactly one of equals, starts_with, glob")]
+    NotOneOp,
+    #[error("a condition needs a non-empty claim name")]
+    NoClaim,
+    #[error("condition on {0:?} has an empty value")]
+    EmptyValue(String),
+}
+
+crate::error::debug_as_display!(ConditionError);
+
 /// Through a JSON object first: serde's derived struct parsing would also
 /// take a positional array (`["ref", "x"]`), which no one should write.
 impl TryFrom<Map<String, Value>> for Condition {
-    type Error = String;
+    type Error = ConditionError;
 
-    fn try_from(obj: Map<String, Value>) -> Result<Self, String> {
-        let raw: RawCondition = serde_json::from_value(Value::Object(obj)).map_err(|e| e.to_string())?;
+    fn try_from(obj: Map<String, Value>) -> Result<Self, ConditionError> {
+        let raw: RawCondition = serde_json::from_value(Value::Object(obj))?;
         Self::try_from(raw)
     }
 }
 
 impl TryFrom<RawCondition> for Condition {
-    type Error = String;
+    type Error = ConditionError;
 
-    fn try_from(raw: RawCondition) -> Result<Self, String> {
+    fn try_from(raw: RawCondition) -> Result<Self, ConditionError> {
         let ops = [
             (Op::Equals, raw.equals),
             (Op::StartsWith, raw.starts_with),
@@ -69,15 +84,15 @@ impl TryFrom<RawCondition> for Condition {
         let mut given = ops.into_iter().filter_map(|(op, v)| v.map(|v| (op, v)));
         let (op, value) = match (given.next(), given.next()) {
             (Some(one), None) => one,
-            _ => return Err("a condition needs exactly one of equals, starts_with, glob".into()),
+            _ => return Err(ConditionError::NotOneOp),
         };
         if raw.claim.is_empty() {
-            return Err("a condition needs a non-empty claim name".into());
+            return Err(ConditionError::NoClaim);
         }
         // An empty value is a configuration slip (`starts_with: ""` would
         // match everything): refuse it rather than guess.
         if value.is_empty() {
-            return Err(format!("condition on {:?} has an empty value", raw.claim));
+            return Err(ConditionError::EmptyValue(raw.claim));
         }
         Ok(Condition {
             claim: raw.claim,

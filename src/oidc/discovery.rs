@@ -3,6 +3,8 @@
 //! Errors are strings for the log line: the client sees
 //! `IDPCommunicationError` either way.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::MAX_JWKS_BYTES;
@@ -27,28 +29,45 @@ pub fn issuer_allowed(iss: &str, allow_loopback: bool) -> bool {
     url_allowed(iss, allow_loopback) && !iss.contains(['?', '#'])
 }
 
+/// Why a discovery document is refused (log text: remote values clipped).
+#[derive(Clone, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error("discovery document larger than {MAX_JWKS_BYTES} bytes")]
+    TooLarge,
+    #[error("discovery document is not JSON")]
+    Json(#[source] Arc<serde_json::Error>),
+    #[error("discovery issuer {found:?} does not equal the expected issuer {expected:?}")]
+    OtherIssuer { found: Option<String>, expected: String },
+    #[error("discovery document has no jwks_uri")]
+    NoJwksUri,
+    #[error("jwks_uri {0:?} is not an allowed URL")]
+    JwksUri(String),
+}
+
+crate::error::debug_as_display!(DiscoveryError);
+
 /// Parses a discovery document. Its `issuer` must equal the expected one
 /// exactly (OIDC Discovery 4.3: this is what stops one issuer's document
 /// from vouching for another), and `jwks_uri` must be fetchable under the
 /// same rules as issuers.
-pub fn parse_discovery(json: &str, expected_issuer: &str, allow_loopback: bool) -> Result<Discovery, String> {
+pub fn parse_discovery(json: &str, expected_issuer: &str, allow_loopback: bool) -> Result<Discovery, DiscoveryError> {
     if json.len() > MAX_JWKS_BYTES {
-        return Err(format!("discovery document larger than {MAX_JWKS_BYTES} bytes"));
+        return Err(DiscoveryError::TooLarge);
     }
-    let doc: Value = serde_json::from_str(json).map_err(|e| format!("discovery document is not JSON: {e}"))?;
+    let doc: Value = serde_json::from_str(json).map_err(|e| DiscoveryError::Json(Arc::new(e)))?;
     let issuer = doc.get("issuer").and_then(Value::as_str);
     if issuer != Some(expected_issuer) || expected_issuer.is_empty() {
         // Log-only text: the expected issuer is configuration, fine in logs.
-        return Err(format!(
-            "discovery issuer {:?} does not equal the expected issuer {expected_issuer:?}",
-            issuer.map(clip)
-        ));
+        return Err(DiscoveryError::OtherIssuer {
+            found: issuer.map(clip),
+            expected: expected_issuer.to_owned(),
+        });
     }
     let Some(jwks_uri) = doc.get("jwks_uri").and_then(Value::as_str) else {
-        return Err("discovery document has no jwks_uri".into());
+        return Err(DiscoveryError::NoJwksUri);
     };
     if !url_allowed(jwks_uri, allow_loopback) || jwks_uri.contains('#') {
-        return Err(format!("jwks_uri {:?} is not an allowed URL", clip(jwks_uri)));
+        return Err(DiscoveryError::JwksUri(clip(jwks_uri)));
     }
     Ok(Discovery {
         issuer: expected_issuer.to_owned(),
@@ -144,8 +163,8 @@ mod tests {
     fn parses_good_document() {
         let d = parse_discovery(&doc(ISS, "https://idp.example.com/keys"), ISS, false);
         assert_eq!(
-            d,
-            Ok(Discovery {
+            d.ok(),
+            Some(Discovery {
                 issuer: ISS.into(),
                 jwks_uri: "https://idp.example.com/keys".into()
             })

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::error::Code;
+
 /// A rejected ID token. Every variant maps to an STS error code and a fixed
 /// client message: messages never echo the token's values nor the expected
 /// ones (issuers, audiences), so a probe learns nothing about configuration.
@@ -36,10 +38,10 @@ pub enum TokenError {
 
 impl TokenError {
     /// The STS error code (both are HTTP 400).
-    pub fn sts_code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Self::Expired => "ExpiredTokenException",
-            _ => "InvalidIdentityToken",
+            Self::Expired => Code::StsExpiredToken,
+            _ => Code::InvalidIdentityToken,
         }
     }
 
@@ -91,7 +93,7 @@ impl TokenError {
 
 impl fmt::Display for TokenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.sts_code(), self.reason())
+        write!(f, "{}: {}", self.code().as_str(), self.reason())
     }
 }
 
@@ -127,7 +129,7 @@ mod tests {
             } else {
                 "InvalidIdentityToken"
             };
-            assert_eq!(e.sts_code(), want);
+            assert_eq!(e.code().as_str(), want);
             assert!(!e.message().is_empty());
             assert_eq!(e.to_string(), format!("{want}: {}", e.reason()));
         }

@@ -4,6 +4,8 @@
 //! this only decides what to trust in it. Errors are strings for the log
 //! line: the client sees `IDPCommunicationError` either way.
 
+use std::sync::Arc;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use p256::ecdsa::VerifyingKey;
@@ -94,23 +96,35 @@ impl Jwk {
 /// RSA / EC P-256, RSA below 2048 bits, or undecodable key material.
 /// An error means the document is unusable (not JSON, no `keys` array,
 /// too big, or not one usable key).
-pub fn parse_jwks(json: &str) -> Result<Vec<Jwk>, String> {
+pub fn parse_jwks(json: &str) -> Result<Vec<Jwk>, JwksError> {
     if json.len() > MAX_JWKS_BYTES {
-        return Err(format!("JWKS larger than {MAX_JWKS_BYTES} bytes"));
+        return Err(JwksError::TooLarge);
     }
-    let doc: Value = serde_json::from_str(json).map_err(|e| format!("JWKS is not JSON: {e}"))?;
+    let doc: Value = serde_json::from_str(json).map_err(|e| JwksError::Json(Arc::new(e)))?;
     let Some(keys) = doc.get("keys").and_then(Value::as_array) else {
-        return Err("JWKS has no \"keys\" array".into());
+        return Err(JwksError::NoKeys);
     };
     let usable: Vec<Jwk> = keys.iter().filter_map(Value::as_object).filter_map(parse_key).collect();
     if usable.is_empty() {
-        return Err(format!(
-            "JWKS has no usable RS256/ES256 signing key (of {})",
-            keys.len()
-        ));
+        return Err(JwksError::NoUsableKey(keys.len()));
     }
     Ok(usable)
 }
+
+/// Why a JWKS is refused.
+#[derive(Clone, thiserror::Error)]
+pub enum JwksError {
+    #[error("JWKS larger than {MAX_JWKS_BYTES} bytes")]
+    TooLarge,
+    #[error("JWKS is not JSON")]
+    Json(#[source] Arc<serde_json::Error>),
+    #[error("JWKS has no \"keys\" array")]
+    NoKeys,
+    #[error("JWKS has no usable RS256/ES256 signing key (of {0})")]
+    NoUsableKey(usize),
+}
+
+crate::error::debug_as_display!(JwksError);
 
 /// One key, or `None` to skip it.
 fn parse_key(obj: &Map<String, Value>) -> Option<Jwk> {
@@ -224,7 +238,7 @@ mod tests {
         // No kid (or an empty / non-string one): skipped, tokens always name one.
         for kid in [None, Some(json!("")), Some(json!(5))] {
             let doc = with_keys(vec![edit(&rsa, "kid", kid.clone()), ec.clone()]);
-            assert_eq!(parse_jwks(&doc).map(|k| k.len()), Ok(1), "{kid:?}");
+            assert_eq!(parse_jwks(&doc).map(|k| k.len()).ok(), Some(1), "{kid:?}");
         }
         // A foreign alg is kept (the key is named) but never fits.
         let keys = parse_jwks(&with_keys(vec![edit(&rsa, "alg", Some(json!("RS512")))])).expect("kept");
@@ -271,7 +285,7 @@ mod tests {
         let mut m2047 = vec![0xffu8; 256];
         m2047[0] = 0x7f;
         let keys = vec![rsa("1024", vec![0xff; 128]), rsa("2047", m2047), f["keys"][1].clone()];
-        assert_eq!(parse_jwks(&with_keys(keys)).map(|k| k.len()), Ok(1));
+        assert_eq!(parse_jwks(&with_keys(keys)).map(|k| k.len()).ok(), Some(1));
         // Leading zero bytes do not count as bits.
         let mut padded = vec![0u8; 8];
         padded.extend(vec![0xffu8; 128]);
@@ -296,7 +310,7 @@ mod tests {
         let mut f = fixture();
         f["keys"][1]["d"] = json!("AAAA");
         f["keys"][0]["d"] = json!("AAAA");
-        assert_eq!(parse_jwks(&f.to_string()).map(|k| k.len()), Ok(2));
+        assert_eq!(parse_jwks(&f.to_string()).map(|k| k.len()).ok(), Some(2));
     }
 
     #[test]
@@ -313,6 +327,6 @@ mod tests {
             assert!(parse_jwks(doc).is_err(), "{doc}");
         }
         let big = format!("{{\"keys\": [], \"pad\": \"{}\"}}", "x".repeat(MAX_JWKS_BYTES));
-        assert!(parse_jwks(&big).err().unwrap_or_default().contains("larger"));
+        assert!(matches!(parse_jwks(&big), Err(JwksError::TooLarge)));
     }
 }

@@ -29,10 +29,10 @@ pub mod verify;
 #[cfg(test)]
 pub(crate) mod testkeys;
 
-pub use cache::JwksCache;
+pub use cache::{IdpError, JwksCache};
 pub use conditions::{all_hold, Condition, Op};
-pub use discovery::{discovery_url, issuer_allowed, parse_discovery, Discovery};
+pub use discovery::{discovery_url, issuer_allowed, parse_discovery, Discovery, DiscoveryError};
 pub use error::TokenError;
-pub use jwks::{parse_jwks, Jwk, KeyType, MAX_JWKS_BYTES};
+pub use jwks::{parse_jwks, Jwk, JwksError, KeyType, MAX_JWKS_BYTES};
 pub use token::{peek, Alg, Peeked, MAX_TOKEN_LEN};
 pub use verify::{verify, Claims, Expectations, DEFAULT_LEEWAY};

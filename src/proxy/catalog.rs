@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::authz::{self, Principal};
 use crate::catalog::http::{BearerSource, CallContext, CatalogError, HttpCatalog, Identity, PlatformCache};
 use crate::catalog::{Catalog, Product, Resolved, Visibility};
-use crate::error::{ProxyError, Result};
+use crate::error::{Detail, ProxyError, Result};
 use crate::oidc::provider::MintRequest;
 use crate::platform::Platform;
 use crate::secret::Secret;
@@ -36,7 +36,7 @@ impl<P: Platform> BearerSource for Minted<'_, P> {
             .tokens
             .token(signer, keys, &req, now)
             .await
-            .map_err(|e| ProxyError::Unavailable(format!("minting the catalog token: {e}")))?;
+            .map_err(|e| ProxyError::Unavailable(Detail::caused("minting the catalog token", e)))?;
         Ok(Some(Secret::from(token)))
     }
 }
@@ -66,7 +66,7 @@ impl<P: Platform> Ctx<'_, P> {
         self.cfg
             .catalog
             .as_ref()
-            .map_err(|e| ProxyError::Misconfigured(e.clone()))
+            .map_err(|e| ProxyError::Misconfigured(Detail::caused("catalog disabled", e.clone())))
     }
 
     /// Runs `f` with a call context for the HTTP catalog, as this caller.

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use super::Ctx;
 use crate::backend::federation::AssertionSource;
 use crate::backend::Backend;
-use crate::error::{ProxyError, Result};
+use crate::error::{Detail, ProxyError, Result};
 use crate::oidc::provider::MintRequest;
 use crate::platform::Platform;
 use crate::secret::Secret;
@@ -38,7 +38,7 @@ impl<P: Platform> AssertionSource for Assertions<'_, P> {
             .token(signer, keys, &req, now)
             .await
             .map(Secret::from)
-            .map_err(|e| ProxyError::Unavailable(format!("minting the STS assertion: {e}")))
+            .map_err(|e| ProxyError::Unavailable(Detail::caused("minting the STS assertion", e)))
     }
 }
 

@@ -14,7 +14,7 @@ use crate::authz::Principal;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::cors;
-use crate::error::{ProxyError, Result};
+use crate::error::{ApiError, ProxyError, Result};
 use crate::http::{Body, Query, Request, Response};
 use crate::log::{self, Level};
 use crate::platform::Platform;
@@ -98,7 +98,7 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
             }
         }
     };
-    let code = result.as_ref().err().map(ProxyError::code);
+    let code = result.as_ref().err().map(|e| e.code().as_str());
     // Every authentication failure is a ProxyError::Auth (S3's authentication codes).
     let auth_failed = matches!(result, Err(ProxyError::Auth { .. }));
     let mut resp = match result {
@@ -107,7 +107,7 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
             if let Some(detail) = e.detail() {
                 let level = if e.status() >= 500 { Level::Error } else { Level::Warn };
                 if level <= cfg.log_level {
-                    let f = json!({"request_id": request_id, "code": e.code(), "status": e.status(), "detail": detail});
+                    let f = json!({"request_id": request_id, "code": e.code().as_str(), "status": e.status(), "detail": detail});
                     p.log(level, &log::line(level, "request failed", f));
                 }
             }
@@ -244,7 +244,7 @@ fn service_document<B>(cfg: &Config) -> Response<B> {
 }
 
 pub fn error_response<B>(e: &ProxyError, req: &Request, request_id: &str) -> Response<B> {
-    let body = xml::error(e.code(), e.message(), &req.path, request_id);
+    let body = xml::error(e.code().as_str(), &e.message(), &req.path, request_id);
     let mut r = Response::bytes(e.status(), "application/xml", body);
     match e {
         ProxyError::MethodNotAllowed => r.headers.set("allow", S3_METHODS.join(", ")),

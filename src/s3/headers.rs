@@ -91,6 +91,7 @@ pub fn apply_overrides(h: &mut Headers, q: &Query, signed: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn meta() -> ObjectMeta {
         ObjectMeta {
@@ -128,7 +129,7 @@ mod tests {
         apply_overrides(&mut h, &q, true).unwrap();
         let mut anonymous = Headers::new();
         assert_eq!(
-            apply_overrides(&mut anonymous, &q, false).map_err(|e| e.code()),
+            apply_overrides(&mut anonymous, &q, false).map_err(|e| e.code().as_str()),
             Err("InvalidRequest")
         );
         assert_eq!(anonymous.iter().count(), 0);

@@ -23,21 +23,42 @@ pub use seal::{seal, sealed_len, unseal, MAX_TOKEN_LEN};
 
 /// Why a session token was refused (or could not be made). Deliberately
 /// coarse: the client learns nothing that helps forge a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
     /// Not a token at all: too long, not base64url, too short, unknown version.
+    #[error("malformed session token")]
     Malformed,
     /// Sealed under a key that is neither the active nor the previous one
     /// (e.g. older than the last two rotations).
+    #[error("session token sealed under an unknown key")]
     UnknownKey,
     /// Fails authentication (tampered, other key, other access key id).
+    #[error("invalid session token")]
     Invalid,
     /// Authentic but past its expiry.
+    #[error("expired session token")]
     Expired,
     /// Server-side failure while minting or sealing (no randomness, session
     /// too large for a token). Never returned by [`unseal`]; the text is for logs.
+    #[error("sealing a session: {0}")]
     Seal(&'static str),
 }
+
+/// Why `SESSION_TOKEN_KEY(_PREVIOUS)` is refused. Names the variable, never
+/// the value: base64's own error is not kept, as it quotes a byte of the key.
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyConfigError {
+    #[error("{0} is not valid base64")]
+    Base64(&'static str),
+    #[error("{var} decodes to {len} bytes, expected 32")]
+    Length { var: &'static str, len: usize },
+    #[error("SESSION_TOKEN_KEY_PREVIOUS is set but SESSION_TOKEN_KEY is not")]
+    PreviousWithoutActive,
+    #[error("SESSION_TOKEN_KEY_PREVIOUS has the same key id as SESSION_TOKEN_KEY; pick a new key")]
+    SameId,
+}
+
+crate::error::debug_as_display!(KeyConfigError);
 
 /// One AES-256 key and its public identifier.
 #[derive(Clone)]
@@ -95,16 +116,16 @@ const URL_SAFE_LENIENT: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE
 
 /// Decodes one configured key; the error names the variable but never echoes
 /// the value.
-fn decode_key(var: &str, b64: &str) -> Result<SessionKey, String> {
+fn decode_key(var: &'static str, b64: &str) -> Result<SessionKey, KeyConfigError> {
     let b64 = b64.trim();
     let bytes = STANDARD_LENIENT
         .decode(b64)
         .or_else(|_| URL_SAFE_LENIENT.decode(b64))
-        .map_err(|_| format!("{var} is not valid base64"))?;
+        .map_err(|_| KeyConfigError::Base64(var))?;
     let key: [u8; 32] = bytes
         .as_slice()
         .try_into()
-        .map_err(|_| format!("{var} decodes to {} bytes, expected 32", bytes.len()))?;
+        .map_err(|_| KeyConfigError::Length { var, len: bytes.len() })?;
     Ok(SessionKey::new(key))
 }
 
@@ -123,13 +144,16 @@ impl SessionKeys {
     /// - `Ok(Some(keys))`, possibly with [`SessionKeys::warnings`] to log once:
     ///   a previous key equal to the active one is dropped (harmless, but
     ///   usually means the rotation was not done as intended).
-    pub fn from_config(active_b64: Option<&str>, previous_b64: Option<&str>) -> Result<Option<SessionKeys>, String> {
+    pub fn from_config(
+        active_b64: Option<&str>,
+        previous_b64: Option<&str>,
+    ) -> Result<Option<SessionKeys>, KeyConfigError> {
         let previous = present(previous_b64)
             .map(|p| decode_key("SESSION_TOKEN_KEY_PREVIOUS", p))
             .transpose()?;
         let Some(active_b64) = present(active_b64) else {
             return match previous {
-                Some(_) => Err("SESSION_TOKEN_KEY_PREVIOUS is set but SESSION_TOKEN_KEY is not".into()),
+                Some(_) => Err(KeyConfigError::PreviousWithoutActive),
                 None => Ok(None),
             };
         };
@@ -145,9 +169,7 @@ impl SessionKeys {
                     .push("SESSION_TOKEN_KEY_PREVIOUS equals SESSION_TOKEN_KEY; ignoring it");
             } else if prev.id == keys.active.id {
                 // 2^-32 odds; tokens could not say which key sealed them.
-                return Err(
-                    "SESSION_TOKEN_KEY_PREVIOUS has the same key id as SESSION_TOKEN_KEY; pick a new key".into(),
-                );
+                return Err(KeyConfigError::SameId);
             } else {
                 keys.previous = Some(prev);
             }

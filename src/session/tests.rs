@@ -279,7 +279,7 @@ fn config_parsing() {
         ),
         (None, Some(p.as_str()), "SESSION_TOKEN_KEY is not"),
     ] {
-        let err = SessionKeys::from_config(active, previous).unwrap_err();
+        let err = SessionKeys::from_config(active, previous).unwrap_err().to_string();
         assert!(err.contains(needle), "{err}");
         assert!(!err.contains(&short) && !err.contains(&a) && !err.contains(&p), "{err}");
     }

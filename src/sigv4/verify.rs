@@ -6,6 +6,7 @@
 
 use super::canonical::{canonical_headers, canonical_query, canonical_request};
 use super::sign::{scope, signature, signing_key, string_to_sign, ALGORITHM, EMPTY_SHA256, UNSIGNED_PAYLOAD};
+use crate::error::{Code, ProxyError};
 use crate::http::{percent_decode, Request};
 use crate::secret::constant_time_eq;
 use crate::time::{format_amz, parse_amz};
@@ -65,33 +66,25 @@ pub enum AuthError {
 }
 
 impl AuthError {
-    pub fn status(&self) -> u16 {
+    /// The S3 error code (and so the status).
+    pub fn code(&self) -> Code {
         match self {
-            Self::MalformedHeader(_)
-            | Self::MalformedQuery(_)
-            | Self::UnsupportedAlgorithm
-            | Self::UnsupportedAuthorizationType
-            | Self::BothMechanisms
-            | Self::MissingContentSha256
-            | Self::InvalidContentSha256
-            | Self::ContentSha256Mismatch => 400,
-            _ => 403,
+            Self::MalformedHeader(_) => Code::AuthorizationHeaderMalformed,
+            Self::MalformedQuery(_) => Code::AuthorizationQueryParametersError,
+            Self::UnsupportedAlgorithm | Self::MissingContentSha256 => Code::InvalidRequest,
+            Self::MissingSecurityToken => Code::InvalidAccessKeyId,
+            Self::RequestTimeTooSkewed => Code::RequestTimeTooSkewed,
+            Self::PresignedExpired | Self::HeadersNotSigned | Self::NoRequestTime => Code::AccessDenied,
+            Self::SignatureDoesNotMatch => Code::SignatureDoesNotMatch,
+            Self::InvalidContentSha256 | Self::UnsupportedAuthorizationType | Self::BothMechanisms => {
+                Code::InvalidArgument
+            }
+            Self::ContentSha256Mismatch => Code::XAmzContentSha256Mismatch,
         }
     }
 
-    /// The S3 error code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Self::MalformedHeader(_) => "AuthorizationHeaderMalformed",
-            Self::MalformedQuery(_) => "AuthorizationQueryParametersError",
-            Self::UnsupportedAlgorithm | Self::MissingContentSha256 => "InvalidRequest",
-            Self::MissingSecurityToken => "InvalidAccessKeyId",
-            Self::RequestTimeTooSkewed => "RequestTimeTooSkewed",
-            Self::PresignedExpired | Self::HeadersNotSigned | Self::NoRequestTime => "AccessDenied",
-            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
-            Self::InvalidContentSha256 | Self::UnsupportedAuthorizationType | Self::BothMechanisms => "InvalidArgument",
-            Self::ContentSha256Mismatch => "XAmzContentSHA256Mismatch",
-        }
+    pub fn status(&self) -> u16 {
+        self.code().status()
     }
 
     /// Fixed text for the client.
@@ -119,6 +112,15 @@ impl AuthError {
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
             }
             Self::HeadersNotSigned => "There were headers present in the request which were not signed",
+        }
+    }
+}
+
+impl From<AuthError> for ProxyError {
+    fn from(e: AuthError) -> Self {
+        ProxyError::Auth {
+            code: e.code(),
+            message: e.message(),
         }
     }
 }

@@ -623,7 +623,7 @@ fn error_mapping() {
         AuthError::BothMechanisms,
         AuthError::NoRequestTime,
     ];
-    let got: Vec<(u16, &str)> = all.iter().map(|e| (e.status(), e.code())).collect();
+    let got: Vec<(u16, &str)> = all.iter().map(|e| (e.status(), e.code().as_str())).collect();
     assert_eq!(
         got,
         [

@@ -15,13 +15,20 @@ enum Scope {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Ceiling(Vec<Scope>);
 
+/// A pattern that is not `*`, `account`, `account/product` or `account/product/prefix*`.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid ceiling pattern {0:?}")]
+pub struct CeilingError(pub String);
+
+crate::error::debug_as_display!(CeilingError);
+
 impl Ceiling {
     /// Parses the patterns; any invalid one makes the whole ceiling invalid
     /// (the role is then disabled: a typo must not widen access).
-    pub fn parse(patterns: &[String]) -> Result<Self, String> {
+    pub fn parse(patterns: &[String]) -> Result<Self, CeilingError> {
         let mut scopes = Vec::new();
         for p in patterns {
-            scopes.push(parse_one(p).ok_or_else(|| format!("invalid ceiling pattern {p:?}"))?);
+            scopes.push(parse_one(p).ok_or_else(|| CeilingError(p.clone()))?);
         }
         Ok(Ceiling(scopes))
     }

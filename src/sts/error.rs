@@ -3,28 +3,48 @@
 //! these (the route's own failures included, see [`StsError::from_proxy`]),
 //! so the client always gets an STS `<ErrorResponse>`.
 
-use crate::error::ProxyError;
+use std::borrow::Cow;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use crate::error::{chain, ApiError, Code, Detail, ProxyError};
+use crate::session::SessionError;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StsError {
+    #[error("InvalidIdentityToken: {0}")]
     InvalidIdentityToken(&'static str),
+    #[error("ExpiredTokenException")]
     ExpiredToken,
+    #[error("IDPRejectedClaim")]
     IdpRejectedClaim,
-    IdpCommunication(String),
+    #[error("identity provider")]
+    IdpCommunication(#[source] Detail),
+    #[error("ValidationError: {0}")]
     Validation(&'static str),
+    #[error("MissingParameter: {0}")]
     MissingParameter(&'static str),
+    #[error("InvalidParameterValue: {0}")]
     InvalidParameterValue(&'static str),
     /// STS is not configured (no audience or no session key): fail closed.
+    #[error("NotImplemented: {0}")]
     NotImplemented(&'static str),
     /// Not GET or POST (AWS STS takes only those); answered with `Allow`.
+    #[error("MethodNotAllowed")]
     MethodNotAllowed,
     /// A path below `/.sts/`: nothing is served there.
+    #[error("NotFound")]
     NotFound,
     /// A CORS preflight from an origin or for a method that is not allowed.
+    #[error("AccessDenied")]
     CorsForbidden,
     /// A form body over `params::MAX_BODY`, declared or read.
+    #[error("RequestEntityTooLarge")]
     RequestTooLarge,
-    Internal(String),
+    /// A route failure with no STS counterpart.
+    #[error("route")]
+    Route(#[source] ProxyError),
+    /// Minting or sealing the session failed.
+    #[error("session")]
+    Session(#[from] SessionError),
 }
 
 impl StsError {
@@ -43,72 +63,45 @@ impl StsError {
             }
             // An OPTIONS that is no preflight (no Origin or no requested method).
             ProxyError::BadRequest(m) => StsError::invalid(m),
-            other => StsError::Internal(format!("{other:?}")),
+            other => StsError::Route(other.clone()),
         }
     }
+}
 
-    pub fn status(&self) -> u16 {
+impl ApiError for StsError {
+    fn code(&self) -> Code {
         match self {
-            StsError::IdpRejectedClaim | StsError::CorsForbidden => 403,
-            StsError::NotFound => 404,
-            StsError::MethodNotAllowed => 405,
-            StsError::RequestTooLarge => 413,
-            StsError::NotImplemented(_) => 501,
-            StsError::Internal(_) => 500,
-            _ => 400,
+            StsError::InvalidIdentityToken(_) => Code::InvalidIdentityToken,
+            StsError::ExpiredToken => Code::StsExpiredToken,
+            StsError::IdpRejectedClaim => Code::IdpRejectedClaim,
+            StsError::IdpCommunication(_) => Code::IdpCommunicationError,
+            StsError::Validation(_) => Code::ValidationError,
+            StsError::MissingParameter(_) => Code::MissingParameter,
+            StsError::InvalidParameterValue(_) => Code::InvalidParameterValue,
+            StsError::NotImplemented(_) => Code::StsNotImplemented,
+            StsError::MethodNotAllowed => Code::StsMethodNotAllowed,
+            StsError::NotFound => Code::StsNotFound,
+            StsError::CorsForbidden => Code::StsAccessDenied,
+            StsError::RequestTooLarge => Code::RequestEntityTooLarge,
+            StsError::Route(_) | StsError::Session(_) => Code::InternalFailure,
         }
     }
 
-    pub fn code(&self) -> &'static str {
-        match self {
-            StsError::InvalidIdentityToken(_) => "InvalidIdentityToken",
-            StsError::ExpiredToken => "ExpiredTokenException",
-            StsError::IdpRejectedClaim => "IDPRejectedClaim",
-            StsError::IdpCommunication(_) => "IDPCommunicationError",
-            StsError::Validation(_) => "ValidationError",
-            StsError::MissingParameter(_) => "MissingParameter",
-            StsError::InvalidParameterValue(_) => "InvalidParameterValue",
-            StsError::NotImplemented(_) => "NotImplemented",
-            StsError::MethodNotAllowed => "MethodNotAllowed",
-            StsError::NotFound => "NotFound",
-            StsError::CorsForbidden => "AccessDenied",
-            StsError::RequestTooLarge => "RequestEntityTooLarge",
-            StsError::Internal(_) => "InternalFailure",
-        }
-    }
-
-    pub fn message(&self) -> String {
+    fn message(&self) -> Cow<'static, str> {
         match self {
             StsError::InvalidIdentityToken(m)
             | StsError::Validation(m)
             | StsError::InvalidParameterValue(m)
-            | StsError::NotImplemented(m) => m.to_string(),
-            StsError::ExpiredToken => "Token expired.".into(),
-            StsError::IdpRejectedClaim => "The token's claims are not accepted by this role.".into(),
-            StsError::IdpCommunication(_) => "The identity provider could not be reached or answered badly.".into(),
-            StsError::MissingParameter(p) => format!("The request must contain the parameter {p}."),
-            StsError::MethodNotAllowed => "The security token service accepts GET and POST only.".into(),
-            StsError::NotFound => "Nothing is served here; the security token service is at /.sts.".into(),
-            StsError::CorsForbidden => "This CORS request is not allowed.".into(),
-            StsError::RequestTooLarge => "The request body is larger than 65536 bytes.".into(),
-            StsError::Internal(_) => "An internal error occurred.".into(),
+            | StsError::NotImplemented(m) => Cow::Borrowed(m),
+            StsError::MissingParameter(p) => Cow::Owned(format!("The request must contain the parameter {p}.")),
+            _ => Cow::Borrowed(self.code().default_message()),
         }
     }
 
-    /// Detail for the log only.
-    pub fn detail(&self) -> Option<&str> {
+    fn detail(&self) -> Option<String> {
         match self {
-            StsError::IdpCommunication(d) | StsError::Internal(d) => Some(d),
+            StsError::IdpCommunication(_) | StsError::Route(_) | StsError::Session(_) => Some(chain(self)),
             _ => None,
-        }
-    }
-
-    /// The `Type` element: the caller's fault or ours.
-    pub fn fault(&self) -> &'static str {
-        if self.status() >= 500 {
-            "Receiver"
-        } else {
-            "Sender"
         }
     }
 }
@@ -128,9 +121,17 @@ mod tests {
         ];
         for (e, status, code) in cases {
             let s = StsError::from_proxy(&e);
-            assert_eq!((s.status(), s.code()), (status, code), "{e:?}");
+            assert_eq!((s.status(), s.code().as_str()), (status, code), "{e:?}");
         }
         assert_eq!(StsError::RequestTooLarge.status(), 413);
-        assert_eq!(StsError::MethodNotAllowed.fault(), "Sender");
+    }
+
+    #[test]
+    fn internal_failures_log_their_cause() {
+        let e = StsError::from_proxy(&ProxyError::Internal("the cause".into()));
+        assert_eq!(e.detail().as_deref(), Some("route: the cause"));
+        assert_eq!(e.message(), "An internal error occurred.");
+        let e = StsError::from(SessionError::Seal("no randomness available"));
+        assert!(e.detail().is_some_and(|d| d.contains("no randomness")), "{e:?}");
     }
 }

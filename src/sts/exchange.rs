@@ -8,6 +8,7 @@ use super::limits;
 use super::params::{self, derived_session_name};
 use super::response::{self, Issued};
 use super::{Context, StsError};
+use crate::error::{ApiError, Code, Detail};
 use crate::http::{Request, Response};
 use crate::log::{self, Level};
 use crate::oidc::{self, Expectations, TokenError, DEFAULT_LEEWAY};
@@ -28,7 +29,7 @@ struct Minted {
 }
 
 fn token_error(e: TokenError) -> StsError {
-    if e.sts_code() == "ExpiredTokenException" {
+    if e.code() == Code::StsExpiredToken {
         StsError::ExpiredToken
     } else {
         StsError::InvalidIdentityToken(e.message())
@@ -72,7 +73,7 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
         .jwks
         .keys(p, &peeked.iss, &peeked.kid, cx.allow_loopback_issuers, now)
         .await
-        .map_err(StsError::IdpCommunication)?;
+        .map_err(|e| StsError::IdpCommunication(Detail::caused("fetching its keys", e)))?;
     let expect = Expectations {
         issuer: &peeked.iss,
         audiences: &role.audiences,
@@ -102,7 +103,7 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
         return Err(StsError::IdpRejectedClaim);
     }
     let duration = role.duration(params.duration)?;
-    let (access_key_id, secret) = new_credentials().map_err(|e| StsError::Internal(format!("{e:?}")))?;
+    let (access_key_id, secret) = new_credentials()?;
     let session_name = params.session_name.unwrap_or_else(|| derived_session_name(&claims.sub));
     let session = Session {
         access_key_id: access_key_id.clone(),
@@ -116,7 +117,7 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
         expires_at: now + i64::from(duration),
         claims: passed,
     };
-    let token = seal(keys, &session).map_err(|e| StsError::Internal(format!("{e:?}")))?;
+    let token = seal(keys, &session)?;
     Ok(Minted {
         access_key_id,
         secret: secret.expose().to_string(),
@@ -172,7 +173,7 @@ pub async fn handle<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, request
             if let Some(o) = f.as_object_mut() {
                 o.extend([
                     ("result".into(), json!("denied")),
-                    ("reason".into(), json!(e.code())),
+                    ("reason".into(), json!(e.code().as_str())),
                     ("role".into(), json!(known.role)),
                     ("session".into(), json!(known.session_name)),
                     ("issuer".into(), json!(known.issuer)),

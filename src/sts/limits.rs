@@ -19,7 +19,7 @@ use super::roles::Role;
 use super::StsError;
 use crate::s3::xml::is_xml_char;
 use crate::secret::Secret;
-use crate::session::{sealed_len, Session, MAX_TOKEN_LEN};
+use crate::session::{sealed_len, Session, SessionError, MAX_TOKEN_LEN};
 
 /// The longest subject, in sealed bytes. OpenID Connect Core caps `sub` at
 /// 255 ASCII characters and AWS echoes at most 255 in
@@ -86,28 +86,58 @@ pub fn check_token_parts(subject: &str, passed: &[(String, String)]) -> Result<(
     Ok(())
 }
 
+/// A role the limits refuse: which one, and why.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+#[error("role {role}")]
+pub struct LimitError {
+    pub role: String,
+    #[source]
+    pub problem: LimitProblem,
+}
+
+crate::error::debug_as_display!(LimitError);
+
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitProblem {
+    #[error("{0:?} has a character an STS answer cannot carry")]
+    Unanswerable(String),
+    #[error("at most {MAX_PASS_CLAIMS} pass_claims")]
+    TooManyClaims,
+    #[error("pass_claims names must be 1..={MAX_CLAIM_NAME_BYTES} bytes")]
+    ClaimName,
+    #[error("pass_claims lists {0:?} twice")]
+    DuplicateClaim(String),
+    #[error("sealing its largest session")]
+    Seal(#[source] SessionError),
+    #[error(
+        "its issuers, audiences, ceiling and pass_claims leave too little room in a session token ({0} bytes over {MAX_TOKEN_LEN})"
+    )]
+    TooLarge(usize),
+}
+
+crate::error::debug_as_display!(LimitProblem);
+
 /// Checks a role's configuration: its `pass_claims`, and that its largest
 /// possible session (every per-exchange part at its limit) seals within
 /// `MAX_TOKEN_LEN`. The error is a reason for the log.
-pub fn check_role(role: &Role) -> Result<(), String> {
-    let name = &role.name;
+pub fn check_role(role: &Role) -> Result<(), LimitError> {
+    let err = |problem| LimitError {
+        role: role.name.clone(),
+        problem,
+    };
     // The matched audience and the issuer are in every answer.
     if let Some(bad) = role.issuers.iter().chain(&role.audiences).find(|s| !answerable(s)) {
-        return Err(format!(
-            "role {name}: {bad:?} has a character an STS answer cannot carry"
-        ));
+        return Err(err(LimitProblem::Unanswerable(bad.clone())));
     }
     if role.pass_claims.len() > MAX_PASS_CLAIMS {
-        return Err(format!("role {name}: at most {MAX_PASS_CLAIMS} pass_claims"));
+        return Err(err(LimitProblem::TooManyClaims));
     }
     for (i, c) in role.pass_claims.iter().enumerate() {
         if c.is_empty() || c.len() > MAX_CLAIM_NAME_BYTES {
-            return Err(format!(
-                "role {name}: pass_claims names must be 1..={MAX_CLAIM_NAME_BYTES} bytes"
-            ));
+            return Err(err(LimitProblem::ClaimName));
         }
         if role.pass_claims[..i].contains(c) {
-            return Err(format!("role {name}: pass_claims lists {c:?} twice"));
+            return Err(err(LimitProblem::DuplicateClaim(c.clone())));
         }
     }
     let longest = |v: &[String]| v.iter().max_by_key(|s| sealed_bytes(s)).cloned().unwrap_or_default();
@@ -130,13 +160,9 @@ pub fn check_role(role: &Role) -> Result<(), String> {
         expires_at: i64::MIN,
         claims,
     };
-    let len = sealed_len(&worst).map_err(|e| format!("role {name}: {e:?}"))?;
+    let len = sealed_len(&worst).map_err(|e| err(LimitProblem::Seal(e)))?;
     if len > MAX_TOKEN_LEN {
-        return Err(format!(
-            "role {name}: its issuers, audiences, ceiling and pass_claims leave too little room in a \
-             session token ({} bytes over {MAX_TOKEN_LEN})",
-            len - MAX_TOKEN_LEN
-        ));
+        return Err(err(LimitProblem::TooLarge(len - MAX_TOKEN_LEN)));
     }
     Ok(())
 }
@@ -144,6 +170,7 @@ pub fn check_role(role: &Role) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
     use crate::session::{seal, SessionKeys};
     use crate::sts::ceiling::Ceiling;
 

@@ -186,6 +186,7 @@ pub fn derived_session_name(subject: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn p(q: &str, body: Option<&str>) -> Result<StsParams, StsError> {
         parse(&collect(q, body.map(str::as_bytes))?)
@@ -284,11 +285,11 @@ mod tests {
             ("Action=&RoleArn=_default&WebIdentityToken=abcd", "MissingParameter"),
         ];
         for (q, code) in cases {
-            assert_eq!(p(q, None).map_err(|e| e.code()).err(), Some(*code), "{q}");
+            assert_eq!(p(q, None).map_err(|e| e.code().as_str()).err(), Some(*code), "{q}");
         }
         let long = format!("{OK}&x={}", "a".repeat(MAX_BODY));
         assert_eq!(
-            p("", Some(&long)).map_err(|e| e.code()).err(),
+            p("", Some(&long)).map_err(|e| e.code().as_str()).err(),
             Some("RequestEntityTooLarge")
         );
     }

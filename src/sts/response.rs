@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::endpoint::METHODS;
 use super::StsError;
+use crate::error::{ApiError, Code};
 use crate::http::{Request, Response};
 use crate::s3::xml::Xml;
 use crate::time::format_iso8601;
@@ -84,12 +85,12 @@ pub fn success_json(i: &Issued, request_id: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-pub fn error_xml(e: &StsError, request_id: &str) -> Vec<u8> {
+pub fn error_xml(e: &impl ApiError, request_id: &str) -> Vec<u8> {
     let mut x = Xml::new();
     x.open_ns("ErrorResponse", STS_NS)
         .open("Error")
-        .elem("Type", e.fault())
-        .elem("Code", e.code())
+        .elem("Type", fault(e.code()))
+        .elem("Code", e.code().as_str())
         .elem("Message", &e.message())
         .close("Error")
         .elem("RequestId", request_id)
@@ -110,16 +111,24 @@ pub fn error_response<B>(e: &StsError, json: bool, request_id: &str) -> Response
         true => Response::bytes(e.status(), "application/json", error_json(e, request_id)),
         false => Response::bytes(e.status(), "text/xml", error_xml(e, request_id)),
     };
-    if *e == StsError::MethodNotAllowed {
+    if matches!(e, StsError::MethodNotAllowed) {
         r.headers.set("allow", METHODS.join(", "));
     }
     r.headers.set("cache-control", "no-store");
     r
 }
 
-pub fn error_json(e: &StsError, request_id: &str) -> Vec<u8> {
+/// The `Type` element: the caller's fault or ours.
+fn fault(code: Code) -> &'static str {
+    match code.status() >= 500 {
+        true => "Receiver",
+        false => "Sender",
+    }
+}
+
+pub fn error_json(e: &impl ApiError, request_id: &str) -> Vec<u8> {
     json!({
-        "Error": { "Type": e.fault(), "Code": e.code(), "Message": e.message() },
+        "Error": { "Type": fault(e.code()), "Code": e.code().as_str(), "Message": e.message() },
         "RequestId": request_id,
     })
     .to_string()

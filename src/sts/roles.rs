@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::ceiling::Ceiling;
-use super::limits;
+use std::sync::Arc;
+
+use super::ceiling::{Ceiling, CeilingError};
+use super::limits::{self, LimitError};
 use super::params::{role_name, DEFAULT_DURATION, MIN_DURATION};
 use super::StsError;
+use crate::error::chain;
 use crate::oidc::conditions::{all_hold, Condition};
 
 pub const DEFAULT_ROLE: &str = "_default";
@@ -80,11 +83,15 @@ impl Role {
         }
     }
 
-    fn from_doc(d: RoleDoc) -> Result<Self, String> {
+    fn from_doc(d: RoleDoc) -> Result<Self, RoleError> {
         if role_name(&d.name) != Some(d.name.as_str()) || d.name == DEFAULT_ROLE {
-            return Err(format!("invalid role name {:?}", d.name));
+            return Err(RoleError::Name(d.name));
         }
         let name = d.name;
+        let err = |problem| RoleError::Invalid {
+            role: name.clone(),
+            problem,
+        };
         let counts = [
             ("issuers", d.issuers.len(), MAX_ISSUERS),
             ("audiences", d.audiences.len(), MAX_AUDIENCES),
@@ -92,38 +99,32 @@ impl Role {
             ("ceiling patterns", d.ceiling.len(), MAX_CEILING_PATTERNS),
         ];
         if let Some((what, n, max)) = counts.iter().find(|(_, n, max)| n > max) {
-            return Err(format!("role {name}: {n} {what}, at most {max}"));
+            return Err(err(RoleProblem::TooMany { what, n: *n, max: *max }));
         }
         if d.bindings.iter().any(|b| b.len() > MAX_CONDITIONS) {
-            return Err(format!(
-                "role {name}: a binding has more than {MAX_CONDITIONS} conditions"
-            ));
+            return Err(err(RoleProblem::LongBinding));
         }
         if d.bindings
             .iter()
             .flatten()
             .any(|c| c.value.len() > MAX_CONDITION_VALUE_BYTES)
         {
-            return Err(format!(
-                "role {name}: a condition's value is longer than {MAX_CONDITION_VALUE_BYTES} bytes"
-            ));
+            return Err(err(RoleProblem::LongValue));
         }
         if d.issuers.is_empty() || d.issuers.iter().any(|i| i.is_empty()) {
-            return Err(format!("role {name}: needs trusted issuers"));
+            return Err(err(RoleProblem::NoIssuers));
         }
         // Fail closed: a role without an audience would accept tokens meant for anyone.
         if d.audiences.is_empty() || d.audiences.iter().any(|a| a.is_empty()) {
-            return Err(format!("role {name}: needs audiences"));
+            return Err(err(RoleProblem::NoAudiences));
         }
-        let ceiling = Ceiling::parse(&d.ceiling).map_err(|e| format!("role {name}: {e}"))?;
+        let ceiling = Ceiling::parse(&d.ceiling).map_err(|e| err(RoleProblem::Ceiling(e)))?;
         let max_duration = d.max_duration.unwrap_or(DEFAULT_DURATION);
         if !(MIN_DURATION..=MAX_DURATION).contains(&max_duration) {
-            return Err(format!(
-                "role {name}: max_duration must be {MIN_DURATION}..={MAX_DURATION}"
-            ));
+            return Err(err(RoleProblem::MaxDuration));
         }
         if d.bindings.iter().any(Vec::is_empty) {
-            return Err(format!("role {name}: an empty binding would accept every token"));
+            return Err(err(RoleProblem::EmptyBinding));
         }
         let role = Role {
             name,
@@ -139,6 +140,51 @@ impl Role {
         Ok(role)
     }
 }
+
+/// Why a role of `ROLES` is disabled.
+#[derive(Clone, thiserror::Error)]
+pub enum RoleError {
+    #[error("role #{index}")]
+    Json {
+        index: usize,
+        #[source]
+        source: Arc<serde_json::Error>,
+    },
+    #[error("invalid role name {0:?}")]
+    Name(String),
+    #[error("role {role}")]
+    Invalid {
+        role: String,
+        #[source]
+        problem: RoleProblem,
+    },
+    #[error(transparent)]
+    Limits(#[from] LimitError),
+}
+
+crate::error::debug_as_display!(RoleError);
+
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleProblem {
+    #[error("{n} {what}, at most {max}")]
+    TooMany { what: &'static str, n: usize, max: usize },
+    #[error("a binding has more than {MAX_CONDITIONS} conditions")]
+    LongBinding,
+    #[error("a condition's value is longer than {MAX_CONDITION_VALUE_BYTES} bytes")]
+    LongValue,
+    #[error("needs trusted issuers")]
+    NoIssuers,
+    #[error("needs audiences")]
+    NoAudiences,
+    #[error(transparent)]
+    Ceiling(CeilingError),
+    #[error("max_duration must be {MIN_DURATION}..={MAX_DURATION}")]
+    MaxDuration,
+    #[error("an empty binding would accept every token")]
+    EmptyBinding,
+}
+
+crate::error::debug_as_display!(RoleProblem);
 
 #[derive(Debug, Default)]
 pub struct Roles {
@@ -183,7 +229,7 @@ impl Roles {
                     }
                     Err(e) => {
                         default_unconfigured = true;
-                        warnings.push(format!("AUTH_ISSUER/AUTH_AUDIENCE: {e}"));
+                        warnings.push(format!("AUTH_ISSUER/AUTH_AUDIENCE: {}", chain(&e)));
                     }
                 }
             }
@@ -206,7 +252,10 @@ impl Roles {
                             continue;
                         }
                         let parsed = serde_json::from_value::<RoleDoc>(item)
-                            .map_err(|e| format!("role #{i}: {e}"))
+                            .map_err(|e| RoleError::Json {
+                                index: i,
+                                source: Arc::new(e),
+                            })
                             .and_then(Role::from_doc);
                         match parsed {
                             Ok(r) if roles.contains_key(&r.name) => {
@@ -215,7 +264,7 @@ impl Roles {
                             Ok(r) => {
                                 roles.insert(r.name.clone(), r);
                             }
-                            Err(e) => warnings.push(format!("role disabled: {e}")),
+                            Err(e) => warnings.push(format!("role disabled: {}", chain(&e))),
                         }
                     }
                 }
@@ -262,6 +311,7 @@ impl Roles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ApiError;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |n| pairs.iter().find(|(k, _)| *k == n).map(|(_, v)| v.to_string())
@@ -285,7 +335,7 @@ mod tests {
         let r = roles.get("_default").unwrap();
         assert_eq!(r.audiences, vec!["a", "b"]);
         assert!(r.ceiling.allows_product("any", "thing"));
-        assert_eq!(roles.get("other").unwrap_err().code(), "InvalidParameterValue");
+        assert_eq!(roles.get("other").unwrap_err().code().as_str(), "InvalidParameterValue");
     }
 
     const ROLES: &str = r#"[
@@ -320,7 +370,7 @@ mod tests {
         assert!(!gha.claims_accepted(&claims(&[])));
         assert_eq!(gha.duration(None), Ok(3600));
         assert_eq!(gha.duration(Some(900)), Ok(900));
-        assert_eq!(gha.duration(Some(3601)).unwrap_err().code(), "ValidationError");
+        assert_eq!(gha.duration(Some(3601)).unwrap_err().code().as_str(), "ValidationError");
         for disabled in ["bad-ceiling", "no-aud", "empty-binding", "typo", "long"] {
             assert!(roles.get(disabled).is_err(), "{disabled}");
         }

@@ -2,6 +2,7 @@
 //! every token gets a 4xx with a clear message, never a 5xx, and anything
 //! within the documented limits seals and signs.
 
+use crate::error::ApiError;
 use serde_json::json;
 
 use super::tests::{code_of, elem, exchange, form, idp};

@@ -28,6 +28,27 @@ pub struct WebIdentityDoc {
     duration_secs: Option<u32>,
 }
 
+/// What is wrong with a `web_identity` object; values are clipped.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WebIdentityError {
+    #[error("role_arn {0:?} is not arn:<partition>:iam::<account>:role/<name>")]
+    RoleArn(String),
+    #[error(
+        "sts_endpoint must be https://host[:port][/path] (http only for a loopback host with OIDC_ALLOW_LOOPBACK_ISSUERS=true)"
+    )]
+    StsEndpoint,
+    #[error("audience must be 1..={MAX_CLAIM_LEN} printable characters")]
+    Audience,
+    #[error("subject must be 1..={MAX_CLAIM_LEN} printable characters")]
+    Subject,
+    #[error("session_name {0:?} must be 2..=64 of [A-Za-z0-9_+=,.@-]")]
+    SessionName(String),
+    #[error("duration_secs must be {}..={}", DURATION_RANGE.start(), DURATION_RANGE.end())]
+    Duration,
+}
+
+crate::error::debug_as_display!(WebIdentityError);
+
 /// A validated web identity: who the proxy says it is, to which STS, for which role.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebIdentity {
@@ -48,52 +69,34 @@ impl WebIdentity {
     /// Validates `doc` for backend `name`. `allow_loopback_http`
     /// (`OIDC_ALLOW_LOOPBACK_ISSUERS=true`) admits an `http://` endpoint on
     /// 127.0.0.1/[::1]/localhost; anything else must be https.
-    pub fn from_doc(name: &str, doc: WebIdentityDoc, allow_loopback_http: bool) -> Result<Self, String> {
-        let err = |m: String| format!("backend {name}: web_identity: {m}");
+    pub fn from_doc(name: &str, doc: WebIdentityDoc, allow_loopback_http: bool) -> Result<Self, WebIdentityError> {
         let role_arn = doc.role_arn;
         if !valid_role_arn(&role_arn) {
-            return Err(err(format!(
-                "role_arn {:?} is not arn:<partition>:iam::<account>:role/<name>",
-                clip(&role_arn)
-            )));
+            return Err(WebIdentityError::RoleArn(clip(&role_arn)));
         }
         let endpoint = doc.sts_endpoint.trim().trim_end_matches('/').to_string();
         if !crate::oidc::issuer_allowed(&endpoint, allow_loopback_http) || endpoint.contains('@') {
-            return Err(err(
-                "sts_endpoint must be https://host[:port][/path] (http only for a loopback host with OIDC_ALLOW_LOOPBACK_ISSUERS=true)"
-                    .into(),
-            ));
+            return Err(WebIdentityError::StsEndpoint);
         }
         // AWS STS answers at the root; a path (another STS behind a prefix) is kept as given.
         let has_path = endpoint.split_once("://").is_some_and(|(_, rest)| rest.contains('/'));
         let sts_endpoint = if has_path { endpoint } else { format!("{endpoint}/") };
         let audience = doc.audience.unwrap_or_else(|| DEFAULT_AUDIENCE.to_string());
         if !valid_claim(&audience) {
-            return Err(err(format!(
-                "audience must be 1..={MAX_CLAIM_LEN} printable characters"
-            )));
+            return Err(WebIdentityError::Audience);
         }
         let subject = doc.subject.unwrap_or_else(|| format!("backend:{name}"));
         if !valid_claim(&subject) {
-            return Err(err(format!("subject must be 1..={MAX_CLAIM_LEN} printable characters")));
+            return Err(WebIdentityError::Subject);
         }
         let session_name = match doc.session_name {
             Some(s) if valid_session_name(&s) => s,
-            Some(s) => {
-                return Err(err(format!(
-                    "session_name {:?} must be 2..=64 of [A-Za-z0-9_+=,.@-]",
-                    clip(&s)
-                )))
-            }
+            Some(s) => return Err(WebIdentityError::SessionName(clip(&s))),
             None => default_session_name(name),
         };
         let duration_secs = doc.duration_secs.unwrap_or(DEFAULT_DURATION_SECS);
         if !DURATION_RANGE.contains(&duration_secs) {
-            return Err(err(format!(
-                "duration_secs must be {}..={}",
-                DURATION_RANGE.start(),
-                DURATION_RANGE.end()
-            )));
+            return Err(WebIdentityError::Duration);
         }
         let mut wi = WebIdentity {
             backend: name.to_string(),

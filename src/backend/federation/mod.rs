@@ -22,11 +22,11 @@ use std::cell::{Cell, RefCell};
 
 use serde_json::json;
 
-pub use config::{WebIdentity, WebIdentityDoc, DEFAULT_AUDIENCE, DEFAULT_DURATION_SECS};
+pub use config::{WebIdentity, WebIdentityDoc, WebIdentityError, DEFAULT_AUDIENCE, DEFAULT_DURATION_SECS};
 pub use sts::{parse_answer, StsAnswer, STS_TIMEOUT_MS};
 
 use crate::bounded::{BoundedMap, Cost, Stats};
-use crate::error::{ProxyError, Result};
+use crate::error::{ApiError, Detail, ProxyError, Result};
 use crate::log::Level;
 use crate::platform::Platform;
 use crate::secret::Secret;
@@ -184,7 +184,7 @@ impl FederationCache {
                     "backend": wi.backend,
                     "role_arn": wi.role_arn,
                     "subject": wi.subject,
-                    "reason": e.detail().unwrap_or(e.code()),
+                    "reason": e.detail().unwrap_or_else(|| e.code().as_str().into()),
                     "current_expires_in_secs": (current.expires_ms - now).div_euclid(1000),
                     "retry_in_secs": RETRY_AFTER_FAILURE_MS / 1000,
                 });
@@ -257,10 +257,27 @@ fn log_obtained<P: Platform>(p: &P, wi: &WebIdentity, t: &Temporary) {
 
 /// The error for a federated backend whose credentials cannot be had.
 pub(crate) fn failure(wi: &WebIdentity, kind: FailureKind, why: &str) -> ProxyError {
-    let detail = format!(
+    failure_of(kind, Detail::new(failure_text(wi, why)))
+}
+
+/// [`failure`] with the error that caused it, which the log shows after `why`.
+pub(crate) fn failure_caused(
+    wi: &WebIdentity,
+    kind: FailureKind,
+    why: &str,
+    cause: impl std::error::Error + Send + Sync + 'static,
+) -> ProxyError {
+    failure_of(kind, Detail::caused(failure_text(wi, why), cause))
+}
+
+fn failure_text(wi: &WebIdentity, why: &str) -> String {
+    format!(
         "federated credentials for backend {} (role {}, subject {}) from {}: {why}",
         wi.backend, wi.role_arn, wi.subject, wi.sts_endpoint
-    );
+    )
+}
+
+fn failure_of(kind: FailureKind, detail: Detail) -> ProxyError {
     match kind {
         FailureKind::Unavailable => ProxyError::Unavailable(detail),
         FailureKind::Refused => ProxyError::Misconfigured(detail),

@@ -1,8 +1,8 @@
 //! One `AssumeRoleWithWebIdentity` exchange at an AWS-compatible STS: the
 //! form POST, and the XML answer (credentials, or an `ErrorResponse`).
 
-use super::{failure, AssertionSource, FailureKind, Temporary, WebIdentity, MIN_REMAINING_MS};
-use crate::backend::list_xml::walk;
+use super::{failure, failure_caused, AssertionSource, FailureKind, Temporary, WebIdentity, MIN_REMAINING_MS};
+use crate::backend::list_xml::{walk, ListXmlError};
 use crate::error::{ProxyError, Result};
 use crate::platform::{remaining_ms, OutboundRequest, Platform};
 use crate::secret::Secret;
@@ -20,6 +20,29 @@ const TRANSIENT_CODES: [&str; 5] = [
     "ServiceUnavailable",
     "RequestLimitExceeded",
 ];
+
+/// Why an STS answer gives no usable credentials. Never holds the secret
+/// or the session token.
+#[derive(thiserror::Error)]
+pub enum AnswerError {
+    #[error(transparent)]
+    Xml(#[from] ListXmlError),
+    #[error("no AccessKeyId, SecretAccessKey, SessionToken and Expiration")]
+    Incomplete,
+    #[error("AccessKeyId is not alphanumeric")]
+    AccessKeyId,
+    #[error("SecretAccessKey or SessionToken holds non-printable characters")]
+    NotPrintable,
+    #[error("Expiration {0:?} is not ISO 8601")]
+    Expiration(String),
+    #[error("credentials expire at {0} (clock skew?)")]
+    ExpiresSoon(String),
+    /// The body could not be read whole (too large).
+    #[error(transparent)]
+    Body(ProxyError),
+}
+
+crate::error::debug_as_display!(AnswerError);
 
 /// A parsed STS answer.
 #[derive(Debug)]
@@ -43,7 +66,7 @@ pub(super) async fn assume_role<P: Platform, A: AssertionSource>(
     let resp = p
         .fetch(request(wi, &token))
         .await
-        .map_err(|e| failure(wi, FailureKind::Unavailable, &format!("cannot reach the STS: {e}")))?;
+        .map_err(|e| failure_caused(wi, FailureKind::Unavailable, "cannot reach the STS", e))?;
     let status = resp.status;
     let body = match resp.body {
         Some(b) => match p
@@ -53,12 +76,13 @@ pub(super) async fn assume_role<P: Platform, A: AssertionSource>(
             Ok(body) => Ok(body),
             // An oversized answer is no network failure: it is unusable, and its
             // status decides as for any other unusable answer.
-            Err(ProxyError::Backend(e)) => Err(e),
+            Err(e @ ProxyError::Backend(_)) => Err(AnswerError::Body(e)),
             Err(e) => {
-                return Err(failure(
+                return Err(failure_caused(
                     wi,
                     FailureKind::Unavailable,
-                    &format!("reading the STS answer: {e}"),
+                    "reading the STS answer",
+                    e,
                 ))
             }
         },
@@ -72,7 +96,7 @@ pub(super) async fn assume_role<P: Platform, A: AssertionSource>(
             FailureKind::Garbage,
             &format!("STS answered 200 with an error document ({code})"),
         )),
-        (200, Err(e)) => Err(failure(wi, FailureKind::Garbage, &format!("unusable STS answer: {e}"))),
+        (200, Err(e)) => Err(failure_caused(wi, FailureKind::Garbage, "unusable STS answer", e)),
         (s, answer) => {
             let (code, message) = match answer {
                 Ok(StsAnswer::Error { code, message }) => (code, message),
@@ -132,7 +156,7 @@ fn request(wi: &WebIdentity, token: &Secret) -> OutboundRequest {
 /// Parses `AssumeRoleWithWebIdentityResponse` (credentials; they must not
 /// already be within [`MIN_REMAINING_MS`] of expiring at `now_ms`) or an
 /// `ErrorResponse`. Error texts never contain the secret or session token.
-pub fn parse_answer(xml: &str, now_ms: i64) -> std::result::Result<StsAnswer, String> {
+pub fn parse_answer(xml: &str, now_ms: i64) -> std::result::Result<StsAnswer, AnswerError> {
     const CREDS: &str = "/AssumeRoleWithWebIdentityResponse/AssumeRoleWithWebIdentityResult/Credentials/";
     let (mut id, mut secret, mut token, mut expiration) = (String::new(), String::new(), String::new(), String::new());
     let (mut code, mut message, mut is_error) = (String::new(), String::new(), false);
@@ -167,19 +191,18 @@ pub fn parse_answer(xml: &str, now_ms: i64) -> std::result::Result<StsAnswer, St
     }
     let (id, secret, token, expiration) = (id.trim(), secret.trim(), token.trim(), expiration.trim());
     if id.is_empty() || secret.is_empty() || token.is_empty() || expiration.is_empty() {
-        return Err("no AccessKeyId, SecretAccessKey, SessionToken and Expiration".into());
+        return Err(AnswerError::Incomplete);
     }
     // They go into a signature and a header: printable ASCII only.
     if !id.bytes().all(|b| b.is_ascii_alphanumeric()) || id.len() > 128 {
-        return Err("AccessKeyId is not alphanumeric".into());
+        return Err(AnswerError::AccessKeyId);
     }
     if !secret.bytes().all(|b| b.is_ascii_graphic()) || !token.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err("SecretAccessKey or SessionToken holds non-printable characters".into());
+        return Err(AnswerError::NotPrintable);
     }
-    let expires_ms = crate::time::parse_iso8601(expiration)
-        .ok_or_else(|| format!("Expiration {:?} is not ISO 8601", clip(expiration)))?;
+    let expires_ms = crate::time::parse_iso8601(expiration).ok_or_else(|| AnswerError::Expiration(clip(expiration)))?;
     if expires_ms - now_ms <= MIN_REMAINING_MS {
-        return Err(format!("credentials expire at {} (clock skew?)", clip(expiration)));
+        return Err(AnswerError::ExpiresSoon(clip(expiration)));
     }
     Ok(StsAnswer::Credentials(Temporary {
         credentials: Credentials {

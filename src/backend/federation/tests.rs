@@ -10,6 +10,8 @@ use super::*;
 use crate::backend::Backend;
 use crate::catalog::config::Needs;
 use crate::catalog::StaticCatalog;
+use crate::catalog::{BackendProblem, StaticCatalogError};
+use crate::error::chain;
 use crate::http::percent_decode;
 use crate::testing::{block_on, FakePlatform};
 use crate::time::format_iso8601;
@@ -39,7 +41,7 @@ impl AssertionSource for Assertions {
 
 fn identity(json: &str) -> std::result::Result<WebIdentity, String> {
     let doc: WebIdentityDoc = serde_json::from_str(json).map_err(|e| e.to_string())?;
-    WebIdentity::from_doc("fed", doc, true)
+    WebIdentity::from_doc("fed", doc, true).map_err(|e| e.to_string())
 }
 
 fn wi() -> WebIdentity {
@@ -301,7 +303,7 @@ fn timeouts_and_minting_failures_are_503() {
     let a = Assertions::default();
     let cache = FederationCache::default();
     let e = get(&cache, &p, &a).unwrap_err();
-    assert_eq!((e.status(), e.code()), (503, "ServiceUnavailable"));
+    assert_eq!((e.status(), e.code().as_str()), (503, "ServiceUnavailable"));
     assert!(e.detail().unwrap().contains("cannot reach the STS") && e.detail().unwrap().contains("timed out"));
     *p.fetch_error.borrow_mut() = None;
     a.fail.set(true);
@@ -480,7 +482,7 @@ fn catalog(web_identity: &str, needs: &Needs) -> std::result::Result<StaticCatal
             "web_identity": {web_identity}}}}},
             "accounts": {{"a": {{"products": {{"p": {{"visibility": "public", "backend": "fed"}}}}}}}}}}"#
     );
-    StaticCatalog::parse_with(&json, &|_| None, needs)
+    StaticCatalog::parse_with(&json, &|_| None, needs).map_err(|e| chain(&e))
 }
 
 const NEEDS: Needs = Needs {
@@ -563,7 +565,16 @@ fn catalog_refuses_bad_web_identities() {
             "access_key_id_var": "K", "secret_access_key_var": "S", "web_identity": {{{ok}}}}}}}}}"#
     );
     let e = StaticCatalog::parse_with(&both, &|_| Some("v".into()), &NEEDS).unwrap_err();
-    assert!(e.contains("exclude each other"), "{e}");
+    assert!(
+        matches!(
+            &e,
+            StaticCatalogError::Backend {
+                problem: BackendProblem::BothCredentials,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -597,7 +608,7 @@ fn a_body_that_never_ends_is_503_and_an_oversized_one_unusable() {
     let a = Assertions::default();
     let cache = FederationCache::default();
     let e = get(&cache, &p, &a).unwrap_err();
-    assert_eq!((e.status(), e.code()), (503, "ServiceUnavailable"));
+    assert_eq!((e.status(), e.code().as_str()), (503, "ServiceUnavailable"));
     assert!(e.detail().unwrap().contains("not complete after"), "{e:?}");
     assert!(
         p.body_reads

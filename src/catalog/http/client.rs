@@ -8,12 +8,12 @@ use std::collections::HashMap;
 use super::cache_key::{cache_key, open_entry, seal_entry, AnswerKind, Identity, MemoryCache, SharedCache};
 use super::model::{
     parse_data_connection, parse_permissions, parse_product, parse_product_list, ApiDataConnection, ApiProduct,
-    Permissions, ProductSummary,
+    ModelError, Permissions, ProductSummary,
 };
 use super::CatalogError;
 use crate::catalog::Resolved;
 use crate::catalog::Visibility;
-use crate::error::ProxyError;
+use crate::error::{chain, Detail, ProxyError};
 use crate::log::Level;
 use crate::platform::{remaining_ms, OutboundRequest, Platform};
 use crate::secret::Secret;
@@ -72,15 +72,28 @@ pub struct HttpCatalog {
     connection_keys: HashMap<String, Credentials>,
 }
 
+/// Why `CATALOG_URL` is refused.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogUrlError {
+    #[error("CATALOG_URL must be an https URL")]
+    NotHttp,
+    #[error("CATALOG_URL must be http(s)://host[:port][/path] without userinfo, query or fragment")]
+    Shape,
+    #[error("CATALOG_URL must use https (http only for a loopback host in development)")]
+    NotHttps,
+}
+
+crate::error::debug_as_display!(CatalogUrlError);
+
 impl HttpCatalog {
     /// `catalog_url` is `CATALOG_URL`: https (http only for a loopback host
     /// when `allow_loopback_http`), no query or fragment; a trailing `/` is dropped.
-    pub fn new(catalog_url: &str, allow_loopback_http: bool) -> Result<Self, String> {
+    pub fn new(catalog_url: &str, allow_loopback_http: bool) -> Result<Self, CatalogUrlError> {
         let base = catalog_url.trim().trim_end_matches('/');
         let (https, rest) = match (base.strip_prefix("https://"), base.strip_prefix("http://")) {
             (Some(r), _) => (true, r),
             (None, Some(r)) => (false, r),
-            _ => return Err("CATALOG_URL must be an https URL".into()),
+            _ => return Err(CatalogUrlError::NotHttp),
         };
         let host_port = rest.split('/').next().unwrap_or("");
         if host_port.is_empty()
@@ -88,11 +101,11 @@ impl HttpCatalog {
             || rest.contains(['?', '#', ' ', '\\'])
             || rest.bytes().any(|b| b.is_ascii_control() || !b.is_ascii())
         {
-            return Err("CATALOG_URL must be http(s)://host[:port][/path] without userinfo, query or fragment".into());
+            return Err(CatalogUrlError::Shape);
         }
         let loopback_ok = allow_loopback_http && is_loopback(host_port);
         if !(https || loopback_ok) {
-            return Err("CATALOG_URL must use https (http only for a loopback host in development)".into());
+            return Err(CatalogUrlError::NotHttps);
         }
         Ok(Self {
             base: base.to_string(),
@@ -206,7 +219,7 @@ impl HttpCatalog {
             .get(cx, AnswerKind::Product, &url, BODY_LIMIT, parse_product)
             .await?;
         p.check_identity(account, product)
-            .map_err(|e| CatalogError::Unavailable(format!("catalog {url}: {e}")))?;
+            .map_err(|e| CatalogError::Unavailable(Detail::caused(format!("catalog {url}"), e)))?;
         if p.disabled {
             return Err(CatalogError::NotFound);
         }
@@ -225,15 +238,18 @@ impl HttpCatalog {
     {
         let url = self
             .connection_url(id)
-            .ok_or_else(|| CatalogError::Unavailable(format!("catalog: invalid data connection id {id:?}")))?;
+            .ok_or_else(|| CatalogError::Unavailable(format!("catalog: invalid data connection id {id:?}").into()))?;
         let c = self
             .get(cx, AnswerKind::DataConnection, &url, BODY_LIMIT, parse_data_connection)
             .await?;
         if c.data_connection_id != id {
-            return Err(CatalogError::Unavailable(format!(
-                "catalog {url}: asked for connection {id:?}, got {:?}",
-                c.data_connection_id
-            )));
+            return Err(CatalogError::Unavailable(
+                format!(
+                    "catalog {url}: asked for connection {id:?}, got {:?}",
+                    c.data_connection_id
+                )
+                .into(),
+            ));
         }
         Ok(c)
     }
@@ -291,11 +307,11 @@ impl HttpCatalog {
         };
         let mirror = p
             .primary_mirror()
-            .map_err(|e| CatalogError::Unavailable(format!("catalog: {e}")))?;
+            .map_err(|e| CatalogError::Unavailable(Detail::caused("catalog", e)))?;
         let conn = self.data_connection(cx, &mirror.connection_id).await?;
         let resolved = p
             .to_product(&conn, grants)
-            .map_err(|e| CatalogError::Unavailable(format!("catalog: {e}")))?;
+            .map_err(|e| CatalogError::Unavailable(Detail::caused("catalog", e)))?;
         let keys = self.connection_keys.get(&conn.data_connection_id);
         Ok(Resolved {
             backend: conn.to_backend(resolved.visibility, keys),
@@ -311,7 +327,7 @@ impl HttpCatalog {
         kind: AnswerKind,
         url: &str,
         limit: usize,
-        parse: fn(&[u8]) -> Result<T, String>,
+        parse: fn(&[u8]) -> Result<T, ModelError>,
     ) -> Result<T, CatalogError>
     where
         P: Platform,
@@ -331,13 +347,13 @@ impl HttpCatalog {
                         self.memory.put(key, body, exp, cx.now);
                         return Ok(v);
                     }
-                    Some((_, _, Err(e))) => log_warn(cx.platform, "catalog cache entry unparseable", kind, &e),
+                    Some((_, _, Err(e))) => log_warn(cx.platform, "catalog cache entry unparseable", kind, &chain(&e)),
                     None => {}
                 }
             }
         }
         let body = self.fetch(cx, kind, url, limit).await?;
-        let v = parse(&body).map_err(|e| CatalogError::Unavailable(format!("catalog {url}: {e}")))?;
+        let v = parse(&body).map_err(|e| CatalogError::Unavailable(Detail::caused(format!("catalog {url}"), e)))?;
         if let Some(key) = &key {
             let ttl = kind.ttl_secs();
             let expires_at = cx.now + i64::from(ttl);
@@ -375,18 +391,20 @@ impl HttpCatalog {
             .platform
             .fetch(req)
             .await
-            .map_err(|e| CatalogError::Unavailable(format!("catalog {what} {url}: {e}")))?;
+            .map_err(|e| CatalogError::Unavailable(Detail::caused(format!("catalog {what} {url}"), e)))?;
         if let Some(e) = status_error(resp.status) {
             return Err(e.with_context(&format!("catalog {what} {url}")));
         }
         let Some(body) = resp.body else {
-            return Err(CatalogError::Unavailable(format!("catalog {what} {url}: empty answer")));
+            return Err(CatalogError::Unavailable(
+                format!("catalog {what} {url}: empty answer").into(),
+            ));
         };
         let left = remaining_ms(self.timeout_ms, started, cx.platform.now_ms());
         cx.platform
             .read_body(body, limit, left)
             .await
-            .map_err(|e| CatalogError::Unavailable(format!("catalog {what} {url}: body: {e}")))
+            .map_err(|e| CatalogError::Unavailable(Detail::caused(format!("catalog {what} {url}: body"), e)))
     }
 }
 
@@ -396,7 +414,7 @@ pub fn status_error(status: u16) -> Option<CatalogError> {
         200..=299 => None,
         404 => Some(CatalogError::NotFound),
         401 | 403 => Some(CatalogError::Denied(format!("status {status}"))),
-        s => Some(CatalogError::Unavailable(format!("status {s}"))),
+        s => Some(CatalogError::Unavailable(format!("status {s}").into())),
     }
 }
 

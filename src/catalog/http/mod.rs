@@ -14,35 +14,37 @@ pub mod model;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
-
 pub use cache_key::{AnswerKind, Identity, MemoryCache, PlatformCache, SharedCache};
 pub use client::{BearerSource, CallContext, HttpCatalog};
 pub use model::{ApiDataConnection, ApiProduct, Permissions, ProductSummary};
 
-use crate::error::ProxyError;
+use crate::error::{Detail, ProxyError};
 
 /// Why a catalog call gave no answer. Converts into the S3 error:
 /// `NotFound` → 404 NoSuchBucket, `Denied` → 403 AccessDenied,
 /// `Unavailable` → 503 ServiceUnavailable (detail logged, never shown),
 /// `Token` → whatever minting the bearer token failed with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
     /// Upstream 404, a disabled product, or a name that cannot exist.
+    #[error("catalog: not found")]
     NotFound,
     /// Upstream 401/403; the detail is for logs.
+    #[error("catalog: denied: {0}")]
     Denied(String),
     /// 5xx, other statuses, timeout, network failure, oversized or
     /// unparseable answer; the detail is for logs.
-    Unavailable(String),
+    #[error("catalog: unavailable")]
+    Unavailable(#[source] Detail),
     /// The bearer token could not be had.
-    Token(ProxyError),
+    #[error("catalog: no bearer token")]
+    Token(#[source] ProxyError),
 }
 
 impl CatalogError {
     fn with_context(self, ctx: &str) -> Self {
         match self {
-            CatalogError::Unavailable(d) => CatalogError::Unavailable(format!("{ctx}: {d}")),
+            CatalogError::Unavailable(d) => CatalogError::Unavailable(d.retext(|d| format!("{ctx}: {d}"))),
             CatalogError::Denied(d) => CatalogError::Denied(format!("{ctx}: {d}")),
             other => other,
         }
@@ -59,16 +61,3 @@ impl From<CatalogError> for ProxyError {
         }
     }
 }
-
-impl fmt::Display for CatalogError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CatalogError::NotFound => f.write_str("catalog: not found"),
-            CatalogError::Denied(d) => write!(f, "catalog: denied: {d}"),
-            CatalogError::Unavailable(d) => write!(f, "catalog: unavailable: {d}"),
-            CatalogError::Token(e) => write!(f, "catalog: no bearer token: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for CatalogError {}

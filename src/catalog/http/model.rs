@@ -112,8 +112,52 @@ pub struct ProductSummary {
     pub visibility: Visibility,
 }
 
-pub fn parse_product(body: &[u8]) -> Result<ApiProduct, String> {
-    let p: ApiProduct = serde_json::from_slice(body).map_err(|e| format!("invalid product JSON: {e}"))?;
+/// Why a catalog answer is unusable: the texts quote the answer (for the
+/// log), never a token.
+#[derive(thiserror::Error)]
+pub enum ModelError {
+    #[error("invalid {what} JSON")]
+    Json {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("product {0}: no primary_mirror")]
+    NoPrimaryMirror(String),
+    #[error("product {product}: primary mirror {mirror:?} is not among its mirrors")]
+    UnknownMirror { product: String, mirror: String },
+    #[error("asked for product {asked:?}, catalog answered {answered:?}")]
+    OtherProduct { asked: String, answered: String },
+    #[error("asked for account {asked:?}, catalog answered {answered:?}")]
+    OtherAccount { asked: String, answered: String },
+    #[error("product {product}: mirror wants connection {wants:?}, got {got:?}")]
+    OtherConnection {
+        product: String,
+        wants: String,
+        got: String,
+    },
+    #[error("connection {0}: no bucket")]
+    NoBucket(String),
+    #[error("connection {id}: invalid bucket {bucket:?}")]
+    InvalidBucket { id: String, bucket: String },
+    #[error("connection {id}: invalid region {region:?}")]
+    InvalidRegion { id: String, region: String },
+    #[error("connection {0}: s3 without endpoint needs a region")]
+    NoRegion(String),
+    #[error("connection {0}: endpoint must be http(s)://host[:port]")]
+    Endpoint(String),
+    #[error("prefix {base:?} + {mirror:?} has '.' or '..' segments")]
+    DotSegments { base: String, mirror: String },
+}
+
+crate::error::debug_as_display!(ModelError);
+
+fn json<T: serde::de::DeserializeOwned>(what: &'static str, body: &[u8]) -> Result<T, ModelError> {
+    serde_json::from_slice(body).map_err(|source| ModelError::Json { what, source })
+}
+
+pub fn parse_product(body: &[u8]) -> Result<ApiProduct, ModelError> {
+    let p: ApiProduct = json("product", body)?;
     // A live product must say where its bytes are; a broken answer is never cached.
     if !p.disabled {
         p.primary_mirror()?;
@@ -121,48 +165,51 @@ pub fn parse_product(body: &[u8]) -> Result<ApiProduct, String> {
     Ok(p)
 }
 
-pub fn parse_product_list(body: &[u8]) -> Result<ApiProductList, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid product list JSON: {e}"))
+pub fn parse_product_list(body: &[u8]) -> Result<ApiProductList, ModelError> {
+    json("product list", body)
 }
 
-pub fn parse_data_connection(body: &[u8]) -> Result<ApiDataConnection, String> {
-    let c: ApiDataConnection =
-        serde_json::from_slice(body).map_err(|e| format!("invalid data connection JSON: {e}"))?;
+pub fn parse_data_connection(body: &[u8]) -> Result<ApiDataConnection, ModelError> {
+    let c: ApiDataConnection = json("data connection", body)?;
     c.check()?;
     Ok(c)
 }
 
-pub fn parse_permissions(body: &[u8]) -> Result<Permissions, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid permissions JSON: {e}"))
+pub fn parse_permissions(body: &[u8]) -> Result<Permissions, ModelError> {
+    json("permissions", body)
 }
 
 impl ApiProduct {
     /// The mirror the proxy reads from.
-    pub fn primary_mirror(&self) -> Result<&ApiMirror, String> {
+    pub fn primary_mirror(&self) -> Result<&ApiMirror, ModelError> {
         let name = self
             .metadata
             .primary_mirror
             .as_deref()
-            .ok_or_else(|| format!("product {}: no primary_mirror", self.product_id))?;
-        self.metadata.mirrors.get(name).ok_or_else(|| {
-            format!(
-                "product {}: primary mirror {name:?} is not among its mirrors",
-                self.product_id
-            )
-        })
+            .ok_or_else(|| ModelError::NoPrimaryMirror(self.product_id.clone()))?;
+        self.metadata
+            .mirrors
+            .get(name)
+            .ok_or_else(|| ModelError::UnknownMirror {
+                product: self.product_id.clone(),
+                mirror: name.to_string(),
+            })
     }
 
     /// Does this answer describe `account/product`? (A confused or hostile
     /// answer for another product is refused rather than served.)
-    pub fn check_identity(&self, account: &str, product: &str) -> Result<(), String> {
+    pub fn check_identity(&self, account: &str, product: &str) -> Result<(), ModelError> {
         if self.product_id != product {
-            return Err(format!(
-                "asked for product {product:?}, catalog answered {:?}",
-                self.product_id
-            ));
+            return Err(ModelError::OtherProduct {
+                asked: product.to_string(),
+                answered: self.product_id.clone(),
+            });
         }
         match self.account_id.as_deref() {
-            Some(a) if a != account => Err(format!("asked for account {account:?}, catalog answered {a:?}")),
+            Some(a) if a != account => Err(ModelError::OtherAccount {
+                asked: account.to_string(),
+                answered: a.to_string(),
+            }),
             _ => Ok(()),
         }
     }
@@ -170,13 +217,14 @@ impl ApiProduct {
     /// The proxy's product: its name, visibility, and prefix inside the
     /// connection (`base_prefix` + the mirror's prefix, slashes normalised).
     /// `grants` come from the permissions answer (see [`Permissions::grants_for`]).
-    pub fn to_product(&self, conn: &ApiDataConnection, grants: Vec<Grant>) -> Result<Product, String> {
+    pub fn to_product(&self, conn: &ApiDataConnection, grants: Vec<Grant>) -> Result<Product, ModelError> {
         let mirror = self.primary_mirror()?;
         if mirror.connection_id != conn.data_connection_id {
-            return Err(format!(
-                "product {}: mirror wants connection {:?}, got {:?}",
-                self.product_id, mirror.connection_id, conn.data_connection_id
-            ));
+            return Err(ModelError::OtherConnection {
+                product: self.product_id.clone(),
+                wants: mirror.connection_id.clone(),
+                got: conn.data_connection_id.clone(),
+            });
         }
         let base = conn.details.base_prefix.as_deref().unwrap_or("");
         Ok(Product {
@@ -210,7 +258,7 @@ impl ApiProductList {
 
 impl ApiDataConnection {
     /// What every provider needs, checked before an answer is cached.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ModelError> {
         if let Some(base) = &self.details.base_prefix {
             join_prefix(base, "")?;
         }
@@ -243,7 +291,7 @@ impl ApiDataConnection {
                         b.credentials = keys.cloned();
                         Backend::S3(b)
                     }
-                    Err(e) => Backend::Unavailable(e),
+                    Err(e) => Backend::Unavailable(e.to_string()),
                 },
             },
             "az" => Backend::Unavailable(format!("connection {id}: azure not supported yet")),
@@ -252,13 +300,10 @@ impl ApiDataConnection {
     }
 }
 
-fn s3_backend(conn: &ApiDataConnection) -> Result<S3Backend, String> {
+fn s3_backend(conn: &ApiDataConnection) -> Result<S3Backend, ModelError> {
     let id = &conn.data_connection_id;
     let d = &conn.details;
-    let bucket = d
-        .bucket
-        .as_deref()
-        .ok_or_else(|| format!("connection {id}: no bucket"))?;
+    let bucket = d.bucket.as_deref().ok_or_else(|| ModelError::NoBucket(id.clone()))?;
     let bucket_ok = !bucket.is_empty()
         && bucket.len() <= 255
         && bucket
@@ -267,18 +312,26 @@ fn s3_backend(conn: &ApiDataConnection) -> Result<S3Backend, String> {
         && bucket != "."
         && bucket != "..";
     if !bucket_ok {
-        return Err(format!("connection {id}: invalid bucket {bucket:?}"));
+        return Err(ModelError::InvalidBucket {
+            id: id.clone(),
+            bucket: bucket.to_string(),
+        });
     }
     let region = match d.region.as_deref() {
         Some(r) if valid_region(r) => Some(r),
-        Some(r) => return Err(format!("connection {id}: invalid region {r:?}")),
+        Some(r) => {
+            return Err(ModelError::InvalidRegion {
+                id: id.clone(),
+                region: r.to_string(),
+            })
+        }
         None => None,
     };
     let (endpoint, region) = match (d.provider.as_str(), d.endpoint.as_deref()) {
         (_, Some(e)) => (endpoint(id, e)?, region.unwrap_or("us-east-1")),
         ("gcs", None) => ("https://storage.googleapis.com".to_string(), region.unwrap_or("auto")),
         (_, None) => {
-            let r = region.ok_or_else(|| format!("connection {id}: s3 without endpoint needs a region"))?;
+            let r = region.ok_or_else(|| ModelError::NoRegion(id.clone()))?;
             (format!("https://s3.{r}.amazonaws.com"), r)
         }
     };
@@ -302,7 +355,7 @@ fn valid_region(r: &str) -> bool {
 }
 
 /// `http(s)://host[:port]`, nothing else (no path, query, userinfo).
-fn endpoint(id: &str, e: &str) -> Result<String, String> {
+fn endpoint(id: &str, e: &str) -> Result<String, ModelError> {
     let e = e.trim_end_matches('/');
     let host = e
         .strip_prefix("https://")
@@ -313,7 +366,7 @@ fn endpoint(id: &str, e: &str) -> Result<String, String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
     if !ok {
-        return Err(format!("connection {id}: endpoint must be http(s)://host[:port]"));
+        return Err(ModelError::Endpoint(id.to_string()));
     }
     Ok(e.to_string())
 }
@@ -321,14 +374,17 @@ fn endpoint(id: &str, e: &str) -> Result<String, String> {
 /// `base` + `mirror` as a key prefix: no empty segments, no leading slash,
 /// a trailing slash unless empty. `.`/`..` segments are refused (fetch would
 /// normalise them away, and a prefix must never climb out of its base).
-pub fn join_prefix(base: &str, mirror: &str) -> Result<String, String> {
+pub fn join_prefix(base: &str, mirror: &str) -> Result<String, ModelError> {
     let segs: Vec<&str> = base
         .split('/')
         .chain(mirror.split('/'))
         .filter(|s| !s.is_empty())
         .collect();
     if segs.iter().any(|s| *s == "." || *s == "..") {
-        return Err(format!("prefix {base:?} + {mirror:?} has '.' or '..' segments"));
+        return Err(ModelError::DotSegments {
+            base: base.to_string(),
+            mirror: mirror.to_string(),
+        });
     }
     if segs.is_empty() {
         return Ok(String::new());

@@ -2,6 +2,7 @@
 //! fixtures the integration stub serves (tests/fixtures/catalog), so the
 //! stub and the parser cannot drift apart.
 
+use crate::error::{chain, ApiError};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -565,7 +566,7 @@ fn status_mapping() {
         let e: ProxyError = block_on(c.product(&cx(&p, &shared, &b, alice(), NOW), "acme", "x"))
             .unwrap_err()
             .into();
-        assert_eq!((e.code(), e.status()), (code, http), "{status}");
+        assert_eq!((e.code().as_str(), e.status()), (code, http), "{status}");
         if http == 503 {
             let d = e.detail().unwrap();
             assert!(
@@ -585,7 +586,7 @@ fn failures_are_503_with_the_cause_and_never_cached() {
     let p = FakePlatform::default();
     let e = block_on(c.product(&cx(&p, &shared, &b, alice(), NOW), "acme", "x")).unwrap_err();
     assert!(
-        matches!(&e, CatalogError::Unavailable(d) if d.contains("no scripted answer")),
+        matches!(&e, CatalogError::Unavailable(d) if chain(d).contains("no scripted answer")),
         "{e}"
     );
     // Garbage, wrong shape, oversized.
@@ -596,7 +597,7 @@ fn failures_are_503_with_the_cause_and_never_cached() {
         let e: ProxyError = block_on(c.product(&cx(&p, &shared, &b, alice(), NOW), "acme", "x"))
             .unwrap_err()
             .into();
-        assert_eq!((e.status(), e.code()), (503, "ServiceUnavailable"));
+        assert_eq!((e.status(), e.code().as_str()), (503, "ServiceUnavailable"));
         assert!(!e.message().contains("catalog"), "the client sees a generic message");
     }
     assert!(shared.map.borrow().is_empty() && c.cached_answers() == 0);
@@ -631,7 +632,7 @@ fn disabled_and_confused_answers() {
         &fixture("products/acme/public-data.json"),
     );
     let e = block_on(c.product(&cx(&q, &shared, &b, alice(), NOW), "acme", "other")).unwrap_err();
-    assert!(matches!(e, CatalogError::Unavailable(d) if d.contains("public-data")));
+    assert!(matches!(e, CatalogError::Unavailable(d) if chain(&d).contains("public-data")));
     // Names that cannot exist never reach the network.
     let r = FakePlatform::default();
     for bad in ["", ".", ".."] {

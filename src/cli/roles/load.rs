@@ -40,9 +40,25 @@ impl Trust {
     }
 }
 
+/// Why a configuration file could not be read as one.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Io(String, #[source] std::io::Error),
+    #[error("{0}: larger than {MAX_FILE_BYTES} bytes")]
+    TooLarge(String),
+    #[error("{0}: not UTF-8")]
+    NotUtf8(String),
+    #[error("{0}: not a JSON array of roles")]
+    Json(String, #[source] serde_json::Error),
+    #[error("{0}: not TOML")]
+    Toml(String, #[source] toml::de::Error),
+}
+
 /// Environment name → its trust. An empty file is a configuration with no roles
 /// (e.g. the base branch before the file existed).
-pub fn load(path: &Path) -> Result<BTreeMap<String, Trust>, String> {
+pub fn load(path: &Path) -> Result<BTreeMap<String, Trust>, LoadError> {
+    let shown = || path.display().to_string();
     let text = read(path)?;
     if text.trim().is_empty() {
         return Ok(BTreeMap::new());
@@ -51,8 +67,7 @@ pub fn load(path: &Path) -> Result<BTreeMap<String, Trust>, String> {
         path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) || text.trim_start().starts_with('[');
     if is_json {
         // A bare ROLES array: the roles alone, with an audience set so they are active.
-        serde_json::from_str::<Vec<Value>>(&text)
-            .map_err(|e| format!("{}: not a JSON array of roles: {e}", path.display()))?;
+        serde_json::from_str::<Vec<Value>>(&text).map_err(|e| LoadError::Json(shown(), e))?;
         let vars = BTreeMap::from([
             ("ROLES".to_string(), text),
             ("AUTH_AUDIENCE".to_string(), "-".to_string()),
@@ -62,7 +77,7 @@ pub fn load(path: &Path) -> Result<BTreeMap<String, Trust>, String> {
         trust.roles.remove(oidc_data_proxy::sts::roles::DEFAULT_ROLE);
         return Ok(BTreeMap::from([(TOP_LEVEL.to_string(), trust)]));
     }
-    let doc: toml::Table = text.parse().map_err(|e| format!("{}: not TOML: {e}", path.display()))?;
+    let doc: toml::Table = text.parse().map_err(|e| LoadError::Toml(shown(), e))?;
     let mut out = BTreeMap::new();
     let mut warn_top = Vec::new();
     out.insert(TOP_LEVEL.to_string(), environment(doc.get("vars"), &mut warn_top));
@@ -98,18 +113,16 @@ fn environment(vars: Option<&toml::Value>, warnings: &mut Vec<String>) -> Trust 
     Trust::from_vars(&out)
 }
 
-fn read(path: &Path) -> Result<String, String> {
+fn read(path: &Path) -> Result<String, LoadError> {
     use std::io::Read as _;
-    let f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => return Err(format!("{}: {e}", path.display())),
-    };
+    let shown = || path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|e| LoadError::Io(shown(), e))?;
     let mut buf = Vec::new();
     f.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| LoadError::Io(shown(), e))?;
     if buf.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!("{}: larger than {MAX_FILE_BYTES} bytes", path.display()));
+        return Err(LoadError::TooLarge(shown()));
     }
-    String::from_utf8(buf).map_err(|_| format!("{}: not UTF-8", path.display()))
+    String::from_utf8(buf).map_err(|_| LoadError::NotUtf8(shown()))
 }

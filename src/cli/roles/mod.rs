@@ -7,6 +7,8 @@ mod report;
 
 use std::path::{Path, PathBuf};
 
+use oidc_data_proxy::error::chain;
+
 use super::Outcome;
 
 #[derive(clap::Args, Debug)]
@@ -26,8 +28,8 @@ pub struct DiffArgs {
 }
 
 pub fn run(args: &DiffArgs) -> Result<(), Outcome> {
-    let old = load::load(&args.old).map_err(Outcome::Error)?;
-    let new = load::load(&args.new).map_err(Outcome::Error)?;
+    let old = load::load(&args.old).map_err(|e| Outcome::Error(chain(&e)))?;
+    let new = load::load(&args.new).map_err(|e| Outcome::Error(chain(&e)))?;
     let findings = diff::diff(&old, &new);
     let digest = report::digest(&findings);
     let approved_by = match (&digest, &args.approvals) {

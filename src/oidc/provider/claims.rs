@@ -81,9 +81,9 @@ pub fn compact(signing_input: &str, signature: &[u8]) -> String {
 }
 
 /// A fresh random `jti` (getrandom: the OS, or `crypto.getRandomValues` on wasm).
-pub fn new_jti() -> Result<String, String> {
+pub fn new_jti() -> Result<String, getrandom::Error> {
     let mut bytes = [0u8; JTI_BYTES];
-    getrandom::getrandom(&mut bytes).map_err(|e| format!("no randomness for jti: {e}"))?;
+    getrandom::getrandom(&mut bytes)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 

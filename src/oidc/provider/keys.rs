@@ -65,13 +65,13 @@ impl ProviderKeys {
         kid_prev: Option<&str>,
         pem_prev: Option<&str>,
         allow_loopback: bool,
-    ) -> Result<Option<ProviderKeys>, String> {
+    ) -> Result<Option<ProviderKeys>, ProviderKeyError> {
         let [issuer, kid, pem, kid_prev, pem_prev] = [issuer, kid, pem, kid_prev, pem_prev].map(set);
         let (issuer, kid, pem) = match (issuer, kid, pem) {
             (None, None, None) => {
                 return match (kid_prev, pem_prev) {
                     (None, None) => Ok(None),
-                    _ => Err("OIDC_PROVIDER_KEY_PREVIOUS/KID_PREVIOUS set without an active key".into()),
+                    _ => Err(ProviderKeyError::PreviousWithoutActive),
                 }
             }
             (Some(i), Some(k), Some(p)) => (i, k, p),
@@ -84,10 +84,7 @@ impl ProviderKeys {
                 .into_iter()
                 .filter_map(|(gone, name)| gone.then_some(name))
                 .collect();
-                return Err(format!(
-                    "OIDC provider partly configured: {} not set",
-                    missing.join(", ")
-                ));
+                return Err(ProviderKeyError::Partial(missing.join(", ")));
             }
         };
         check_issuer(issuer, allow_loopback)?;
@@ -98,14 +95,12 @@ impl ProviderKeys {
             (Some(kp), Some(pp)) => {
                 check_kid("OIDC_PROVIDER_KID_PREVIOUS", kp)?;
                 if kp == kid {
-                    return Err(
-                        "OIDC_PROVIDER_KID_PREVIOUS equals OIDC_PROVIDER_KID: a rotation needs a new kid".into(),
-                    );
+                    return Err(ProviderKeyError::SameKid);
                 }
                 Some(public_jwk(kp, &parse_private_pem("OIDC_PROVIDER_KEY_PREVIOUS", pp)?))
             }
-            (Some(_), None) => return Err("OIDC_PROVIDER_KID_PREVIOUS set without OIDC_PROVIDER_KEY_PREVIOUS".into()),
-            (None, Some(_)) => return Err("OIDC_PROVIDER_KEY_PREVIOUS set without OIDC_PROVIDER_KID_PREVIOUS".into()),
+            (Some(_), None) => return Err(ProviderKeyError::KidWithoutKey),
+            (None, Some(_)) => return Err(ProviderKeyError::KeyWithoutKid),
         };
         Ok(Some(ProviderKeys {
             issuer: issuer.to_owned(),
@@ -161,6 +156,57 @@ impl fmt::Debug for ProviderKeys {
     }
 }
 
+/// Why the provider's configuration is refused. Names variables, never a
+/// key's bytes.
+#[derive(thiserror::Error)]
+pub enum ProviderKeyError {
+    #[error("OIDC_PROVIDER_KEY_PREVIOUS/KID_PREVIOUS set without an active key")]
+    PreviousWithoutActive,
+    #[error("OIDC provider partly configured: {0} not set")]
+    Partial(String),
+    #[error("OIDC_PROVIDER_ISSUER {issuer:?} is not an allowed issuer URL ({rule})")]
+    Issuer { issuer: String, rule: &'static str },
+    #[error("OIDC_PROVIDER_ISSUER {0:?} has a path; the discovery documents are served at the origin")]
+    IssuerPath(String),
+    #[error("{0} must be 1-{MAX_KID_LEN} printable ASCII characters without spaces")]
+    Kid(&'static str),
+    #[error("OIDC_PROVIDER_KID_PREVIOUS equals OIDC_PROVIDER_KID: a rotation needs a new kid")]
+    SameKid,
+    #[error("OIDC_PROVIDER_KID_PREVIOUS set without OIDC_PROVIDER_KEY_PREVIOUS")]
+    KidWithoutKey,
+    #[error("OIDC_PROVIDER_KEY_PREVIOUS set without OIDC_PROVIDER_KID_PREVIOUS")]
+    KeyWithoutKid,
+    #[error("{name} is not a PEM document")]
+    NotPem {
+        name: &'static str,
+        #[source]
+        source: pkcs8::KeyFormatError,
+    },
+    #[error("{0} is a PKCS#1 key; convert it to PKCS#8 with `openssl pkcs8 -topk8 -nocrypt`")]
+    Pkcs1(&'static str),
+    #[error("{0} is encrypted; an unencrypted PKCS#8 key is needed")]
+    Encrypted(&'static str),
+    #[error("{0} must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)")]
+    NotPkcs8(&'static str),
+    #[error("{name} is not a valid RSA PKCS#8 key")]
+    NotRsaPkcs8 {
+        name: &'static str,
+        #[source]
+        source: pkcs8::KeyFormatError,
+    },
+    #[error("{name} is a {bits}-bit RSA key; {MIN_RSA_BITS} to {MAX_RSA_BITS} bits are needed")]
+    Size { name: &'static str, bits: usize },
+    #[error("{0} has an invalid RSA modulus or public exponent")]
+    Parts(&'static str),
+    /// The rsa crate's reason (natively only).
+    #[error("{name} is not a valid RSA key: {reason}")]
+    Rsa { name: &'static str, reason: String },
+    #[error("{0}: public parts disagree between parsers")]
+    Disagree(&'static str),
+}
+
+crate::error::debug_as_display!(ProviderKeyError);
+
 /// Unset, empty and blank values are all "not configured" (Workers vars can
 /// only be emptied, not removed, from some dashboards).
 fn set(v: Option<&str>) -> Option<&str> {
@@ -170,32 +216,29 @@ fn set(v: Option<&str>) -> Option<&str> {
 /// https (or loopback http when allowed), and an origin only: the proxy serves
 /// `/.well-known/*` at its root, so an issuer with a path would advertise a
 /// discovery URL (`{issuer}/.well-known/openid-configuration`) that 404s.
-fn check_issuer(issuer: &str, allow_loopback: bool) -> Result<(), String> {
+fn check_issuer(issuer: &str, allow_loopback: bool) -> Result<(), ProviderKeyError> {
     if !issuer_allowed(issuer, allow_loopback) {
         let rule = if allow_loopback {
             "https or loopback http"
         } else {
             "https"
         };
-        return Err(format!(
-            "OIDC_PROVIDER_ISSUER {issuer:?} is not an allowed issuer URL ({rule})"
-        ));
+        return Err(ProviderKeyError::Issuer {
+            issuer: issuer.to_owned(),
+            rule,
+        });
     }
     let after_scheme = issuer.split_once("://").map_or("", |(_, rest)| rest);
     let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
     if !path.is_empty() && path != "/" {
-        return Err(format!(
-            "OIDC_PROVIDER_ISSUER {issuer:?} has a path; the discovery documents are served at the origin"
-        ));
+        return Err(ProviderKeyError::IssuerPath(issuer.to_owned()));
     }
     Ok(())
 }
 
-fn check_kid(name: &str, kid: &str) -> Result<(), String> {
+fn check_kid(name: &'static str, kid: &str) -> Result<(), ProviderKeyError> {
     if kid.len() > MAX_KID_LEN || !kid.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(format!(
-            "{name} must be 1-{MAX_KID_LEN} printable ASCII characters without spaces"
-        ));
+        return Err(ProviderKeyError::Kid(name));
     }
     Ok(())
 }
@@ -212,7 +255,7 @@ struct Parsed {
 /// PKCS#8 PEM → public half and DER (see `pkcs8.rs` for why by hand).
 /// Natively the rsa crate also parses and validates the whole key (it signs
 /// there); on wasm WebCrypto does that when it imports the key.
-fn parse_private_pem(name: &str, pem: &str) -> Result<Parsed, String> {
+fn parse_private_pem(name: &'static str, pem: &str) -> Result<Parsed, ProviderKeyError> {
     // Secrets pasted as one line with literal `\n` (some dashboards and env files do this).
     let unescaped;
     let pem = if !pem.contains('\n') && pem.contains("\\n") {
@@ -222,36 +265,33 @@ fn parse_private_pem(name: &str, pem: &str) -> Result<Parsed, String> {
         pem
     };
     // Error texts are fixed strings: none can echo key bytes.
-    let (label, der) = pkcs8::pem_decode(pem).map_err(|e| format!("{name} is not a PEM document: {e}"))?;
+    let (label, der) = pkcs8::pem_decode(pem).map_err(|source| ProviderKeyError::NotPem { name, source })?;
     match label {
         "PRIVATE KEY" => {}
-        "RSA PRIVATE KEY" => {
-            return Err(format!(
-                "{name} is a PKCS#1 key; convert it to PKCS#8 with `openssl pkcs8 -topk8 -nocrypt`"
-            ))
-        }
-        "ENCRYPTED PRIVATE KEY" => return Err(format!("{name} is encrypted; an unencrypted PKCS#8 key is needed")),
-        _ => return Err(format!("{name} must be a PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)")),
+        "RSA PRIVATE KEY" => return Err(ProviderKeyError::Pkcs1(name)),
+        "ENCRYPTED PRIVATE KEY" => return Err(ProviderKeyError::Encrypted(name)),
+        _ => return Err(ProviderKeyError::NotPkcs8(name)),
     }
-    let (n, e) = pkcs8::rsa_public_parts(&der).map_err(|e| format!("{name} is not a valid RSA PKCS#8 key: {e}"))?;
+    let (n, e) = pkcs8::rsa_public_parts(&der).map_err(|source| ProviderKeyError::NotRsaPkcs8 { name, source })?;
     let bits = pkcs8::bits(n);
     if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
-        return Err(format!(
-            "{name} is a {bits}-bit RSA key; {MIN_RSA_BITS} to {MAX_RSA_BITS} bits are needed"
-        ));
+        return Err(ProviderKeyError::Size { name, bits });
     }
     // RFC 8017 3.1: n odd, e odd and > 1 (WebCrypto would refuse otherwise, later).
     if n.last().is_none_or(|b| b & 1 == 0) || e.last().is_none_or(|b| b & 1 == 0) || e == [1] || e.len() > 8 {
-        return Err(format!("{name} has an invalid RSA modulus or public exponent"));
+        return Err(ProviderKeyError::Parts(name));
     }
     let (n, e) = (n.to_vec(), e.to_vec());
     #[cfg(not(target_arch = "wasm32"))]
     let private = {
         use rsa::pkcs8::DecodePrivateKey as _;
-        let k = RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| format!("{name} is not a valid RSA key: {e}"))?;
+        let k = RsaPrivateKey::from_pkcs8_der(&der).map_err(|e| ProviderKeyError::Rsa {
+            name,
+            reason: e.to_string(),
+        })?;
         // Self-check of the hand-written reader against the rsa crate.
         if k.n().to_bytes_be() != n || k.e().to_bytes_be() != e {
-            return Err(format!("{name}: public parts disagree between parsers"));
+            return Err(ProviderKeyError::Disagree(name));
         }
         k
     };

@@ -8,7 +8,7 @@
 use std::cell::{Cell, RefCell};
 
 use super::claims::{claims_json, compact, header_json, new_jti, signing_input, MintRequest, TOKEN_TTL_SECS};
-use super::{ProviderKeys, Rs256Signer};
+use super::{ProviderKeys, Rs256Signer, SignError};
 use crate::bounded::{BoundedMap, Cost, Stats};
 
 /// A token with less validity left than this is renewed: enough for the
@@ -23,6 +23,17 @@ pub const TOKEN_CACHE_MAX_ENTRIES: usize = 4096;
 /// measured 1,065 bytes each).
 pub const TOKEN_CACHE_MAX_BYTES: usize = 4 << 20;
 
+/// Why no token could be minted.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MintError {
+    #[error("no randomness for jti: {0}")]
+    Random(getrandom::Error),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+}
+
+crate::error::debug_as_display!(MintError);
+
 /// Signs one fresh token for `req`, issued at `now_secs` (Unix seconds).
 pub async fn mint<S: Rs256Signer>(
     signer: &S,
@@ -30,9 +41,15 @@ pub async fn mint<S: Rs256Signer>(
     req: &MintRequest,
     now_secs: i64,
     ttl_secs: i64,
-) -> Result<String, String> {
+) -> Result<String, MintError> {
     let header = header_json(&keys.active().kid);
-    let claims = claims_json(keys.issuer(), req, now_secs, ttl_secs, &new_jti()?);
+    let claims = claims_json(
+        keys.issuer(),
+        req,
+        now_secs,
+        ttl_secs,
+        &new_jti().map_err(MintError::Random)?,
+    );
     let input = signing_input(&header, &claims);
     let sig = signer.sign(input.as_bytes()).await?;
     Ok(compact(&input, &sig))
@@ -98,7 +115,7 @@ impl TokenCache {
         keys: &ProviderKeys,
         req: &MintRequest,
         now_secs: i64,
-    ) -> Result<String, String> {
+    ) -> Result<String, MintError> {
         let slot = cache_key(req);
         let kid = &keys.active().kid;
         if let Some(c) = self.entries.borrow_mut().get(&slot) {

@@ -25,11 +25,12 @@ pub use claims::{
 pub use documents::{
     discovery_json, jwks_json, CONTENT_TYPE, DISCOVERY_CACHE_CONTROL, DISCOVERY_PATH, JWKS_CACHE_CONTROL, JWKS_PATH,
 };
-pub use keys::{ProviderKeys, PublicJwk, MAX_RSA_BITS, MIN_RSA_BITS};
-pub use mint::{mint, TokenCache, REUSE_MIN_REMAINING_SECS, TOKEN_CACHE_MAX_BYTES, TOKEN_CACHE_MAX_ENTRIES};
+pub use keys::{ProviderKeyError, ProviderKeys, PublicJwk, MAX_RSA_BITS, MIN_RSA_BITS};
+pub use mint::{mint, MintError, TokenCache, REUSE_MIN_REMAINING_SECS, TOKEN_CACHE_MAX_BYTES, TOKEN_CACHE_MAX_ENTRIES};
+pub use pkcs8::KeyFormatError;
 #[cfg(not(target_arch = "wasm32"))]
 pub use signer::NativeSigner;
-pub use signer::Rs256Signer;
+pub use signer::{Rs256Signer, SignError};
 #[cfg(target_arch = "wasm32")]
 pub use webcrypto::WebCryptoSigner;
 

@@ -8,11 +8,29 @@
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::NativeSigner;
 
+/// Why a signature could not be made (log text: never key or input bytes).
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    /// A WebCrypto call threw: the call, and the exception's name and message.
+    #[error("WebCrypto {call} failed: {message}")]
+    WebCrypto { call: &'static str, message: String },
+    /// `globalThis.crypto` or `crypto.subtle` is missing.
+    #[error("{0} is not available")]
+    NoWebCrypto(&'static str),
+    #[error("SubtleCrypto.sign returned no ArrayBuffer")]
+    NoSignature,
+    /// The rsa crate's reason (native signer; its error type is std-only).
+    #[error("RS256 signing failed: {0}")]
+    Rsa(String),
+}
+
+crate::error::debug_as_display!(SignError);
+
 /// RSASSA-PKCS1-v1_5 with SHA-256 over the JWS signing input.
 /// Native futures need not be `Send`: an isolate is single-threaded.
 #[allow(async_fn_in_trait)]
 pub trait Rs256Signer {
-    async fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, String>;
+    async fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignError>;
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -23,7 +41,7 @@ mod native {
     use rsa::{Pkcs1v15Sign, RsaPrivateKey};
     use sha2::{Digest as _, Sha256};
 
-    use super::Rs256Signer;
+    use super::{Rs256Signer, SignError};
     use crate::oidc::provider::ProviderKeys;
 
     /// The rsa crate's signer, with blinding (a fresh random factor per
@@ -48,11 +66,11 @@ mod native {
     }
 
     impl Rs256Signer for NativeSigner {
-        async fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, String> {
+        async fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignError> {
             let digest = Sha256::digest(signing_input);
             self.key
                 .sign_with_rng(&mut OsRng, Pkcs1v15Sign::new::<Sha256>(), &digest)
-                .map_err(|e| format!("RS256 signing failed: {e}"))
+                .map_err(|e| SignError::Rsa(e.to_string()))
         }
     }
 }

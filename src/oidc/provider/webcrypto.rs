@@ -14,7 +14,7 @@ use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 
-use super::{ProviderKeys, Rs256Signer};
+use super::{ProviderKeys, Rs256Signer, SignError};
 
 const ALGORITHM: &str = "RSASSA-PKCS1-v1_5";
 
@@ -36,13 +36,13 @@ impl WebCryptoSigner {
 
     /// Imports the key now, so a key WebCrypto refuses (it checks more than
     /// `ProviderKeys` can on wasm) is reported before a catalog call needs it.
-    pub async fn prepare(&self) -> Result<(), String> {
+    pub async fn prepare(&self) -> Result<(), SignError> {
         self.key().await.map(drop)
     }
 
     /// The imported key. Two requests racing on the first use may both import;
     /// the last one is kept, which is harmless and never blocks either.
-    async fn key(&self) -> Result<CryptoKey, String> {
+    async fn key(&self) -> Result<CryptoKey, SignError> {
         // Clone out of the RefCell: no borrow may live across an await.
         if let Some(k) = self.key.borrow().as_ref() {
             return Ok(k.clone());
@@ -73,16 +73,14 @@ impl fmt::Debug for WebCryptoSigner {
 }
 
 impl Rs256Signer for WebCryptoSigner {
-    async fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, String> {
+    async fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, SignError> {
         let key = self.key().await?;
         let algorithm = object(&[("name", ALGORITHM.into())])?;
         let promise = subtle()?
             .sign_with_object_and_u8_array(&algorithm, &key, signing_input)
             .map_err(|e| js_error("sign", &e))?;
         let sig = JsFuture::from(promise).await.map_err(|e| js_error("sign", &e))?;
-        let sig: ArrayBuffer = sig
-            .dyn_into()
-            .map_err(|_| "SubtleCrypto.sign returned no ArrayBuffer".to_owned())?;
+        let sig: ArrayBuffer = sig.dyn_into().map_err(|_| SignError::NoSignature)?;
         Ok(Uint8Array::new(&sig).to_vec())
     }
 }
@@ -90,20 +88,20 @@ impl Rs256Signer for WebCryptoSigner {
 /// `globalThis.crypto.subtle`. `unchecked_into` rather than `dyn_into`: the
 /// bindings are structural, and an `instanceof` test against the class
 /// names of browsers is not something to rely on in workerd.
-fn subtle() -> Result<SubtleCrypto, String> {
+fn subtle() -> Result<SubtleCrypto, SignError> {
     let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).map_err(|e| js_error("crypto", &e))?;
     if !crypto.is_object() {
-        return Err("globalThis.crypto is not available".into());
+        return Err(SignError::NoWebCrypto("globalThis.crypto"));
     }
     let subtle = Reflect::get(&crypto, &JsValue::from_str("subtle")).map_err(|e| js_error("crypto.subtle", &e))?;
     if !subtle.is_object() {
-        return Err("crypto.subtle is not available".into());
+        return Err(SignError::NoWebCrypto("crypto.subtle"));
     }
     Ok(subtle.unchecked_into())
 }
 
 /// A plain JS object (WebCrypto algorithm dictionaries) from name/value pairs.
-fn object(fields: &[(&str, JsValue)]) -> Result<Object, String> {
+fn object(fields: &[(&str, JsValue)]) -> Result<Object, SignError> {
     let o = Object::new();
     for (name, value) in fields {
         Reflect::set(&o, &JsValue::from_str(name), value).map_err(|e| js_error("Reflect.set", &e))?;
@@ -114,16 +112,16 @@ fn object(fields: &[(&str, JsValue)]) -> Result<Object, String> {
 /// A JS exception as log text: its `name` and `message` (e.g. "DataError:
 /// Invalid PKCS8 input"), never the key or data passed in. Read through
 /// `Reflect` since a DOMException need not be an `Error` instance.
-fn js_error(what: &str, e: &JsValue) -> String {
+fn js_error(call: &'static str, e: &JsValue) -> SignError {
     let field = |name: &str| {
         Reflect::get(e, &JsValue::from_str(name))
             .ok()
             .and_then(|v| v.as_string())
     };
-    let msg = match (field("name"), field("message")) {
+    let message = match (field("name"), field("message")) {
         (Some(n), Some(m)) => format!("{n}: {m}"),
         (None, Some(m)) => m,
         _ => e.as_string().unwrap_or_else(|| "unknown error".into()),
     };
-    format!("WebCrypto {what} failed: {msg}")
+    SignError::WebCrypto { call, message }
 }

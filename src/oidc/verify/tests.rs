@@ -244,7 +244,10 @@ fn exp_required_and_enforced() {
     );
     let expired = mint_rs256(RSA_KID, &with(&[("exp", Some(json!(NOW - 61)))]));
     assert_eq!(check(&expired), Err(TokenError::Expired));
-    assert_eq!(check(&expired).map_err(|e| e.sts_code()), Err("ExpiredTokenException"));
+    assert_eq!(
+        check(&expired).map_err(|e| e.code().as_str()),
+        Err("ExpiredTokenException")
+    );
     // Within the leeway: accepted; exactly at exp + leeway: expired.
     let t = mint_rs256(RSA_KID, &with(&[("exp", Some(json!(NOW - 30)))]));
     assert!(check(&t).is_ok());

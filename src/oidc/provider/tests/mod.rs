@@ -30,15 +30,20 @@ const ISS: &str = "https://proxy.example.com";
 const AUD: &str = "https://catalog.example.com";
 const NOW: i64 = 1_795_317_720;
 
+/// The operator's text of a configuration error: what these tests read.
+fn text<T>(r: Result<T, ProviderKeyError>) -> Result<T, String> {
+    r.map_err(|e| crate::error::chain(&e))
+}
+
 fn cfg(kid: &str, pem: &str, prev: Option<(&str, &str)>) -> Result<Option<ProviderKeys>, String> {
-    ProviderKeys::from_config(
+    text(ProviderKeys::from_config(
         Some(ISS),
         Some(kid),
         Some(pem),
         prev.map(|p| p.0),
         prev.map(|p| p.1),
         false,
-    )
+    ))
 }
 
 fn keys_a() -> ProviderKeys {
@@ -102,10 +107,10 @@ impl FakeSigner {
 }
 
 impl Rs256Signer for FakeSigner {
-    async fn sign(&self, _input: &[u8]) -> Result<Vec<u8>, String> {
+    async fn sign(&self, _input: &[u8]) -> Result<Vec<u8>, SignError> {
         self.calls.set(self.calls.get() + 1);
         if self.fail {
-            return Err("signer down".into());
+            return Err(SignError::NoWebCrypto("the test signer"));
         }
         Ok(vec![1, 2, 3])
     }

@@ -166,7 +166,7 @@ fn signer_failure_is_an_error_and_caches_nothing() {
     let req = MintRequest::anonymous(AUD);
     assert_eq!(
         block_on(cache.token(&failing, &k, &req, NOW)),
-        Err("signer down".to_owned())
+        Err(MintError::Sign(SignError::NoWebCrypto("the test signer")))
     );
     assert!(cache.is_empty());
     assert_eq!(cache.signatures(), 0);
