@@ -11,12 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// Imports the rule allows for now, each with the reason; one that no longer
 /// occurs is reported (not failed), so that whoever removes it can drop it here.
-const ALLOWED: &[(&str, &str, &str)] = &[
-    // `From<sigv4::verify::AuthError> for ProxyError`: the error rework
-    // removes it (it moves the conversion next to `AuthError`).
-    ("error", "sigv4", "the error rework removes it"),
-    // Being moved (issue 10, point 2): each goes with the commit that removes it.
-];
+const ALLOWED: &[(&str, &str, &str)] = &[];
 
 /// Test support sits above everything (it drives whole requests).
 const ON_TOP: &str = "testing";
