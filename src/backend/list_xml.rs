@@ -36,7 +36,7 @@ pub(super) fn walk(xml: &str, mut on: impl FnMut(&str, Option<String>)) -> Resul
 
 /// `encoding-type=url` answers percent-encode keys, spaces possibly as `+`.
 fn url_decode(s: &str) -> Result<String, String> {
-    crate::http::percent_decode(&s.replace('+', " ")).map_err(|_| format!("bad url-encoded key {s:?}"))
+    crate::http::form_decode(s).map_err(|_| format!("bad url-encoded key {s:?}"))
 }
 
 pub fn parse(xml: &str) -> Result<ListPage, String> {
