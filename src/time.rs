@@ -145,7 +145,7 @@ mod tests {
         let start = parse_amz("16000101T000000Z").unwrap();
         let end = parse_amz("25001231T000000Z").unwrap();
         let mut n = 0i64;
-        for day in (start..=end).step_by(DAY as usize) {
+        for day in (start..=end).step_by(usize::try_from(DAY).unwrap()) {
             let secs = day + (n * 7919) % DAY;
             let amz = format_amz(secs);
             assert_eq!(parse_amz(&amz), Some(secs), "{amz}");

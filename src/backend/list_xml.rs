@@ -75,7 +75,7 @@ pub fn parse(xml: &str) -> Result<ListPage, String> {
             },
             "/ListBucketResult/Contents/ETag" => cur.etag.push_str(&text),
             "/ListBucketResult/Contents/LastModified" => {
-                cur.last_modified_ms = crate::time::parse_iso8601(text.trim()).unwrap_or(0)
+                cur.last_modified_ms = crate::time::parse_iso8601(text.trim()).unwrap_or(0);
             }
             "/ListBucketResult/CommonPrefixes/Prefix" => prefix.get_or_insert_default().push_str(&text),
             _ => {}
@@ -104,7 +104,7 @@ pub fn error_code(xml: &str) -> Option<String> {
     let mut code = None;
     walk(xml, |path, text| {
         if let (Some(text), "/Error/Code") = (text, path) {
-            code = Some(text.chars().filter(|c| c.is_ascii_alphanumeric()).take(64).collect());
+            code = Some(text.chars().filter(char::is_ascii_alphanumeric).take(64).collect());
         }
     })
     .ok()?;

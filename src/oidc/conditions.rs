@@ -67,9 +67,8 @@ impl TryFrom<RawCondition> for Condition {
             (Op::Glob, raw.glob),
         ];
         let mut given = ops.into_iter().filter_map(|(op, v)| v.map(|v| (op, v)));
-        let (op, value) = match (given.next(), given.next()) {
-            (Some(one), None) => one,
-            _ => return Err("a condition needs exactly one of equals, starts_with, glob".into()),
+        let (Some((op, value)), None) = (given.next(), given.next()) else {
+            return Err("a condition needs exactly one of equals, starts_with, glob".into());
         };
         if raw.claim.is_empty() {
             return Err("a condition needs a non-empty claim name".into());

@@ -108,11 +108,11 @@ impl Role {
                 "role {name}: a condition's value is longer than {MAX_CONDITION_VALUE_BYTES} bytes"
             ));
         }
-        if d.issuers.is_empty() || d.issuers.iter().any(|i| i.is_empty()) {
+        if d.issuers.is_empty() || d.issuers.iter().any(String::is_empty) {
             return Err(format!("role {name}: needs trusted issuers"));
         }
         // Fail closed: a role without an audience would accept tokens meant for anyone.
-        if d.audiences.is_empty() || d.audiences.iter().any(|a| a.is_empty()) {
+        if d.audiences.is_empty() || d.audiences.iter().any(String::is_empty) {
             return Err(format!("role {name}: needs audiences"));
         }
         let ceiling = Ceiling::parse(&d.ceiling).map_err(|e| format!("role {name}: {e}"))?;
@@ -210,7 +210,7 @@ impl Roles {
                             .and_then(Role::from_doc);
                         match parsed {
                             Ok(r) if roles.contains_key(&r.name) => {
-                                warnings.push(format!("role {} defined twice", r.name))
+                                warnings.push(format!("role {} defined twice", r.name));
                             }
                             Ok(r) => {
                                 roles.insert(r.name.clone(), r);
