@@ -122,7 +122,7 @@ mod tests {
     }
 
     fn session(subject: &str, ceiling: &[&str]) -> Principal {
-        let ceiling = Ceiling::parse(&ceiling.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap();
+        let ceiling = Ceiling::parse(&ceiling.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap();
         Principal::Session(Box::new(SessionPrincipal {
             issuer: "https://idp".into(),
             subject: subject.into(),

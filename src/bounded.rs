@@ -297,7 +297,7 @@ mod tests {
         assert_eq!(m.peek("a").map(Vec::len), Some(100));
         m.insert("c".to_string(), vec![]);
         assert!(m.peek("a").is_some() && m.peek("b").is_none(), "update made `a` recent");
-        assert!(m.update("zz", |v| v.clear()).is_err());
+        assert!(m.update("zz", Vec::clear).is_err());
         // Growing past an eighth of the bound drops the entry.
         assert_eq!(m.update("a", |v| v.resize(600, 0)).ok(), Some(()));
         assert!(m.peek("a").is_none());

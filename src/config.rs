@@ -53,7 +53,7 @@ impl Config {
             env("SESSION_TOKEN_KEY_PREVIOUS").as_deref(),
         ) {
             Ok(Some(k)) => {
-                warnings.extend(k.warnings().iter().map(|w| w.to_string()));
+                warnings.extend(k.warnings().iter().map(ToString::to_string));
                 Some(k)
             }
             Ok(None) => None,

@@ -16,7 +16,7 @@ pub enum Origins {
 impl Origins {
     /// `*` (default) or a comma list of exact origins.
     pub fn parse(v: Option<&str>) -> Self {
-        let v = v.map(str::trim).unwrap_or("*");
+        let v = v.map_or("*", str::trim);
         if v.is_empty() || v == "*" {
             return Origins::Any;
         }
@@ -78,7 +78,7 @@ pub fn preflight(origins: &Origins, req: &Headers, methods: &[&str]) -> Result<H
     h.set("access-control-allow-methods", methods.join(", "));
     if let Some(rh) = req.get("access-control-request-headers") {
         // Echo, not `*`: a wildcard does not cover Authorization in browsers.
-        if rh.chars().any(|c| c.is_control()) {
+        if rh.chars().any(char::is_control) {
             return Err(ProxyError::CorsForbidden);
         }
         h.set("access-control-allow-headers", rh);

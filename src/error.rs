@@ -273,7 +273,7 @@ mod tests {
 
     #[derive(Debug, thiserror::Error)]
     #[error("outer")]
-    struct Outer(#[source] std::fmt::Error);
+    struct Outer(#[source] fmt::Error);
 
     #[test]
     fn server_errors_hide_detail() {
@@ -285,7 +285,7 @@ mod tests {
 
     #[test]
     fn the_detail_walks_the_causes() {
-        let e = ProxyError::Unavailable(Detail::caused("catalog", Outer(std::fmt::Error)));
+        let e = ProxyError::Unavailable(Detail::caused("catalog", Outer(fmt::Error)));
         assert_eq!(
             e.detail().as_deref(),
             Some("catalog: outer: an error occurred when formatting an argument")

@@ -128,28 +128,32 @@ impl<S> Response<S> {
 }
 
 /// Decodes `%XX` escapes; `+` stays a plus (RFC 3986, as S3 and SigV4 treat paths).
+/// The decoding is `percent-encoding`'s, but that crate passes a `%` without two hex
+/// digits through as it is, where S3 refuses the request: so those are checked first.
 pub fn percent_decode(s: &str) -> Result<String> {
-    let bytes = s.as_bytes();
-    if !bytes.contains(&b'%') {
+    if !s.contains('%') {
         return Ok(s.to_string());
     }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hi = bytes.get(i + 1).and_then(|c| (*c as char).to_digit(16));
-            let lo = bytes.get(i + 2).and_then(|c| (*c as char).to_digit(16));
-            match (hi, lo) {
-                (Some(h), Some(l)) => out.push((h * 16 + l) as u8),
-                _ => return Err(ProxyError::InvalidUri),
-            }
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    // Each piece after a `%` must start with two hex digits (never a `%`).
+    let escapes_ok = s.split('%').skip(1).all(|rest| {
+        rest.as_bytes()
+            .get(..2)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !escapes_ok {
+        return Err(ProxyError::InvalidUri);
     }
-    String::from_utf8(out).map_err(|_| ProxyError::InvalidUri)
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| ProxyError::InvalidUri)
+}
+
+/// Decodes `application/x-www-form-urlencoded` text: `+` is a space, then as
+/// [`percent_decode`]. Not `form_urlencoded`: it too passes bad escapes through,
+/// and it replaces bytes that are not UTF-8 where these callers must refuse them.
+pub fn form_decode(s: &str) -> Result<String> {
+    percent_decode(&s.replace('+', " "))
 }
 
 /// Parsed query parameters, decoded, in order. Names are case-sensitive as in S3.
@@ -176,6 +180,10 @@ impl Query {
 
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0
+    }
+
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.0
     }
 }
 

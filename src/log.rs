@@ -52,7 +52,7 @@ pub fn line(level: Level, msg: &str, fields: Value) -> String {
     if let Value::Object(f) = fields {
         m.extend(f);
     }
-    for (k, v) in m.iter_mut() {
+    for (k, v) in &mut m {
         cap(k, v);
     }
     Value::Object(m).to_string()

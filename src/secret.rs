@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use subtle::ConstantTimeEq;
+
 /// A secret value (secret access key, session token, client secret...).
 ///
 /// `Debug` and `Display` both print `Secret(***)` so that a stray `{:?}` on a
@@ -51,13 +53,7 @@ impl fmt::Display for Secret {
 /// an attacker has guessed (e.g. of a signature). Only the length may leak,
 /// which is public anyway for fixed-size MACs.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    // black_box keeps the optimizer from turning the fold back into an
-    // early-exit comparison.
-    std::hint::black_box(diff) == 0
+    a.ct_eq(b).into()
 }
 
 #[cfg(test)]

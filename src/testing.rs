@@ -178,7 +178,7 @@ impl Platform for FakePlatform {
                     };
                 }
                 let body = match range {
-                    Some(r) => data[r.start as usize..=r.end as usize].to_vec(),
+                    Some(r) => data[usize::try_from(r.start).unwrap()..=usize::try_from(r.end).unwrap()].to_vec(),
                     None => data.clone(),
                 };
                 BlobGet {
@@ -262,7 +262,7 @@ pub fn session_credentials(
         issuer: issuer.into(),
         subject: subject.into(),
         role: "_default".into(),
-        ceiling: ceiling.iter().map(|s| s.to_string()).collect(),
+        ceiling: ceiling.iter().map(ToString::to_string).collect(),
         session_name: subject.into(),
         audience: "oidc-data-proxy".into(),
         expires_at,

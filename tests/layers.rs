@@ -5,6 +5,8 @@
 //! `crate::x` and `super::…` path against the table in that document, so the
 //! table a reader sees is the one enforced.
 
+#![allow(clippy::print_stdout)] // notes for whoever edits the layer table
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

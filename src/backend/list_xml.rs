@@ -54,7 +54,7 @@ pub(super) fn walk(xml: &str, mut on: impl FnMut(&str, Option<String>)) -> Resul
 
 /// `encoding-type=url` answers percent-encode keys, spaces possibly as `+`.
 fn url_decode(s: &str) -> Result<String, ListXmlError> {
-    crate::http::percent_decode(&s.replace('+', " ")).map_err(|_| ListXmlError::UrlEncoding(s.into()))
+    crate::http::form_decode(s).map_err(|_| ListXmlError::UrlEncoding(s.into()))
 }
 
 pub fn parse(xml: &str) -> Result<ListPage, ListXmlError> {
@@ -93,7 +93,7 @@ pub fn parse(xml: &str) -> Result<ListPage, ListXmlError> {
             },
             "/ListBucketResult/Contents/ETag" => cur.etag.push_str(&text),
             "/ListBucketResult/Contents/LastModified" => {
-                cur.last_modified_ms = crate::time::parse_iso8601(text.trim()).unwrap_or(0)
+                cur.last_modified_ms = crate::time::parse_iso8601(text.trim()).unwrap_or(0);
             }
             "/ListBucketResult/CommonPrefixes/Prefix" => prefix.get_or_insert_default().push_str(&text),
             _ => {}
@@ -122,7 +122,7 @@ pub fn error_code(xml: &str) -> Option<String> {
     let mut code = None;
     walk(xml, |path, text| {
         if let (Some(text), "/Error/Code") = (text, path) {
-            code = Some(text.chars().filter(|c| c.is_ascii_alphanumeric()).take(64).collect());
+            code = Some(text.chars().filter(char::is_ascii_alphanumeric).take(64).collect());
         }
     })
     .ok()?;

@@ -246,6 +246,8 @@ pub fn check(token: &str, keys: &[Jwk], policy: &Policy, now: i64) -> Result<Map
         ));
     }
     if let Some(max_age) = policy.max_age {
+        // `as` saturates, as the proxy's own numeric dates do.
+        #[allow(clippy::cast_possible_truncation)]
         let iat = claims.get("iat").and_then(Value::as_f64).map(|f| f.floor() as i64);
         let Some(iat) = iat else {
             return Err(Outcome::Failed("max_age: the token has no numeric iat".into()));
@@ -290,7 +292,7 @@ fn invalid(e: TokenError, token: &str, policy: &Policy) -> Outcome {
         TokenError::WrongIssuer => format!("the token's iss is not the pinned issuer {:?}", policy.issuer),
         TokenError::WrongAudience => format!(
             "aud {} holds none of {:?}",
-            clip(&claims().get("aud").map(Value::to_string).unwrap_or("(absent)".into())),
+            clip(&claims().get("aud").map_or("(absent)".into(), Value::to_string)),
             policy.audiences
         ),
         TokenError::Expired | TokenError::NotYetValid => {

@@ -79,10 +79,11 @@ async fn read_capped(req: &worker::Request, declared: Option<u64>, cap: usize) -
             Ok(Some(chunk)) => {
                 let chunk = js_sys::Uint8Array::new(&chunk);
                 let room = (cap + 1).saturating_sub(out.len());
-                let take = (chunk.length() as usize).min(room);
+                // No more than the chunk's own length, a u32.
+                let take = chunk.length().min(u32::try_from(room).unwrap_or(u32::MAX));
                 let start = out.len();
-                out.resize(start + take, 0);
-                chunk.subarray(0, take as u32).copy_to(&mut out[start..]);
+                out.resize(start + take as usize, 0);
+                chunk.subarray(0, take).copy_to(&mut out[start..]);
                 if out.len() > cap {
                     break RequestBody::TooLarge;
                 }

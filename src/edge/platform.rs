@@ -44,13 +44,15 @@ fn meta(o: &worker::Object) -> Result<ObjectMeta> {
     Ok(ObjectMeta {
         size: o.size(),
         etag: o.http_etag(),
-        last_modified_ms: o.uploaded().as_millis() as i64,
+        last_modified_ms: i64::try_from(o.uploaded().as_millis()).unwrap_or(i64::MAX),
         content_type: h.content_type,
         cache_control: h.cache_control,
         content_encoding: h.content_encoding,
         content_disposition: h.content_disposition,
         content_language: h.content_language,
-        expires: h.cache_expiry.map(|d| format_http_date(d.as_millis() as i64)),
+        expires: h
+            .cache_expiry
+            .map(|d| format_http_date(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
         user_metadata: o
             .custom_metadata()
             .map_err(|e| r2_err("metadata", e))?
@@ -91,7 +93,7 @@ impl Platform for EdgePlatform {
     type Body = ResponseBody;
 
     fn now_ms(&self) -> i64 {
-        worker::Date::now().as_millis() as i64
+        i64::try_from(worker::Date::now().as_millis()).unwrap_or(i64::MAX)
     }
 
     fn log(&self, level: Level, line: &str) {
@@ -134,7 +136,7 @@ impl Platform for EdgePlatform {
                 .map_err(|_| ProxyError::Internal("outbound request: encodeResponseBody".into()))?;
         }
         let sending = std::pin::pin!(send(&req.url, &init));
-        let timer = Delay::from(Duration::from_millis(req.timeout_ms as u64));
+        let timer = Delay::from(Duration::from_millis(u64::from(req.timeout_ms)));
         // Only the wait for headers is bounded here: an object body may stream
         // for long; `read_body` bounds the small ones.
         let resp = match select(sending, timer).await {
@@ -227,7 +229,7 @@ impl Platform for EdgePlatform {
                     key: o.key(),
                     size: o.size(),
                     etag: o.http_etag(),
-                    last_modified_ms: o.uploaded().as_millis() as i64,
+                    last_modified_ms: i64::try_from(o.uploaded().as_millis()).unwrap_or(i64::MAX),
                 })
                 .collect(),
             common_prefixes: objects.delimited_prefixes(),

@@ -50,7 +50,7 @@ struct Entry {
 
 impl Cost for Entry {
     fn cost(&self) -> usize {
-        std::mem::size_of::<Self>()
+        size_of::<Self>()
             + self.keys.iter().map(Jwk::heap_bytes).sum::<usize>()
             + self.failed.as_ref().map_or(0, |(_, why)| chain(why).len())
     }

@@ -82,9 +82,8 @@ impl TryFrom<RawCondition> for Condition {
             (Op::Glob, raw.glob),
         ];
         let mut given = ops.into_iter().filter_map(|(op, v)| v.map(|v| (op, v)));
-        let (op, value) = match (given.next(), given.next()) {
-            (Some(one), None) => one,
-            _ => return Err(ConditionError::NotOneOp),
+        let (Some((op, value)), None) = (given.next(), given.next()) else {
+            return Err(ConditionError::NotOneOp);
         };
         if raw.claim.is_empty() {
             return Err(ConditionError::NoClaim);

@@ -50,7 +50,7 @@ fn glob_match_counted(pattern: &str, text: &str) -> (bool, usize) {
             }
         }
     }
-    for (_, mask) in lits.iter_mut() {
+    for (_, mask) in &mut lits {
         for (m, a) in mask.iter_mut().zip(&any) {
             *m |= a;
         }

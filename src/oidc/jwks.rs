@@ -82,7 +82,7 @@ impl Jwk {
             PublicKey::Rsa(k) => 2 * (k.size() + k.e().to_bytes_be().len()),
             PublicKey::P256(_) => 0,
         };
-        std::mem::size_of::<Self>() + self.kid.len() + self.alg.as_ref().map_or(0, String::len) + key
+        size_of::<Self>() + self.kid.len() + self.alg.as_ref().map_or(0, String::len) + key
     }
 
     pub(crate) fn public_key(&self) -> &PublicKey {
@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn rsa_modulus_at_least_2048_bits() {
         let f = fixture();
-        let n = |bytes: Vec<u8>| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes);
+        let n = |bytes: Vec<u8>| base64::Engine::encode(&URL_SAFE_NO_PAD, bytes);
         let rsa = |kid: &str, modulus: Vec<u8>| json!({"kty": "RSA", "kid": kid, "n": n(modulus), "e": "AQAB"});
         // 1024 and 2047 bits (odd, top bit set where it belongs): skipped.
         let mut m2047 = vec![0xffu8; 256];

@@ -137,6 +137,7 @@ fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, 
         Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
             (Some(i), _) => Ok(Some(i)),
             // `as` saturates; floor keeps 1.9 in second 1 (and -0.5 in -1).
+            #[allow(clippy::cast_possible_truncation)]
             (None, Some(f)) if f.is_finite() => Ok(Some(f.floor() as i64)),
             _ => Err(TokenError::BadNumericDate),
         },

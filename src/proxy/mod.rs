@@ -83,7 +83,7 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
             match signed_route.then(|| auth::authenticate(cfg, &req, started.div_euclid(1000))) {
                 Some(Err(e)) => Err(e),
                 who => {
-                    principal = who.and_then(|w| w.ok()).unwrap_or(Principal::Anonymous);
+                    principal = who.and_then(Result::ok).unwrap_or(Principal::Anonymous);
                     let ctx = Ctx {
                         p,
                         cfg,
@@ -229,8 +229,8 @@ fn service_document<B>(cfg: &Config) -> Response<B> {
     let doc = json!({
         "name": "oidc-data-proxy",
         "version": env!("CARGO_PKG_VERSION"),
-        "catalog": cfg.catalog.as_ref().map(Catalog::kind).unwrap_or("unavailable"),
-        "issuer": cfg.provider.as_ref().map(|k| k.issuer()),
+        "catalog": cfg.catalog.as_ref().map_or("unavailable", Catalog::kind),
+        "issuer": cfg.provider.as_ref().map(crate::oidc::provider::ProviderKeys::issuer),
         "features": {
             "s3_read": cfg.catalog.is_ok(),
             "signed_requests": cfg.session_keys.is_some(),

@@ -198,7 +198,7 @@ fn list_all_v2(p: &FakePlatform, path: &str, query: &str) -> (Vec<String>, usize
         );
         token = between(&body, "<NextContinuationToken>", "</NextContinuationToken>")
             .first()
-            .map(|s| s.to_string());
+            .map(ToString::to_string);
         assert_eq!(token.is_some(), body.contains("<IsTruncated>true</IsTruncated>"));
         if token.is_none() || pages > 1000 {
             return (names, pages);

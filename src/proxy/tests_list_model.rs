@@ -25,7 +25,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        usize::try_from(self.next() % n as u64).unwrap()
     }
 
     fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
@@ -415,10 +415,10 @@ fn check(rng_seed: u64, p: &FakePlatform, cfg: &Isolate, callers: &[Caller], wor
             return;
         }
         st.pages += 1;
-        st.with_long += phantoms.iter().any(|n| n.len() > q.max_name) as usize;
-        st.with_prefixes += page.entries.iter().any(|(_, cp)| *cp) as usize;
-        st.truncated += page.truncated as usize;
-        st.cut += (calls == MAX_BACKEND_CALLS) as usize;
+        st.with_long += usize::from(phantoms.iter().any(|n| n.len() > q.max_name));
+        st.with_prefixes += usize::from(page.entries.iter().any(|(_, cp)| *cp));
+        st.truncated += usize::from(page.truncated);
+        st.cut += usize::from(calls == MAX_BACKEND_CALLS);
         st.max_calls = st.max_calls.max(calls);
         assert_eq!(page.status, 200, "{ctx}: {}", page.body);
         assert!(calls <= MAX_BACKEND_CALLS, "{ctx}: {calls} backend calls");
@@ -503,6 +503,7 @@ fn page_next(page: &Page, c: &Case, ctx: &str) -> Option<Position> {
 }
 
 #[test]
+#[allow(clippy::print_stderr)] // the run's coverage, for whoever reads the test output
 fn randomized_listings_match_the_model() {
     let cases: u64 = std::env::var("ODP_LIST_CASES")
         .ok()
@@ -528,7 +529,7 @@ fn randomized_listings_match_the_model() {
         }
     }
     eprintln!("{cases} cases: {st:?}");
-    let n = cases as usize;
+    let n = usize::try_from(cases).unwrap();
     assert!(
         st.pages > n
             && st.with_prefixes > n / 10

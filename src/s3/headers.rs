@@ -79,7 +79,7 @@ pub fn apply_overrides(h: &mut Headers, q: &Query, signed: bool) -> Result<()> {
     }
     for (param, header) in OVERRIDES {
         if let Some(v) = q.get(param) {
-            if v.chars().any(|c| c.is_control()) {
+            if v.chars().any(char::is_control) {
                 return Err(ProxyError::InvalidArgument("Header value contains invalid characters."));
             }
             h.set(header, v);

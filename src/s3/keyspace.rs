@@ -68,9 +68,9 @@ pub fn scans(inner: &str, allowed: Option<&[&str]>) -> Vec<String> {
     let mut v: Vec<&str> = allowed
         .iter()
         .filter_map(|a| match () {
-            _ if a.starts_with(inner) => Some(*a),
-            _ if inner.starts_with(a) => Some(inner),
-            _ => None,
+            () if a.starts_with(inner) => Some(*a),
+            () if inner.starts_with(a) => Some(inner),
+            () => None,
         })
         .collect();
     v.sort_unstable();

@@ -111,7 +111,7 @@ mod tests {
     use super::*;
 
     fn keys(k: &[&str]) -> Vec<String> {
-        k.iter().map(|s| s.to_string()).collect()
+        k.iter().map(ToString::to_string).collect()
     }
 
     fn names(p: &ModelPage) -> Vec<&str> {

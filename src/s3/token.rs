@@ -75,18 +75,24 @@ pub struct Binding<'a> {
     pub delimiter: Option<&'a str>,
 }
 
+/// A length prefix of the tagged message. Every part is capped far below 4 GiB
+/// (a request's URL), so saturating never happens.
+fn len32(s: &str) -> u32 {
+    u32::try_from(s.len()).unwrap_or(u32::MAX)
+}
+
 impl Binding<'_> {
     fn tag(&self, key: &[u8; 32], kind: u8, value: &str) -> [u8; TAG_BYTES] {
         let mut msg = LABEL.to_vec();
         for part in [self.bucket, self.prefix] {
-            msg.extend_from_slice(&(part.len() as u32).to_be_bytes());
+            msg.extend_from_slice(&len32(part).to_be_bytes());
             msg.extend_from_slice(part.as_bytes());
         }
         match self.delimiter {
             None => msg.push(0),
             Some(d) => {
                 msg.push(1);
-                msg.extend_from_slice(&(d.len() as u32).to_be_bytes());
+                msg.extend_from_slice(&len32(d).to_be_bytes());
                 msg.extend_from_slice(d.as_bytes());
             }
         }

@@ -179,7 +179,7 @@ impl<'q> Walk<'q> {
         if whole {
             1
         } else {
-            need.clamp(1, MAX_KEYS as usize) as u32
+            u32::try_from(need).map_or(MAX_KEYS, |n| n.clamp(1, MAX_KEYS))
         }
     }
 

@@ -22,7 +22,7 @@ pub fn escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             c if (c as u32) < 0x20 || matches!(c, '\u{7f}' | '\u{FFFE}' | '\u{FFFF}') => {
-                out.push_str(&format!("&#x{:X};", c as u32))
+                out.push_str(&format!("&#x{:X};", c as u32));
             }
             c => out.push(c),
         }

@@ -116,11 +116,13 @@ pub fn sign(
         .headers
         .iter()
         .find(|(n, _)| n.trim().eq_ignore_ascii_case("x-amz-content-sha256"))
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_else(|| {
-            let bodyless_read = matches!(req.method, "GET" | "HEAD");
-            String::from(if bodyless_read { UNSIGNED_PAYLOAD } else { EMPTY_SHA256 })
-        });
+        .map_or_else(
+            || {
+                let bodyless_read = matches!(req.method, "GET" | "HEAD");
+                String::from(if bodyless_read { UNSIGNED_PAYLOAD } else { EMPTY_SHA256 })
+            },
+            |(_, v)| v.trim().to_string(),
+        );
 
     let mut added: Vec<(String, String)> = vec![
         ("x-amz-date".into(), amz_date.clone()),

@@ -334,7 +334,7 @@ fn hmac_sha256_matches_rfc_4231_and_the_hmac_crate_for_every_key_length() {
         assert_eq!(hex::encode(hmac_sha256(&key, msg)), want, "{} byte key", key.len());
     }
     for len in 0..=200usize {
-        let key: Vec<u8> = (0..len).map(|i| (i * 7 + 1) as u8).collect();
+        let key: Vec<u8> = (0..len).map(|i| u8::try_from((i * 7 + 1) % 256).unwrap()).collect();
         let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
         mac.update(b"msg");
         let want: [u8; 32] = mac.finalize().into_bytes().into();

@@ -7,7 +7,7 @@
 use super::canonical::{canonical_headers, canonical_query, canonical_request};
 use super::sign::{scope, signature, signing_key, string_to_sign, ALGORITHM, EMPTY_SHA256, UNSIGNED_PAYLOAD};
 use crate::error::{Code, ProxyError};
-use crate::http::{percent_decode, Request};
+use crate::http::{Query, Request};
 use crate::secret::constant_time_eq;
 use crate::time::{format_amz, parse_amz};
 
@@ -159,15 +159,9 @@ impl ParsedAuth {
 }
 
 /// Decoded query pairs; `None` when an escape is invalid or not UTF-8.
-/// `+` stays a literal plus, as in [`percent_decode`].
+/// `+` stays a literal plus, as in [`crate::http::percent_decode`].
 fn decode_query(raw: &str) -> Option<Vec<(String, String)>> {
-    raw.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|part| {
-            let (k, v) = part.split_once('=').unwrap_or((part, ""));
-            Some((percent_decode(k).ok()?, percent_decode(v).ok()?))
-        })
-        .collect()
+    Query::parse(raw).ok().map(Query::into_pairs)
 }
 
 /// The single value of a query parameter; a repeated one is malformed.

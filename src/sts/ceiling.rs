@@ -110,7 +110,7 @@ mod tests {
     use super::*;
 
     fn c(p: &[&str]) -> Ceiling {
-        Ceiling::parse(&p.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        Ceiling::parse(&p.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap()
     }
 
     #[test]

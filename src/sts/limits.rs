@@ -183,7 +183,7 @@ mod tests {
             ceiling: Ceiling::parse(&ceiling).unwrap(),
             ceiling_patterns: ceiling,
             max_duration: 3600,
-            pass_claims: pass.iter().map(|c| c.to_string()).collect(),
+            pass_claims: pass.iter().map(ToString::to_string).collect(),
         }
     }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::StsError;
-use crate::http::{percent_decode, Request, RequestBody};
+use crate::http::{form_decode, Request, RequestBody};
 
 /// Largest form body accepted.
 pub const MAX_BODY: usize = 64 << 10;
@@ -28,8 +28,7 @@ fn form_pairs(raw: &str) -> Result<Vec<(String, String)>, StsError> {
     let mut out = Vec::new();
     for part in raw.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = part.split_once('=').unwrap_or((part, ""));
-        let dec =
-            |s: &str| percent_decode(&s.replace('+', " ")).map_err(|_| StsError::invalid("Malformed form encoding."));
+        let dec = |s: &str| form_decode(s).map_err(|_| StsError::invalid("Malformed form encoding."));
         out.push((dec(k)?, dec(v)?));
     }
     Ok(out)

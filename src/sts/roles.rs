@@ -111,11 +111,11 @@ impl Role {
         {
             return Err(err(RoleProblem::LongValue));
         }
-        if d.issuers.is_empty() || d.issuers.iter().any(|i| i.is_empty()) {
+        if d.issuers.is_empty() || d.issuers.iter().any(String::is_empty) {
             return Err(err(RoleProblem::NoIssuers));
         }
         // Fail closed: a role without an audience would accept tokens meant for anyone.
-        if d.audiences.is_empty() || d.audiences.iter().any(|a| a.is_empty()) {
+        if d.audiences.is_empty() || d.audiences.iter().any(String::is_empty) {
             return Err(err(RoleProblem::NoAudiences));
         }
         let ceiling = Ceiling::parse(&d.ceiling).map_err(|e| err(RoleProblem::Ceiling(e)))?;
@@ -259,7 +259,7 @@ impl Roles {
                             .and_then(Role::from_doc);
                         match parsed {
                             Ok(r) if roles.contains_key(&r.name) => {
-                                warnings.push(format!("role {} defined twice", r.name))
+                                warnings.push(format!("role {} defined twice", r.name));
                             }
                             Ok(r) => {
                                 roles.insert(r.name.clone(), r);

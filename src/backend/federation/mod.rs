@@ -80,7 +80,7 @@ impl Cost for Slot {
                 + c.secret_access_key.expose().len()
                 + c.session_token.as_ref().map_or(0, |s| s.expose().len())
         });
-        std::mem::size_of::<Self>() + creds
+        size_of::<Self>() + creds
     }
 }
 

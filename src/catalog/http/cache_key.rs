@@ -134,7 +134,7 @@ impl<P: crate::platform::Platform> SharedCache for PlatformCache<'_, P> {
     }
 
     async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32) {
-        self.0.cache_put(key, body, ttl_secs).await
+        self.0.cache_put(key, body, ttl_secs).await;
     }
 }
 
@@ -160,7 +160,7 @@ struct Answer {
 
 impl Cost for Answer {
     fn cost(&self) -> usize {
-        std::mem::size_of::<Self>() + self.body.len()
+        size_of::<Self>() + self.body.len()
     }
 }
 
@@ -455,7 +455,7 @@ mod tests {
     #[test]
     fn memory_cache_byte_bound() {
         use crate::bounded::ENTRY_OVERHEAD;
-        let entry = 2 * "k00".len() + 90 + std::mem::size_of::<Answer>() + ENTRY_OVERHEAD;
+        let entry = 2 * "k00".len() + 90 + size_of::<Answer>() + ENTRY_OVERHEAD;
         let c = MemoryCache::new(100, 8 * entry);
         c.put("big", &[0u8; 91], 1000, 0);
         assert!(c.is_empty(), "an entry above an eighth of the bound is refused");

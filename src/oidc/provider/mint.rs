@@ -64,7 +64,7 @@ struct Cached {
 
 impl Cost for Cached {
     fn cost(&self) -> usize {
-        std::mem::size_of::<Self>() + self.token.len() + self.kid.len()
+        size_of::<Self>() + self.token.len() + self.kid.len()
     }
 }
 

@@ -201,7 +201,7 @@ fn signature_encodings_are_strict() {
     let (head, sig) = es.rsplit_once('.').unwrap_or_default();
     let raw = b64_decode(sig);
     // DER-encoded ECDSA (what some libraries emit by mistake) is not JWS.
-    let der = p256::ecdsa::Signature::from_slice(&raw).map(|s| s.to_der().as_bytes().to_vec());
+    let der = Signature::from_slice(&raw).map(|s| s.to_der().as_bytes().to_vec());
     let der = der.unwrap_or_default();
     assert!(der.len() > 64);
     assert_eq!(

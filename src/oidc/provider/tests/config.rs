@@ -201,13 +201,13 @@ fn debug_never_prints_key_material() {
 fn der_reader_agrees_with_rsa_crate_and_rejects_damage() {
     use rsa::pkcs8::DecodePrivateKey as _;
     for pem in [RSA_PEM, RSA_B_PEM, RSA_1024_PEM, RSA_4608_PEM] {
-        let (_, der) = super::pkcs8::pem_decode(pem).expect("PEM");
-        let (n, e) = super::pkcs8::rsa_public_parts(&der).expect("parts");
+        let (_, der) = pkcs8::pem_decode(pem).expect("PEM");
+        let (n, e) = pkcs8::rsa_public_parts(&der).expect("parts");
         let k = rsa::RsaPrivateKey::from_pkcs8_der(&der).expect("rsa crate");
         assert_eq!((k.n().to_bytes_be(), k.e().to_bytes_be()), (n.to_vec(), e.to_vec()));
-        assert_eq!(super::pkcs8::bits(n), k.n().bits());
+        assert_eq!(pkcs8::bits(n), k.n().bits());
     }
-    let (_, der) = super::pkcs8::pem_decode(RSA_PEM).expect("PEM");
+    let (_, der) = pkcs8::pem_decode(RSA_PEM).expect("PEM");
     let pem_of = |der: &[u8]| {
         let body = base64::engine::general_purpose::STANDARD.encode(der);
         format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n")

@@ -59,7 +59,7 @@ fn keys_rotated() -> ProviderKeys {
 
 /// n and e as `openssl pkey -pubout` wrote them, read by the rsa crate.
 fn openssl_ne(pub_pem: &str) -> (String, String) {
-    let (label, der) = super::pkcs8::pem_decode(pub_pem).expect("PEM");
+    let (label, der) = pkcs8::pem_decode(pub_pem).expect("PEM");
     assert_eq!(label, "PUBLIC KEY");
     let k = RsaPublicKey::from_public_key_der(&der).expect("fixture public key");
     (
