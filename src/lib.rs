@@ -42,6 +42,6 @@ pub mod time;
 mod edge;
 
 // The fuzz targets (fuzz/) drive whole requests through it too.
-#[cfg(any(test, feature = "fuzzing"))]
+#[cfg(any(test, feature = "testing"))]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support, never in the Worker
 pub mod testing;

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn sum(m: &BoundedMap<String, Vec<u8>>) -> usize {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn req(origin: &str, method: &str, hdrs: &str) -> Headers {

@@ -1,4 +1,3 @@
-
 use super::remaining_ms;
 
 #[test]

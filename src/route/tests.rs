@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn r(method: &str, path: &str, query: &str) -> Result<Route> {

@@ -1,4 +1,3 @@
-
 use crate::http::Request;
 use crate::proxy::handle;
 use crate::state::Isolate;

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn load(vars: &[(&str, &str)], provider: bool) -> (Result<Catalog, String>, Vec<String>) {

@@ -1,6 +1,5 @@
-
 use super::*;
-use crate::oidc::testkeys::{EC_KID, JWKS, RSA_KID};
+use crate::testing::keys::{EC_KID, JWKS, RSA_KID};
 use serde_json::json;
 
 fn fixture() -> Value {

@@ -1,6 +1,5 @@
-
 use super::*;
-use crate::oidc::testkeys::{b64, raw_token};
+use crate::testing::keys::{b64, raw_token};
 use serde_json::json;
 
 fn header(alg: &str) -> Value {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn keys(k: &[&str]) -> Vec<String> {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn binding<'a>(keys: &'a TokenKeys, prefix: &'a str) -> Binding<'a> {

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {

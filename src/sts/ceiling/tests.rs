@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn c(p: &[&str]) -> Ceiling {

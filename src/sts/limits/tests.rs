@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::session::{seal, SessionKeys};
 use crate::sts::ceiling::Ceiling;

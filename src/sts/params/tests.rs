@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn p(q: &str, body: Option<&str>) -> Result<StsParams, StsError> {

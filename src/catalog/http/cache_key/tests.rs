@@ -1,4 +1,3 @@
-
 use super::*;
 
 /// (issuer, subject, role) of a principal; `None` for anonymous.

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn conn(json: &str) -> ApiDataConnection {

@@ -1,4 +1,3 @@
-
 use super::*;
 use oidc_data_proxy::oidc::Op::*;
 

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn req(sub: &str, aud: &str, role: Option<&str>, idp: Option<&str>) -> MintRequest {

@@ -6,10 +6,7 @@ use serde_json::{json, Value};
 
 use super::*;
 
-#[path = "../oidc/testkeys.rs"]
-#[allow(dead_code)]
-mod testkeys;
-use testkeys::*;
+use oidc_data_proxy::testing::keys::*;
 
 const ISS: &str = "https://proxy.example.org";
 const NOW: i64 = 1_795_317_720;

@@ -3,8 +3,8 @@
 //! keys at the 1024-byte edge), principals with role ceilings, both levels,
 //! V1 and V2; whole page sequences must match S3's rules page by page.
 
-use super::list::token_keys;
-use super::tests_list::{config, list, param, Caller, Page};
+use super::list::{config, list, param, Caller, Page};
+use crate::proxy::list::token_keys;
 use crate::s3::list::Position;
 use crate::s3::list_model::{self, ModelQuery};
 use crate::s3::token::{peek, Binding, TokenKeys};
@@ -64,7 +64,7 @@ fn catalog() -> String {
             format!(
                 r#""{name}": {{"visibility": "{vis}", "backend": "r2", "prefix": "{prefix}",
                 "grants": [{{"issuer": "{}", "subject": "alice"}}]}}"#,
-                super::tests_list::ISSUER
+                super::list::ISSUER
             )
         })
         .collect();

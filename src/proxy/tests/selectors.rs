@@ -1,8 +1,8 @@
 //! `versionId` and `partNumber` on object reads, as S3 answers them for an
 //! object that has one version and one part (the proxy serves no others).
 
-use super::handle;
 use crate::http::{Body, Request, Response};
+use crate::proxy::handle;
 use crate::state::Isolate;
 use crate::testing::{block_on, FakePlatform};
 

@@ -6,11 +6,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::handle;
 use crate::http::{percent_decode, Body, Request, Response};
 use crate::oidc::provider::jwks_json;
 use crate::oidc::{parse_jwks, verify, Expectations};
 use crate::platform::{OutboundRequest, Platform};
+use crate::proxy::handle;
 use crate::state::Isolate;
 use crate::testing::{block_on, FakePlatform};
 use crate::time::format_iso8601;
@@ -19,7 +19,7 @@ const PROVIDER_ISS: &str = "https://proxy.test";
 const STS: &str = "https://sts.test/";
 const S3: &str = "https://s3.test/";
 const ROLE: &str = "arn:aws:iam::123456789012:role/reader";
-const RSA_PEM: &str = include_str!("../../tests/fixtures/oidc/rsa-2048.pem");
+const RSA_PEM: &str = include_str!("../../../tests/fixtures/oidc/rsa-2048.pem");
 const SECRET: &str = "TEMP/secret+key";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN";
 

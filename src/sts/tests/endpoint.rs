@@ -2,11 +2,11 @@
 //! (query, path, method, body) answers an STS `<ErrorResponse>` (or its JSON
 //! form) with the request id; only GET and POST exchange.
 
-use super::response::STS_NS;
-use super::tests::{cfg_with, claims, code_of, elem, form, idp};
+use super::{cfg_with, claims, code_of, elem, form, idp};
 use crate::http::{Body, Request, RequestBody, Response};
-use crate::oidc::testkeys::{mint_rs256, RSA_KID};
 use crate::proxy::handle;
+use crate::sts::response::STS_NS;
+use crate::testing::keys::{mint_rs256, RSA_KID};
 use crate::testing::{block_on, FakePlatform};
 
 const FORM: &str = "application/x-www-form-urlencoded";

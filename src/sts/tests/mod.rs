@@ -5,12 +5,12 @@
 use serde_json::json;
 
 use crate::http::{Body, Request, RequestBody, Response};
-use crate::oidc::testkeys::{mint_es256, mint_rs256, EC_KID, JWKS, RSA_KID};
 use crate::platform::Platform;
 use crate::proxy::handle;
 use crate::secret::Secret;
 use crate::sigv4::{sign, Credentials, SignableRequest};
 use crate::state::Isolate;
+use crate::testing::keys::{mint_es256, mint_rs256, EC_KID, JWKS, RSA_KID};
 use crate::testing::{block_on, FakePlatform};
 
 const ISS: &str = "https://idp.test";
@@ -189,7 +189,7 @@ fn every_rejection_has_its_code() {
     let good = mint_rs256(RSA_KID, &claims(&p, "alice", "proxy"));
     let parts: Vec<&str> = good.split('.').collect();
     let forged =
-        crate::oidc::testkeys::b64(&json!({"iss": ISS, "sub": "admin", "aud": "proxy", "exp": now + 600}).to_string());
+        crate::testing::keys::b64(&json!({"iss": ISS, "sub": "admin", "aud": "proxy", "exp": now + 600}).to_string());
     let tampered = format!("{}.{}.{}", parts[0], forged, parts[2]);
     assert_eq!(
         code_of(&exchange(&p, &c, &form("_default", &tampered), false).1),
@@ -317,3 +317,7 @@ fn idp_documents_that_never_end_are_idp_communication_error() {
         "{reads:?}"
     );
 }
+
+mod endpoint;
+mod idp;
+mod limits;

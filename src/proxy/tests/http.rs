@@ -6,11 +6,11 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 
-use super::handle;
 use crate::http::{Body, Request, Response};
 use crate::oidc::provider::jwks_json;
 use crate::oidc::{parse_jwks, verify, Expectations};
 use crate::platform::{OutboundRequest, Platform};
+use crate::proxy::handle;
 use crate::sigv4::Credentials;
 use crate::state::Isolate;
 use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
@@ -20,7 +20,7 @@ const S3: &str = "https://s3.test";
 const PROVIDER_ISS: &str = "https://proxy.test";
 const IDP: &str = "https://idp.test";
 const SESSION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const RSA_PEM: &str = include_str!("../../tests/fixtures/oidc/rsa-2048.pem");
+const RSA_PEM: &str = include_str!("../../../tests/fixtures/oidc/rsa-2048.pem");
 
 fn env_with(extra: &[(&str, &str)]) -> Isolate {
     let mut vars: Vec<(String, String)> = [

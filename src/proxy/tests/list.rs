@@ -2,9 +2,9 @@
 //! role ceilings that hide names, and whole page sequences compared with the
 //! brute-force model (`s3::list_model`).
 
-use super::handle;
 use crate::http::{Body, Request};
 use crate::platform::Platform;
+use crate::proxy::handle;
 use crate::s3::token::peek;
 use crate::sigv4::{uri_encode, Credentials};
 use crate::state::Isolate;

@@ -4,14 +4,14 @@
 
 use serde_json::json;
 
-use super::tests::{code_of, elem, exchange, form, idp};
+use super::{code_of, elem, exchange, form, idp};
 use crate::http::Request;
-use crate::oidc::testkeys::{mint_rs256, RSA_KID};
 use crate::platform::Platform;
 use crate::proxy::handle;
 use crate::secret::Secret;
 use crate::sigv4::{sign, Credentials, SignableRequest};
 use crate::state::Isolate;
+use crate::testing::keys::{mint_rs256, RSA_KID};
 use crate::testing::{block_on, FakePlatform};
 
 const ISS: &str = "https://idp.test";

@@ -3,8 +3,8 @@
 //! any other string (a path, a subject) at `log::MAX_FIELD_BYTES`, on a
 //! character boundary and marked, so a line stays a few KiB whatever arrives.
 
-use super::handle;
 use crate::http::Request;
+use crate::proxy::handle;
 use crate::state::Isolate;
 use crate::testing::{block_on, FakePlatform};
 

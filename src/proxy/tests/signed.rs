@@ -1,9 +1,9 @@
 //! Signed requests end to end on the in-memory runtime: a sealed session,
 //! a request signed with our SigV4 signer, authorization against grants.
 
-use super::handle;
 use crate::http::{Body, Request, Response};
 use crate::platform::Platform;
+use crate::proxy::handle;
 use crate::secret::Secret;
 use crate::sigv4::{sign, Credentials, SignableRequest};
 use crate::state::Isolate;

@@ -3,15 +3,15 @@
 //! one per request; unknown kids refetch at most once a minute whatever the
 //! outcome; a cached copy still serves the kids it holds for up to a day.
 
-use super::tests::{claims, code_of, exchange, form, idp};
+use super::{claims, code_of, exchange, form, idp};
 use crate::error::ProxyError;
-use crate::oidc::testkeys::{mint_rs256, RSA_KID};
 use crate::platform::Platform;
 use crate::state::Isolate;
+use crate::testing::keys::{mint_rs256, RSA_KID};
 use crate::testing::FakePlatform;
 
 fn cfg() -> Isolate {
-    super::tests::cfg_with(true)
+    super::cfg_with(true)
 }
 
 /// Status and code of one exchange of a token with `kid`, minted now.
@@ -160,7 +160,7 @@ fn urls_in_a_token_header_are_never_fetched() {
     let (p, c) = (idp(), cfg());
     let header = serde_json::json!({"alg": "RS256", "kid": RSA_KID, "typ": "JWT",
         "jku": "https://evil.test/jwks", "x5u": "https://evil.test/cert", "jwk": {"kty": "RSA"}});
-    let t = crate::oidc::testkeys::sign_rs256_raw(&header, &claims(&p, "alice", "proxy"));
+    let t = crate::testing::keys::sign_rs256_raw(&header, &claims(&p, "alice", "proxy"));
     let (r, body) = exchange(&p, &c, &form("_default", &t), false);
     assert_eq!(r.status, 200, "the issuer's own key signed it: {body}");
     let fetched: Vec<String> = p.fetched.borrow().iter().map(|f| f.url.clone()).collect();

@@ -2,7 +2,7 @@
 //! replace: each request here is validly signed, and still refused as AWS
 //! refuses it (code and status).
 
-use super::*;
+use crate::sigv4::verify::*;
 use crate::sigv4::{canonical_headers, canonical_query, canonical_request, scope, signature, signing_key};
 
 const NOW: i64 = 1_795_317_720; // 2026-11-22T03:22:00Z

@@ -1,6 +1,8 @@
 //! An in-memory runtime for native tests: R2 buckets as sorted maps with R2's
 //! list semantics, scripted HTTP answers, captured logs, counted calls.
 
+pub mod keys;
+
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 

@@ -1,8 +1,8 @@
 //! Whole requests through the pipeline on the in-memory runtime.
 
-use super::handle;
 use crate::error::ProxyError;
 use crate::http::{Body, Request, Response};
+use crate::proxy::handle;
 use crate::state::Isolate;
 use crate::testing::{block_on, FakePlatform};
 
@@ -558,7 +558,7 @@ fn s3_backend_listing_strips_the_backend_prefix() {
 fn provider_documents_when_configured_404_otherwise() {
     let p = sample();
     assert_eq!(get(&p, "/.well-known/openid-configuration", "").0.status, 404);
-    let pem = include_str!("../../tests/fixtures/oidc/rsa-2048.pem").to_string();
+    let pem = include_str!("../../../tests/fixtures/oidc/rsa-2048.pem").to_string();
     let cfg = Isolate::from_env(&move |n| match n {
         "OIDC_PROVIDER_ISSUER" => Some("https://proxy.example".into()),
         "OIDC_PROVIDER_KID" => Some("k1".into()),
@@ -584,7 +584,8 @@ fn provider_documents_when_configured_404_otherwise() {
         (Some("k1"), Some("RS256"))
     );
     // The published key is the one in the fixture JWKS (same PEM): a relying party can verify.
-    let fixture: serde_json::Value = serde_json::from_str(include_str!("../../tests/fixtures/oidc/jwks.json")).unwrap();
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("../../../tests/fixtures/oidc/jwks.json")).unwrap();
     assert_eq!(j["keys"][0]["n"], fixture["keys"][0]["n"]);
     let (_, doc) = fetch("/");
     assert_eq!(

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::oidc::testkeys::{JWKS, RSA_KID};
+use crate::testing::keys::{JWKS, RSA_KID};
 use crate::testing::{block_on, FakePlatform};
 
 const NOW: i64 = 1_800_000_000;

@@ -3,11 +3,11 @@
 
 use serde_json::Value;
 
-use super::*;
+use crate::sigv4::verify::*;
 use crate::sigv4::{sign, uri_encode, Credentials, SignableRequest};
 
 fn vectors() -> Vec<Value> {
-    let doc: Value = serde_json::from_str(include_str!("../../tests/vectors/sigv4_botocore.json")).unwrap();
+    let doc: Value = serde_json::from_str(include_str!("../../../../tests/vectors/sigv4_botocore.json")).unwrap();
     doc["vectors"].as_array().unwrap().clone()
 }
 
