@@ -2,6 +2,9 @@
 //! list semantics, scripted HTTP answers, captured logs, counted calls.
 
 pub mod keys;
+mod requests;
+
+pub use requests::{block_on, get, run, run_text, session_credentials, signed_request, take_body};
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -240,73 +243,4 @@ impl Platform for FakePlatform {
     async fn cache_put(&self, key: &str, body: &[u8], _ttl_secs: u32) {
         self.cache.borrow_mut().insert(key.to_string(), body.to_vec());
     }
-}
-
-/// Runs a future to completion on the current thread.
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    futures::executor::block_on(f)
-}
-
-/// Credentials of a sealed session, as STS would issue them: `subject` of
-/// `issuer`, role `_default`, with `ceiling`, valid until `expires_at` (s).
-pub fn session_credentials(
-    cfg: &crate::config::Config,
-    issuer: &str,
-    subject: &str,
-    ceiling: &[&str],
-    expires_at: i64,
-) -> crate::sigv4::Credentials {
-    use crate::secret::Secret;
-    let (akid, secret) = crate::session::new_credentials().unwrap();
-    let session = crate::session::Session {
-        access_key_id: akid.clone(),
-        secret_access_key: Secret::from(secret.expose().to_string()),
-        issuer: issuer.into(),
-        subject: subject.into(),
-        role: "_default".into(),
-        ceiling: ceiling.iter().map(|s| s.to_string()).collect(),
-        session_name: subject.into(),
-        audience: "oidc-data-proxy".into(),
-        expires_at,
-        claims: Vec::new(),
-    };
-    let token = crate::session::seal(cfg.session_keys.as_ref().unwrap(), &session).unwrap();
-    crate::sigv4::Credentials {
-        access_key_id: akid,
-        secret_access_key: secret,
-        session_token: Some(Secret::from(token)),
-    }
-}
-
-/// A request to `host` signed with SigV4 header auth; `query` is raw
-/// (`a=1&b=%2F`), decoded here for the signer.
-pub fn signed_request(
-    method: &str,
-    host: &str,
-    path: &str,
-    query: &str,
-    creds: &crate::sigv4::Credentials,
-    now_ms: i64,
-) -> crate::http::Request {
-    let dec = |x: &str| percent_encoding::percent_decode_str(x).decode_utf8_lossy().into_owned();
-    let pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|q| !q.is_empty())
-        .map(|q| {
-            let (k, v) = q.split_once('=').unwrap_or((q, ""));
-            (dec(k), dec(v))
-        })
-        .collect();
-    let req = crate::sigv4::SignableRequest {
-        method,
-        host,
-        path,
-        query: &pairs,
-        headers: &[],
-    };
-    let mut r = crate::http::Request::new(method, path, query).with_header("host", host);
-    for (n, v) in crate::sigv4::sign(&req, creds, "us-east-1", "s3", now_ms / 1000) {
-        r = r.with_header(&n, &v);
-    }
-    r
 }

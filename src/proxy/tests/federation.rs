@@ -6,20 +6,19 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::http::{percent_decode, Body, Request, Response};
+use crate::http::percent_decode;
 use crate::oidc::provider::jwks_json;
 use crate::oidc::{parse_jwks, verify, Expectations};
 use crate::platform::{OutboundRequest, Platform};
-use crate::proxy::handle;
 use crate::state::Isolate;
-use crate::testing::{block_on, FakePlatform};
+use crate::testing::keys::RSA_PEM;
+use crate::testing::{get, FakePlatform};
 use crate::time::format_iso8601;
 
 const PROVIDER_ISS: &str = "https://proxy.test";
 const STS: &str = "https://sts.test/";
 const S3: &str = "https://s3.test/";
 const ROLE: &str = "arn:aws:iam::123456789012:role/reader";
-const RSA_PEM: &str = include_str!("../../../tests/fixtures/oidc/rsa-2048.pem");
 const SECRET: &str = "TEMP/secret+key";
 const TOKEN: &str = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN";
 
@@ -115,15 +114,6 @@ fn platform(cfg: &Isolate) -> (FakePlatform, Seen) {
         b"bytes",
     );
     (p, seen)
-}
-
-fn get(p: &FakePlatform, c: &Isolate, path: &str, query: &str) -> (Response<Vec<u8>>, String) {
-    let mut resp: Response<Vec<u8>> = block_on(handle(p, c, Request::new("GET", path, query)));
-    let body = match std::mem::replace(&mut resp.body, Body::Empty) {
-        Body::Empty => Vec::new(),
-        Body::Bytes(b) | Body::Stream(b) => b,
-    };
-    (resp, String::from_utf8_lossy(&body).into_owned())
 }
 
 fn calls(p: &FakePlatform, prefix: &str) -> Vec<OutboundRequest> {

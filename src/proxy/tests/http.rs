@@ -6,21 +6,20 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 
-use crate::http::{Body, Request, Response};
+use crate::http::Request;
 use crate::oidc::provider::jwks_json;
 use crate::oidc::{parse_jwks, verify, Expectations};
 use crate::platform::{OutboundRequest, Platform};
-use crate::proxy::handle;
 use crate::sigv4::Credentials;
 use crate::state::Isolate;
-use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
+use crate::testing::keys::RSA_PEM;
+use crate::testing::{run_text, session_credentials, signed_request, FakePlatform};
 
 const CATALOG: &str = "https://catalog.test";
 const S3: &str = "https://s3.test";
 const PROVIDER_ISS: &str = "https://proxy.test";
 const IDP: &str = "https://idp.test";
 const SESSION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-const RSA_PEM: &str = include_str!("../../../tests/fixtures/oidc/rsa-2048.pem");
 
 fn env_with(extra: &[(&str, &str)]) -> Isolate {
     let mut vars: Vec<(String, String)> = [
@@ -203,12 +202,8 @@ fn get(p: &FakePlatform, c: &Isolate, path: &str, creds: Option<&Credentials>) -
 }
 
 fn get_q(p: &FakePlatform, c: &Isolate, path: &str, query: &str, creds: Option<&Credentials>) -> (u16, String) {
-    let mut resp: Response<Vec<u8>> = block_on(handle(p, c, request(path, query, creds, p.now_ms())));
-    let body = match std::mem::replace(&mut resp.body, Body::Empty) {
-        Body::Empty => Vec::new(),
-        Body::Bytes(b) | Body::Stream(b) => b,
-    };
-    (resp.status, String::from_utf8_lossy(&body).into_owned())
+    let (resp, body) = run_text(p, c, request(path, query, creds, p.now_ms()));
+    (resp.status, body)
 }
 
 fn s3_calls(p: &FakePlatform) -> usize {

@@ -2,13 +2,12 @@
 //! role ceilings that hide names, and whole page sequences compared with the
 //! brute-force model (`s3::list_model`).
 
-use crate::http::{Body, Request};
+use crate::http::Request;
 use crate::platform::Platform;
-use crate::proxy::handle;
 use crate::s3::token::peek;
 use crate::sigv4::{uri_encode, Credentials};
 use crate::state::Isolate;
-use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
+use crate::testing::{run, session_credentials, signed_request, FakePlatform};
 
 const SESSION_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 pub(super) const ISSUER: &str = "http://127.0.0.1:8788";
@@ -84,11 +83,7 @@ pub(super) fn list(p: &FakePlatform, cfg: &Isolate, who: &Caller, path: &str, qu
         Caller::Anonymous => Request::new("GET", path, query),
         Caller::Session(c) => signed_request("GET", "127.0.0.1:8787", path, query, c, p.now_ms()),
     };
-    let mut resp = block_on(handle(p, cfg, req));
-    let body = match std::mem::replace(&mut resp.body, Body::Empty) {
-        Body::Empty => Vec::new(),
-        Body::Bytes(b) | Body::Stream(b) => b,
-    };
+    let (resp, body) = run(p, cfg, req);
     let body = String::from_utf8(body).unwrap();
     let url = body.contains("<EncodingType>url</EncodingType>");
     let mut entries: Vec<(String, bool)> = texts(&body, "<Contents><Key>", "</Key>")

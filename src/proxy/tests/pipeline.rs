@@ -4,7 +4,7 @@ use crate::error::ProxyError;
 use crate::http::{Body, Request, Response};
 use crate::proxy::handle;
 use crate::state::Isolate;
-use crate::testing::{block_on, FakePlatform};
+use crate::testing::{self, block_on, FakePlatform};
 
 fn sample() -> FakePlatform {
     let p = FakePlatform::default();
@@ -36,17 +36,11 @@ fn cfg() -> Isolate {
 }
 
 fn run(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, Vec<u8>) {
-    let mut resp = block_on(handle(p, &cfg(), req));
-    let body = match std::mem::replace(&mut resp.body, Body::Empty) {
-        Body::Empty => Vec::new(),
-        Body::Bytes(b) | Body::Stream(b) => b,
-    };
-    (resp, body)
+    testing::run(p, &cfg(), req)
 }
 
 fn get(p: &FakePlatform, path: &str, query: &str) -> (Response<Vec<u8>>, String) {
-    let (r, b) = run(p, Request::new("GET", path, query));
-    (r, String::from_utf8_lossy(&b).into_owned())
+    testing::get(p, &cfg(), path, query)
 }
 
 fn between<'a>(s: &'a str, open: &str, close: &str) -> Vec<&'a str> {
@@ -558,7 +552,7 @@ fn s3_backend_listing_strips_the_backend_prefix() {
 fn provider_documents_when_configured_404_otherwise() {
     let p = sample();
     assert_eq!(get(&p, "/.well-known/openid-configuration", "").0.status, 404);
-    let pem = include_str!("../../../tests/fixtures/oidc/rsa-2048.pem").to_string();
+    let pem = testing::keys::RSA_PEM.to_string();
     let cfg = Isolate::from_env(&move |n| match n {
         "OIDC_PROVIDER_ISSUER" => Some("https://proxy.example".into()),
         "OIDC_PROVIDER_KID" => Some("k1".into()),
@@ -584,8 +578,7 @@ fn provider_documents_when_configured_404_otherwise() {
         (Some("k1"), Some("RS256"))
     );
     // The published key is the one in the fixture JWKS (same PEM): a relying party can verify.
-    let fixture: serde_json::Value =
-        serde_json::from_str(include_str!("../../../tests/fixtures/oidc/jwks.json")).unwrap();
+    let fixture: serde_json::Value = serde_json::from_str(testing::keys::JWKS).unwrap();
     assert_eq!(j["keys"][0]["n"], fixture["keys"][0]["n"]);
     let (_, doc) = fetch("/");
     assert_eq!(

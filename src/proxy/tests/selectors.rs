@@ -1,10 +1,9 @@
 //! `versionId` and `partNumber` on object reads, as S3 answers them for an
 //! object that has one version and one part (the proxy serves no others).
 
-use crate::http::{Body, Request, Response};
-use crate::proxy::handle;
+use crate::http::{Request, Response};
 use crate::state::Isolate;
-use crate::testing::{block_on, FakePlatform};
+use crate::testing::{run_text, FakePlatform};
 
 const BODY: &[u8] = b"name,country\nParis,FR\n";
 
@@ -16,12 +15,7 @@ fn sample() -> FakePlatform {
 }
 
 fn run(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, String) {
-    let mut resp = block_on(handle(p, &Isolate::from_env(&|_| None), req));
-    let body = match std::mem::replace(&mut resp.body, Body::Empty) {
-        Body::Empty => Vec::new(),
-        Body::Bytes(b) | Body::Stream(b) => b,
-    };
-    (resp, String::from_utf8_lossy(&body).into_owned())
+    run_text(p, &Isolate::from_env(&|_| None), req)
 }
 
 fn code(body: &str) -> &str {

@@ -1,13 +1,12 @@
 //! Signed requests end to end on the in-memory runtime: a sealed session,
 //! a request signed with our SigV4 signer, authorization against grants.
 
-use crate::http::{Body, Request, Response};
+use crate::http::Request;
 use crate::platform::Platform;
-use crate::proxy::handle;
 use crate::secret::Secret;
 use crate::sigv4::{sign, Credentials, SignableRequest};
 use crate::state::Isolate;
-use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
+use crate::testing::{run_text as run, session_credentials, signed_request, FakePlatform};
 
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="; // bytes 0..32
 const ISSUER: &str = "http://127.0.0.1:8788";
@@ -32,15 +31,6 @@ fn credentials(c: &Isolate, subject: &str, ceiling: &[&str], expires_at: i64) ->
 
 fn signed(method: &str, path: &str, creds: &Credentials, now_ms: i64) -> Request {
     signed_request(method, "127.0.0.1:8787", path, "", creds, now_ms)
-}
-
-fn run(p: &FakePlatform, c: &Isolate, req: Request) -> (Response<Vec<u8>>, String) {
-    let mut resp = block_on(handle(p, c, req));
-    let body = match std::mem::replace(&mut resp.body, Body::Empty) {
-        Body::Empty => Vec::new(),
-        Body::Bytes(b) | Body::Stream(b) => b,
-    };
-    (resp, String::from_utf8_lossy(&body).into_owned())
 }
 
 #[test]

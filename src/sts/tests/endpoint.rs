@@ -3,21 +3,16 @@
 //! form) with the request id; only GET and POST exchange.
 
 use super::{cfg_with, claims, code_of, elem, form, idp};
-use crate::http::{Body, Request, RequestBody, Response};
+use crate::http::{Request, RequestBody, Response};
 use crate::proxy::handle;
 use crate::sts::response::STS_NS;
 use crate::testing::keys::{mint_rs256, RSA_KID};
-use crate::testing::{block_on, FakePlatform};
+use crate::testing::{block_on, run_text, FakePlatform};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
 fn send(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, String) {
-    let mut r = block_on(handle(p, &cfg_with(true), req));
-    let body = match std::mem::replace(&mut r.body, Body::Empty) {
-        Body::Bytes(b) => String::from_utf8(b).unwrap(),
-        _ => String::new(),
-    };
-    (r, body)
+    run_text(p, &cfg_with(true), req)
 }
 
 /// Asserts an STS-shaped error (XML, or JSON when asked) carrying the

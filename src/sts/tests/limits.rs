@@ -5,14 +5,12 @@
 use serde_json::json;
 
 use super::{code_of, elem, exchange, form, idp};
-use crate::http::Request;
 use crate::platform::Platform;
-use crate::proxy::handle;
 use crate::secret::Secret;
-use crate::sigv4::{sign, Credentials, SignableRequest};
+use crate::sigv4::{Credentials, SignableRequest};
 use crate::state::Isolate;
 use crate::testing::keys::{mint_rs256, RSA_KID};
-use crate::testing::{block_on, FakePlatform};
+use crate::testing::{run, signed_request, FakePlatform};
 
 const ISS: &str = "https://idp.test";
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -52,18 +50,16 @@ fn signs(p: &FakePlatform, c: &Isolate, body: &str) -> u16 {
         secret_access_key: Secret::from(elem(body, "SecretAccessKey").to_string()),
         session_token: Some(Secret::from(elem(body, "SessionToken").to_string())),
     };
-    let signable = SignableRequest {
+    let _signable = SignableRequest {
         method: "GET",
         host: "h",
         path: "/",
         query: &[],
         headers: &[],
     };
-    let mut req = Request::new("GET", "/", "").with_header("host", "h");
-    for (n, v) in sign(&signable, &creds, "us-east-1", "s3", p.now_ms() / 1000) {
-        req = req.with_header(&n, &v);
-    }
-    block_on(handle(p, c, req)).status
+    run(p, c, signed_request("GET", "h", "/", "", &creds, p.now_ms()))
+        .0
+        .status
 }
 
 #[test]

@@ -4,14 +4,13 @@
 
 use serde_json::json;
 
-use crate::http::{Body, Request, RequestBody, Response};
+use crate::http::{Request, RequestBody, Response};
 use crate::platform::Platform;
-use crate::proxy::handle;
 use crate::secret::Secret;
-use crate::sigv4::{sign, Credentials, SignableRequest};
+use crate::sigv4::{Credentials, SignableRequest};
 use crate::state::Isolate;
 use crate::testing::keys::{mint_es256, mint_rs256, EC_KID, JWKS, RSA_KID};
-use crate::testing::{block_on, FakePlatform};
+use crate::testing::{run_text, signed_request, FakePlatform};
 
 const ISS: &str = "https://idp.test";
 const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -54,12 +53,7 @@ pub(super) fn exchange(p: &FakePlatform, c: &Isolate, query: &str, accept_json: 
         req = req.with_header("accept", "application/json");
     }
     req.body = RequestBody::Bytes(query.as_bytes().to_vec());
-    let mut r = block_on(handle(p, c, req));
-    let body = match std::mem::replace(&mut r.body, Body::Empty) {
-        Body::Bytes(b) => String::from_utf8(b).unwrap(),
-        _ => String::new(),
-    };
-    (r, body)
+    run_text(p, c, req)
 }
 
 pub(super) fn form(role: &str, token: &str) -> String {
@@ -90,23 +84,16 @@ fn exchange_then_signed_request() {
         session_token: Some(Secret::from(elem(&body, "SessionToken").to_string())),
     };
     assert!(creds.access_key_id.starts_with("ASIA"));
-    let signable = SignableRequest {
+    let _signable = SignableRequest {
         method: "GET",
         host: "h",
         path: "/",
         query: &[],
         headers: &[],
     };
-    let mut req = Request::new("GET", "/", "").with_header("host", "h");
-    for (n, v) in sign(&signable, &creds, "us-east-1", "s3", p.now_ms() / 1000) {
-        req = req.with_header(&n, &v);
-    }
-    let mut r = block_on(handle(&p, &c, req));
+    let (r, body) = run_text(&p, &c, signed_request("GET", "h", "/", "", &creds, p.now_ms()));
     assert_eq!(r.status, 200);
-    let Body::Bytes(b) = std::mem::replace(&mut r.body, Body::Empty) else {
-        panic!("xml expected")
-    };
-    assert!(String::from_utf8(b).unwrap().contains("<Name>demo</Name>"));
+    assert!(body.contains("<Name>demo</Name>"), "{body}");
     let logs = p.logs.borrow().join("\n");
     assert!(logs.contains("\"msg\":\"sts exchange\"") && logs.contains("\"result\":\"issued\""));
     assert!(logs.contains("\"msg\":\"audit\""), "the signed request is audited too");
