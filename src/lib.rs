@@ -16,6 +16,7 @@
     )
 )]
 
+pub mod adapter;
 pub mod authz;
 pub mod backend;
 pub mod bounded;
