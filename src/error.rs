@@ -268,38 +268,4 @@ impl ProxyError {
 pub type Result<T> = std::result::Result<T, ProxyError>;
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("outer")]
-    struct Outer(#[source] fmt::Error);
-
-    #[test]
-    fn server_errors_hide_detail() {
-        let e = ProxyError::Backend("secret backend name".into());
-        assert_eq!(e.status(), 502);
-        assert!(!e.message().contains("secret"));
-        assert_eq!(e.detail().as_deref(), Some("secret backend name"));
-    }
-
-    #[test]
-    fn the_detail_walks_the_causes() {
-        let e = ProxyError::Unavailable(Detail::caused("catalog", Outer(fmt::Error)));
-        assert_eq!(
-            e.detail().as_deref(),
-            Some("catalog: outer: an error occurred when formatting an argument")
-        );
-        assert_eq!(e.message(), Code::ServiceUnavailable.default_message());
-    }
-
-    #[test]
-    fn statuses_match_s3() {
-        assert_eq!(ProxyError::NoSuchBucket.status(), 404);
-        assert_eq!(ProxyError::InvalidRange { size: 3 }.status(), 416);
-        assert_eq!(ProxyError::MethodNotAllowed.code().as_str(), "MethodNotAllowed");
-        assert_eq!(ProxyError::Misconfigured("".into()).status(), 503);
-        assert_eq!(ProxyError::Internal("".into()).status(), 500);
-        assert_eq!(ProxyError::invalid_access_key_id().status(), 403);
-    }
-}
+mod tests;

@@ -16,6 +16,7 @@
     )
 )]
 
+pub mod adapter;
 pub mod authz;
 pub mod backend;
 pub mod bounded;
@@ -42,6 +43,6 @@ pub mod time;
 mod edge;
 
 // The fuzz targets (fuzz/) drive whole requests through it too.
-#[cfg(any(test, feature = "fuzzing"))]
+#[cfg(any(test, feature = "testing"))]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support, never in the Worker
 pub mod testing;

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::backend::federation::FederationCache;
+use crate::catalog::http::MemoryCache;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::oidc::provider::{PlatformSigner, TokenCache};
@@ -24,6 +25,8 @@ pub struct IsolateState {
     pub tokens: TokenCache,
     /// Temporary credentials of web-identity backends, renewed ahead of expiry.
     pub federation: FederationCache,
+    /// The HTTP catalog's answers, per identity (its memory layer).
+    pub catalog_answers: MemoryCache,
     /// Requests counted for the `isolate stats` line.
     pub stats: IsolateStats,
 }
@@ -36,6 +39,7 @@ impl IsolateState {
             signer: cfg.provider.as_ref().map(PlatformSigner::new),
             tokens: TokenCache::with_ttl(cfg.token_ttl_secs),
             federation: FederationCache::default(),
+            catalog_answers: MemoryCache::default(),
             stats: IsolateStats::new(cfg.stats_every),
         }
     }
@@ -66,7 +70,7 @@ impl Isolate {
     fn cache_figures(&self) -> serde_json::Value {
         let s = &self.state;
         let catalog = match &self.config.catalog {
-            Ok(Catalog::Http(h)) => h.cache_stats().json(),
+            Ok(Catalog::Http(_)) => s.catalog_answers.stats().json(),
             _ => serde_json::Value::Null,
         };
         json!({

@@ -12,10 +12,10 @@
 //! nothing restricted to anyone but its grantee, nothing unlisted listed.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use oidc_data_proxy::http::{Body, Request, RequestBody};
+use oidc_data_proxy::http::{Request, RequestBody};
 use oidc_data_proxy::proxy::handle;
 use oidc_data_proxy::state::Isolate;
-use oidc_data_proxy::testing::{block_on, session_credentials, FakePlatform};
+use oidc_data_proxy::testing::{block_on, session_credentials, take_body, FakePlatform};
 use oidc_data_proxy_fuzz::{
     parse_request, sign_es256, sign_request, xml, AUDIENCE, ISSUER, JWKS, NOW, SESSION_KEY_B64,
 };
@@ -125,10 +125,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let secret_echoed = echoed(SECRET_BYTES);
     let mut resp = block_on(handle(&p, &cfg, req));
-    let body = match std::mem::replace(&mut resp.body, Body::Empty) {
-        Body::Empty => Vec::new(),
-        Body::Bytes(b) | Body::Stream(b) => b,
-    };
+    let body = take_body(&mut resp);
     let status = resp.status;
     assert!(
         !(500..600).contains(&status) || status == 501,

@@ -3,11 +3,11 @@
 
 use super::{Backend, ReadOpts, MAX_BACKEND_KEY_BYTES};
 use crate::error::ProxyError;
-use crate::http::{Body, Request, Response};
+use crate::http::{Request, Response};
 use crate::platform::ListRequest;
 use crate::platform::Platform;
 use crate::state::Isolate;
-use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
+use crate::testing::{self, block_on, session_credentials, signed_request, FakePlatform};
 
 fn r2() -> Backend {
     Backend::R2 { binding: "DATA".into() }
@@ -45,17 +45,11 @@ fn cfg() -> Isolate {
 }
 
 fn run_bytes(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, Vec<u8>) {
-    let mut resp = block_on(crate::proxy::handle(p, &cfg(), req));
-    let body = match std::mem::replace(&mut resp.body, Body::Empty) {
-        Body::Empty => Vec::new(),
-        Body::Bytes(b) | Body::Stream(b) => b,
-    };
-    (resp, body)
+    testing::run(p, &cfg(), req)
 }
 
 fn run(p: &FakePlatform, req: Request) -> (Response<Vec<u8>>, String) {
-    let (resp, body) = run_bytes(p, req);
-    (resp, String::from_utf8_lossy(&body).into_owned())
+    testing::run_text(p, &cfg(), req)
 }
 
 fn encoded(key: &str) -> String {

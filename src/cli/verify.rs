@@ -339,5 +339,4 @@ fn unix_now() -> Result<i64, Outcome> {
 }
 
 #[cfg(test)]
-#[path = "verify_tests.rs"]
 mod tests;

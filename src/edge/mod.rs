@@ -9,6 +9,7 @@ use wasm_bindgen::JsCast;
 
 use worker::{event, Context, Env, Headers as WHeaders, ResponseBody, ResponseBuilder};
 
+use crate::adapter::{body_plan, split_url, BodyPlan, CappedBody};
 use crate::http::{Body, Headers, Request, RequestBody, Response};
 use crate::log::{self, Level};
 use crate::state::Isolate;
@@ -37,19 +38,8 @@ fn isolate(env: &Env) -> Rc<Isolate> {
     })
 }
 
-/// Splits the URL as received into raw path and query (no decoding here).
-fn split_url(url: &str) -> (String, String) {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
-    let path_and_query = path_and_query.split('#').next().unwrap_or("/");
-    match path_and_query.split_once('?') {
-        Some((p, q)) => (p.to_string(), q.to_string()),
-        None => (path_and_query.to_string(), String::new()),
-    }
-}
-
 /// Reads an STS form body, at most `cap + 1` bytes of it, never touching
-/// the request's own body stream.
+/// the request's own body stream (`adapter::body_plan` decides which body).
 ///
 /// A body left unread is discarded by the runtime after the answer, however
 /// large (measured under `wrangler dev`: 1 GiB chunked, workerd's RSS flat).
@@ -61,10 +51,7 @@ fn split_url(url: &str) -> (String, String) {
 /// `Request.clone()` tees the body, the request keeps an untouched branch
 /// (holding at most what the clone read), and cancelling the clone's branch
 /// after the cap leaves that one alone.
-async fn read_capped(req: &worker::Request, declared: Option<u64>, cap: usize) -> RequestBody {
-    if declared.is_some_and(|n| n > cap as u64) {
-        return RequestBody::TooLarge;
-    }
+async fn read_capped(req: &worker::Request, cap: usize) -> RequestBody {
     let Ok(copy) = req.clone() else {
         return RequestBody::Broken;
     };
@@ -73,22 +60,19 @@ async fn read_capped(req: &worker::Request, declared: Option<u64>, cap: usize) -
     };
     let mut stream = wasm_streams::ReadableStream::from_raw(raw.unchecked_into());
     let mut reader = stream.get_reader();
-    let mut out = Vec::new();
+    let mut out = CappedBody::new(cap);
     let body = loop {
         match reader.read().await {
             Ok(Some(chunk)) => {
                 let chunk = js_sys::Uint8Array::new(&chunk);
-                let room = (cap + 1).saturating_sub(out.len());
                 // No more than the chunk's own length, a u32.
-                let take = chunk.length().min(u32::try_from(room).unwrap_or(u32::MAX));
-                let start = out.len();
-                out.resize(start + take as usize, 0);
-                chunk.subarray(0, take).copy_to(&mut out[start..]);
-                if out.len() > cap {
+                let take = chunk.length().min(u32::try_from(out.room()).unwrap_or(u32::MAX));
+                chunk.subarray(0, take).copy_to(out.grow(take as usize));
+                if out.over() {
                     break RequestBody::TooLarge;
                 }
             }
-            Ok(None) => break RequestBody::Bytes(out),
+            Ok(None) => break out.finish(),
             Err(_) => break RequestBody::Broken,
         }
     };
@@ -102,14 +86,11 @@ async fn to_core(req: worker::Request) -> Request {
     let (path, query) = split_url(&req.inner().url());
     let mut core = Request::new(req.inner().method().as_str(), &path, &query);
     core.headers = req.headers().entries().collect::<Headers>();
-    // Only the STS reads a body; every other route leaves it to the runtime.
-    if core.method == "POST" && crate::route::is_sts(&core) {
-        let declared = core
-            .headers
-            .get("content-length")
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        core.body = read_capped(&req, declared, crate::sts::params::MAX_BODY).await;
-    }
+    core.body = match body_plan(&core) {
+        BodyPlan::Leave => RequestBody::Unread,
+        BodyPlan::TooLarge => RequestBody::TooLarge,
+        BodyPlan::Read { cap } => read_capped(&req, cap).await,
+    };
     core
 }
 
@@ -138,18 +119,4 @@ async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<
     let platform = EdgePlatform::new(env, isolate.config.log_level);
     let resp = crate::proxy::handle(&platform, &isolate, to_core(req).await).await;
     to_worker(resp)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::split_url;
-
-    #[test]
-    fn splits_raw_url() {
-        assert_eq!(
-            split_url("http://h:1/a/b%20c?x=1&y"),
-            ("/a/b%20c".into(), "x=1&y".into())
-        );
-        assert_eq!(split_url("http://h"), ("/".into(), String::new()));
-    }
 }

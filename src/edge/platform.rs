@@ -124,14 +124,7 @@ impl Platform for EdgePlatform {
         let controller = AbortController::default();
         let signal = controller.signal();
         init.set_signal(Some(&signal));
-        // A request for the identity encoding wants the body exactly as sent:
-        // whatever encoding it still has is the stored object's own (S3 reads).
-        // Other answers (JSON, XML) are decoded, as fetch() does by default.
-        let raw = req
-            .headers
-            .iter()
-            .any(|(n, v)| n.eq_ignore_ascii_case("accept-encoding") && v == "identity");
-        if raw {
+        if crate::adapter::keeps_encoding(&req.headers) {
             js_sys::Reflect::set(&init, &"encodeResponseBody".into(), &"manual".into())
                 .map_err(|_| ProxyError::Internal("outbound request: encodeResponseBody".into()))?;
         }

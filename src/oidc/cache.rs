@@ -227,5 +227,4 @@ async fn fetch<P: Platform>(p: &P, issuer: &str, allow_loopback: bool) -> Result
 }
 
 #[cfg(test)]
-#[path = "cache_bounds_tests.rs"]
-mod bounds_tests;
+mod tests;

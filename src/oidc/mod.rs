@@ -26,9 +26,6 @@ pub mod provider;
 pub mod token;
 pub mod verify;
 
-#[cfg(test)]
-pub(crate) mod testkeys;
-
 pub use cache::{IdpError, JwksCache};
 pub use conditions::{all_hold, Condition, Op};
 pub use discovery::{discovery_url, issuer_allowed, parse_discovery, Discovery, DiscoveryError};

@@ -82,6 +82,7 @@ impl<P: Platform> Ctx<'_, P> {
         };
         let cx = CallContext {
             platform: self.p,
+            memory: &self.state.catalog_answers,
             shared: &shared,
             bearer: &bearer,
             identity: identity(&self.principal),

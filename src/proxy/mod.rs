@@ -262,17 +262,3 @@ pub fn xml_response<B>(body: Vec<u8>) -> Response<B> {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_federation;
-#[cfg(test)]
-mod tests_http;
-#[cfg(test)]
-mod tests_list;
-#[cfg(test)]
-mod tests_list_model;
-#[cfg(test)]
-mod tests_log;
-#[cfg(test)]
-mod tests_selectors;
-#[cfg(test)]
-mod tests_signed;

@@ -506,9 +506,4 @@ fn check_time(auth: &ParsedAuth, now: i64) -> Result<(), AuthError> {
 }
 
 #[cfg(test)]
-#[path = "verify_tests.rs"]
 mod tests;
-
-#[cfg(test)]
-#[path = "verify_rules_tests.rs"]
-mod rules_tests;

@@ -32,9 +32,3 @@ pub struct Context<'a> {
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_endpoint;
-#[cfg(test)]
-mod tests_idp;
-#[cfg(test)]
-mod tests_limits;

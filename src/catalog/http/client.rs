@@ -37,6 +37,9 @@ pub trait BearerSource {
 /// Everything one catalog call needs besides its arguments.
 pub struct CallContext<'a, P, C, B: ?Sized> {
     pub platform: &'a P,
+    /// The per-isolate answer cache (the isolate's state owns it; the
+    /// catalog itself is configuration and never changes).
+    pub memory: &'a MemoryCache,
     /// The shared (edge) cache layer.
     pub shared: &'a C,
     pub bearer: &'a B,
@@ -57,14 +60,14 @@ pub fn encode_segment(s: &str) -> Option<String> {
     Some(crate::sigv4::uri_encode(s, true))
 }
 
-/// The HTTP catalog: the API's base URL, the per-isolate answer cache, and
-/// the proxy-held keys of data connections.
+/// The HTTP catalog: the API's base URL, how it is called, and the
+/// proxy-held keys of data connections. Its answers are cached in the
+/// [`MemoryCache`] each call brings in its [`CallContext`].
 #[derive(Debug)]
 pub struct HttpCatalog {
     base: String,
     /// `aud` of the tokens minted for calls (`CATALOG_AUDIENCE`, default the base URL).
     audience: String,
-    memory: MemoryCache,
     timeout_ms: u32,
     caching: bool,
     /// Keys by data connection id (`CATALOG_CONNECTION_KEYS`). They come from
@@ -110,7 +113,6 @@ impl HttpCatalog {
         Ok(Self {
             base: base.to_string(),
             audience: base.to_string(),
-            memory: MemoryCache::default(),
             timeout_ms: TIMEOUT_MS,
             caching: true,
             connection_keys: HashMap::new(),
@@ -145,16 +147,6 @@ impl HttpCatalog {
 
     pub fn base_url(&self) -> &str {
         &self.base
-    }
-
-    /// Answers held in the per-isolate cache.
-    pub fn cached_answers(&self) -> usize {
-        self.memory.len()
-    }
-
-    /// How full the per-isolate answer cache is.
-    pub fn cache_stats(&self) -> crate::bounded::Stats {
-        self.memory.stats()
     }
 
     /// `{CATALOG_URL}/api/v1/products/{account}`
@@ -336,7 +328,7 @@ impl HttpCatalog {
     {
         let key = cache_key(cx.identity, url).filter(|_| self.caching);
         if let Some(key) = &key {
-            if let Some(body) = self.memory.get(key, cx.now) {
+            if let Some(body) = cx.memory.get(key, cx.now) {
                 if let Ok(v) = parse(&body) {
                     return Ok(v);
                 }
@@ -344,7 +336,7 @@ impl HttpCatalog {
             if let Some(entry) = cx.shared.cache_get(key).await {
                 match open_entry(&entry, cx.now).map(|(exp, body)| (exp, body, parse(body))) {
                     Some((exp, body, Ok(v))) => {
-                        self.memory.put(key, body, exp, cx.now);
+                        cx.memory.put(key, body, exp, cx.now);
                         return Ok(v);
                     }
                     Some((_, _, Err(e))) => log_warn(cx.platform, "catalog cache entry unparseable", kind, &chain(&e)),
@@ -357,7 +349,7 @@ impl HttpCatalog {
         if let Some(key) = &key {
             let ttl = kind.ttl_secs();
             let expires_at = cx.now + i64::from(ttl);
-            self.memory.put(key, &body, expires_at, cx.now);
+            cx.memory.put(key, &body, expires_at, cx.now);
             cx.shared.cache_put(key, &seal_entry(expires_at, &body), ttl).await;
         }
         Ok(v)

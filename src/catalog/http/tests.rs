@@ -208,6 +208,7 @@ fn catalog() -> HttpCatalog {
 
 fn cx<'a, B: BearerSource>(
     p: &'a FakePlatform,
+    memory: &'a MemoryCache,
     shared: &'a MapShared,
     bearer: &'a B,
     identity: Identity<'a>,
@@ -215,6 +216,7 @@ fn cx<'a, B: BearerSource>(
 ) -> CallContext<'a, FakePlatform, MapShared, B> {
     CallContext {
         platform: p,
+        memory,
         shared,
         bearer,
         identity,
@@ -381,7 +383,8 @@ fn catalog_url_validation() {
 fn resolves_a_public_product_as_the_principal() {
     let p = fixture_platform("user-a");
     let (shared, bearer, c) = (MapShared::default(), Bearer::ok("tok-a"), catalog());
-    let r = block_on(c.resolve(&cx(&p, &shared, &bearer, alice(), NOW), "acme", "public-data")).unwrap();
+    let mem = MemoryCache::default();
+    let r = block_on(c.resolve(&cx(&p, &mem, &shared, &bearer, alice(), NOW), "acme", "public-data")).unwrap();
     assert_eq!(r.product.name, "public-data");
     assert_eq!(r.product.prefix, "base/acme/public-data/");
     assert_eq!(r.product.visibility, Visibility::Public);
@@ -421,8 +424,10 @@ fn resolves_a_public_product_as_the_principal() {
 fn answers_are_cached_per_identity_and_only_minted_for_on_a_miss() {
     let p = fixture_platform("user-a");
     let (shared, c) = (MapShared::default(), catalog());
+    let mem = MemoryCache::default();
     let (ba, bb, banon) = (Bearer::ok("tok-a"), Bearer::ok("tok-b"), Bearer::ok("tok-anon"));
-    let go = |b: &Bearer, id, now| block_on(c.resolve(&cx(&p, &shared, b, id, now), "acme", "public-data")).unwrap();
+    let go =
+        |b: &Bearer, id, now| block_on(c.resolve(&cx(&p, &mem, &shared, b, id, now), "acme", "public-data")).unwrap();
     go(&ba, alice(), NOW);
     go(&ba, alice(), NOW + 10);
     assert_eq!(p.fetched.borrow().len(), 2, "second resolve is served from cache");
@@ -466,10 +471,12 @@ fn answers_are_cached_per_identity_and_only_minted_for_on_a_miss() {
 fn ttls_expire_per_answer_kind() {
     let p = fixture_platform("user-a");
     let (shared, b, c) = (MapShared::default(), Bearer::ok("t"), catalog());
-    let list = |now| block_on(c.list_products(&cx(&p, &shared, &b, alice(), now), "acme")).unwrap();
-    let perms = |now| block_on(c.permissions(&cx(&p, &shared, &b, alice(), now), "acme", "restricted-data")).unwrap();
-    let product = |now| block_on(c.product(&cx(&p, &shared, &b, alice(), now), "acme", "public-data")).unwrap();
-    let conn = |now| block_on(c.data_connection(&cx(&p, &shared, &b, alice(), now), "acme-s3")).unwrap();
+    let mem = MemoryCache::default();
+    let list = |now| block_on(c.list_products(&cx(&p, &mem, &shared, &b, alice(), now), "acme")).unwrap();
+    let perms =
+        |now| block_on(c.permissions(&cx(&p, &mem, &shared, &b, alice(), now), "acme", "restricted-data")).unwrap();
+    let product = |now| block_on(c.product(&cx(&p, &mem, &shared, &b, alice(), now), "acme", "public-data")).unwrap();
+    let conn = |now| block_on(c.data_connection(&cx(&p, &mem, &shared, &b, alice(), now), "acme-s3")).unwrap();
     list(NOW);
     perms(NOW);
     product(NOW);
@@ -492,32 +499,37 @@ fn ttls_expire_per_answer_kind() {
 fn shared_layer_serves_a_new_isolate_within_the_ttl() {
     let p = fixture_platform("user-a");
     let (shared, b) = (MapShared::default(), Bearer::ok("t"));
-    block_on(catalog().resolve(&cx(&p, &shared, &b, alice(), NOW), "acme", "public-data")).unwrap();
+    let mem = MemoryCache::default();
+    block_on(catalog().resolve(&cx(&p, &mem, &shared, &b, alice(), NOW), "acme", "public-data")).unwrap();
     assert_eq!(p.fetched.borrow().len(), 2);
     // A fresh isolate (empty memory layer) finds both answers at the edge.
     let fresh = catalog();
-    block_on(fresh.resolve(&cx(&p, &shared, &b, alice(), NOW + 100), "acme", "public-data")).unwrap();
+    let mem = MemoryCache::default();
+    block_on(fresh.resolve(&cx(&p, &mem, &shared, &b, alice(), NOW + 100), "acme", "public-data")).unwrap();
     assert_eq!(p.fetched.borrow().len(), 2);
     // The edge copy keeps its original expiry, even if the edge kept it longer.
     let fresh = catalog();
-    block_on(fresh.resolve(&cx(&p, &shared, &b, alice(), NOW + 300), "acme", "public-data")).unwrap();
+    let mem = MemoryCache::default();
+    block_on(fresh.resolve(&cx(&p, &mem, &shared, &b, alice(), NOW + 300), "acme", "public-data")).unwrap();
     assert_eq!(p.fetched.borrow().len(), 4);
     // And the memory layer took the edge copy's expiry, not a new TTL.
     let q = fixture_platform("user-a");
     let fresh = catalog();
+    let mem = MemoryCache::default();
     let shared2 = MapShared::default();
-    block_on(fresh.product(&cx(&q, &shared2, &b, alice(), NOW), "acme", "public-data")).unwrap();
+    block_on(fresh.product(&cx(&q, &mem, &shared2, &b, alice(), NOW), "acme", "public-data")).unwrap();
     let key = cache_key(alice(), &format!("{BASE}/api/v1/products/acme/public-data")).unwrap();
     let entry = shared2.map.borrow()[&key].0.clone();
     let again = catalog();
+    let mem = MemoryCache::default();
     let shared3 = MapShared::default();
     shared3.map.borrow_mut().insert(key, (entry, 300));
-    block_on(again.product(&cx(&q, &shared3, &b, alice(), NOW + 250), "acme", "public-data")).unwrap();
+    block_on(again.product(&cx(&q, &mem, &shared3, &b, alice(), NOW + 250), "acme", "public-data")).unwrap();
     assert_eq!(q.fetched.borrow().len(), 1, "edge hit");
     shared3.map.borrow_mut().clear();
-    block_on(again.product(&cx(&q, &shared3, &b, alice(), NOW + 299), "acme", "public-data")).unwrap();
+    block_on(again.product(&cx(&q, &mem, &shared3, &b, alice(), NOW + 299), "acme", "public-data")).unwrap();
     assert_eq!(q.fetched.borrow().len(), 1, "memory hit until the original expiry");
-    block_on(again.product(&cx(&q, &shared3, &b, alice(), NOW + 300), "acme", "public-data")).unwrap();
+    block_on(again.product(&cx(&q, &mem, &shared3, &b, alice(), NOW + 300), "acme", "public-data")).unwrap();
     assert_eq!(q.fetched.borrow().len(), 2, "then a miss");
 }
 
@@ -525,22 +537,24 @@ fn shared_layer_serves_a_new_isolate_within_the_ttl() {
 fn corrupt_or_foreign_shared_entries_are_misses() {
     let p = fixture_platform("user-a");
     let (shared, b, c) = (MapShared::default(), Bearer::ok("t"), catalog());
+    let mem = MemoryCache::default();
     let url = format!("{BASE}/api/v1/products/acme/public-data");
     let key = cache_key(alice(), &url).unwrap();
     shared
         .map
         .borrow_mut()
         .insert(key.clone(), (seal_entry(NOW + 100, b"not json"), 300));
-    block_on(c.product(&cx(&p, &shared, &b, alice(), NOW), "acme", "public-data")).unwrap();
+    block_on(c.product(&cx(&p, &mem, &shared, &b, alice(), NOW), "acme", "public-data")).unwrap();
     assert_eq!(p.fetched.borrow().len(), 1);
     assert!(p.logs.borrow().iter().any(|l| l.contains("unparseable")));
     // A raw body without the envelope is not trusted either.
     let c2 = catalog();
+    let mem = MemoryCache::default();
     shared
         .map
         .borrow_mut()
         .insert(key, (fixture("products/acme/public-data.json"), 300));
-    block_on(c2.product(&cx(&p, &shared, &b, alice(), NOW), "acme", "public-data")).unwrap();
+    block_on(c2.product(&cx(&p, &mem, &shared, &b, alice(), NOW), "acme", "public-data")).unwrap();
     assert_eq!(p.fetched.borrow().len(), 2);
 }
 
@@ -563,7 +577,8 @@ fn status_mapping() {
         let p = FakePlatform::default();
         p.script(BASE, status, &[], b"{}");
         let (shared, b, c) = (MapShared::default(), Bearer::ok("t"), catalog());
-        let e: ProxyError = block_on(c.product(&cx(&p, &shared, &b, alice(), NOW), "acme", "x"))
+        let mem = MemoryCache::default();
+        let e: ProxyError = block_on(c.product(&cx(&p, &mem, &shared, &b, alice(), NOW), "acme", "x"))
             .unwrap_err()
             .into();
         assert_eq!((e.code().as_str(), e.status()), (code, http), "{status}");
@@ -581,10 +596,11 @@ fn status_mapping() {
 #[test]
 fn failures_are_503_with_the_cause_and_never_cached() {
     let (b, c) = (Bearer::ok("t"), catalog());
+    let mem = MemoryCache::default();
     let shared = MapShared::default();
     // Unreachable / timed out: the platform's error (e.g. "fetch GET: timed out").
     let p = FakePlatform::default();
-    let e = block_on(c.product(&cx(&p, &shared, &b, alice(), NOW), "acme", "x")).unwrap_err();
+    let e = block_on(c.product(&cx(&p, &mem, &shared, &b, alice(), NOW), "acme", "x")).unwrap_err();
     assert!(
         matches!(&e, CatalogError::Unavailable(d) if chain(d).contains("no scripted answer")),
         "{e}"
@@ -594,19 +610,19 @@ fn failures_are_503_with_the_cause_and_never_cached() {
     for body in [&b"<html>oops</html>"[..], b"{\"product_id\":\"x\"}", b"", &big] {
         let p = FakePlatform::default();
         p.script(BASE, 200, &[], body);
-        let e: ProxyError = block_on(c.product(&cx(&p, &shared, &b, alice(), NOW), "acme", "x"))
+        let e: ProxyError = block_on(c.product(&cx(&p, &mem, &shared, &b, alice(), NOW), "acme", "x"))
             .unwrap_err()
             .into();
         assert_eq!((e.status(), e.code().as_str()), (503, "ServiceUnavailable"));
         assert!(!e.message().contains("catalog"), "the client sees a generic message");
     }
-    assert!(shared.map.borrow().is_empty() && c.cached_answers() == 0);
+    assert!(shared.map.borrow().is_empty() && mem.is_empty());
     // After a failure the next call asks again, and a good answer is cached.
     let p = fixture_platform("user-a");
     p.http
         .borrow_mut()
         .insert(0, (BASE.to_string(), 500, Vec::new(), Vec::new()));
-    let cxa = cx(&p, &shared, &b, alice(), NOW);
+    let cxa = cx(&p, &mem, &shared, &b, alice(), NOW);
     assert!(block_on(c.product(&cxa, "acme", "public-data")).is_err());
     p.http.borrow_mut().remove(0);
     assert!(block_on(c.product(&cxa, "acme", "public-data")).is_ok());
@@ -618,7 +634,8 @@ fn failures_are_503_with_the_cause_and_never_cached() {
 fn disabled_and_confused_answers() {
     let p = fixture_platform("user-a");
     let (shared, b, c) = (MapShared::default(), Bearer::ok("t"), catalog());
-    let cxa = cx(&p, &shared, &b, alice(), NOW);
+    let mem = MemoryCache::default();
+    let cxa = cx(&p, &mem, &shared, &b, alice(), NOW);
     assert_eq!(
         block_on(c.resolve(&cxa, "acme", "disabled-data")).unwrap_err(),
         CatalogError::NotFound
@@ -631,12 +648,12 @@ fn disabled_and_confused_answers() {
         &[],
         &fixture("products/acme/public-data.json"),
     );
-    let e = block_on(c.product(&cx(&q, &shared, &b, alice(), NOW), "acme", "other")).unwrap_err();
+    let e = block_on(c.product(&cx(&q, &mem, &shared, &b, alice(), NOW), "acme", "other")).unwrap_err();
     assert!(matches!(e, CatalogError::Unavailable(d) if chain(&d).contains("public-data")));
     // Names that cannot exist never reach the network.
     let r = FakePlatform::default();
     for bad in ["", ".", ".."] {
-        let e = block_on(c.resolve(&cx(&r, &shared, &b, alice(), NOW), "acme", bad)).unwrap_err();
+        let e = block_on(c.resolve(&cx(&r, &mem, &shared, &b, alice(), NOW), "acme", bad)).unwrap_err();
         assert_eq!(e, CatalogError::NotFound);
     }
     assert!(r.fetched.borrow().is_empty());
@@ -646,7 +663,13 @@ fn disabled_and_confused_answers() {
 fn azure_product_resolves_to_an_unavailable_backend() {
     let p = fixture_platform("user-a");
     let (shared, b, c) = (MapShared::default(), Bearer::ok("t"), catalog());
-    let r = block_on(c.resolve(&cx(&p, &shared, &b, Identity::Anonymous, NOW), "acme", "azure-data")).unwrap();
+    let mem = MemoryCache::default();
+    let r = block_on(c.resolve(
+        &cx(&p, &mem, &shared, &b, Identity::Anonymous, NOW),
+        "acme",
+        "azure-data",
+    ))
+    .unwrap();
     assert!(matches!(&r.backend, Backend::Unavailable(why) if why.contains("azure")));
     assert_eq!(r.product.prefix, "acme/azure-data/");
 }
@@ -656,7 +679,8 @@ fn restricted_products_follow_the_permissions_answer() {
     // user-a: ["read"] → a grant for exactly that principal.
     let p = fixture_platform("user-a");
     let (shared, b, c) = (MapShared::default(), Bearer::ok("t"), catalog());
-    let r = block_on(c.resolve(&cx(&p, &shared, &b, alice(), NOW), "acme", "restricted-data")).unwrap();
+    let mem = MemoryCache::default();
+    let r = block_on(c.resolve(&cx(&p, &mem, &shared, &b, alice(), NOW), "acme", "restricted-data")).unwrap();
     assert!(can_read(&session("user-a"), "acme", &r.product));
     assert!(!can_read(&session("user-b"), "acme", &r.product));
     assert!(!can_read(&Principal::Anonymous, "acme", &r.product));
@@ -673,7 +697,7 @@ fn restricted_products_follow_the_permissions_answer() {
 
     // user-b: [] → as if it did not exist, and the connection is never asked for.
     let p = fixture_platform("user-b");
-    let e = block_on(c.resolve(&cx(&p, &shared, &b, bob(), NOW), "acme", "restricted-data")).unwrap_err();
+    let e = block_on(c.resolve(&cx(&p, &mem, &shared, &b, bob(), NOW), "acme", "restricted-data")).unwrap_err();
     assert_eq!(e, CatalogError::NotFound);
     assert_eq!(ProxyError::from(e), ProxyError::NoSuchBucket);
     assert!(!urls(&p).iter().any(|u| u.contains("data-connections")));
@@ -681,7 +705,7 @@ fn restricted_products_follow_the_permissions_answer() {
     // Anonymous: not even a permissions call.
     let p = fixture_platform("anonymous");
     let e = block_on(c.resolve(
-        &cx(&p, &shared, &b, Identity::Anonymous, NOW),
+        &cx(&p, &mem, &shared, &b, Identity::Anonymous, NOW),
         "acme",
         "restricted-data",
     ));
@@ -700,8 +724,9 @@ fn restricted_products_follow_the_permissions_answer() {
         ),
     );
     let c2 = catalog();
+    let mem = MemoryCache::default();
     let e = block_on(c2.resolve(
-        &cx(&p, &MapShared::default(), &b, alice(), NOW),
+        &cx(&p, &mem, &MapShared::default(), &b, alice(), NOW),
         "acme",
         "restricted-data",
     ));
@@ -712,7 +737,8 @@ fn restricted_products_follow_the_permissions_answer() {
 fn listing_filters_disabled_products() {
     let p = fixture_platform("user-a");
     let (shared, b, c) = (MapShared::default(), Bearer::ok("t"), catalog());
-    let names: Vec<(String, Visibility)> = block_on(c.list_products(&cx(&p, &shared, &b, alice(), NOW), "acme"))
+    let mem = MemoryCache::default();
+    let names: Vec<(String, Visibility)> = block_on(c.list_products(&cx(&p, &mem, &shared, &b, alice(), NOW), "acme"))
         .unwrap()
         .into_iter()
         .map(|s| (s.name, s.visibility))
@@ -728,7 +754,7 @@ fn listing_filters_disabled_products() {
     );
     let q = FakePlatform::default();
     q.script(BASE, 404, &[], b"");
-    let e = block_on(c.list_products(&cx(&q, &shared, &b, alice(), NOW), "nope")).unwrap_err();
+    let e = block_on(c.list_products(&cx(&q, &mem, &shared, &b, alice(), NOW), "nope")).unwrap_err();
     assert_eq!(e, CatalogError::NotFound);
 }
 
@@ -737,10 +763,12 @@ fn bearer_source_is_used_as_given() {
     let p = fixture_platform("user-a");
     let shared = MapShared::default();
     let c = catalog();
+    let mem = MemoryCache::default();
     // No token: no Authorization header at all.
     let none = StaticBearer(None);
     let cxn = CallContext {
         platform: &p,
+        memory: &mem,
         shared: &shared,
         bearer: &none,
         identity: Identity::Anonymous,
@@ -753,7 +781,7 @@ fn bearer_source_is_used_as_given() {
         calls: Cell::new(0),
         token: Err(ProxyError::Misconfigured("no OIDC provider key".into())),
     };
-    let e = block_on(c.product(&cx(&p, &shared, &failing, alice(), NOW), "acme", "public-data")).unwrap_err();
+    let e = block_on(c.product(&cx(&p, &mem, &shared, &failing, alice(), NOW), "acme", "public-data")).unwrap_err();
     assert_eq!(
         ProxyError::from(e),
         ProxyError::Misconfigured("no OIDC provider key".into())
@@ -767,7 +795,8 @@ fn adversarial_subjects_get_their_own_entries() {
     // syntax never read alice's cached answers.
     let p = fixture_platform("user-a");
     let (shared, b, c) = (MapShared::default(), Bearer::ok("t"), catalog());
-    block_on(c.product(&cx(&p, &shared, &b, alice(), NOW), "acme", "public-data")).unwrap();
+    let mem = MemoryCache::default();
+    block_on(c.product(&cx(&p, &mem, &shared, &b, alice(), NOW), "acme", "public-data")).unwrap();
     let alice_key = cache_key(alice(), &format!("{BASE}/api/v1/products/acme/public-data")).unwrap();
     let fragment = alice_key.rsplit_once('/').unwrap().0.to_string();
     let subjects = [
@@ -788,7 +817,7 @@ fn adversarial_subjects_get_their_own_entries() {
             subject: s,
             role: "_default",
         };
-        block_on(c.product(&cx(&p, &shared, &b, id, NOW), "acme", "public-data")).unwrap();
+        block_on(c.product(&cx(&p, &mem, &shared, &b, id, NOW), "acme", "public-data")).unwrap();
         assert_eq!(p.fetched.borrow().len(), i + 2, "{s:?} must miss");
     }
 }
@@ -806,8 +835,9 @@ fn proxy_held_keys_sign_a_connection() {
     let p = fixture_platform("user-a");
     let (shared, b) = (MapShared::default(), Bearer::ok("t"));
     let c = catalog().with_connection_keys(keys);
+    let mem = MemoryCache::default();
     for product in ["restricted-data", "public-data"] {
-        let r = block_on(c.resolve(&cx(&p, &shared, &b, alice(), NOW), "acme", product)).unwrap();
+        let r = block_on(c.resolve(&cx(&p, &mem, &shared, &b, alice(), NOW), "acme", product)).unwrap();
         assert!(
             matches!(&r.backend, Backend::S3(s) if s.credentials.as_ref().unwrap().access_key_id == "AKIAPROXY"),
             "{product}: {:?}",

@@ -378,5 +378,4 @@ pub fn code(s: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "diff_tests.rs"]
 mod tests;

@@ -7,8 +7,8 @@ use jwt_compact::{AlgorithmExt as _, Claims as JwtClaims, Header};
 use serde_json::{json, Value};
 
 use super::*;
-use crate::oidc::testkeys::*;
 use crate::oidc::{parse_jwks, Peeked};
+use crate::testing::keys::*;
 
 const ISS: &str = "https://token.actions.githubusercontent.com";
 const NOW: i64 = 1_795_317_720;

@@ -1,0 +1,94 @@
+//! The edge adapter's decisions that need no Workers runtime, so that native
+//! tests cover them: how a raw URL splits into path and query, which inbound
+//! body is read and how far, and which outbound answer keeps its encoding.
+//! `edge` (wasm32 only) is left with the calls into the runtime.
+
+use crate::http::{Request, RequestBody};
+
+/// Splits the URL as received into raw path and query (no decoding here).
+pub fn split_url(url: &str) -> (String, String) {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    let path_and_query = path_and_query.split('#').next().unwrap_or("/");
+    match path_and_query.split_once('?') {
+        Some((p, q)) => (p.to_string(), q.to_string()),
+        None => (path_and_query.to_string(), String::new()),
+    }
+}
+
+/// What the edge does with an inbound body.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BodyPlan {
+    /// Left to the runtime, which discards it: every route but an STS POST.
+    Leave,
+    /// Declared longer than the cap: not read at all (see `edge::read_capped`).
+    TooLarge,
+    /// Read, to at most `cap` bytes and one more to tell it is over.
+    Read { cap: usize },
+}
+
+/// Only the STS reads a body (its form), capped at `sts::params::MAX_BODY`.
+pub fn body_plan(req: &Request) -> BodyPlan {
+    if req.method != "POST" || !crate::route::is_sts(req) {
+        return BodyPlan::Leave;
+    }
+    let cap = crate::sts::params::MAX_BODY;
+    let declared = req
+        .headers
+        .get("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cap as u64) {
+        return BodyPlan::TooLarge;
+    }
+    BodyPlan::Read { cap }
+}
+
+/// A body read chunk by chunk, kept to `cap + 1` bytes: the one past the cap
+/// says it is too large without holding any more of it.
+pub struct CappedBody {
+    cap: usize,
+    bytes: Vec<u8>,
+}
+
+impl CappedBody {
+    pub fn new(cap: usize) -> Self {
+        Self { cap, bytes: Vec::new() }
+    }
+
+    /// How many bytes of the next chunk are kept.
+    pub fn room(&self) -> usize {
+        (self.cap + 1).saturating_sub(self.bytes.len())
+    }
+
+    /// `n` more bytes (at most [`room`](Self::room)), zeroed, for the caller to fill.
+    pub fn grow(&mut self, n: usize) -> &mut [u8] {
+        let start = self.bytes.len();
+        self.bytes.resize(start + n.min(self.room()), 0);
+        &mut self.bytes[start..]
+    }
+
+    pub fn over(&self) -> bool {
+        self.bytes.len() > self.cap
+    }
+
+    /// The body read to its end.
+    pub fn finish(self) -> RequestBody {
+        if self.over() {
+            RequestBody::TooLarge
+        } else {
+            RequestBody::Bytes(self.bytes)
+        }
+    }
+}
+
+/// An outbound request asking for the identity encoding wants the answer's
+/// bytes as sent: whatever encoding they still have is the stored object's
+/// own (S3 reads). Other answers (JSON, XML) are decoded, as fetch() does by default.
+pub fn keeps_encoding(headers: &[(String, String)]) -> bool {
+    headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("accept-encoding") && v == "identity")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,10 @@
+//! Whole requests through `handle` on the in-memory runtime, one file per theme.
+
+mod federation;
+mod http;
+mod list;
+mod list_model;
+mod log;
+mod pipeline;
+mod selectors;
+mod signed;

@@ -1,0 +1,48 @@
+use super::*;
+use crate::error::ApiError;
+
+fn meta() -> ObjectMeta {
+    ObjectMeta {
+        size: 100,
+        etag: "\"e\"".into(),
+        last_modified_ms: 784_111_777_000,
+        content_type: Some("text/csv".into()),
+        user_metadata: vec![("k".into(), "v".into())],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn full_and_ranged() {
+    let mut h = Headers::new();
+    object_headers(&mut h, &meta(), None);
+    assert_eq!(h.get("content-length"), Some("100"));
+    assert_eq!(h.get("content-range"), None);
+    assert_eq!(h.get("last-modified"), Some("Sun, 06 Nov 1994 08:49:37 GMT"));
+    assert_eq!(h.get("x-amz-meta-k"), Some("v"));
+    let mut h = Headers::new();
+    object_headers(&mut h, &meta(), Some(ByteRange { start: 10, end: 19 }));
+    assert_eq!(h.get("content-length"), Some("10"));
+    assert_eq!(h.get("content-range"), Some("bytes 10-19/100"));
+}
+
+#[test]
+fn overrides() {
+    let mut h = Headers::new();
+    object_headers(&mut h, &meta(), None);
+    let q = Query::parse(
+        "response-content-type=application%2Fjson&response-content-disposition=attachment%3B%20filename%3Dx",
+    )
+    .unwrap();
+    apply_overrides(&mut h, &q, true).unwrap();
+    let mut anonymous = Headers::new();
+    assert_eq!(
+        apply_overrides(&mut anonymous, &q, false).map_err(|e| e.code().as_str()),
+        Err("InvalidRequest")
+    );
+    assert_eq!(anonymous.iter().count(), 0);
+    assert_eq!(h.get("content-type"), Some("application/json"));
+    assert_eq!(h.get("content-disposition"), Some("attachment; filename=x"));
+    let bad = Query::parse("response-content-type=a%0D%0Aset-cookie%3A%20x").unwrap();
+    assert!(apply_overrides(&mut h, &bad, true).is_err());
+}

@@ -1,0 +1,4 @@
+//! `verify`: botocore's vectors (`vectors`) and S3's rules beyond the signature (`rules`).
+
+mod rules;
+mod vectors;
