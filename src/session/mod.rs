@@ -206,6 +206,22 @@ pub struct Session {
     pub claims: Vec<(String, String)>,
 }
 
+/// What a session keeps of its session policy (`sts::policy` makes and reads it): compact, in the role ceiling's
+/// pattern language (`*`, `account/*`, `account/product`,
+/// `account/product/prefix*`), plus exact object keys written `=account/product/key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedPolicy {
+    /// The first 16 hex digits of SHA-256 of the packed policy, for audit lines.
+    #[serde(rename = "h")]
+    pub digest: String,
+    /// What `s3:GetObject` may read.
+    #[serde(rename = "g", default)]
+    pub read: Vec<String>,
+    /// What `s3:ListBucket` may show.
+    #[serde(rename = "l", default)]
+    pub list: Vec<String>,
+}
+
 /// `Secret` has no serde impls on purpose (so it cannot leak through a stray
 /// serialization); the sealed payload is the one place it must be written.
 mod secret_serde {

@@ -69,6 +69,50 @@ impl Ceiling {
     }
 }
 
+impl Ceiling {
+    /// What both ceilings allow. Every scope is a cone of the name tree
+    /// (an account, a product, a key prefix inside one), so two scopes
+    /// intersect in the narrower one when one holds the other, and in
+    /// nothing otherwise; the result never exceeds `self.len() + other.len()`.
+    pub fn intersect(&self, other: &Ceiling) -> Ceiling {
+        let mut out: Vec<Scope> = Vec::new();
+        for s in &self.0 {
+            for t in &other.0 {
+                let narrower = match () {
+                    _ if holds(s, t) => t,
+                    _ if holds(t, s) => s,
+                    _ => continue,
+                };
+                if !out.contains(narrower) {
+                    out.push(narrower.clone());
+                }
+            }
+        }
+        Ceiling(out)
+    }
+
+    /// Does anything in this ceiling lie in `account`?
+    pub fn reaches_account(&self, account: &str) -> bool {
+        self.0.iter().any(|s| match s {
+            Scope::Everything => true,
+            Scope::Account(a) | Scope::Product(a, _) | Scope::Prefix(a, _, _) => a == account,
+        })
+    }
+}
+
+/// Does scope `s` allow everything `t` does?
+fn holds(s: &Scope, t: &Scope) -> bool {
+    match (s, t) {
+        (Scope::Everything, _) => true,
+        (Scope::Account(a), Scope::Account(b) | Scope::Product(b, _) | Scope::Prefix(b, _, _)) => a == b,
+        (Scope::Product(a, p), Scope::Product(b, q) | Scope::Prefix(b, q, _)) => a == b && p == q,
+        (Scope::Prefix(a, p, x), Scope::Prefix(b, q, y)) => a == b && p == q && y.starts_with(x.as_str()),
+        // A prefix `""` is the whole product.
+        (Scope::Prefix(a, p, x), Scope::Product(b, q)) => a == b && p == q && x.is_empty(),
+        _ => false,
+    }
+}
+
 fn self_product(s: &Scope, account: &str, product: &str) -> bool {
     match s {
         Scope::Account(a) => a == account,
@@ -129,6 +173,37 @@ mod tests {
             !Ceiling::default().allows_product("demo", "p"),
             "empty ceiling allows nothing"
         );
+    }
+
+    #[test]
+    fn intersections_keep_the_narrower_scope() {
+        let i = |a: &[&str], b: &[&str]| c(a).intersect(&c(b));
+        assert_eq!(i(&["*"], &["demo/p/a*"]), c(&["demo/p/a*"]));
+        assert_eq!(i(&["demo/p/a*"], &["*"]), c(&["demo/p/a*"]));
+        assert_eq!(i(&["demo/*"], &["other/*"]), c(&[]));
+        assert_eq!(i(&["demo/p"], &["demo/p/x/*"]), c(&["demo/p/x/*"]));
+        assert_eq!(i(&["demo/p/x/*"], &["demo/p"]), c(&["demo/p/x/*"]));
+        assert_eq!(i(&["demo/p/a*"], &["demo/p/b*"]), c(&[]));
+        assert_eq!(i(&["demo/p/*"], &["demo/p"]), c(&["demo/p"]));
+        assert_eq!(i(&["demo/p", "demo/q/x*"], &["demo/*"]), c(&["demo/p", "demo/q/x*"]));
+        assert_eq!(i(&["demo/p/ab*", "demo/p/b*"], &["demo/p/a*"]), c(&["demo/p/ab*"]));
+        // Every key the intersection allows, both allow, and the reverse.
+        let (a, b) = (
+            c(&["demo/p/r/*", "demo/q", "x/*"]),
+            c(&["demo/p/r/2026*", "demo/*", "y/z"]),
+        );
+        let both = a.intersect(&b);
+        for (acct, prod, key) in [
+            ("demo", "p", "r/2026/a"),
+            ("demo", "p", "r/2025"),
+            ("demo", "q", "k"),
+            ("x", "p", "k"),
+            ("y", "z", "k"),
+        ] {
+            let want = a.allows_key(acct, prod, key) && b.allows_key(acct, prod, key);
+            assert_eq!(both.allows_key(acct, prod, key), want, "{acct}/{prod}/{key}");
+        }
+        assert!(both.reaches_account("demo") && !both.reaches_account("x") && !both.reaches_account("y"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod error;
 pub mod exchange;
 pub mod limits;
 pub mod params;
+pub mod policy;
 pub mod response;
 pub mod roles;
 
