@@ -423,6 +423,8 @@ fn sessions() {
         audience: AUDIENCE.into(),
         expires_at: NOW + 3600,
         claims: vec![("group".into(), "x".into())],
+        session_id: String::new(),
+        policy: None,
     };
     let token = seal(&keys, &s).unwrap();
     write("session", "real-token", format!("\u{0}{}\n{token}", s.access_key_id));

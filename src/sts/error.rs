@@ -24,6 +24,11 @@ pub enum StsError {
     CorsForbidden,
     /// A form body over `params::MAX_BODY`, declared or read.
     RequestTooLarge,
+    /// A session policy this proxy does not understand exactly.
+    MalformedPolicy(&'static str),
+    /// A session policy over its packed size, or the room the session token
+    /// leaves it: the percentage of that space it takes.
+    PackedPolicyTooLarge(u32),
     Internal(String),
 }
 
@@ -73,6 +78,8 @@ impl StsError {
             StsError::NotFound => "NotFound",
             StsError::CorsForbidden => "AccessDenied",
             StsError::RequestTooLarge => "RequestEntityTooLarge",
+            StsError::MalformedPolicy(_) => "MalformedPolicyDocument",
+            StsError::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
             StsError::Internal(_) => "InternalFailure",
         }
     }
@@ -82,7 +89,12 @@ impl StsError {
             StsError::InvalidIdentityToken(m)
             | StsError::Validation(m)
             | StsError::InvalidParameterValue(m)
-            | StsError::NotImplemented(m) => m.to_string(),
+            | StsError::NotImplemented(m)
+            | StsError::MalformedPolicy(m) => m.to_string(),
+            // AWS's wording, so that tools matching on it keep working.
+            StsError::PackedPolicyTooLarge(pct) => {
+                format!("Packed policy consumes {pct}% of allotted space, please use smaller policy.")
+            }
             StsError::ExpiredToken => "Token expired.".into(),
             StsError::IdpRejectedClaim => "The token's claims are not accepted by this role.".into(),
             StsError::IdpCommunication(_) => "The identity provider could not be reached or answered badly.".into(),

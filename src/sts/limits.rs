@@ -15,11 +15,12 @@
 //! per-exchange limits, and sealing can never overflow.
 
 use super::params::MAX_SESSION_NAME;
+use super::policy::percent;
 use super::roles::Role;
 use super::StsError;
 use crate::s3::xml::is_xml_char;
 use crate::secret::Secret;
-use crate::session::{sealed_len, Session, MAX_TOKEN_LEN};
+use crate::session::{payload_len, sealed_len, Session, MAX_PAYLOAD_LEN, MAX_TOKEN_LEN, SESSION_ID_LEN};
 
 /// The longest subject, in sealed bytes. OpenID Connect Core caps `sub` at
 /// 255 ASCII characters and AWS echoes at most 255 in
@@ -86,6 +87,28 @@ pub fn check_token_parts(subject: &str, passed: &[(String, String)]) -> Result<(
     Ok(())
 }
 
+/// Checks that a session with a policy still seals within the token: the
+/// policy has whatever room the rest of this session leaves (the role's
+/// check reserved none for it). Too little is `PackedPolicyTooLarge`, with
+/// the share of that room the policy would take.
+pub fn check_policy_room(session: &Session) -> Result<(), StsError> {
+    let internal = |e| StsError::Internal(format!("{e:?}"));
+    if session.policy.is_none() {
+        return Ok(());
+    }
+    let with = payload_len(session).map_err(internal)?;
+    if with <= MAX_PAYLOAD_LEN {
+        return Ok(());
+    }
+    let without = payload_len(&Session {
+        policy: None,
+        ..session.clone()
+    })
+    .map_err(internal)?;
+    let room = MAX_PAYLOAD_LEN.saturating_sub(without);
+    Err(StsError::PackedPolicyTooLarge(percent(with - without, room)))
+}
+
 /// Checks a role's configuration: its `pass_claims`, and that its largest
 /// possible session (every per-exchange part at its limit) seals within
 /// `MAX_TOKEN_LEN`. The error is a reason for the log.
@@ -129,6 +152,10 @@ pub fn check_role(role: &Role) -> Result<(), String> {
         audience: longest(&role.audiences),
         expires_at: i64::MIN,
         claims,
+        // A session id is always there; a session policy is checked per
+        // exchange against the room this leaves (`room_for_policy`).
+        session_id: "d".repeat(SESSION_ID_LEN),
+        policy: None,
     };
     let len = sealed_len(&worst).map_err(|e| format!("role {name}: {e:?}"))?;
     if len > MAX_TOKEN_LEN {
@@ -157,6 +184,7 @@ mod tests {
             ceiling_patterns: ceiling,
             max_duration: 3600,
             pass_claims: pass.iter().map(|c| c.to_string()).collect(),
+            audit_claims: Vec::new(),
         }
     }
 
@@ -216,6 +244,8 @@ mod tests {
                 audience: r.audiences[0].clone(),
                 expires_at: 4_102_444_800,
                 claims,
+                session_id: "d".repeat(SESSION_ID_LEN),
+                policy: None,
             };
             assert!(seal(&keys, &s).is_ok_and(|t| t.len() <= MAX_TOKEN_LEN), "{unit:?}");
         }

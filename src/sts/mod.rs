@@ -1,5 +1,6 @@
 //! The security token service: AssumeRoleWithWebIdentity.
 
+pub mod audit;
 pub mod ceiling;
 pub mod endpoint;
 mod error;
@@ -39,3 +40,5 @@ mod tests_endpoint;
 mod tests_idp;
 #[cfg(test)]
 mod tests_limits;
+#[cfg(test)]
+mod tests_policy;

@@ -12,6 +12,7 @@
 
 mod parse;
 
+pub(crate) use parse::percent;
 pub use parse::{parse, MAX_PACKED_CHARS, MAX_POLICY_CHARS};
 
 use super::ceiling::Ceiling;

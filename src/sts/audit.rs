@@ -1,0 +1,91 @@
+//! What an exchange's audit line records beyond who asked: the claims that
+//! tie the credential to the run that obtained it (a role's
+//! `audit_claims`), and the session policy's digest and resources. Bounded,
+//! and never the token itself.
+
+use serde_json::{json, Map, Value};
+
+use super::roles::Role;
+use crate::session::SealedPolicy;
+
+/// The longest claim value recorded; longer ones are cut (marked with `…`).
+pub const MAX_AUDIT_VALUE_BYTES: usize = 256;
+
+/// The role's audit claims the (verified) token has: strings (cut at
+/// [`MAX_AUDIT_VALUE_BYTES`]), numbers and booleans; others are left out.
+pub fn claims(role: &Role, all: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for name in &role.audit_claims {
+        let v = match all.get(name) {
+            Some(Value::String(s)) => Value::String(cut(s)),
+            Some(v @ (Value::Number(_) | Value::Bool(_))) => v.clone(),
+            _ => continue,
+        };
+        out.insert(name.clone(), v);
+    }
+    out
+}
+
+fn cut(s: &str) -> String {
+    if s.len() <= MAX_AUDIT_VALUE_BYTES {
+        return s.to_string();
+    }
+    let mut end = MAX_AUDIT_VALUE_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+/// A session policy as the audit line shows it.
+pub fn policy(p: &SealedPolicy) -> Value {
+    json!({"digest": p.digest, "read": p.read, "list": p.list})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sts::roles::Roles;
+
+    #[test]
+    fn claims_are_the_roles_bounded_and_scalar() {
+        let roles = r#"[{"name": "gha", "issuers": ["https://x"], "audiences": ["a"], "ceiling": ["*"]},
+            {"name": "lab", "issuers": ["https://x"], "audiences": ["a"], "ceiling": ["*"],
+             "audit_claims": ["project_path", "pipeline_id"]}]"#;
+        let (roles, warnings) = Roles::from_env(&|n| match n {
+            "ROLES" => Some(roles.to_string()),
+            "AUTH_AUDIENCE" => Some("a".into()),
+            _ => None,
+        });
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let token = json!({"repository": "o/r", "run_id": "42", "run_attempt": 1, "sha": ["x"],
+            "ref": "é".repeat(200), "project_path": "g/p", "secret": "never"});
+        let Value::Object(all) = token else { unreachable!() };
+        let gha = claims(roles.get("gha").unwrap(), &all);
+        assert_eq!(gha["repository"], "o/r");
+        assert_eq!(gha["run_id"], "42");
+        assert_eq!(gha["run_attempt"], 1);
+        assert!(!gha.contains_key("sha"), "not a scalar");
+        assert!(!gha.contains_key("project_path") && !gha.contains_key("secret"));
+        let r = gha["ref"].as_str().unwrap();
+        assert!(r.len() <= MAX_AUDIT_VALUE_BYTES + '…'.len_utf8() && r.ends_with('…'));
+        let lab = claims(roles.get("lab").unwrap(), &all);
+        assert_eq!(lab.keys().collect::<Vec<_>>(), vec!["project_path"]);
+    }
+
+    #[test]
+    fn audit_claims_are_bounded_in_configuration() {
+        let many: Vec<String> = (0..17).map(|i| format!("c{i}")).collect();
+        for bad in [json!(many), json!(["a", "a"]), json!([""]), json!(["x".repeat(65)])] {
+            let roles = json!([{"name": "r", "issuers": ["https://x"], "audiences": ["a"], "ceiling": ["*"],
+                "audit_claims": bad}])
+            .to_string();
+            let (roles, warnings) = Roles::from_env(&|n| match n {
+                "ROLES" => Some(roles.clone()),
+                "AUTH_AUDIENCE" => Some("a".into()),
+                _ => None,
+            });
+            assert!(roles.get("r").is_err() && warnings.len() == 1, "{bad}");
+        }
+    }
+}
