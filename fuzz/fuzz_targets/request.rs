@@ -12,9 +12,9 @@
 //! nothing restricted to anyone but its grantee, nothing unlisted listed.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use oidc_data_proxy::state::Isolate;
 use oidc_data_proxy::http::{Body, Request, RequestBody};
 use oidc_data_proxy::proxy::handle;
+use oidc_data_proxy::state::Isolate;
 use oidc_data_proxy::testing::{block_on, session_credentials, FakePlatform};
 use oidc_data_proxy_fuzz::{
     parse_request, sign_es256, sign_request, xml, AUDIENCE, ISSUER, JWKS, NOW, SESSION_KEY_B64,
