@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::catalog::{Product, Visibility};
 use crate::sts::ceiling::Ceiling;
+use crate::sts::policy::Effective;
 
 /// A caller proven by a SigV4 signature over a sealed session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,11 @@ pub struct SessionPrincipal {
     pub ceiling: Ceiling,
     /// Claims the role passed through, for grants.
     pub claims: Vec<(String, String)>,
+    /// Minted with the session; every audit line of it repeats this.
+    pub session_id: String,
+    /// The caller's session policy: reads need it, listings show only what
+    /// it lists (within the ceiling).
+    pub policy: Option<Box<Effective>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,9 +76,38 @@ pub fn ceiling_allows(principal: &Principal, account: &str, product: &str) -> bo
     }
 }
 
-/// Does the product appear in account-level listings for this caller?
+/// Does the product appear in account-level listings for this caller? A
+/// session policy must list something in it too.
 pub fn is_listed(principal: &Principal, account: &str, product: &Product) -> bool {
-    product.visibility != Visibility::Unlisted && can_read(principal, account, product)
+    product.visibility != Visibility::Unlisted
+        && can_read(principal, account, product)
+        && list_ceiling(principal).is_none_or(|c| c.allows_product(account, &product.name))
+}
+
+/// What bounds a session's listings: its policy's listing scopes (already
+/// within the role's ceiling) when it has one, else the ceiling.
+fn list_ceiling(principal: &Principal) -> Option<&Ceiling> {
+    match principal {
+        Principal::Anonymous => None,
+        Principal::Session(s) => Some(s.policy.as_ref().map_or(&s.ceiling, |p| &p.list)),
+    }
+}
+
+/// Does the caller's session policy (if any) let it read this key? Asked
+/// after the ceiling and the catalog: a denial here is `AccessDenied`.
+pub fn policy_allows_read(principal: &Principal, account: &str, product: &str, key: &str) -> bool {
+    match principal {
+        Principal::Session(s) => s.policy.as_ref().is_none_or(|p| p.allows_read(account, product, key)),
+        Principal::Anonymous => true,
+    }
+}
+
+/// Does the caller's session policy (if any) reach anything in the account?
+pub fn policy_reaches_account(principal: &Principal, account: &str) -> bool {
+    match principal {
+        Principal::Session(s) => s.policy.as_ref().is_none_or(|p| p.reaches_account(account)),
+        Principal::Anonymous => true,
+    }
 }
 
 /// May the caller read this key (relative to the product)? Prefix ceilings narrow it.
@@ -86,18 +121,12 @@ pub fn key_allowed(principal: &Principal, account: &str, product: &str, key: &st
 /// The key prefixes (relative to the product) the caller may read and so
 /// list, `None` for all of it; the keys `key_allowed` lets through exactly.
 pub fn key_prefixes<'a>(principal: &'a Principal, account: &str, product: &str) -> Option<Vec<&'a str>> {
-    match principal {
-        Principal::Anonymous => None,
-        Principal::Session(s) => s.ceiling.key_prefixes(account, product),
-    }
+    list_ceiling(principal).and_then(|c| c.key_prefixes(account, product))
 }
 
 /// May a listed key or common prefix (relative to the product) be shown?
 pub fn listed_allowed(principal: &Principal, account: &str, product: &str, name: &str, is_prefix: bool) -> bool {
-    match principal {
-        Principal::Anonymous => true,
-        Principal::Session(s) => s.ceiling.allows_listed(account, product, name, is_prefix),
-    }
+    list_ceiling(principal).is_none_or(|c| c.allows_listed(account, product, name, is_prefix))
 }
 
 #[cfg(test)]

@@ -300,6 +300,16 @@ fn lists() {
     );
     write(
         "list_walk",
+        "ceiling-and-policy",
+        format!("\x45\x01\x00\x00\n\n/\n\nb,many/,nested/|b/d,many/002,nested,odd\n{walk_keys}"),
+    );
+    write(
+        "list_walk",
+        "ceiling-and-policy-v1-account",
+        format!("\x46\x02\x00\x00\n\n/\nb/c.txt\nb/,nested/a|b/d/,nested/a/b,z\n{walk_keys}"),
+    );
+    write(
+        "list_walk",
         "short-names",
         [&[0x85, 2, 3, 5][..], format!("\n\n/\n\n\n{walk_keys}").as_bytes()].concat(),
     );
@@ -423,6 +433,8 @@ fn sessions() {
         audience: AUDIENCE.into(),
         expires_at: NOW + 3600,
         claims: vec![("group".into(), "x".into())],
+        session_id: String::new(),
+        policy: None,
     };
     let token = seal(&keys, &s).unwrap();
     write("session", "real-token", format!("\u{0}{}\n{token}", s.access_key_id));

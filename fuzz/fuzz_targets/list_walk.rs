@@ -12,7 +12,8 @@
 //!   [0] bit 0 V2, 1 account level (`GET /acct`, product `p` a folder),
 //!       2 send the delimiter, 3 V2 starts from a sealed token (else
 //!       start-after/marker), 4 that token is a common prefix's, 5 the token
-//!       is forged (it must be refused), 6 a ceiling applies, 7 a short
+//!       is forged (it must be refused), 6 a ceiling applies (`role|policy`
+//!       prefixes: a session policy's intersected with it), 7 a short
 //!       `max_name` (long-name skipping with short keys)
 //!   [1] max-keys, [2] backend prefix, [3] the short `max_name`
 #![no_main]
@@ -41,7 +42,8 @@ struct Case {
     base: &'static str,
     max_name: usize,
     ceiling: Option<Ceiling>,
-    allowed: Option<Vec<String>>,
+    /// Key prefixes of the role's ceiling and, if any, of a session policy.
+    allowed: Option<Vec<Vec<String>>>,
 }
 
 impl Case {
@@ -57,7 +59,7 @@ impl Case {
     fn may_read(&self, rel: &str) -> bool {
         self.allowed
             .as_ref()
-            .is_none_or(|a| a.iter().any(|pre| rel.starts_with(pre.as_str())))
+            .is_none_or(|sets| sets.iter().all(|a| a.iter().any(|pre| rel.starts_with(pre.as_str()))))
     }
 }
 
@@ -127,15 +129,31 @@ fuzz_target!(|data: &[u8]| {
     let account = flags & 2 != 0;
     let root = if account { "p/" } else { "" };
     let base = BASES[ctl(2) as usize % BASES.len()];
-    let c_allowed: Option<Vec<String>> =
-        (flags & 64 != 0).then(|| ceiling_line.split(',').take(12).map(str::to_string).collect());
-    let ceiling = match &c_allowed {
-        Some(a) => match Ceiling::parse(&a.iter().map(|pre| format!("acct/p/{pre}*")).collect::<Vec<_>>()) {
-            Ok(x) => Some(x),
-            Err(_) => return,
-        },
+    // `role|policy`: with a `|`, the listing is bounded by a session policy's
+    // prefixes too, intersected with the role's as `sts::policy` does.
+    let sets: Option<Vec<Vec<String>>> = (flags & 64 != 0).then(|| {
+        ceiling_line
+            .split('|')
+            .take(2)
+            .map(|part| part.split(',').take(12).map(str::to_string).collect())
+            .collect()
+    });
+    let parse = |a: &[String]| Ceiling::parse(&a.iter().map(|pre| format!("acct/p/{pre}*")).collect::<Vec<_>>());
+    let ceiling = match &sets {
+        Some(sets) => {
+            let mut parsed = Vec::new();
+            for s in sets {
+                match parse(s) {
+                    Ok(x) => parsed.push(x),
+                    Err(_) => return,
+                }
+            }
+            parsed.into_iter().reduce(|a, b| a.intersect(&b))
+        }
         None => None,
     };
+    // The model: a key is readable when it starts with a prefix of every set.
+    let c_allowed = sets;
     let c = Case {
         v2: flags & 1 != 0,
         account,
@@ -266,11 +284,8 @@ fuzz_target!(|data: &[u8]| {
                 .prefix
                 .strip_prefix(base)
                 .unwrap_or_else(|| panic!("{ctx}: asked for {r:?}"));
-            let allowed = c
-                .allowed
-                .as_ref()
-                .is_none_or(|a| a.iter().any(|pre| rel.starts_with(pre.as_str())));
-            assert!(allowed, "{ctx}: asked the backend for {r:?}");
+            // Only inside what every set allows (the role's and the policy's).
+            assert!(c.may_read(rel), "{ctx}: asked the backend for {r:?}");
         }
         let got: Vec<(String, bool)> = out
             .entries

@@ -54,6 +54,8 @@ fuzz_target!(|data: &[u8]| {
                     .unwrap_or((c, String::new()))
             })
             .collect(),
+        session_id: text(f[8]),
+        policy: None,
     };
     let Ok(token) = seal(&keys, &s) else { return };
     assert!(token.len() <= MAX_TOKEN_LEN);

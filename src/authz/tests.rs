@@ -27,6 +27,8 @@ fn session(subject: &str, ceiling: &[&str]) -> Principal {
         access_key_id: "ASIA".into(),
         ceiling,
         claims: Vec::new(),
+        session_id: String::new(),
+        policy: None,
     }))
 }
 

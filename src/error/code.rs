@@ -50,6 +50,8 @@ pub enum Code {
     /// STS's `AccessDenied`: a CORS preflight refused.
     StsAccessDenied,
     RequestEntityTooLarge,
+    MalformedPolicyDocument,
+    PackedPolicyTooLarge,
     InternalFailure,
 }
 
@@ -172,6 +174,8 @@ impl Code {
                 "RequestEntityTooLarge",
                 "The request body is larger than 65536 bytes.",
             ),
+            MalformedPolicyDocument => (400, "MalformedPolicyDocument", "The session policy is not valid."),
+            PackedPolicyTooLarge => (400, "PackedPolicyTooLarge", "The session policy is too large."),
             InternalFailure => (500, "InternalFailure", "An internal error occurred."),
         }
     }

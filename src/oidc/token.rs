@@ -126,6 +126,17 @@ fn json_object(part: &str) -> Result<Map<String, Value>, TokenError> {
     }
 }
 
+/// Parses JSON text whose objects never repeat a member name (at any
+/// depth, nesting bounded by serde_json at 128 levels). `Err(true)`: a
+/// repeated name; `Err(false)`: not JSON. Session policies use it too.
+pub(crate) fn unique_json(bytes: &[u8]) -> Result<Value, bool> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match Unique::deserialize(&mut de).and_then(|u| de.end().map(|()| u.0)) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.to_string().starts_with(DUPLICATE)),
+    }
+}
+
 const DUPLICATE: &str = "duplicate member";
 
 /// A JSON value whose objects have unique member names: serde_json's own

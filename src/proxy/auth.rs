@@ -8,6 +8,7 @@ use crate::http::Request;
 use crate::session::{unseal, SessionError};
 use crate::sigv4::verify;
 use crate::sts::ceiling::Ceiling;
+use crate::sts::policy::Effective;
 
 /// What clients commonly send. The Workers runtime replaces `Accept-Encoding`
 /// (with `br, gzip`) before the Worker sees it, so a client that signed the
@@ -70,7 +71,15 @@ pub fn authenticate(cfg: &Config, req: &Request, now: i64) -> Result<Principal> 
         role: session.role,
         session_name: session.session_name,
         access_key_id: session.access_key_id,
+        policy: match &session.policy {
+            // Sealed by us, so it parsed when minted: as for the ceiling.
+            Some(p) => Some(Box::new(
+                Effective::new(p, &ceiling).ok_or_else(ProxyError::invalid_token)?,
+            )),
+            None => None,
+        },
         ceiling,
         claims: session.claims,
+        session_id: session.session_id,
     })))
 }

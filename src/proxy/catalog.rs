@@ -128,7 +128,7 @@ impl<P: Platform> Ctx<'_, P> {
         let mut names = Vec::new();
         if let Catalog::Static(c) = self.catalog()? {
             for account in c.account_names() {
-                if self.account_visible(account).await? {
+                if authz::policy_reaches_account(&self.principal, account) && self.account_visible(account).await? {
                     names.push(account.to_string());
                 }
             }

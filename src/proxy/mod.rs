@@ -181,6 +181,13 @@ fn audit<P: Platform>(
         m.insert("subject".into(), json!(s.subject));
         m.insert("session".into(), json!(s.session_name));
         m.insert("access_key_id".into(), json!(s.access_key_id));
+        // The exchange's line has the same id, its claims and the policy's resources.
+        if !s.session_id.is_empty() {
+            m.insert("session_id".into(), json!(s.session_id));
+        }
+        if let Some(pol) = &s.policy {
+            m.insert("policy".into(), json!(pol.digest));
+        }
     }
     p.log(Level::Info, &log::line(Level::Info, "audit", f));
 }

@@ -19,6 +19,11 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
     if !authz::key_allowed(&ctx.principal, account, product, key) {
         return Err(ProxyError::NoSuchKey);
     }
+    // A key the caller could read but its own session policy leaves out:
+    // as AWS answers a request its session policy does not allow.
+    if !authz::policy_allows_read(&ctx.principal, account, product, key) {
+        return Err(ProxyError::AccessDenied);
+    }
     // Validate overrides before touching the backend: bad input costs nothing.
     let mut overrides = Headers::new();
     let signed = !matches!(ctx.principal, Principal::Anonymous);

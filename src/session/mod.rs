@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::secret::{constant_time_eq, Secret};
 
-pub use seal::{seal, sealed_len, unseal, MAX_TOKEN_LEN};
+pub use seal::{payload_len, seal, sealed_len, unseal, MAX_PAYLOAD_LEN, MAX_TOKEN_LEN};
 
 /// Why a session token was refused (or could not be made). Deliberately
 /// coarse: the client learns nothing that helps forge a token.
@@ -226,6 +226,30 @@ pub struct Session {
     /// Claims the role passes through (name, value), for catalog grants.
     #[serde(rename = "p", default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<(String, String)>,
+    /// Random, minted with the session ([`new_session_id`]): its exchange's
+    /// audit line and every signed request's repeat it. Empty in tokens
+    /// sealed before it existed.
+    #[serde(rename = "d", default, skip_serializing_if = "String::is_empty")]
+    pub session_id: String,
+    /// The caller's session policy, when it passed one.
+    #[serde(rename = "q", default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<SealedPolicy>,
+}
+
+/// What a session keeps of its session policy (`sts::policy` makes and reads it): compact, in the role ceiling's
+/// pattern language (`*`, `account/*`, `account/product`,
+/// `account/product/prefix*`), plus exact object keys written `=account/product/key`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedPolicy {
+    /// The first 16 hex digits of SHA-256 of the packed policy, for audit lines.
+    #[serde(rename = "h")]
+    pub digest: String,
+    /// What `s3:GetObject` may read.
+    #[serde(rename = "g", default)]
+    pub read: Vec<String>,
+    /// What `s3:ListBucket` may show.
+    #[serde(rename = "l", default)]
+    pub list: Vec<String>,
 }
 
 /// `Secret` has no serde impls on purpose (so it cannot leak through a stray
@@ -269,6 +293,16 @@ pub fn new_access_key_id() -> Result<String, SessionError> {
 pub fn new_secret() -> Result<Secret, SessionError> {
     let bytes: [u8; 30] = random()?;
     Ok(Secret::new(STANDARD.encode(bytes)))
+}
+
+/// Length of a session id: 16 base64url characters (96 random bits).
+pub const SESSION_ID_LEN: usize = 16;
+
+/// A session id: 12 random bytes, base64url, to correlate log lines (not a
+/// secret, and unrelated to the credentials).
+pub fn new_session_id() -> Result<String, SessionError> {
+    let bytes: [u8; 12] = random()?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// Fresh `(access_key_id, secret_access_key)` for a new [`Session`]; the

@@ -50,6 +50,14 @@ fn token_len(json_len: usize) -> usize {
     (raw * 4).div_ceil(3)
 }
 
+/// The longest sealed JSON a token can carry.
+pub const MAX_PAYLOAD_LEN: usize = MAX_TOKEN_LEN / 4 * 3 - HEADER_LEN - TAG_LEN;
+
+/// The bytes of the sealed JSON of `s` (the part of a token that varies).
+pub fn payload_len(s: &Session) -> Result<usize, SessionError> {
+    Ok(payload(s)?.len())
+}
+
 /// The exact length of the token [`seal`] would make of `s` (the nonce and
 /// key change the bytes, never the length): lets callers check a session
 /// against [`MAX_TOKEN_LEN`] before sealing it.

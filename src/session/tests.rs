@@ -20,6 +20,8 @@ fn session(akid: &str) -> Session {
         audience: "odp".into(),
         expires_at: NOW + 3600,
         claims: vec![("repository".into(), "o/r".into())],
+        session_id: String::new(),
+        policy: None,
     }
 }
 

@@ -76,6 +76,52 @@ impl Ceiling {
     }
 }
 
+impl Ceiling {
+    /// What both ceilings allow. Every scope is a cone of the name tree
+    /// (an account, a product, a key prefix inside one), so two scopes
+    /// intersect in the narrower one when one holds the other, and in
+    /// nothing otherwise; the result never exceeds `self.len() + other.len()`.
+    pub fn intersect(&self, other: &Ceiling) -> Ceiling {
+        let mut out: Vec<Scope> = Vec::new();
+        for s in &self.0 {
+            for t in &other.0 {
+                let narrower = if holds(s, t) {
+                    t
+                } else if holds(t, s) {
+                    s
+                } else {
+                    continue;
+                };
+                if !out.contains(narrower) {
+                    out.push(narrower.clone());
+                }
+            }
+        }
+        Ceiling(out)
+    }
+
+    /// Does anything in this ceiling lie in `account`?
+    pub fn reaches_account(&self, account: &str) -> bool {
+        self.0.iter().any(|s| match s {
+            Scope::Everything => true,
+            Scope::Account(a) | Scope::Product(a, _) | Scope::Prefix(a, _, _) => a == account,
+        })
+    }
+}
+
+/// Does scope `s` allow everything `t` does?
+fn holds(s: &Scope, t: &Scope) -> bool {
+    match (s, t) {
+        (Scope::Everything, _) => true,
+        (Scope::Account(a), Scope::Account(b) | Scope::Product(b, _) | Scope::Prefix(b, _, _)) => a == b,
+        (Scope::Product(a, p), Scope::Product(b, q) | Scope::Prefix(b, q, _)) => a == b && p == q,
+        (Scope::Prefix(a, p, x), Scope::Prefix(b, q, y)) => a == b && p == q && y.starts_with(x.as_str()),
+        // A prefix `""` is the whole product.
+        (Scope::Prefix(a, p, x), Scope::Product(b, q)) => a == b && p == q && x.is_empty(),
+        _ => false,
+    }
+}
+
 fn self_product(s: &Scope, account: &str, product: &str) -> bool {
     match s {
         Scope::Account(a) => a == account,

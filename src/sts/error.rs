@@ -45,6 +45,13 @@ pub enum StsError {
     /// Minting or sealing the session failed.
     #[error("session")]
     Session(#[from] SessionError),
+    /// A session policy this proxy does not understand exactly.
+    #[error("MalformedPolicyDocument: {0}")]
+    MalformedPolicy(&'static str),
+    /// A session policy over its packed size, or the room the session token
+    /// leaves it: the percentage of that space it takes.
+    #[error("PackedPolicyTooLarge: {0}%")]
+    PackedPolicyTooLarge(u32),
 }
 
 impl StsError {
@@ -84,6 +91,8 @@ impl ApiError for StsError {
             StsError::CorsForbidden => Code::StsAccessDenied,
             StsError::RequestTooLarge => Code::RequestEntityTooLarge,
             StsError::Route(_) | StsError::Session(_) => Code::InternalFailure,
+            StsError::MalformedPolicy(_) => Code::MalformedPolicyDocument,
+            StsError::PackedPolicyTooLarge(_) => Code::PackedPolicyTooLarge,
         }
     }
 
@@ -92,8 +101,13 @@ impl ApiError for StsError {
             StsError::InvalidIdentityToken(m)
             | StsError::Validation(m)
             | StsError::InvalidParameterValue(m)
-            | StsError::NotImplemented(m) => Cow::Borrowed(m),
+            | StsError::NotImplemented(m)
+            | StsError::MalformedPolicy(m) => Cow::Borrowed(m),
             StsError::MissingParameter(p) => Cow::Owned(format!("The request must contain the parameter {p}.")),
+            // AWS's wording, so that tools matching on it keep working.
+            StsError::PackedPolicyTooLarge(pct) => Cow::Owned(format!(
+                "Packed policy consumes {pct}% of allotted space, please use smaller policy."
+            )),
             _ => Cow::Borrowed(self.code().default_message()),
         }
     }

@@ -4,8 +4,10 @@
 
 use serde_json::json;
 
+use super::audit;
 use super::limits;
 use super::params::{self, derived_session_name};
+use super::policy::{self, PolicyError};
 use super::response::{self, Issued};
 use super::{Context, StsError};
 use crate::error::{ApiError, Code, Detail};
@@ -13,7 +15,7 @@ use crate::http::{Request, Response};
 use crate::log::{self, Level};
 use crate::oidc::{self, Expectations, TokenError, DEFAULT_LEEWAY};
 use crate::platform::Platform;
-use crate::session::{new_credentials, seal, Session};
+use crate::session::{new_credentials, new_session_id, seal, Session};
 
 struct Minted {
     access_key_id: String,
@@ -26,6 +28,7 @@ struct Minted {
     role: String,
     role_arn: String,
     session_name: String,
+    session_id: String,
 }
 
 fn token_error(e: TokenError) -> StsError {
@@ -46,6 +49,17 @@ struct Known {
     issuer: Option<String>,
     subject: Option<String>,
     audience: Option<String>,
+    /// The role's audit claims the verified token holds.
+    claims: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The session policy (digest and resources), once it parsed.
+    policy: Option<serde_json::Value>,
+}
+
+fn policy_error(e: PolicyError) -> StsError {
+    match e {
+        PolicyError::Malformed(m) => StsError::MalformedPolicy(m),
+        PolicyError::TooLarge(pct) => StsError::PackedPolicyTooLarge(pct),
+    }
 }
 
 async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &mut Known) -> Result<Minted, StsError> {
@@ -60,6 +74,15 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
     let params = params::parse(&params::collect(&req.query, body)?)?;
     known.role = Some(params.role.clone());
     known.session_name = params.session_name.clone();
+    // Bad input costs nothing: the policy is judged before any network call.
+    let session_policy = params
+        .policy
+        .as_deref()
+        .map(policy::parse)
+        .transpose()
+        .map_err(policy_error)?
+        .map(|p| p.sealed);
+    known.policy = session_policy.as_ref().map(audit::policy);
     let role = cx.roles.get(&params.role)?;
     let peeked = oidc::peek(&params.token).map_err(token_error)?;
     // Trust is decided before any network call: a foreign issuer costs nothing.
@@ -84,6 +107,7 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
     known.issuer = Some(claims.iss.clone());
     known.subject = Some(claims.sub.clone());
     known.audience = Some(claims.aud.clone());
+    known.claims = Some(audit::claims(role, &claims.all));
     let passed: Vec<(String, String)> = role
         .pass_claims
         .iter()
@@ -116,7 +140,10 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
         audience: claims.aud.clone(),
         expires_at: now + i64::from(duration),
         claims: passed,
+        session_id: new_session_id()?,
+        policy: session_policy,
     };
+    limits::check_policy_room(&session)?;
     let token = seal(keys, &session)?;
     Ok(Minted {
         access_key_id,
@@ -129,6 +156,7 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
         role: role.name.clone(),
         role_arn: params.role_arn,
         session_name,
+        session_id: session.session_id,
     })
 }
 
@@ -162,6 +190,7 @@ pub async fn handle<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, request
                     ("session".into(), json!(m.session_name)),
                     ("access_key_id".into(), json!(m.access_key_id)),
                     ("expires_at".into(), json!(m.expires_at)),
+                    ("session_id".into(), json!(m.session_id)),
                 ]);
             }
             match json {
@@ -187,6 +216,14 @@ pub async fn handle<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, request
             response::error_response(e, json, request_id)
         }
     };
+    if let Some(o) = f.as_object_mut() {
+        if let Some(c) = known.claims.take().filter(|c| !c.is_empty()) {
+            o.insert("claims".into(), serde_json::Value::Object(c));
+        }
+        if let Some(pol) = known.policy.take() {
+            o.insert("policy".into(), pol);
+        }
+    }
     if Level::Info <= cx.log_level {
         p.log(Level::Info, &log::line(Level::Info, "sts exchange", f));
     }

@@ -15,11 +15,12 @@
 //! per-exchange limits, and sealing can never overflow.
 
 use super::params::MAX_SESSION_NAME;
+use super::policy::percent;
 use super::roles::Role;
 use super::StsError;
 use crate::s3::xml::is_xml_char;
 use crate::secret::Secret;
-use crate::session::{sealed_len, Session, SessionError, MAX_TOKEN_LEN};
+use crate::session::{payload_len, sealed_len, Session, SessionError, MAX_PAYLOAD_LEN, MAX_TOKEN_LEN, SESSION_ID_LEN};
 
 /// The longest subject, in sealed bytes. OpenID Connect Core caps `sub` at
 /// 255 ASCII characters and AWS echoes at most 255 in
@@ -117,6 +118,26 @@ pub enum LimitProblem {
 
 crate::error::debug_as_display!(LimitProblem);
 
+/// Checks that a session with a policy still seals within the token: the
+/// policy has whatever room the rest of this session leaves (the role's
+/// check reserved none for it). Too little is `PackedPolicyTooLarge`, with
+/// the share of that room the policy would take.
+pub fn check_policy_room(session: &Session) -> Result<(), StsError> {
+    if session.policy.is_none() {
+        return Ok(());
+    }
+    let with = payload_len(session)?;
+    if with <= MAX_PAYLOAD_LEN {
+        return Ok(());
+    }
+    let without = payload_len(&Session {
+        policy: None,
+        ..session.clone()
+    })?;
+    let room = MAX_PAYLOAD_LEN.saturating_sub(without);
+    Err(StsError::PackedPolicyTooLarge(percent(with - without, room)))
+}
+
 /// Checks a role's configuration: its `pass_claims`, and that its largest
 /// possible session (every per-exchange part at its limit) seals within
 /// `MAX_TOKEN_LEN`. The error is a reason for the log.
@@ -159,6 +180,10 @@ pub fn check_role(role: &Role) -> Result<(), LimitError> {
         audience: longest(&role.audiences),
         expires_at: i64::MIN,
         claims,
+        // A session id is always there; a session policy is checked per
+        // exchange against the room this leaves (`room_for_policy`).
+        session_id: "d".repeat(SESSION_ID_LEN),
+        policy: None,
     };
     let len = sealed_len(&worst).map_err(|e| err(LimitProblem::Seal(e)))?;
     if len > MAX_TOKEN_LEN {

@@ -1,11 +1,13 @@
 //! The security token service: AssumeRoleWithWebIdentity.
 
+pub mod audit;
 pub mod ceiling;
 pub mod endpoint;
 mod error;
 pub mod exchange;
 pub mod limits;
 pub mod params;
+pub mod policy;
 pub mod response;
 pub mod roles;
 

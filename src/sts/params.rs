@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::policy::MAX_POLICY_CHARS;
 use super::StsError;
 use crate::http::{form_decode, Request, RequestBody};
 
@@ -21,6 +22,8 @@ pub struct StsParams {
     pub session_name: Option<String>,
     pub token: String,
     pub duration: Option<u32>,
+    /// The session policy's text (`Policy`), parsed by the exchange.
+    pub policy: Option<String>,
 }
 
 /// Decodes `application/x-www-form-urlencoded` (`+` is a space here).
@@ -121,14 +124,20 @@ pub fn parse(pairs: &[(String, String)]) -> Result<StsParams, StsError> {
     if get(pairs, "Version").is_some_and(|v| v != "2011-06-15") {
         return Err(StsError::invalid("Unsupported Version."));
     }
-    // A session policy would narrow access; ignoring it would grant more
+    // A managed policy would narrow access; ignoring it would grant more
     // than the caller asked for, so it is refused (fail closed).
-    if ["Policy", "PolicyArns.member.1.arn"]
-        .iter()
-        .any(|p| get(pairs, p).is_some())
-    {
-        return Err(StsError::invalid("Session policies are not supported."));
+    if get(pairs, "PolicyArns.member.1.arn").is_some() {
+        return Err(StsError::invalid(
+            "Managed session policies (PolicyArns) are not supported.",
+        ));
     }
+    // AWS requires at least one character; the upper bound keeps the parse
+    // bounded (the packed size is checked by `policy::parse`).
+    let policy = match get(pairs, "Policy") {
+        None => None,
+        Some(p) if !p.is_empty() && p.chars().count() <= MAX_POLICY_CHARS => Some(p.to_string()),
+        Some(_) => return Err(StsError::Validation("Policy must be 1 to 16384 characters.")),
+    };
     let role_arn = required(pairs, "RoleArn")?;
     // An empty RoleArn is refused here too: no role name is empty.
     let role = role_name(role_arn)
@@ -160,6 +169,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<StsParams, StsError> {
         session_name,
         token: token.to_string(),
         duration,
+        policy,
     })
 }
 

@@ -36,6 +36,26 @@ pub const MAX_CONDITIONS: usize = 16;
 pub const MAX_CONDITION_VALUE_BYTES: usize = 256;
 /// Ceiling patterns (the session token bounds their bytes too, see `limits`).
 pub const MAX_CEILING_PATTERNS: usize = 64;
+/// Claims an exchange's audit line may carry, and the longest name.
+pub const MAX_AUDIT_CLAIMS: usize = 16;
+pub const MAX_AUDIT_CLAIM_NAME_BYTES: usize = 64;
+/// What a role records of a token when it does not say (`audit_claims`):
+/// the claims that tie a GitHub Actions token to the run that asked for it.
+/// Another issuer's tokens simply lack most of them; a missing claim is left out.
+pub const DEFAULT_AUDIT_CLAIMS: [&str; 8] = [
+    "repository",
+    "ref",
+    "sha",
+    "workflow_ref",
+    "job_workflow_ref",
+    "run_id",
+    "run_attempt",
+    "check_run_id",
+];
+
+fn default_audit_claims() -> Vec<String> {
+    DEFAULT_AUDIT_CLAIMS.iter().map(ToString::to_string).collect()
+}
 
 #[derive(Debug, Clone)]
 pub struct Role {
@@ -50,6 +70,8 @@ pub struct Role {
     pub max_duration: u32,
     /// Claims copied into the session, for catalog grants.
     pub pass_claims: Vec<String>,
+    /// Claims written to the exchange's audit line (never sealed).
+    pub audit_claims: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +87,8 @@ struct RoleDoc {
     max_duration: Option<u32>,
     #[serde(default)]
     pass_claims: Vec<String>,
+    #[serde(default)]
+    audit_claims: Option<Vec<String>>,
 }
 
 impl Role {
@@ -126,6 +150,15 @@ impl Role {
         if d.bindings.iter().any(Vec::is_empty) {
             return Err(err(RoleProblem::EmptyBinding));
         }
+        let audit_claims = d.audit_claims.unwrap_or_else(default_audit_claims);
+        if audit_claims.len() > MAX_AUDIT_CLAIMS {
+            return Err(err(RoleProblem::TooManyAuditClaims));
+        }
+        for (i, c) in audit_claims.iter().enumerate() {
+            if c.is_empty() || c.len() > MAX_AUDIT_CLAIM_NAME_BYTES || audit_claims[..i].contains(c) {
+                return Err(err(RoleProblem::AuditClaimName));
+            }
+        }
         let role = Role {
             name,
             issuers: d.issuers,
@@ -135,6 +168,7 @@ impl Role {
             ceiling_patterns: d.ceiling,
             max_duration,
             pass_claims: d.pass_claims,
+            audit_claims,
         };
         limits::check_role(&role)?;
         Ok(role)
@@ -182,6 +216,10 @@ pub enum RoleProblem {
     MaxDuration,
     #[error("an empty binding would accept every token")]
     EmptyBinding,
+    #[error("at most {MAX_AUDIT_CLAIMS} audit_claims")]
+    TooManyAuditClaims,
+    #[error("audit_claims names must be distinct, 1..={MAX_AUDIT_CLAIM_NAME_BYTES} bytes")]
+    AuditClaimName,
 }
 
 crate::error::debug_as_display!(RoleProblem);
@@ -222,6 +260,7 @@ impl Roles {
                     ceiling_patterns: vec!["*".into()],
                     max_duration: MAX_DURATION,
                     pass_claims: Vec::new(),
+                    audit_claims: default_audit_claims(),
                 };
                 match limits::check_role(&role) {
                     Ok(()) => {

@@ -59,6 +59,8 @@ pub fn session_credentials(
         audience: "oidc-data-proxy".into(),
         expires_at,
         claims: Vec::new(),
+        session_id: String::new(),
+        policy: None,
     };
     let token = crate::session::seal(cfg.session_keys.as_ref().unwrap(), &session).unwrap();
     crate::sigv4::Credentials {

@@ -275,8 +275,13 @@ def test_wrong_version(sts_worker, idp):
     sts_error(r, 400, "InvalidParameterValue")
 
 
-def test_session_policy_refused(sts_worker, idp):
+def test_session_policies_outside_the_subset_are_refused(sts_worker, idp):
+    """(test_sts_policy.py: the policies that are understood, with real clients.)"""
     r = exchange(sts_worker.url, idp.token("alice"), extra=[("Policy", "{}")])
+    sts_error(r, 400, "MalformedPolicyDocument")
+    r = exchange(sts_worker.url, idp.token("alice"), extra=[("Policy", "")])
+    sts_error(r, 400, "ValidationError")
+    r = exchange(sts_worker.url, idp.token("alice"), extra=[("PolicyArns.member.1.arn", "arn:aws:iam::1:policy/x")])
     sts_error(r, 400, "InvalidParameterValue")
 
 

@@ -299,6 +299,8 @@ fn session(subject: &str) -> Principal {
         access_key_id: "ASIA".into(),
         ceiling: Ceiling::parse(&["*".to_string()]).unwrap(),
         claims: Vec::new(),
+        session_id: String::new(),
+        policy: None,
     }))
 }
 

@@ -157,6 +157,23 @@ fn diff_role(old: &Role, new: &Role, f: &mut Sink<'_>) {
             ),
         );
     }
+    for c in old.audit_claims.iter().filter(|c| !new.audit_claims.contains(c)) {
+        f.push(
+            Class::Broadening,
+            "audit_claim_dropped",
+            format!(
+                "claim {} no longer in exchange audit lines: credentials can no longer be tied to it",
+                code(c)
+            ),
+        );
+    }
+    for c in new.audit_claims.iter().filter(|c| !old.audit_claims.contains(c)) {
+        f.push(
+            Class::Narrowing,
+            "audit_claim_added",
+            format!("claim {} now in exchange audit lines", code(c)),
+        );
+    }
     for c in new.pass_claims.iter().filter(|c| !old.pass_claims.contains(c)) {
         f.push(
             Class::Broadening,

@@ -30,6 +30,37 @@ fn patterns() {
 }
 
 #[test]
+fn intersections_keep_the_narrower_scope() {
+    let i = |a: &[&str], b: &[&str]| c(a).intersect(&c(b));
+    assert_eq!(i(&["*"], &["demo/p/a*"]), c(&["demo/p/a*"]));
+    assert_eq!(i(&["demo/p/a*"], &["*"]), c(&["demo/p/a*"]));
+    assert_eq!(i(&["demo/*"], &["other/*"]), c(&[]));
+    assert_eq!(i(&["demo/p"], &["demo/p/x/*"]), c(&["demo/p/x/*"]));
+    assert_eq!(i(&["demo/p/x/*"], &["demo/p"]), c(&["demo/p/x/*"]));
+    assert_eq!(i(&["demo/p/a*"], &["demo/p/b*"]), c(&[]));
+    assert_eq!(i(&["demo/p/*"], &["demo/p"]), c(&["demo/p"]));
+    assert_eq!(i(&["demo/p", "demo/q/x*"], &["demo/*"]), c(&["demo/p", "demo/q/x*"]));
+    assert_eq!(i(&["demo/p/ab*", "demo/p/b*"], &["demo/p/a*"]), c(&["demo/p/ab*"]));
+    // Every key the intersection allows, both allow, and the reverse.
+    let (a, b) = (
+        c(&["demo/p/r/*", "demo/q", "x/*"]),
+        c(&["demo/p/r/2026*", "demo/*", "y/z"]),
+    );
+    let both = a.intersect(&b);
+    for (acct, prod, key) in [
+        ("demo", "p", "r/2026/a"),
+        ("demo", "p", "r/2025"),
+        ("demo", "q", "k"),
+        ("x", "p", "k"),
+        ("y", "z", "k"),
+    ] {
+        let want = a.allows_key(acct, prod, key) && b.allows_key(acct, prod, key);
+        assert_eq!(both.allows_key(acct, prod, key), want, "{acct}/{prod}/{key}");
+    }
+    assert!(both.reaches_account("demo") && !both.reaches_account("x") && !both.reaches_account("y"));
+}
+
+#[test]
 fn invalid_patterns_reject_the_ceiling() {
     for bad in ["", "demo", "Demo/*", "demo/p/a*b*", "demo/p/nostar", "demo/*/x*", "*/*"] {
         assert!(Ceiling::parse(&[bad.to_string()]).is_err(), "{bad}");

@@ -13,6 +13,7 @@ fn role(ceiling: Vec<String>, pass: &[&str]) -> Role {
         ceiling_patterns: ceiling,
         max_duration: 3600,
         pass_claims: pass.iter().map(ToString::to_string).collect(),
+        audit_claims: Vec::new(),
     }
 }
 
@@ -72,6 +73,8 @@ fn an_admitted_role_can_never_overflow() {
             audience: r.audiences[0].clone(),
             expires_at: 4_102_444_800,
             claims,
+            session_id: "d".repeat(SESSION_ID_LEN),
+            policy: None,
         };
         assert!(seal(&keys, &s).is_ok_and(|t| t.len() <= MAX_TOKEN_LEN), "{unit:?}");
     }

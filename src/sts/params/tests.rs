@@ -15,6 +15,7 @@ fn from_query_body_or_both() {
         session_name: None,
         token: "abcd".into(),
         duration: None,
+        policy: None,
     };
     assert_eq!(p(OK, None).unwrap(), want);
     assert_eq!(p("", Some(OK)).unwrap(), want);
@@ -73,7 +74,15 @@ fn every_rule_has_its_code() {
         (&format!("{OK}&DurationSeconds=899"), "ValidationError"),
         (&format!("{OK}&DurationSeconds=abc"), "ValidationError"),
         (&format!("{OK}&RoleArn=other"), "InvalidParameterValue"),
-        (&format!("{OK}&Policy=%7B%7D"), "InvalidParameterValue"),
+        (
+            &format!("{OK}&PolicyArns.member.1.arn=arn:aws:iam::1:policy/x"),
+            "InvalidParameterValue",
+        ),
+        (&format!("{OK}&Policy="), "ValidationError"),
+        (
+            &format!("{OK}&Policy={}", "x".repeat(MAX_POLICY_CHARS + 1)),
+            "ValidationError",
+        ),
         ("Action=%zz", "InvalidParameterValue"),
         // Empty is a value, and AWS validates it: '' fails RoleSessionName's
         // 2-64, RoleArn's 20-2048 and WebIdentityToken's 4-20000 characters.

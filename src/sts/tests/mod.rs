@@ -308,3 +308,4 @@ fn idp_documents_that_never_end_are_idp_communication_error() {
 mod endpoint;
 mod idp;
 mod limits;
+mod policy;
