@@ -34,6 +34,8 @@ pub struct Config {
     /// `ISOLATE_STATS_EVERY`: the isolate's memory and cache sizes in the log
     /// every this many requests.
     pub stats_every: Option<u64>,
+    /// `OBJECT_CACHE*`: the edge cache for public reads.
+    pub object_cache: crate::objcache::Settings,
     /// Problems found while loading, logged once by the runtime.
     pub warnings: Vec<String>,
 }
@@ -101,7 +103,9 @@ impl Config {
         };
         let catalog = crate::catalog::config::from_env(env, &needs, &mut warnings).map_err(Arc::new);
         let stats_every = crate::stats::parse_every(env("ISOLATE_STATS_EVERY").as_deref(), &mut warnings);
+        let object_cache = crate::objcache::Settings::from_env(env, &mut warnings);
         Config {
+            object_cache,
             catalog,
             token_ttl_secs: token_ttl,
             provider,

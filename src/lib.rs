@@ -26,6 +26,7 @@ pub mod cors;
 pub mod error;
 pub mod http;
 pub mod log;
+pub mod objcache;
 pub mod oidc;
 pub mod platform;
 pub mod proxy;

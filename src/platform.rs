@@ -128,6 +128,54 @@ pub fn remaining_ms(budget_ms: u32, started_ms: i64, now_ms: i64) -> u32 {
     u32::try_from(left).unwrap_or(budget_ms)
 }
 
+// What a runtime splices an edge-cache answer from (`Platform::splice`):
+// cached slices, and backend bodies it stores entry by entry as they stream
+// by. The arithmetic is `objcache::blocks`; only lengths cross this seam.
+
+/// One part of an answer, in order.
+pub enum Piece<B> {
+    /// Bytes already cut to what the answer takes (`Platform::blob_get`).
+    Stored(B),
+    /// A backend body covering whole entries: each complete entry is stored
+    /// under its key, and the answer takes what the cutter says.
+    Fetched(Fill<B>),
+}
+
+pub struct Fill<B> {
+    pub body: B,
+    pub cutter: Box<dyn ChunkCutter>,
+    /// Index of the run's first entry.
+    pub first: u64,
+    /// The run's entries, first to last.
+    pub entries: Vec<Entry>,
+}
+
+/// Where one entry goes once complete.
+pub struct Entry {
+    pub key: String,
+    pub ttl_secs: u32,
+    /// Dropped once the entry is stored (or abandoned): releases the
+    /// requests waiting for it (`inflight::Guard`).
+    pub release: Option<Box<dyn std::any::Any>>,
+}
+
+/// Where the bytes of one chunk of a backend body go.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cut {
+    /// (entry index, part of the chunk, whether this part completes the entry).
+    pub to_entries: Vec<(u64, std::ops::Range<usize>, bool)>,
+    /// The part of the chunk the answer takes.
+    pub to_answer: Option<std::ops::Range<usize>>,
+}
+
+/// Follows a backend body chunk by chunk (`objcache::blocks::Cutter`).
+pub trait ChunkCutter {
+    /// Cuts the next `n` bytes.
+    fn feed(&mut self, n: usize) -> Cut;
+    /// True once every byte expected has been fed.
+    fn done(&self) -> bool;
+}
+
 /// The runtime. `Body` is an opaque byte stream the core hands through.
 #[allow(async_fn_in_trait)] // single-threaded runtime: futures need not be Send
 pub trait Platform {
@@ -160,6 +208,16 @@ pub trait Platform {
     async fn cache_get(&self, key: &str) -> Option<Vec<u8>>;
     /// Stores `body` under `key` for `ttl_secs`. Best effort: failures are ignored.
     async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32);
+
+    /// The edge cache (`objcache`): bytes `within` (relative) of the entry
+    /// stored under `key`, as a body, if it is stored. Best effort.
+    async fn blob_get(&self, key: &str, within: ByteRange) -> Option<Self::Body>;
+    /// An answer's body of `len` bytes from its pieces, in order. A fetched
+    /// piece's entries are stored as they complete, while the body streams;
+    /// at most one entry is held at a time.
+    fn splice(&self, pieces: Vec<Piece<Self::Body>>, len: u64) -> Self::Body;
+    /// Resolves after `ms` (bounds a wait for another request's fetch).
+    async fn sleep(&self, ms: u32);
 }
 
 #[cfg(test)]

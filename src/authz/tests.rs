@@ -14,6 +14,7 @@ fn p(v: Visibility) -> Product {
         backend: "b".into(),
         prefix: String::new(),
         grants,
+        cache: Default::default(),
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Product {
     pub prefix: String,
     /// Principals who may read it when restricted.
     pub grants: Vec<Grant>,
+    /// Its answers in the edge cache (public and unlisted products only).
+    pub cache: crate::objcache::ProductCache,
 }
 
 /// A principal a restricted product is granted to: an issuer's subject, or

@@ -65,6 +65,8 @@ struct ProductDoc {
     title: Option<String>,
     #[serde(default)]
     grants: Vec<Grant>,
+    #[serde(default)]
+    cache: crate::objcache::ProductCache,
 }
 
 /// Why a static catalog is refused (the whole catalog: it answers 503).
@@ -174,6 +176,7 @@ impl StaticCatalog {
                     backend: p.backend,
                     prefix: p.prefix,
                     grants: p.grants,
+                    cache: p.cache,
                 };
                 products.insert(name, product);
             }

@@ -1,6 +1,7 @@
 //! The Workers runtime adapter: the fetch entry point, configuration loaded
 //! once per isolate, and request/response conversion. All logic is in the core.
 
+mod blobcache;
 mod platform;
 
 use std::rc::Rc;

@@ -248,4 +248,16 @@ impl Platform for EdgePlatform {
         // A failed put is only a future miss.
         let _ = worker::Cache::default().put(key, resp.with_headers(headers)).await;
     }
+
+    async fn blob_get(&self, key: &str, within: ByteRange) -> Option<ResponseBody> {
+        super::blobcache::get(key, within).await
+    }
+
+    fn splice(&self, pieces: Vec<crate::platform::Piece<ResponseBody>>, len: u64) -> ResponseBody {
+        super::blobcache::splice(pieces, len)
+    }
+
+    async fn sleep(&self, ms: u32) {
+        Delay::from(Duration::from_millis(u64::from(ms))).await;
+    }
 }

@@ -184,6 +184,7 @@ impl<P: Platform> Ctx<'_, P> {
                             backend: String::new(),
                             prefix: String::new(),
                             grants,
+                            cache: Default::default(),
                         };
                         if shown(&product) {
                             names.push(product.name);

@@ -3,6 +3,7 @@
 
 mod account;
 mod auth;
+pub mod cached;
 mod catalog;
 mod federated;
 mod list;
@@ -31,6 +32,8 @@ pub struct Ctx<'a, P: Platform> {
     pub query: Query,
     pub principal: Principal,
     pub request_id: String,
+    /// What the edge cache did for an object read, for the request log.
+    pub cache_report: &'a std::cell::Cell<Option<cached::Report>>,
 }
 
 impl<P: Platform> Ctx<'_, P> {
@@ -68,6 +71,7 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
     let origin = req.headers.get("origin").map(str::to_string);
     let mut principal = Principal::Anonymous;
     let mut kind = "invalid";
+    let cache_report = std::cell::Cell::new(None);
     // The STS parses its own query (form rules): an S3 decoding error must not
     // pre-empt its answer.
     let routed = match is_sts(&req) {
@@ -92,6 +96,7 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
                         query,
                         principal: principal.clone(),
                         request_id: request_id.clone(),
+                        cache_report: &cache_report,
                     };
                     dispatch(&ctx, &r).await
                 }
@@ -136,7 +141,7 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
         audit(p, cfg, &req, &request_id, kind, &principal, resp.status, code);
     }
     if Level::Info <= cfg.log_level {
-        let f = json!({
+        let mut f = json!({
             "request_id": request_id,
             "method": req.method,
             "route": kind,
@@ -145,6 +150,11 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
             "principal": principal.log_name(),
             "duration_ms": p.now_ms() - started,
         });
+        if let (Some(c), Some(m)) = (cache_report.get(), f.as_object_mut()) {
+            m.insert("cache".into(), json!(c.outcome.as_str()));
+            m.insert("backend_requests".into(), json!(c.backend_requests));
+            m.insert("backend_bytes".into(), json!(c.backend_bytes));
+        }
         p.log(Level::Info, &log::line(Level::Info, "request", f));
     }
     isolate.after_request(p);

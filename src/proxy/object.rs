@@ -1,11 +1,14 @@
 //! GetObject / HeadObject (S3).
 
+use super::cached::{self, Outcome, Report, Served};
 use super::Ctx;
 use crate::authz::{self, Principal};
 use crate::backend::{ObjectOutcome, ReadOpts};
 use crate::error::{ProxyError, Result};
 use crate::http::{Body, Headers, Response};
-use crate::platform::Platform;
+use crate::objcache;
+use crate::objcache::policy::ObjectKey;
+use crate::platform::{ObjectMeta, Platform};
 use crate::s3::conditional::Conditions;
 use crate::s3::headers::{apply_overrides, forbid_transforms, object_headers, validator_headers};
 use crate::s3::range::RangeSpec;
@@ -39,15 +42,57 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
         head: ctx.req.method == "HEAD" || part == Part::Missing,
     };
     let backend = ctx.ready_backend(&resolved.backend).await?;
-    let outcome = backend.read(ctx.p, &full_key, &opts).await;
+    // Authorization ran above: only now may a cached answer be used.
+    let ttl = cached::product_ttl(&ctx.cfg.object_cache, &resolved.product);
+    let cached = match ttl.filter(|_| !ctx.query.has("partNumber")) {
+        Some(ttl_secs) => {
+            let q = cached::Read {
+                key: ObjectKey::new(resolved.product.cache.generation, account, product, &full_key),
+                backend_key: &full_key,
+                opts: &opts,
+                ttl_secs,
+            };
+            let mut report = Report::default();
+            let served = cached::read(ctx.p, &ctx.cfg.object_cache, &backend, &q, &mut report).await;
+            ctx.cache_report.set(Some(report));
+            match served {
+                Ok(Served::Answered(o)) => Some(Ok(o)),
+                Ok(Served::Bypass) => None,
+                Err(e) => Some(Err(e)),
+            }
+        }
+        None => None,
+    };
+    let outcome = match cached {
+        Some(o) => o,
+        None => backend.read(ctx.p, &full_key, &opts).await,
+    };
     if let Err(e) = &outcome {
         ctx.backend_failed(&backend, e);
     }
+    if let (Some(mut rep), Ok(ObjectOutcome::Found { meta, range, .. })) = (ctx.cache_report.get(), &outcome) {
+        // Read without the cache: the log still says what it cost.
+        if rep.outcome == Outcome::Bypass {
+            rep.backend_requests += 1;
+            rep.backend_bytes += if opts.head {
+                0
+            } else {
+                range.map_or(meta.size, |r| r.len())
+            };
+            ctx.cache_report.set(Some(rep));
+        }
+    }
+    let downstream = |h: &mut Headers, meta: &ObjectMeta| {
+        if let Some(cc) = ttl.and_then(|t| objcache::policy::downstream_cache_control(meta, t)) {
+            h.set("cache-control", cc);
+        }
+    };
     match outcome? {
         _ if part == Part::Missing => Err(ProxyError::InvalidPartNumber),
         ObjectOutcome::Found { meta, range, body } => {
             let mut r = Response::new(if range.is_some() { 206 } else { 200 });
             object_headers(&mut r.headers, &meta, range);
+            downstream(&mut r.headers, &meta);
             for (n, v) in overrides.iter() {
                 r.headers.set(n, v);
             }
@@ -60,6 +105,7 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
         ObjectOutcome::NotModified(meta) => {
             let mut r = Response::new(304);
             validator_headers(&mut r.headers, &meta);
+            downstream(&mut r.headers, &meta);
             forbid_transforms(&mut r.headers);
             Ok(r)
         }

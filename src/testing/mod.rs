@@ -51,6 +51,15 @@ pub struct FakePlatform {
     pub bodies_stall: Cell<bool>,
     /// `(limit, timeout_ms)` of every `read_body`.
     pub body_reads: RefCell<Vec<(usize, u32)>>,
+    /// The edge cache's entries (`blob_get`, `splice`): key → bytes.
+    pub blobs: RefCell<HashMap<String, Vec<u8>>>,
+    /// An S3-compatible endpoint served from memory: (URL prefix
+    /// `http://host/bucket/`, objects by key). Honors Range, If-Match and HEAD
+    /// as S3 does; fetches under the prefix answer from here.
+    pub s3: RefCell<Option<(String, Bucket)>>,
+    /// Chunk size `splice` feeds backend bodies through (default 4096), so
+    /// that entries are cut across chunk boundaries as at the edge.
+    pub splice_chunk: Cell<usize>,
 }
 
 /// Pending on the first poll (waking itself), ready on the second.
@@ -92,6 +101,84 @@ impl FakePlatform {
             .insert(key.into(), (meta, body.to_vec()));
     }
 
+    /// Puts an object into the in-memory S3 endpoint (see [`FakePlatform::s3`]),
+    /// with an ETag derived from its bytes.
+    pub fn s3_put(&self, key: &str, body: &[u8], cache_control: Option<&str>) {
+        let mut s3 = self.s3.borrow_mut();
+        let (_, objects) = s3.get_or_insert_with(|| ("http://s3.test/bkt/".to_string(), Bucket::new()));
+        let digest = body.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let meta = ObjectMeta {
+            size: body.len() as u64,
+            etag: format!("\"{digest:016x}\""),
+            last_modified_ms: 1_700_000_000_000,
+            content_type: Some("application/octet-stream".into()),
+            cache_control: cache_control.map(str::to_string),
+            ..Default::default()
+        };
+        objects.insert(key.to_string(), (meta, body.to_vec()));
+    }
+
+    fn s3_answer(&self, req: &OutboundRequest) -> Option<InboundResponse<Vec<u8>>> {
+        use crate::s3::conditional::{format_http_date, Conditions};
+        use crate::s3::range::RangeSpec;
+        let s3 = self.s3.borrow();
+        let (prefix, objects) = s3.as_ref()?;
+        let key = req.url.strip_prefix(prefix.as_str())?;
+        let key = percent_encoding::percent_decode_str(key)
+            .decode_utf8_lossy()
+            .into_owned();
+        let h: Headers = req.headers.iter().cloned().collect();
+        let answer = |status: u16, headers: Vec<(String, String)>, body: Vec<u8>| InboundResponse {
+            status,
+            headers: headers.into_iter().collect::<Headers>(),
+            body: Some(body),
+        };
+        let Some((meta, data)) = objects.get(&key) else {
+            return Some(answer(404, vec![], b"<Error><Code>NoSuchKey</Code></Error>".to_vec()));
+        };
+        match Conditions::from_headers(&h).evaluate(&meta.etag, meta.last_modified_ms) {
+            Err(_) => return Some(answer(412, vec![], Vec::new())),
+            Ok(crate::s3::conditional::Verdict::NotModified) => {
+                // S3's 304 carries the validators.
+                let validators = vec![
+                    ("etag".into(), meta.etag.clone()),
+                    ("last-modified".into(), format_http_date(meta.last_modified_ms)),
+                ];
+                return Some(answer(304, validators, Vec::new()));
+            }
+            Ok(_) => {}
+        }
+        let mut headers = vec![
+            ("etag".to_string(), meta.etag.clone()),
+            ("last-modified".to_string(), format_http_date(meta.last_modified_ms)),
+            (
+                "content-type".to_string(),
+                meta.content_type.clone().unwrap_or_default(),
+            ),
+        ];
+        if let Some(cc) = &meta.cache_control {
+            headers.push(("cache-control".into(), cc.clone()));
+        }
+        let (status, bytes) = match h.get("range").and_then(RangeSpec::parse) {
+            Some(spec) => match spec.resolve(meta.size) {
+                Ok(r) => {
+                    headers.push(("content-range".into(), r.content_range(meta.size)));
+                    (206, data[ix(r.start)..=ix(r.end)].to_vec())
+                }
+                Err(_) => {
+                    headers.push(("content-range".into(), format!("bytes */{}", meta.size)));
+                    return Some(answer(416, headers, Vec::new()));
+                }
+            },
+            None => (200, data.clone()),
+        };
+        headers.push(("content-length".into(), bytes.len().to_string()));
+        let body = if req.method == "HEAD" { Vec::new() } else { bytes };
+        Some(answer(status, headers, body))
+    }
+
     fn bucket<T>(&self, binding: &str, f: impl FnOnce(&Bucket) -> T) -> Result<T> {
         self.backend_calls.set(self.backend_calls.get() + 1);
         let b = self.buckets.borrow();
@@ -124,6 +211,10 @@ impl Platform for FakePlatform {
         if let Some(e) = self.fetch_error.borrow().clone() {
             self.fetched.borrow_mut().push(req);
             return Err(e);
+        }
+        if let Some(answer) = self.s3_answer(&req) {
+            self.fetched.borrow_mut().push(req);
+            return Ok(answer);
         }
         let computed = self.responder.borrow().as_ref().and_then(|f| f(&req));
         if let Some((status, body)) = computed {
@@ -183,7 +274,7 @@ impl Platform for FakePlatform {
                     };
                 }
                 let body = match range {
-                    Some(r) => data[usize::try_from(r.start).unwrap()..=usize::try_from(r.end).unwrap()].to_vec(),
+                    Some(r) => data[ix(r.start)..=ix(r.end)].to_vec(),
                     None => data.clone(),
                 };
                 BlobGet {
@@ -243,4 +334,54 @@ impl Platform for FakePlatform {
     async fn cache_put(&self, key: &str, body: &[u8], _ttl_secs: u32) {
         self.cache.borrow_mut().insert(key.to_string(), body.to_vec());
     }
+
+    async fn blob_get(&self, key: &str, within: ByteRange) -> Option<Vec<u8>> {
+        let blobs = self.blobs.borrow();
+        let b = blobs.get(key)?;
+        b.get(ix(within.start)..=ix(within.end)).map(<[u8]>::to_vec)
+    }
+
+    fn splice(&self, pieces: Vec<crate::platform::Piece<Vec<u8>>>, len: u64) -> Vec<u8> {
+        use crate::platform::Piece;
+        let mut out = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::Stored(b) => out.extend_from_slice(&b),
+                Piece::Fetched(mut fill) => {
+                    let mut filling: HashMap<u64, Vec<u8>> = HashMap::new();
+                    let step = match self.splice_chunk.get() {
+                        0 => 4096,
+                        n => n,
+                    };
+                    for chunk in fill.body.chunks(step) {
+                        let cut = fill.cutter.feed(chunk.len());
+                        for (i, part, complete) in cut.to_entries {
+                            let buf = filling.entry(i).or_default();
+                            buf.extend_from_slice(&chunk[part]);
+                            if complete {
+                                let bytes = filling.remove(&i).unwrap_or_default();
+                                let entry = &mut fill.entries[ix(i - fill.first)];
+                                self.blobs.borrow_mut().insert(entry.key.clone(), bytes);
+                                entry.release.take();
+                            }
+                        }
+                        if let Some(a) = cut.to_answer {
+                            out.extend_from_slice(&chunk[a]);
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(out.len() as u64, len, "splice: the answer's length");
+        out
+    }
+
+    async fn sleep(&self, _ms: u32) {
+        YieldOnce(false).await;
+    }
+}
+
+/// A byte offset of the in-memory stores as an index.
+fn ix(n: u64) -> usize {
+    usize::try_from(n).expect("an in-memory offset fits usize")
 }

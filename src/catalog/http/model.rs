@@ -233,6 +233,8 @@ impl ApiProduct {
             backend: conn.data_connection_id.clone(),
             prefix: join_prefix(base, &mirror.prefix)?,
             grants,
+            // The catalog API has no cache settings: the Worker's defaults.
+            cache: Default::default(),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Whole requests through `handle` on the in-memory runtime, one file per theme.
 
+mod cache;
 mod federation;
 mod http;
 mod list;

@@ -1,0 +1,213 @@
+//! What may be cached and for how long, the cache keys, the stored form of an
+//! object's metadata and the `Cache-Control` an answer carries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::platform::ObjectMeta;
+
+pub const MIB: u64 = 1 << 20;
+/// Bounds of the block size: an entry is held in memory while it is filled.
+pub const MIN_BLOCK: u64 = MIB;
+pub const MAX_BLOCK: u64 = 8 * MIB;
+pub const DEFAULT_BLOCK: u64 = 2 * MIB;
+/// Objects up to this size are kept whole (at most [`MAX_BLOCK`]).
+pub const DEFAULT_WHOLE_MAX: u64 = 4 * MIB;
+/// How long an object's metadata (and so its version) is trusted.
+pub const DEFAULT_TTL_SECS: u32 = 300;
+pub const MAX_TTL_SECS: u32 = 7 * 86_400;
+/// Blocks are tied to one ETag, so they never go stale; this only bounds
+/// how long unused ones occupy the cache.
+pub const BLOCK_TTL_SECS: u32 = 86_400;
+/// What a downstream cache (a browser, a CDN in front of a client) is told
+/// at most: a product that turns restricted is refused here at once, but
+/// copies outside the proxy live until their max-age.
+pub const DOWNSTREAM_MAX_AGE: u32 = 60;
+/// An answer needing more blocks than this skips the cache (a whole large
+/// object: streamed from the backend as without the cache).
+pub const MAX_BLOCKS_PER_ANSWER: u64 = 16;
+
+/// The cache's configuration (`OBJECT_CACHE*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    pub enabled: bool,
+    pub block: u64,
+    pub whole_max: u64,
+    pub ttl_secs: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            // Opt-in (`OBJECT_CACHE=on`, as wrangler.toml sets it): cached
+            // objects are served up to their TTL after a change.
+            enabled: false,
+            block: DEFAULT_BLOCK,
+            whole_max: DEFAULT_WHOLE_MAX,
+            ttl_secs: DEFAULT_TTL_SECS,
+        }
+    }
+}
+
+impl Settings {
+    /// From the environment; a bad value keeps its default and says why.
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>, warnings: &mut Vec<String>) -> Self {
+        let mut s = Self::default();
+        if let Some(v) = env("OBJECT_CACHE") {
+            match v.trim() {
+                "on" => s.enabled = true,
+                "off" | "" => {}
+                other => warnings.push(format!("OBJECT_CACHE {other:?} is not on|off; the cache stays off")),
+            }
+        }
+        let mut number = |name: &str, lo: u64, hi: u64, into: &mut u64| {
+            if let Some(v) = env(name) {
+                match v.trim().parse::<u64>() {
+                    Ok(n) if (lo..=hi).contains(&n) => *into = n,
+                    _ => warnings.push(format!("{name} {v:?} is not a number in {lo}..={hi}; using {into}")),
+                }
+            }
+        };
+        number("OBJECT_CACHE_BLOCK_BYTES", MIN_BLOCK, MAX_BLOCK, &mut s.block);
+        number("OBJECT_CACHE_WHOLE_MAX_BYTES", 0, MAX_BLOCK, &mut s.whole_max);
+        let mut ttl = u64::from(s.ttl_secs);
+        number("OBJECT_CACHE_TTL_SECS", 0, u64::from(MAX_TTL_SECS), &mut ttl);
+        s.ttl_secs = u32::try_from(ttl).unwrap_or(DEFAULT_TTL_SECS);
+        s
+    }
+}
+
+/// A product's cache settings in the catalog.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductCache {
+    /// Seconds an object's version is trusted; `0` disables caching the
+    /// product; absent: `OBJECT_CACHE_TTL_SECS`.
+    #[serde(default)]
+    pub ttl_secs: Option<u32>,
+    /// Part of every key: raising it purges the product's cached objects.
+    #[serde(default)]
+    pub generation: u32,
+}
+
+/// Whether the backend lets an answer be kept: not when its `Cache-Control`
+/// says `private`, `no-store` or `no-cache` (the last would need a
+/// revalidation per read, which a cache keyed by ETag does not do).
+pub fn storable(meta: &ObjectMeta) -> bool {
+    !meta.cache_control.as_deref().is_some_and(|cc| {
+        cc.split(',').any(|d| {
+            let d = d.trim().split('=').next().unwrap_or("").trim();
+            ["private", "no-store", "no-cache"]
+                .iter()
+                .any(|x| d.eq_ignore_ascii_case(x))
+        })
+    })
+}
+
+/// The `Cache-Control` of an answer from a cacheable product: the object's
+/// own when it has one (as S3 sends it), otherwise how long a downstream
+/// cache may keep it.
+pub fn downstream_cache_control(meta: &ObjectMeta, ttl: u32) -> Option<String> {
+    match &meta.cache_control {
+        Some(_) => None,
+        None => Some(format!("public, max-age={}", ttl.min(DOWNSTREAM_MAX_AGE))),
+    }
+}
+
+const KEY_BASE: &str = "https://object-cache.invalid/v1/";
+
+/// The key of an object in the cache: generation, account, product and
+/// backend key, each hex-encoded so that the fields cannot run into each
+/// other (the key decodes back into them) and nothing in a name becomes URL
+/// syntax for the Cache API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectKey(String);
+
+impl ObjectKey {
+    pub fn new(generation: u32, account: &str, product: &str, backend_key: &str) -> Self {
+        Self(format!(
+            "{KEY_BASE}g{generation}/{}/{}/{}",
+            hex::encode(account),
+            hex::encode(product),
+            hex::encode(backend_key)
+        ))
+    }
+
+    pub fn meta(&self) -> String {
+        format!("{}/meta", self.0)
+    }
+
+    /// Entry `index` of the version `etag` cut by `layout` (block size in the
+    /// key: a changed setting never reads entries of another cut).
+    pub fn entry(&self, etag: &str, whole: bool, block: u64, index: u64) -> String {
+        match whole {
+            true => format!("{}/w/{}", self.0, hex::encode(etag)),
+            false => format!("{}/b/{}/{block}/{index}", self.0, hex::encode(etag)),
+        }
+    }
+}
+
+/// An object's metadata as the cache keeps it, with its absolute expiry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMeta {
+    pub expires_at_ms: i64,
+    /// `false`: the backend forbids caching this object; reads go straight
+    /// to the backend without asking for its metadata first.
+    pub storable: bool,
+    pub size: u64,
+    pub etag: String,
+    pub last_modified_ms: i64,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+    pub content_encoding: Option<String>,
+    pub content_disposition: Option<String>,
+    pub content_language: Option<String>,
+    pub expires: Option<String>,
+    pub user_metadata: Vec<(String, String)>,
+}
+
+impl StoredMeta {
+    pub fn new(meta: &ObjectMeta, expires_at_ms: i64) -> Self {
+        Self {
+            expires_at_ms,
+            storable: storable(meta),
+            size: meta.size,
+            etag: meta.etag.clone(),
+            last_modified_ms: meta.last_modified_ms,
+            content_type: meta.content_type.clone(),
+            cache_control: meta.cache_control.clone(),
+            content_encoding: meta.content_encoding.clone(),
+            content_disposition: meta.content_disposition.clone(),
+            content_language: meta.content_language.clone(),
+            expires: meta.expires.clone(),
+            user_metadata: meta.user_metadata.clone(),
+        }
+    }
+
+    pub fn meta(&self) -> ObjectMeta {
+        ObjectMeta {
+            size: self.size,
+            etag: self.etag.clone(),
+            last_modified_ms: self.last_modified_ms,
+            content_type: self.content_type.clone(),
+            cache_control: self.cache_control.clone(),
+            content_encoding: self.content_encoding.clone(),
+            content_disposition: self.content_disposition.clone(),
+            content_language: self.content_language.clone(),
+            expires: self.expires.clone(),
+            user_metadata: self.user_metadata.clone(),
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// The stored metadata, if it parses and has not expired at `now_ms`.
+    pub fn decode(bytes: &[u8], now_ms: i64) -> Option<Self> {
+        let m: Self = serde_json::from_slice(bytes).ok()?;
+        (now_ms < m.expires_at_ms).then_some(m)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,76 @@
+use super::*;
+
+#[test]
+fn backend_cache_control_is_obeyed() {
+    let m = |cc: Option<&str>| ObjectMeta {
+        cache_control: cc.map(str::to_string),
+        ..Default::default()
+    };
+    assert!(storable(&m(None)));
+    assert!(storable(&m(Some("public, max-age=60"))));
+    for cc in [
+        "private",
+        "no-store",
+        "max-age=5, Private",
+        "no-cache=\"x\"",
+        " NO-STORE ",
+    ] {
+        assert!(!storable(&m(Some(cc))), "{cc}");
+    }
+    assert_eq!(
+        downstream_cache_control(&m(None), 300).as_deref(),
+        Some("public, max-age=60")
+    );
+    assert_eq!(
+        downstream_cache_control(&m(None), 5).as_deref(),
+        Some("public, max-age=5")
+    );
+    assert_eq!(downstream_cache_control(&m(Some("max-age=9")), 300), None);
+}
+
+#[test]
+fn keys_keep_fields_apart() {
+    let a = ObjectKey::new(0, "ab", "c", "k");
+    let b = ObjectKey::new(0, "a", "bc", "k");
+    assert_ne!(a, b);
+    assert_ne!(ObjectKey::new(1, "a", "b", "k"), ObjectKey::new(0, "a", "b", "k"));
+    assert_ne!(a.entry("\"e\"", false, MIB, 1), a.entry("\"f\"", false, MIB, 1));
+    assert_ne!(a.entry("\"e\"", false, MIB, 1), a.entry("\"e\"", false, 2 * MIB, 1));
+    assert!(a.meta().starts_with(KEY_BASE));
+    assert!(a.entry("\"e\"", true, 0, 0).bytes().all(|c| c.is_ascii_graphic()));
+}
+
+#[test]
+fn stored_meta_round_trip_and_expiry() {
+    let meta = ObjectMeta {
+        size: 5,
+        etag: "\"e\"".into(),
+        user_metadata: vec![("k".into(), "v".into())],
+        ..Default::default()
+    };
+    let s = StoredMeta::new(&meta, 1000);
+    let back = StoredMeta::decode(&s.encode(), 999).unwrap();
+    assert_eq!(back.meta(), meta);
+    assert!(StoredMeta::decode(&s.encode(), 1000).is_none());
+    assert!(StoredMeta::decode(b"garbage", 0).is_none());
+}
+
+#[test]
+fn settings_from_env() {
+    let mut w = Vec::new();
+    let env = |n: &str| match n {
+        "OBJECT_CACHE" => Some("on".to_string()),
+        "OBJECT_CACHE_BLOCK_BYTES" => Some("1048576".to_string()),
+        "OBJECT_CACHE_WHOLE_MAX_BYTES" => Some("999999999".to_string()),
+        "OBJECT_CACHE_TTL_SECS" => Some("60".to_string()),
+        _ => None,
+    };
+    let s = Settings::from_env(&env, &mut w);
+    assert_eq!(
+        (s.block, s.whole_max, s.ttl_secs, s.enabled),
+        (MIB, DEFAULT_WHOLE_MAX, 60, true)
+    );
+    assert_eq!(w.len(), 1, "{w:?}");
+    let off = Settings::from_env(&|n| (n == "OBJECT_CACHE").then(|| "off".to_string()), &mut w);
+    assert!(!off.enabled);
+}

@@ -1,0 +1,383 @@
+//! Whole requests through the pipeline with the edge cache on, against an
+//! in-memory S3 endpoint that honors Range and If-Match: every answer is
+//! compared with the same request through the proxy without the cache.
+
+use serde_json::json;
+
+use crate::http::{Body, Request, Response};
+use crate::proxy::handle;
+use crate::state::Isolate;
+use crate::testing::{block_on, session_credentials, signed_request, FakePlatform};
+
+const MIB: usize = 1 << 20;
+const KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const ISSUER: &str = "http://127.0.0.1:8788";
+const BIG: &str = "/acct/pub/big.bin";
+
+fn catalog(visibility: &str, cache: serde_json::Value) -> String {
+    let product = |v: &str, prefix: &str| {
+        json!({"visibility": v, "backend": "s3", "prefix": prefix, "cache": cache,
+               "grants": if v == "restricted" { json!([{"issuer": ISSUER, "subject": "alice"}]) } else { json!([]) }})
+    };
+    json!({
+        "backends": {"s3": {"type": "s3", "endpoint": "http://s3.test", "bucket": "bkt"}},
+        "accounts": {"acct": {"products": {
+            "pub": product(visibility, "pub/"),
+            "unl": product("unlisted", "pub/"),
+            "sec": product("restricted", "pub/"),
+        }}}
+    })
+    .to_string()
+}
+
+fn config(cache_on: bool, catalog: String) -> Isolate {
+    Isolate::from_env(&move |n| match n {
+        "STATIC_CATALOG" => Some(catalog.clone()),
+        "SESSION_TOKEN_KEY" => Some(KEY.to_string()),
+        "OBJECT_CACHE" => Some(if cache_on { "on" } else { "off" }.to_string()),
+        "OBJECT_CACHE_BLOCK_BYTES" => Some(MIB.to_string()),
+        "OBJECT_CACHE_WHOLE_MAX_BYTES" => Some((64 << 10).to_string()),
+        _ => None,
+    })
+}
+
+fn cached() -> Isolate {
+    config(true, catalog("public", json!({})))
+}
+
+fn uncached() -> Isolate {
+    config(false, catalog("public", json!({})))
+}
+
+/// Bytes where each 4-byte word is its offset (plus a version).
+fn pattern(len: usize, version: u32) -> Vec<u8> {
+    (0..len.div_ceil(4))
+        .flat_map(|i| (u32::try_from(i * 4).unwrap() + version).to_be_bytes())
+        .take(len)
+        .collect()
+}
+
+fn platform() -> FakePlatform {
+    let p = FakePlatform::default();
+    p.s3_put("pub/big.bin", &pattern(5 * MIB + 12_345, 0), None);
+    p.s3_put("pub/small.txt", b"hello, cached world", None);
+    p.s3_put("pub/empty", b"", None);
+    p.s3_put("pub/private.bin", &pattern(100, 0), Some("private, max-age=60"));
+    p.splice_chunk.set(65_521); // a prime: entries are cut across chunks
+    p
+}
+
+fn run(p: &FakePlatform, c: &Isolate, req: Request) -> (Response<Vec<u8>>, Vec<u8>) {
+    let mut resp = block_on(handle(p, c, req));
+    let body = match std::mem::replace(&mut resp.body, Body::Empty) {
+        Body::Empty => Vec::new(),
+        Body::Bytes(b) | Body::Stream(b) => b,
+    };
+    (resp, body)
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)]) -> Request {
+    headers
+        .iter()
+        .fold(Request::new(method, path, ""), |r, (n, v)| r.with_header(n, v))
+}
+
+/// Requests to the backend so far: (method, Range header).
+fn backend_requests(p: &FakePlatform) -> Vec<(String, Option<String>)> {
+    p.fetched
+        .borrow()
+        .iter()
+        .map(|r| {
+            let range = r.headers.iter().find(|(n, _)| n == "range").map(|(_, v)| v.clone());
+            (r.method.to_string(), range)
+        })
+        .collect()
+}
+
+/// Everything but the request id and the caching headers.
+fn comparable(r: &Response<Vec<u8>>) -> Vec<(String, String)> {
+    r.headers
+        .iter()
+        .filter(|(n, _)| !["x-amz-request-id", "cache-control"].contains(n))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
+}
+
+/// An error document without its request id (which differs per request).
+fn without_id(body: &[u8]) -> Vec<u8> {
+    match (body.starts_with(b"<?xml"), String::from_utf8(body.to_vec())) {
+        (true, Ok(s)) => match (s.find("<RequestId>"), s.find("</RequestId>")) {
+            (Some(a), Some(b)) => format!("{}{}", &s[..a], &s[b..]).into_bytes(),
+            _ => s.into_bytes(),
+        },
+        _ => body.to_vec(),
+    }
+}
+
+const RANGES: &[Option<&str>] = &[
+    None,
+    Some("bytes=0-0"),
+    Some("bytes=0-99"),
+    Some("bytes=1048570-1048600"),
+    Some("bytes=3000000-"),
+    Some("bytes=-10"),
+    Some("bytes=-6000000"),
+    Some("bytes=2097152-4194303"),
+    Some("bytes=5255224-"),
+    Some("bytes=99999999-"),
+    Some("bytes=5-1"),
+    Some("bytes=0-1,3-4"),
+];
+
+#[test]
+fn answers_are_the_uncached_answers_cold_and_warm() {
+    let (p, plain) = (platform(), platform());
+    let (c, u) = (cached(), uncached());
+    let etag = p.s3.borrow().as_ref().unwrap().1["pub/big.bin"].0.etag.clone();
+    for pass in ["cold", "warm"] {
+        for path in [BIG, "/acct/pub/small.txt", "/acct/pub/empty", "/acct/unl/big.bin"] {
+            for method in ["GET", "HEAD"] {
+                for range in RANGES {
+                    let mut h: Vec<(&str, &str)> = range.iter().map(|r| ("range", *r)).collect();
+                    for cond in [
+                        None,
+                        Some(("if-none-match", etag.as_str())),
+                        Some(("if-match", "\"nope\"")),
+                    ] {
+                        h.extend(cond);
+                        let (want, want_body) = run(&plain, &u, request(method, path, &h));
+                        let (got, got_body) = run(&p, &c, request(method, path, &h));
+                        let what = format!("{pass} {method} {path} {h:?}");
+                        assert_eq!(got.status, want.status, "{what}");
+                        assert_eq!(comparable(&got), comparable(&want), "{what}");
+                        assert!(without_id(&got_body) == without_id(&want_body), "{what}: bodies differ");
+                        h.truncate(range.iter().count());
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn warm_reads_never_reach_the_backend() {
+    let p = platform();
+    let c = cached();
+    let reads = [
+        Some("bytes=-8"),
+        Some("bytes=5000000-5000100"),
+        Some("bytes=100-2000000"),
+        None,
+    ];
+    for r in reads {
+        let h: Vec<_> = r.iter().map(|v| ("range", *v)).collect();
+        run(&p, &c, request("GET", BIG, &h));
+    }
+    let cold = backend_requests(&p);
+    // One HEAD, then one ranged GET per run of missing blocks, each a whole block span.
+    assert_eq!(cold[0], ("HEAD".to_string(), None));
+    assert!(cold[1..].iter().all(|(m, r)| m == "GET" && r.is_some()), "{cold:?}");
+    for r in reads {
+        let h: Vec<_> = r.iter().map(|v| ("range", *v)).collect();
+        let (resp, _) = run(&p, &c, request("GET", BIG, &h));
+        assert!(resp.status == 200 || resp.status == 206);
+    }
+    assert_eq!(
+        backend_requests(&p).len(),
+        cold.len(),
+        "the warm pass asked the backend"
+    );
+    let logs = p.logs.borrow();
+    let last = logs.iter().rev().find(|l| l.contains("\"msg\":\"request\"")).unwrap();
+    assert!(
+        last.contains("\"cache\":\"hit\"") && last.contains("\"backend_bytes\":0"),
+        "{last}"
+    );
+    assert!(logs.iter().any(|l| l.contains("\"cache\":\"miss\"")), "{logs:?}");
+}
+
+#[test]
+fn a_partial_read_fetches_only_the_missing_blocks() {
+    let p = platform();
+    let c = cached();
+    run(&p, &c, request("GET", BIG, &[("range", "bytes=1048576-2097151")])); // block 1
+    let before = backend_requests(&p).len();
+    let (r, body) = run(&p, &c, request("GET", BIG, &[("range", "bytes=10-3145727")])); // blocks 0..=2
+    assert_eq!(r.status, 206);
+    assert_eq!(body, pattern(5 * MIB + 12_345, 0)[10..3_145_728]);
+    let after = backend_requests(&p);
+    assert_eq!(
+        after[before..],
+        [
+            ("GET".to_string(), Some("bytes=0-1048575".to_string())),
+            ("GET".to_string(), Some("bytes=2097152-3145727".to_string()))
+        ]
+    );
+    let logs = p.logs.borrow();
+    let line = logs.iter().rev().find(|l| l.contains("\"msg\":\"request\"")).unwrap();
+    assert!(
+        line.contains("\"cache\":\"partial\"") && line.contains("\"backend_bytes\":2097152"),
+        "{line}"
+    );
+}
+
+#[test]
+fn concurrent_misses_of_a_block_are_coalesced() {
+    let p = platform();
+    p.fetch_yields.set(true);
+    let c = cached();
+    let reads = (0..4).map(|_| handle(&p, &c, request("GET", BIG, &[("range", "bytes=100-200")])));
+    let answers = block_on(futures::future::join_all(reads));
+    for mut a in answers {
+        assert_eq!(a.status, 206);
+        let Body::Stream(b) = std::mem::replace(&mut a.body, Body::Empty) else {
+            panic!("a body")
+        };
+        assert_eq!(b, pattern(5 * MIB + 12_345, 0)[100..=200]);
+    }
+    let gets = backend_requests(&p);
+    assert_eq!(
+        gets,
+        [
+            ("HEAD".to_string(), None),
+            ("GET".to_string(), Some("bytes=0-1048575".to_string()))
+        ],
+        "one HEAD and one block fetch for four readers"
+    );
+    assert!(crate::objcache::inflight::registry().is_empty());
+}
+
+#[test]
+fn a_replaced_object_is_never_stitched_from_two_versions() {
+    let p = platform();
+    let c = cached();
+    let v1 = pattern(5 * MIB + 12_345, 0);
+    let (_, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=0-99")]));
+    assert_eq!(b, v1[..100]);
+    // Replaced behind the cache: same size, other bytes, other ETag.
+    let v2 = pattern(5 * MIB + 12_345, 1);
+    p.s3_put("pub/big.bin", &v2, None);
+    // Block 0 is cached (v1), block 1 is not: its fetch, pinned to v1's ETag,
+    // gets a 412, and the read starts over with v2's metadata.
+    let (r, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=1048000-1049000")]));
+    assert_eq!(r.status, 206);
+    assert!(b == v2[1_048_000..=1_049_000], "mixed or stale bytes");
+    assert_eq!(
+        r.headers.get("etag"),
+        Some(p.s3.borrow().as_ref().unwrap().1["pub/big.bin"].0.etag.as_str())
+    );
+    // From now on every read is v2, block 0 included.
+    let (_, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=0-99")]));
+    assert_eq!(b, v2[..100]);
+}
+
+#[test]
+fn a_stale_version_is_served_whole_until_its_ttl() {
+    let p = platform();
+    let c = cached();
+    let v1 = pattern(5 * MIB + 12_345, 0);
+    run(&p, &c, request("GET", BIG, &[("range", "bytes=0-2097151")]));
+    p.s3_put("pub/big.bin", &pattern(5 * MIB + 12_345, 1), None);
+    let (_, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=0-2097151")]));
+    assert!(b == v1[..2_097_152], "within the TTL: the cached version, consistently");
+    p.clock_ms.set(crate::platform::Platform::now_ms(&p) + 301_000);
+    let (_, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=0-2097151")]));
+    assert!(
+        b == pattern(5 * MIB + 12_345, 1)[..2_097_152],
+        "past the TTL: the new version"
+    );
+}
+
+#[test]
+fn restricted_products_never_enter_the_cache() {
+    let p = platform();
+    let c = cached();
+    let creds = session_credentials(&c.config, ISSUER, "alice", &["*"], 1_763_781_720 + 3600);
+    for _ in 0..2 {
+        let req = signed_request(
+            "GET",
+            "127.0.0.1:8787",
+            "/acct/sec/big.bin",
+            "",
+            &creds,
+            1_763_781_720_000,
+        );
+        let (r, body) = run(&p, &c, req);
+        assert_eq!(r.status, 200);
+        assert_eq!(body.len(), 5 * MIB + 12_345);
+    }
+    assert!(p.blobs.borrow().is_empty(), "a restricted object's bytes were cached");
+    assert!(p.cache.borrow().keys().all(|k| !k.contains("object-cache")));
+    assert_eq!(backend_requests(&p).len(), 2, "each read went to the backend");
+    // A session reading a public product uses the cache, and its answer stays private.
+    let req = signed_request(
+        "GET",
+        "127.0.0.1:8787",
+        "/acct/pub/small.txt",
+        "",
+        &creds,
+        1_763_781_720_000,
+    );
+    let (r, _) = run(&p, &c, req);
+    assert_eq!(r.headers.get("cache-control"), Some("private, no-store, no-transform"));
+    assert!(!p.blobs.borrow().is_empty());
+}
+
+#[test]
+fn a_product_turned_restricted_is_refused_at_once() {
+    let p = platform();
+    let (r, _) = run(&p, &cached(), request("GET", "/acct/pub/small.txt", &[]));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers.get("cache-control"), Some("public, max-age=60, no-transform"));
+    let before = backend_requests(&p).len();
+    let now_restricted = config(true, catalog("restricted", json!({})));
+    let (r, _) = run(&p, &now_restricted, request("GET", "/acct/pub/small.txt", &[]));
+    assert_eq!(r.status, 404);
+    assert_eq!(backend_requests(&p).len(), before);
+}
+
+#[test]
+fn private_objects_and_disabled_products_are_not_cached() {
+    let p = platform();
+    let c = cached();
+    for _ in 0..2 {
+        let (r, b) = run(&p, &c, request("GET", "/acct/pub/private.bin", &[]));
+        assert_eq!((r.status, b.len()), (200, 100));
+        assert_eq!(
+            r.headers.get("cache-control"),
+            Some("private, max-age=60, no-transform")
+        );
+    }
+    assert!(p.blobs.borrow().is_empty());
+    // One HEAD learned it may not be cached; then plain reads.
+    assert_eq!(backend_requests(&p).len(), 3);
+    let off = config(true, catalog("public", json!({"ttl_secs": 0})));
+    let q = platform();
+    run(&q, &off, request("GET", "/acct/pub/small.txt", &[]));
+    assert!(q.blobs.borrow().is_empty() && q.cache.borrow().is_empty());
+}
+
+#[test]
+fn a_new_generation_purges_the_product() {
+    let p = platform();
+    run(&p, &cached(), request("GET", "/acct/pub/small.txt", &[]));
+    let n = backend_requests(&p).len();
+    run(&p, &cached(), request("GET", "/acct/pub/small.txt", &[]));
+    assert_eq!(backend_requests(&p).len(), n);
+    let purged = config(true, catalog("public", json!({"generation": 1})));
+    let (_, b) = run(&p, &purged, request("GET", "/acct/pub/small.txt", &[]));
+    assert_eq!(b, b"hello, cached world");
+    assert_eq!(backend_requests(&p).len(), n + 2, "HEAD and GET again");
+}
+
+#[test]
+fn large_answers_bypass_the_cache() {
+    let p = FakePlatform::default();
+    p.s3_put("pub/huge.bin", &pattern(17 * MIB + 1, 0), None);
+    let (r, b) = run(&p, &cached(), request("GET", "/acct/pub/huge.bin", &[]));
+    assert_eq!((r.status, b.len()), (200, 17 * MIB + 1));
+    assert!(p.blobs.borrow().is_empty());
+    let logs = p.logs.borrow();
+    let line = logs.iter().rev().find(|l| l.contains("\"msg\":\"request\"")).unwrap();
+    assert!(line.contains("\"cache\":\"bypass\""), "{line}");
+}

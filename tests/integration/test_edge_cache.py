@@ -1,0 +1,275 @@
+"""The edge cache (OBJECT_CACHE=on) in real workerd, its Cache API included, in front of
+moto behind a recording proxy (support/recproxy.py) that counts backend requests and bytes:
+DuckDB reading Parquet and GDAL reading a GeoPackage cold then warm, every ranged answer
+byte-identical to moto's, an object replaced between reads never mixed, a product turned
+restricted refused at once although its bytes are still cached.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+
+import pytest
+import requests
+
+from conftest import _fail
+from support.clients import duckdb_conn, gdal_options, need
+from support.procs import HarnessError
+from support.recproxy import RecordingProxy
+from support.sample import MOTO_BUCKET
+from support.wrangler import launch_worker, panics, wait_ready
+
+MIB = 1024 * 1024
+PREFIX = "cache-test/"
+BLOCK = MIB
+
+
+def _catalog(endpoint: str, visibility: str = "public", generation: int = 0) -> dict:
+    backend = {"type": "s3", "endpoint": endpoint, "bucket": MOTO_BUCKET, "region": "us-east-1",
+               "access_key_id_var": "MIRROR_ACCESS_KEY_ID", "secret_access_key_var": "MIRROR_SECRET_ACCESS_KEY"}
+    product = {"backend": "rec", "prefix": PREFIX, "cache": {"generation": generation}}
+    return {
+        "backends": {"rec": backend},
+        "accounts": {"cache": {"products": {
+            "pub": {**product, "visibility": visibility},
+            "unl": {**product, "visibility": "unlisted"},
+        }}},
+    }
+
+
+class CacheRig:
+    def __init__(self, tmp_root, env, moto):
+        self.tmp_root, self.env, self.moto = tmp_root, env, moto
+        self.rec = RecordingProxy(int(moto.url.rsplit(":", 1)[1]))
+        self.proc = None
+        self.port = None
+        self.starts = 0
+
+    def start(self, **catalog_kw) -> None:
+        self.stop_worker()
+        self.starts += 1
+        vars_ = {
+            "MIRROR_ACCESS_KEY_ID": self.moto.creds.access_key_id,
+            "MIRROR_SECRET_ACCESS_KEY": self.moto.creds.secret_access_key,
+            "OBJECT_CACHE": "on",
+            "OBJECT_CACHE_BLOCK_BYTES": str(BLOCK),
+            "OBJECT_CACHE_WHOLE_MAX_BYTES": str(256 << 10),
+            "LOG_LEVEL": "info",
+        }
+        try:
+            # The same state dir every time: the Cache API's entries outlive a restart.
+            self.proc, self.port = launch_worker(
+                "wrangler-edge-cache", self.tmp_root / "workers" / f"edge-cache-{self.starts}",
+                _catalog(self.rec.url, **catalog_kw), vars_, {}, self.tmp_root / "state-edge-cache", self.env,
+                self.tmp_root / "logs" / f"wrangler-edge-cache-{self.starts}.log", port=self.port)
+            wait_ready(self.url, self.proc, 90)
+        except HarnessError as e:
+            _fail(e)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop_worker(self) -> list[str]:
+        hits = []
+        if self.proc is not None:
+            self.proc.stop()
+            hits = panics(self.proc)
+            self.proc = None
+        return hits
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_root, wrangler_env, moto):
+    r = CacheRig(tmp_root, wrangler_env, moto)
+    r.start()
+    yield r
+    hits = r.stop_worker()
+    r.rec.stop()
+    assert not hits, "the edge-cache Worker's log shows panics:\n" + "\n".join(hits[:20])
+
+
+def _put(moto, key: str, data: bytes) -> None:
+    moto.client().put_object(Bucket=MOTO_BUCKET, Key=PREFIX + key, Body=data)
+
+
+def _cost(records: list[dict]) -> tuple[int, int]:
+    return len(records), sum(r["bytes"] for r in records)
+
+
+@pytest.fixture(scope="module")
+def parquet(moto):
+    pa = need("pyarrow")
+    pq = need("pyarrow.parquet")
+    rnd = random.Random(13)
+    n = 300_000
+    table = pa.table({
+        "id": pa.array(range(n), pa.int64()),
+        "group": pa.array([rnd.randrange(50) for _ in range(n)], pa.int32()),
+        "value": pa.array([rnd.random() for _ in range(n)], pa.float64()),
+        "label": pa.array([f"label-{rnd.randrange(10_000)}" for _ in range(n)]),
+    })
+    buf = io.BytesIO()
+    pq.write_table(table, buf, row_group_size=30_000, compression="none")
+    data = buf.getvalue()
+    assert len(data) > 4 * BLOCK, len(data)
+    _put(moto, "data.parquet", data)
+    return table
+
+
+def _duckdb_pass(url: str) -> list:
+    con = duckdb_conn(url)  # a new database each time: nothing cached on the client
+    try:
+        return con.execute(
+            "SELECT \"group\", count(*), sum(id), round(sum(value), 6), min(label) FROM read_parquet('s3://cache/pub/data.parquet') "
+            "WHERE id % 7 = 0 GROUP BY ALL ORDER BY 1").fetchall()
+    finally:
+        con.close()
+
+
+def test_duckdb_parquet_cold_then_warm(rig, parquet):
+    mark = rig.rec.mark()
+    cold = _duckdb_pass(rig.url)
+    cold_cost = _cost(rig.rec.since(mark))
+    mark = rig.rec.mark()
+    warm = _duckdb_pass(rig.url)
+    warm_cost = _cost(rig.rec.since(mark))
+    assert cold == warm and len(cold) == 50
+    assert sum(r[1] for r in cold) == (parquet.num_rows + 6) // 7
+    assert cold_cost[0] > 0 and cold_cost[1] > 0
+    assert warm_cost == (0, 0), f"warm pass reached the backend: {rig.rec.since(mark)}"
+    print(f"duckdb parquet: cold {cold_cost}, warm {warm_cost} (requests, bytes)")
+
+
+def test_gdal_geopackage_cold_then_warm(rig, tmp_path):
+    pyogrio = need("pyogrio")
+    pa = need("pyarrow")
+    rnd = random.Random(7)
+    n = 40_000
+    wkb = [b"\x01\x01\x00\x00\x00" + pa.array([rnd.uniform(-180, 180), rnd.uniform(-90, 90)],
+                                               pa.float64()).buffers()[1].to_pybytes() for _ in range(n)]
+    table = pa.table({"name": [f"p{i}" for i in range(n)], "v": list(range(n)), "geometry": pa.array(wkb, pa.binary())})
+    local = tmp_path / "points.gpkg"
+    pyogrio.write_arrow(table, str(local), layer="points", driver="GPKG", geometry_name="geometry",
+                        geometry_type="Point", crs="EPSG:4326")
+    data = local.read_bytes()
+    assert len(data) > 2 * BLOCK, len(data)
+    _put(rig.moto, "points.gpkg", data)
+    _, want = pyogrio.read_arrow(str(local))
+
+    def read() -> object:
+        # Only the GeoPackage itself: no side-car probes (.aux, -wal) nor directory listings.
+        opts = {**gdal_options(rig.url), "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".gpkg",
+                "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
+        pyogrio.set_gdal_config_options(opts)
+        try:
+            return pyogrio.read_arrow("/vsis3/cache/pub/points.gpkg", bbox=(-20, -20, 40, 40))[1]
+        finally:
+            pyogrio.set_gdal_config_options({k: None for k in opts})
+
+    # GDAL also probes for side-car files (.aux, -wal, -journal): missing objects and
+    # listings are never cached; only the reads of the GeoPackage itself count here.
+    def own(records: list[dict]) -> list[dict]:
+        return [x for x in records if x["path"].endswith("/points.gpkg")]
+
+    mark = rig.rec.mark()
+    cold = read()
+    cold_cost = _cost(own(rig.rec.since(mark)))
+    mark = rig.rec.mark()
+    warm = read()
+    warm_cost = _cost(own(rig.rec.since(mark)))
+    _, local_sel = pyogrio.read_arrow(str(local), bbox=(-20, -20, 40, 40))
+    assert cold.num_rows == local_sel.num_rows > 0 and cold.equals(warm)
+    assert want.num_rows == n
+    assert warm_cost == (0, 0), f"warm pass reached the backend: {own(rig.rec.since(mark))}"
+    print(f"gdal gpkg: cold {cold_cost}, warm {warm_cost} (requests, bytes)")
+
+
+RANGES = [None, "bytes=0-0", "bytes=0-99", "bytes=1048570-1048600", "bytes=3000000-", "bytes=-10",
+          "bytes=-4000000", "bytes=1048576-2097151", "bytes=100-3500000", "bytes=3145727-3145727",
+          "bytes=99999999-", "bytes=5-1"]
+HEADERS = ["etag", "content-length", "content-range", "last-modified", "content-type", "accept-ranges"]
+
+
+def test_answers_are_byte_identical_to_moto(rig):
+    data = random.Random(3).randbytes(3 * MIB + 777)
+    _put(rig.moto, "ident.bin", data)
+    s3 = rig.moto.client()
+    for rnd in ("cold", "warm"):
+        for method in ("GET", "HEAD"):
+            for rng in RANGES:
+                h = {"Range": rng} if rng else {}
+                got = requests.request(method, f"{rig.url}/cache/pub/ident.bin", headers=h, timeout=30)
+                kw = {"Range": rng} if rng else {}
+                try:
+                    want = (s3.get_object if method == "GET" else s3.head_object)(
+                        Bucket=MOTO_BUCKET, Key=PREFIX + "ident.bin", **kw)
+                    status = want["ResponseMetadata"]["HTTPStatusCode"]
+                    wh = want["ResponseMetadata"]["HTTPHeaders"]
+                    body = want["Body"].read() if method == "GET" else b""
+                except s3.exceptions.ClientError as e:  # 416
+                    status, wh, body = int(e.response["ResponseMetadata"]["HTTPStatusCode"]), {}, None
+                what = f"{rnd} {method} {rng}"
+                assert got.status_code == status, what
+                if body is None:
+                    continue
+                assert got.content == body, what
+                for name in HEADERS:
+                    assert got.headers.get(name) == wh.get(name), f"{what}: {name}"
+
+
+def test_replaced_object_never_yields_mixed_bytes(rig):
+    v1 = bytes(range(256)) * (12 * 1024)  # 3 MiB
+    v2 = bytes(255 - b for b in v1)
+    _put(rig.moto, "replaced.bin", v1)
+    url = f"{rig.url}/cache/pub/replaced.bin"
+    r = requests.get(url, headers={"Range": "bytes=0-99"}, timeout=30)
+    assert r.content == v1[:100]
+    _put(rig.moto, "replaced.bin", v2)
+    mark = rig.rec.mark()
+    # Block 0 is cached (v1); block 1 is fetched pinned to v1's ETag: moto answers 412 and
+    # the read starts over on v2, whole.
+    r = requests.get(url, headers={"Range": "bytes=1000000-1100000"}, timeout=30)
+    assert r.status_code == 206
+    assert r.content in (v1[1_000_000:1_100_001], v2[1_000_000:1_100_001]), "mixed versions"
+    assert r.content == v2[1_000_000:1_100_001]
+    assert any(x["status"] == 412 for x in rig.rec.since(mark)), rig.rec.since(mark)
+    for rng in ("bytes=0-99", "bytes=2097000-2098000"):
+        r = requests.get(url, headers={"Range": rng}, timeout=30)
+        a, b = (int(x) for x in rng.removeprefix("bytes=").split("-"))
+        assert r.content == v2[a:b + 1], rng
+
+
+def test_log_line_says_hit_and_backend_bytes(rig):
+    _put(rig.moto, "logged.bin", b"x" * 5000)
+    off = rig.proc.log_size()
+    url = f"{rig.url}/cache/pub/logged.bin"
+    assert requests.get(url, timeout=30).status_code == 200
+    assert requests.get(url, timeout=30).status_code == 200
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [ln for ln in rig.proc.log_since(off).splitlines() if '"msg":"request"' in ln]
+        if len(lines) >= 2:
+            break
+        time.sleep(0.2)
+    assert '"cache":"miss"' in lines[0] and '"backend_bytes":5000' in lines[0], lines[0]
+    assert '"cache":"hit"' in lines[1] and '"backend_bytes":0' in lines[1], lines[1]
+
+
+def test_product_turned_restricted_is_refused_at_once(rig):
+    data = b"public for now " * 100
+    _put(rig.moto, "turning.txt", data)
+    url = f"{rig.url}/cache/pub/turning.txt"
+    assert requests.get(url, timeout=30).content == data
+    assert requests.get(url, timeout=30).content == data
+    try:
+        rig.start(visibility="restricted")  # same Cache API state: the bytes are still cached
+        mark = rig.rec.mark()
+        r = requests.get(url, timeout=30)
+        assert r.status_code == 404 and b"NoSuchBucket" in r.content
+        assert all("turning" not in x["path"] for x in rig.rec.since(mark)), "the backend was asked"
+        assert requests.get(f"{rig.url}/cache/unl/turning.txt", timeout=30).content == data
+    finally:
+        rig.start()
