@@ -2,10 +2,10 @@
 //! session, after its signature is recomputed with the sealed secret.
 
 use crate::authz::{Principal, SessionPrincipal};
-use crate::config::Config;
+
 use crate::error::{ProxyError, Result};
 use crate::http::Request;
-use crate::session::{unseal, SessionError};
+use crate::session::{unseal, SessionError, SessionKeys};
 use crate::sigv4::verify;
 use crate::sts::ceiling::Ceiling;
 use crate::sts::policy::Effective;
@@ -48,15 +48,13 @@ fn verify_with_rewritten_accept_encoding(
     first
 }
 
-pub fn authenticate(cfg: &Config, req: &Request, now: i64) -> Result<Principal> {
+/// The caller of `req`; `session_keys` are the deployment's (`None`: no STS).
+pub fn authenticate(session_keys: Option<&SessionKeys>, req: &Request, now: i64) -> Result<Principal> {
     let Some(auth) = verify::parse(req)? else {
         return Ok(Principal::Anonymous);
     };
     // Without session keys no credentials can exist.
-    let keys = cfg
-        .session_keys
-        .as_ref()
-        .ok_or_else(ProxyError::invalid_access_key_id)?;
+    let keys = session_keys.ok_or_else(ProxyError::invalid_access_key_id)?;
     let token = auth.session_token()?;
     let session = unseal(keys, token, &auth.access_key_id, now).map_err(|e| match e {
         SessionError::Expired => ProxyError::expired_token(),

@@ -7,7 +7,7 @@ use super::{xml_response, Ctx};
 use crate::authz;
 use crate::backend::Backend;
 use crate::catalog::{key_root, Resolved};
-use crate::config::Config;
+
 use crate::error::{ProxyError, Result};
 use crate::http::Response;
 use crate::log::Level;
@@ -17,11 +17,12 @@ use crate::s3::keyspace::scans;
 use crate::s3::list::{render, ListParams, TokenScope};
 use crate::s3::token::{TokenKeys, KEY_LABEL};
 use crate::s3::walk::{Range, Walk};
+use crate::session::SessionKeys;
 
 /// The deployment's token keys: derived from the session keys (active first,
 /// so tokens survive a rotation), or the fixed public key without any.
-pub(crate) fn token_keys(cfg: &Config) -> TokenKeys {
-    let derived = cfg.session_keys.iter().flat_map(|k| {
+pub(crate) fn token_keys(session_keys: Option<&SessionKeys>) -> TokenKeys {
+    let derived = session_keys.into_iter().flat_map(|k| {
         std::iter::once(&k.active)
             .chain(k.previous.as_ref())
             .map(|key| key.derive(KEY_LABEL))
@@ -40,7 +41,7 @@ fn walk(params: &ListParams) -> Walk<'_> {
 
 /// `GET /{account}`: the account is the S3 bucket.
 pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Response<P::Body>> {
-    let keys = token_keys(ctx.cfg);
+    let keys = token_keys(ctx.cfg.session_keys.as_ref());
     let scope = TokenScope {
         keys: &keys,
         bucket: account,
@@ -67,7 +68,7 @@ pub async fn account<P: Platform>(ctx: &Ctx<'_, P>, account: &str) -> Result<Res
 
 /// `GET /{account}/{product}`: keys and prefix relative to the product.
 pub async fn product<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str) -> Result<Response<P::Body>> {
-    let keys = token_keys(ctx.cfg);
+    let keys = token_keys(ctx.cfg.session_keys.as_ref());
     let bucket = format!("{account}/{product}");
     let scope = TokenScope {
         keys: &keys,

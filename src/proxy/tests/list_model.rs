@@ -379,7 +379,7 @@ struct Seen {
 
 /// Runs one case: every page against the model page at the same position.
 fn check(rng_seed: u64, p: &FakePlatform, cfg: &Isolate, callers: &[Caller], world: &World, c: &Case, st: &mut Seen) {
-    let tokens = token_keys(&cfg.config);
+    let tokens = token_keys(cfg.config.session_keys.as_ref());
     let ctx = format!("seed {rng_seed} who {} {} {}", c.who, c.path(), c.query(None, &tokens));
     let (keys, phantoms) = world.model_input(c.who, c.product, &c.prefix);
     let q = ModelQuery {

@@ -7,5 +7,6 @@ mod list;
 mod list_model;
 mod log;
 mod pipeline;
+mod s3_backend;
 mod selectors;
 mod signed;
