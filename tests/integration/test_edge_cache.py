@@ -2,23 +2,30 @@
 moto behind a recording proxy (support/recproxy.py) that counts backend requests and bytes:
 DuckDB reading Parquet and GDAL reading a GeoPackage cold then warm, every ranged answer
 byte-identical to moto's, an object replaced between reads never mixed, a product turned
-restricted refused at once although its bytes are still cached.
+restricted refused at once although its bytes are still cached, and a restricted product's
+answers to its grantee never stored (looked up in Miniflare's Cache API storage itself).
 """
 
 from __future__ import annotations
 
+import base64
 import io
+import os
 import random
+import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
 from conftest import _fail
 from support.clients import duckdb_conn, gdal_options, need
-from support.procs import HarnessError
+from support.procs import HarnessError, free_port
 from support.recproxy import RecordingProxy
 from support.sample import MOTO_BUCKET
+from support.sts import assume, signed_get
+from support.stubs import start_dev_idp
 from support.wrangler import launch_worker, panics, wait_ready
 
 MIB = 1024 * 1024
@@ -26,7 +33,7 @@ PREFIX = "cache-test/"
 BLOCK = MIB
 
 
-def _catalog(endpoint: str, visibility: str = "public", generation: int = 0) -> dict:
+def _catalog(endpoint: str, issuer: str, visibility: str = "public", generation: int = 0) -> dict:
     backend = {"type": "s3", "endpoint": endpoint, "bucket": MOTO_BUCKET, "region": "us-east-1",
                "access_key_id_var": "MIRROR_ACCESS_KEY_ID", "secret_access_key_var": "MIRROR_SECRET_ACCESS_KEY"}
     product = {"backend": "rec", "prefix": PREFIX, "cache": {"generation": generation}}
@@ -35,6 +42,8 @@ def _catalog(endpoint: str, visibility: str = "public", generation: int = 0) -> 
         "accounts": {"cache": {"products": {
             "pub": {**product, "visibility": visibility},
             "unl": {**product, "visibility": "unlisted"},
+            # The same bytes, restricted to alice of the rig's dev IdP.
+            "sec": {**product, "visibility": "restricted", "grants": [{"issuer": issuer, "subject": "alice"}]},
         }}},
     }
 
@@ -46,6 +55,13 @@ class CacheRig:
         self.proc = None
         self.port = None
         self.starts = 0
+        self.state = tmp_root / "state-edge-cache"
+        self.session_key = base64.b64encode(os.urandom(32)).decode()
+        try:
+            self.idp = start_dev_idp(free_port(), tmp_root / "idp" / "edge-cache", tmp_root / "logs" / "idp-edge-cache.log")
+        except HarnessError as e:
+            self.rec.stop()
+            _fail(e)
 
     def start(self, **catalog_kw) -> None:
         self.stop_worker()
@@ -57,12 +73,16 @@ class CacheRig:
             "OBJECT_CACHE_BLOCK_BYTES": str(BLOCK),
             "OBJECT_CACHE_WHOLE_MAX_BYTES": str(256 << 10),
             "LOG_LEVEL": "info",
+            "AUTH_ISSUER": self.idp.issuer,
+            "AUTH_AUDIENCE": "oidc-data-proxy",
+            "OIDC_ALLOW_LOOPBACK_ISSUERS": "true",
         }
         try:
             # The same state dir every time: the Cache API's entries outlive a restart.
             self.proc, self.port = launch_worker(
                 "wrangler-edge-cache", self.tmp_root / "workers" / f"edge-cache-{self.starts}",
-                _catalog(self.rec.url, **catalog_kw), vars_, {}, self.tmp_root / "state-edge-cache", self.env,
+                _catalog(self.rec.url, self.idp.issuer, **catalog_kw), vars_,
+                {"SESSION_TOKEN_KEY": self.session_key}, self.state, self.env,
                 self.tmp_root / "logs" / f"wrangler-edge-cache-{self.starts}.log", port=self.port)
             wait_ready(self.url, self.proc, 90)
         except HarnessError as e:
@@ -88,6 +108,7 @@ def rig(tmp_root, wrangler_env, moto):
     yield r
     hits = r.stop_worker()
     r.rec.stop()
+    r.idp.proc.stop()
     assert not hits, "the edge-cache Worker's log shows panics:\n" + "\n".join(hits[:20])
 
 
@@ -273,3 +294,60 @@ def test_product_turned_restricted_is_refused_at_once(rig):
         assert requests.get(f"{rig.url}/cache/unl/turning.txt", timeout=30).content == data
     finally:
         rig.start()
+
+
+def _hex(s: str) -> str:
+    return s.encode().hex()
+
+
+def cache_keys(state: Path) -> list[str]:
+    """Every key in Miniflare's Cache API storage under the Worker's --persist-to (one SQLite
+    database per cache, table _mf_entries)."""
+    keys: list[str] = []
+    dbs = sorted((state / "v3" / "cache").rglob("*.sqlite"))
+    assert dbs, f"no Cache API storage under {state}"
+    for db in dbs:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            keys += [k for (k,) in con.execute("SELECT key FROM _mf_entries")]
+        except sqlite3.OperationalError as e:
+            if "no such table" not in str(e):
+                raise
+        finally:
+            con.close()
+    return keys
+
+
+def test_restricted_answers_never_enter_the_cache(rig):
+    data = random.Random(11).randbytes(2 * MIB + 4321)  # blocked (above the whole-object size)
+    small = b"restricted but small " * 50  # kept whole, were it cacheable
+    _put(rig.moto, "secret.bin", data)
+    _put(rig.moto, "secret.txt", small)
+    creds = assume(rig.url, rig.idp.token("alice"))
+    reads = [("secret.bin", {"Range": "bytes=1000-1048999"}, data[1000:1049000]),
+             ("secret.bin", {}, data), ("secret.txt", {}, small), ("secret.txt", {"Range": "bytes=-7"}, small[-7:])]
+    for key, headers, want in reads:
+        for n in range(2):
+            mark = rig.rec.mark()
+            r = signed_get(rig.url, f"/cache/sec/{key}", creds, headers=headers)
+            assert r.status in (200, 206) and r.body == want, r
+            cc = r.h("cache-control") or ""
+            assert "public" not in cc, f"a restricted answer tells downstream caches to share it: {r}"
+            # Every read, the second too, goes to the backend: nothing was kept.
+            assert [x for x in rig.rec.since(mark) if x["path"].endswith(key)], f"read {n + 1} of {key} not fetched"
+    # The anonymous caller gets nothing, whatever is cached.
+    assert requests.get(f"{rig.url}/cache/sec/secret.txt", timeout=30).status_code == 404
+    # The same objects through the public product do enter the cache (the check below can fail).
+    for key in ("secret.bin", "secret.txt"):
+        assert requests.get(f"{rig.url}/cache/pub/{key}", headers={"Range": "bytes=0-9"}, timeout=30).status_code == 206
+    acct = _hex("cache")
+    deadline = time.monotonic() + 10
+    while True:  # the cache writes finish after the answers (waitUntil)
+        keys = cache_keys(rig.state)
+        pub = [k for k in keys if f"/{acct}/{_hex('pub')}/{_hex(PREFIX + 'secret.')}" in k]
+        if len(pub) >= 4 or time.monotonic() > deadline:  # meta + entry of each object
+            break
+        time.sleep(0.3)
+    assert len(pub) >= 4, f"the public reads were not stored: {keys}"
+    sec = [k for k in keys if f"/{_hex('sec')}/" in k or _hex("secret") in k and f"/{_hex('pub')}/" not in k]
+    assert not sec, f"restricted entries in the Cache API: {sec}"
