@@ -3,15 +3,19 @@ moto behind a recording proxy (support/recproxy.py) that counts backend requests
 DuckDB reading Parquet and GDAL reading a GeoPackage cold then warm, every ranged answer
 byte-identical to moto's, an object replaced between reads never mixed, a product turned
 restricted refused at once although its bytes are still cached, and a restricted product's
-answers to its grantee never stored (looked up in Miniflare's Cache API storage itself).
+answers to its grantee never stored (looked up in Miniflare's Cache API storage itself), and
+on the HTTP catalog a product switched to restricted under a running Worker refused to
+anonymous callers at the next request, its bytes still in the cache.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import random
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -19,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import _fail
+from conftest import CATALOG_BUCKET, PROVIDER_KEY_PEM, PROVIDER_KID, _fail, running_catalog_worker
 from support.clients import duckdb_conn, gdal_options, need
 from support.procs import HarnessError, free_port
 from support.recproxy import RecordingProxy
@@ -354,3 +358,56 @@ def test_restricted_answers_never_enter_the_cache(rig):
     sec = [k for k in keys if f"/{_hex('sec')}/" in k or _hex("secret") in k and f"/{_hex('pub')}/" not in k]
     assert not sec, f"restricted entries in the Cache API: {sec}"
     assert not unfetched, f"restricted reads answered without the backend: {unfetched}"
+
+
+@pytest.fixture(scope="module")
+def cat_rig(tmp_root, wrangler_env, moto):
+    """A Worker on the HTTP catalog (CATALOG_CACHE=off: it asks the stub at every request) with
+    the edge cache on, its stub serving a copy of tests/fixtures/catalog that the test edits."""
+    fixtures = tmp_root / "catalog-fixtures-edge-cache"
+    shutil.rmtree(fixtures, ignore_errors=True)
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "catalog", fixtures)
+    yield from running_catalog_worker(
+        "edge-cache-catalog", tmp_root, wrangler_env, moto, kid=PROVIDER_KID, key_pem=PROVIDER_KEY_PEM.read_text(),
+        fixtures=fixtures, extra_vars={"OBJECT_CACHE": "on", "CATALOG_CACHE": "off"})
+
+
+def test_http_catalog_switch_to_restricted_is_refused_at_once(cat_rig, tmp_root, moto):
+    fixtures = tmp_root / "catalog-fixtures-edge-cache"
+    product_file = fixtures / "products" / "acme" / "turning.json"
+    doc = json.loads((fixtures / "products" / "acme" / "public-data.json").read_text())
+    doc["product_id"] = "turning"
+    doc["metadata"]["mirrors"]["acme-s3-main"]["prefix"] = "acme/turning/"
+    product_file.write_text(json.dumps(doc))
+    data = random.Random(5).randbytes(3000)
+    s3 = moto.client()
+    try:
+        s3.create_bucket(Bucket=CATALOG_BUCKET)
+    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        pass
+    s3.put_object(Bucket=CATALOG_BUCKET, Key="base/acme/turning/data.bin", Body=data)
+    url = f"{cat_rig.url}/acme/turning/data.bin"
+    off = cat_rig.worker.proc.log_size()
+    for _ in range(2):
+        r = requests.get(url, timeout=30)
+        assert r.status_code == 200 and r.content == data, r.text[:300]
+    lines = []
+    deadline = time.monotonic() + 10
+    while len(lines) < 2 and time.monotonic() < deadline:
+        lines = [ln for ln in cat_rig.worker.proc.log_since(off).splitlines()
+                 if '"msg":"request"' in ln and '"route":"object"' in ln]
+        time.sleep(0.2)
+    assert len(lines) == 2 and '"cache":"hit"' in lines[1], lines
+    ours = f"/{_hex('acme')}/{_hex('turning')}/"
+    assert [k for k in cache_keys(tmp_root / "state-edge-cache-catalog") if ours in k], "nothing was cached"
+
+    doc["visibility"] = "restricted"  # no permissions file: nobody may read it
+    product_file.write_text(json.dumps(doc))
+    for rng in (None, "bytes=0-99"):
+        r = requests.get(url, headers={"Range": rng} if rng else {}, timeout=30)
+        assert r.status_code == 404 and b"NoSuchBucket" in r.content, (rng, r.status_code, r.text[:300])
+        assert data[:100] not in r.content
+    r = requests.head(url, timeout=30)
+    assert r.status_code == 404
+    # Refused although its bytes are still cached.
+    assert [k for k in cache_keys(tmp_root / "state-edge-cache-catalog") if ours in k]
