@@ -432,13 +432,44 @@ fn cache_blocks() {
         v
     };
     // Blocks of 1 MiB, some cached: two runs of missing blocks, chunks as a network delivers them.
-    write("cache_blocks", "two-runs", seed([5 * MIB + 7, 256 << 10, MIB, 1000, 3 * MIB], true, &[1, 0, 1, 0], &[16384, 65536, 1, 0]));
+    write(
+        "cache_blocks",
+        "two-runs",
+        seed(
+            [5 * MIB + 7, 256 << 10, MIB, 1000, 3 * MIB],
+            true,
+            &[1, 0, 1, 0],
+            &[16384, 65536, 1, 0],
+        ),
+    );
     // Every other block cached: more than MAX_RUNS runs, merged into one request.
-    write("cache_blocks", "merged", seed([9 * MIB, 0, MIB, 0, 9 * MIB], true, &[0, 1, 0, 1, 0, 1, 0, 1, 0], &[4096; 8]));
+    write(
+        "cache_blocks",
+        "merged",
+        seed(
+            [9 * MIB, 0, MIB, 0, 9 * MIB],
+            true,
+            &[0, 1, 0, 1, 0, 1, 0, 1, 0],
+            &[4096; 8],
+        ),
+    );
     // A small object kept whole; a range inside it.
-    write("cache_blocks", "whole", seed([100_000, MIB, 0, 5, 777], false, &[0], &[100, 200, 0]));
+    write(
+        "cache_blocks",
+        "whole",
+        seed([100_000, MIB, 0, 5, 777], false, &[0], &[100, 200, 0]),
+    );
     // The top of the u64 range.
-    write("cache_blocks", "extremes", seed([u64::MAX, 0, 8 * MIB, u64::MAX - 1, u64::MAX], true, &[0, 1], &[u64::MAX, 3]));
+    write(
+        "cache_blocks",
+        "extremes",
+        seed(
+            [u64::MAX, 0, 8 * MIB, u64::MAX - 1, u64::MAX],
+            true,
+            &[0, 1],
+            &[u64::MAX, 3],
+        ),
+    );
 }
 
 fn sessions() {

@@ -59,7 +59,11 @@ fn cut(layout: &Layout, first: u64, last: u64, emit: ByteRange, inp: &mut Input,
         let left = run.end - pos + 1;
         // Chunks from the input; after 64 (or for a 0) the rest in one, sometimes past the run.
         let raw = inp.u64();
-        let n = if rounds > 64 || raw == 0 { left.saturating_add(raw % 3) } else { 1 + raw % left.min(1 << 20) };
+        let n = if rounds > 64 || raw == 0 {
+            left.saturating_add(raw % 3)
+        } else {
+            1 + raw % left.min(1 << 20)
+        };
         let n = usize::try_from(n).unwrap_or(usize::MAX);
         let got = c.feed(n);
         let take = (n as u64).min(left);
@@ -91,7 +95,12 @@ fn cut(layout: &Layout, first: u64, last: u64, emit: ByteRange, inp: &mut Input,
     assert_eq!(pos, run.end + 1);
     assert!(rounds <= 66);
     for (k, f) in filled.iter().enumerate() {
-        assert_eq!(*f, layout.block(first + k as u64).len(), "entry {} whole", first + k as u64);
+        assert_eq!(
+            *f,
+            layout.block(first + k as u64).len(),
+            "entry {} whole",
+            first + k as u64
+        );
     }
     assert_eq!(answer_next, emit.end + 1, "the answer is exactly emit");
     if bytes {
@@ -120,7 +129,10 @@ fuzz_target!(|data: &[u8]| {
     let start = a % size;
     let span_bytes = u128::from(MAX_SPAN) * u128::from(layout.block) - u128::from(start % layout.block);
     let max_len = u128::from(size - start).min(span_bytes);
-    let r = ByteRange { start, end: start + (u128::from(len) % max_len) as u64 };
+    let r = ByteRange {
+        start,
+        end: start + (u128::from(len) % max_len) as u64,
+    };
     let (first, last) = layout.span(r);
     assert!(first <= last && last - first < MAX_SPAN && last < layout.count());
     let present: Vec<bool> = (first..=last).map(|_| inp.byte() & 1 == 1).collect();
@@ -163,7 +175,11 @@ fuzz_target!(|data: &[u8]| {
                 let b = layout.block(index).start;
                 (b + within.start, b + within.end, index, index)
             }
-            Step::Fetch { first: f, last: l, emit } => {
+            Step::Fetch {
+                first: f,
+                last: l,
+                emit,
+            } => {
                 assert!(f <= l && emit.start >= layout.block(f).start && emit.end <= layout.block(l).end);
                 (emit.start, emit.end, f, l)
             }
