@@ -27,6 +27,11 @@ One run measures:
     with a JS probe of WebCrypto importKey/sign, and catalog calls and signatures (distinct
     jti) per 1000 requests of a steady single-principal workload, caching on and off.
     `--only catalog` runs this part alone, `--no-catalog` skips it;
+  * the edge cache (issue 13): a Parquet-like read pattern (HEAD, footer, scattered column
+    chunks; many clients, the same files) through a Worker with OBJECT_CACHE=off and one with
+    it on, over one moto behind a recording proxy that counts backend requests and bytes, every
+    answer checked against the object; then hit vs miss vs uncached latency and Worker CPU.
+    `--only cache` runs this part alone, `--no-cache` skips it;
 and prints Markdown tables, which it also writes into docs/BENCHMARKS.md between the
 BEGIN/END markers (one pair per section; the prose outside the markers is left alone).
 
@@ -56,6 +61,8 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from support.bench.cache import CACHE_DOC_BEGIN, CACHE_DOC_END, cache_phase  # noqa: E402
+from support.bench.cache_report import render_cache  # noqa: E402
 from support.bench.catalog import CAT_DOC_BEGIN, CAT_DOC_END  # noqa: E402
 from support.bench.catalog_report import render_catalog  # noqa: E402
 from support.bench.catalog_run import catalog_phase  # noqa: E402
@@ -101,9 +108,17 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--sts-exchanges", type=int, default=200,
                     help="STS exchanges measured (default 200, each with its own ID token; bounded by 60 s)")
     ap.add_argument("--sts-concurrency", type=int, default=4, help="exchanges in flight (default 4)")
-    ap.add_argument("--only", choices=["catalog"],
-                    help="run one section alone: `catalog` = the HTTP catalog and minted tokens (issue 4); "
-                         "only its block of --doc is rewritten")
+    ap.add_argument("--only", choices=["catalog", "cache"],
+                    help="run one section alone: `catalog` = the HTTP catalog and minted tokens (issue 4), "
+                         "`cache` = the edge cache (issue 13); only its block of --doc is rewritten")
+    ap.add_argument("--no-cache", action="store_true",
+                    help="skip the edge-cache section (its block of --doc is left as it is)")
+    ap.add_argument("--cache-clients", type=int, default=64,
+                    help="clients of the edge-cache read pattern, each reading every file (default 64)")
+    ap.add_argument("--cache-files", type=int, default=2, help="Parquet-like files read there (default 2)")
+    ap.add_argument("--cache-concurrency", type=int, default=4, help="clients at a time there (default 4)")
+    ap.add_argument("--cache-latency-reads", type=int, default=40,
+                    help="objects (one read each) per hit/miss/uncached series (default 40)")
     ap.add_argument("--no-catalog", action="store_true",
                     help="skip the HTTP-catalog section (its block of --doc is left as it is)")
     ap.add_argument("--catalog-duration", type=int, default=3,
@@ -122,8 +137,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--no-catalog-probe", action="store_true",
                     help="skip the JS WebCrypto probe (importKey/sign alone, one more wrangler dev)")
     args = ap.parse_args()
-    if args.only and args.no_catalog:
-        ap.error("--only catalog and --no-catalog exclude each other")
+    if args.only == "catalog" and args.no_catalog or args.only == "cache" and args.no_cache:
+        ap.error(f"--only {args.only} and --no-{args.only} exclude each other")
     return args
 
     # SIGTERM/SIGHUP -> SystemExit, so the finally below stops moto and wrangler.
@@ -170,6 +185,15 @@ def main() -> int:
             cjson.write_text(json.dumps({"meta": cmeta, "catalog": cat}, indent=1, default=sorted))
         return "\n".join(render_catalog(cmeta, cat))
 
+    def cache_section(build: Path, build_time: str, wasm: dict) -> str:
+        res = cache_phase(env, build, logs, args)
+        cmeta = {"date": date, "command": command, "git": git_desc(), "build_time": build_time,
+                 "wasm_sha": wasm["sha256"], "machine": machine_notes(), "log_level": args.log_level}
+        if args.json:
+            cjson = args.json.with_name(args.json.stem + "-cache" + args.json.suffix) if not args.only else args.json
+            cjson.write_text(json.dumps({"meta": cmeta, "cache": res}, indent=1, default=str))
+        return render_cache(cmeta, res)
+
     try:
         build = snapshot_build(logs)
         build_time = dt.datetime.fromtimestamp((REPO / "build" / "index_bg.wasm").stat().st_mtime,
@@ -184,6 +208,16 @@ def main() -> int:
             if not args.no_doc:
                 write_doc_block(args.doc, CAT_DOC_BEGIN, CAT_DOC_END, csection)
                 log(f"wrote the catalog section of {args.doc}")
+            ok = True
+            return 0
+        if args.only == "cache":
+            xsection = cache_section(build, build_time, wasm)
+            print()
+            print(xsection)
+            print()
+            if not args.no_doc:
+                write_doc_block(args.doc, CACHE_DOC_BEGIN, CACHE_DOC_END, xsection)
+                log(f"wrote the cache section of {args.doc}")
             ok = True
             return 0
         seed_r2(env, state, logs, args.fresh, build / "worker" / "shim.mjs")
@@ -229,6 +263,7 @@ def main() -> int:
             floors_phase(args, measure, env, build, moto_url, state, logs, procs, load, unloaded)
 
         csection = None if args.no_catalog else catalog_section(build, build_time, wasm)
+        xsection = None if args.no_cache else cache_section(build, build_time, wasm)
         run_notes(load, unloaded, sts, lists, notes)
 
         meta = {
@@ -250,13 +285,16 @@ def main() -> int:
         print()
         print(section)
         print()
-        if csection:
-            print(csection)
-            print()
+        for extra_section in (csection, xsection):
+            if extra_section:
+                print(extra_section)
+                print()
         if not args.no_doc:
             write_doc(args.doc, section)
             if csection:
                 write_doc_block(args.doc, CAT_DOC_BEGIN, CAT_DOC_END, csection)
+            if xsection:
+                write_doc_block(args.doc, CACHE_DOC_BEGIN, CACHE_DOC_END, xsection)
             log(f"wrote {args.doc}")
         ok = True
         return 0

@@ -17,7 +17,7 @@ smoke=0
 if [ "${1:-}" = --smoke ]; then smoke=1; shift; fi
 seconds="${FUZZ_SECONDS:-$([ $smoke = 1 ] && echo 3 || echo 60)}"
 all=(route percent range conditional sigv4_parse sigv4_vectors jwt oidc_docs sts_params
-     list_params list_token list_walk list_xml catalog_static catalog_http session request)
+     list_params list_token list_walk list_xml catalog_static catalog_http session request cache_blocks)
 read -r -a targets <<<"${*:-${FUZZ_TARGETS:-${all[*]}}}"
 
 # Largest input per target: a little above the limit the code enforces, so the
@@ -25,7 +25,7 @@ read -r -a targets <<<"${*:-${FUZZ_TARGETS:-${all[*]}}}"
 # answers, session tokens 4 KiB, ID tokens 20000 chars).
 max_len() {
   case "$1" in
-    range|sigv4_vectors) echo 1024 ;;
+    range|sigv4_vectors|cache_blocks) echo 1024 ;;
     conditional|percent) echo 4096 ;;
     session|list_params|list_token|list_walk) echo 8192 ;;
     route|sigv4_parse|request) echo 16384 ;;

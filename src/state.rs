@@ -2,12 +2,15 @@
 //! the [`IsolateState`], what the isolate accumulates while serving (caches
 //! and counters, each bounded). A handler borrows only the parts it uses.
 
+use std::rc::Rc;
+
 use serde_json::json;
 
 use crate::backend::federation::FederationCache;
 use crate::catalog::http::MemoryCache;
 use crate::catalog::Catalog;
 use crate::config::Config;
+use crate::objcache::inflight::InFlight;
 use crate::oidc::provider::{PlatformSigner, TokenCache};
 use crate::oidc::JwksCache;
 use crate::platform::Platform;
@@ -27,6 +30,9 @@ pub struct IsolateState {
     pub federation: FederationCache,
     /// The HTTP catalog's answers, per identity (its memory layer).
     pub catalog_answers: MemoryCache,
+    /// Edge-cache entries being filled, for coalescing misses (at most
+    /// `inflight::MAX_IN_FLIGHT` keys).
+    pub inflight: Rc<InFlight>,
     /// Requests counted for the `isolate stats` line.
     pub stats: IsolateStats,
 }
@@ -40,6 +46,7 @@ impl IsolateState {
             tokens: TokenCache::with_ttl(cfg.token_ttl_secs),
             federation: FederationCache::default(),
             catalog_answers: MemoryCache::default(),
+            inflight: Rc::default(),
             stats: IsolateStats::new(cfg.stats_every),
         }
     }
@@ -80,6 +87,7 @@ impl Isolate {
                 "federation": s.federation.stats().json(),
                 "catalog": catalog,
             },
+            "object_cache_filling": s.inflight.len(),
             "signatures": s.tokens.signatures(),
             "federation_exchanges": s.federation.exchanges(),
         })

@@ -420,6 +420,58 @@ fn ranges() {
     );
 }
 
+/// Object size, whole-object threshold, block, range start and length, flags
+/// (bit 0: numbers raw), present bytes, chunk sizes (`cache_blocks`).
+fn cache_blocks() {
+    const MIB: u64 = 1 << 20;
+    let seed = |nums: [u64; 5], raw: bool, present: &[u8], chunks: &[u64]| {
+        let mut v: Vec<u8> = nums.iter().flat_map(|n| n.to_le_bytes()).collect();
+        v.push(u8::from(raw));
+        v.extend_from_slice(present);
+        v.extend(chunks.iter().flat_map(|n| n.to_le_bytes()));
+        v
+    };
+    // Blocks of 1 MiB, some cached: two runs of missing blocks, chunks as a network delivers them.
+    write(
+        "cache_blocks",
+        "two-runs",
+        seed(
+            [5 * MIB + 7, 256 << 10, MIB, 1000, 3 * MIB],
+            true,
+            &[1, 0, 1, 0],
+            &[16384, 65536, 1, 0],
+        ),
+    );
+    // Every other block cached: more than MAX_RUNS runs, merged into one request.
+    write(
+        "cache_blocks",
+        "merged",
+        seed(
+            [9 * MIB, 0, MIB, 0, 9 * MIB],
+            true,
+            &[0, 1, 0, 1, 0, 1, 0, 1, 0],
+            &[4096; 8],
+        ),
+    );
+    // A small object kept whole; a range inside it.
+    write(
+        "cache_blocks",
+        "whole",
+        seed([100_000, MIB, 0, 5, 777], false, &[0], &[100, 200, 0]),
+    );
+    // The top of the u64 range.
+    write(
+        "cache_blocks",
+        "extremes",
+        seed(
+            [u64::MAX, 0, 8 * MIB, u64::MAX - 1, u64::MAX],
+            true,
+            &[0, 1],
+            &[u64::MAX, 3],
+        ),
+    );
+}
+
 fn sessions() {
     let keys = SessionKeys::new([7; 32], Some([9; 32]));
     let s = Session {
@@ -463,6 +515,7 @@ fn main() {
     lists();
     catalogs();
     ranges();
+    cache_blocks();
     sessions();
     percent();
 }

@@ -15,12 +15,14 @@ use std::rc::Rc;
 
 pub const MAX_IN_FLIGHT: usize = 1024;
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Signal {
     done: Cell<bool>,
 }
 
-#[derive(Default)]
+/// One per isolate (`IsolateState::inflight`): requests of one isolate
+/// share it, requests of other isolates cannot see it.
+#[derive(Debug, Default)]
 pub struct InFlight {
     keys: RefCell<HashMap<String, Rc<Signal>>>,
 }
@@ -77,16 +79,6 @@ impl InFlight {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-}
-
-thread_local! {
-    // Workers isolates are single-threaded: one registry per isolate.
-    static REGISTRY: Rc<InFlight> = Rc::new(InFlight::default());
-}
-
-/// The isolate's registry.
-pub fn registry() -> Rc<InFlight> {
-    REGISTRY.with(Rc::clone)
 }
 
 /// Polls `w` every `step_ms` (sleeping on the caller's own timer) until the

@@ -103,15 +103,15 @@ pub async fn read<P: Platform>(
     settings: &Settings,
     backend: &Backend,
     q: &Read<'_>,
+    reg: &Rc<InFlight>,
     report: &mut Report,
 ) -> Result<Served<P::Body>> {
-    let reg = inflight::registry();
     for fresh in [false, true] {
-        let (meta, cached) = metadata(p, backend, q, &reg, fresh, report).await?;
+        let (meta, cached) = metadata(p, backend, q, reg, fresh, report).await?;
         if !meta.storable {
             return Ok(Served::Bypass);
         }
-        match answer(p, settings, backend, q, &meta, &reg, report).await {
+        match answer(p, settings, backend, q, &meta, reg, report).await {
             Ok(served) => {
                 // Bytes from the cache after asking the backend for the metadata.
                 if report.outcome == Outcome::Hit && !cached {

@@ -53,7 +53,15 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
                 ttl_secs,
             };
             let mut report = Report::default();
-            let served = cached::read(ctx.p, &ctx.cfg.object_cache, &backend, &q, &mut report).await;
+            let served = cached::read(
+                ctx.p,
+                &ctx.cfg.object_cache,
+                &backend,
+                &q,
+                &ctx.state.inflight,
+                &mut report,
+            )
+            .await;
             ctx.cache_report.set(Some(report));
             match served {
                 Ok(Served::Answered(o)) => Some(Ok(o)),

@@ -719,14 +719,14 @@ class CatalogWorker:
 def _launch_catalog_worker(name: str, tmp_root: Path, env: dict[str, str], moto: MotoBackend, *, kid: str | None,
                            key_pem: str | None, previous: tuple[str, str] | None = None, idp: DevIdp | None = None,
                            audience: str | None = None, extra_vars: dict[str, str] | None = None,
-                           front=None) -> CatalogWorker:
+                           front=None, fixtures: Path | None = None) -> CatalogWorker:
     """Starts the stub, then the Worker calling it (not yet ready: see _wait_catalog_worker).
     The Worker's port is picked first: the stub verifies tokens against its JWKS.
     `kid`/`key_pem` None: no OIDC provider at all (OIDC_PROVIDER_* unset).
     `audience` None: no CATALOG_AUDIENCE (the default, CATALOG_URL without its trailing '/').
     `previous`: (kid, PEM) of OIDC_PROVIDER_KID_PREVIOUS / OIDC_PROVIDER_KEY_PREVIOUS.
     `front`: a FaultProxy (faultproxy.py) that CATALOG_URL names instead of the stub; it
-    is pointed at the stub here."""
+    is pointed at the stub here. `fixtures`: the stub's fixture dir (default tests/fixtures/catalog)."""
     port, stub_port = free_port(), free_port()
     if front is not None:
         front.upstream = stub_port
@@ -735,7 +735,7 @@ def _launch_catalog_worker(name: str, tmp_root: Path, env: dict[str, str], moto:
     expected_aud = audience or catalog_url.rstrip("/")
     stub = start_stub_catalog(f"http://127.0.0.1:{port}/.well-known/jwks.json", PROVIDER_ISSUER, expected_aud,
                               moto.url, tmp_root / "logs" / f"stub-catalog-{name}.log",
-                              slow_secs=CATALOG_SLOW_SECS, port=stub_port)
+                              slow_secs=CATALOG_SLOW_SECS, port=stub_port, fixtures=fixtures)
     vars_ = {
         "CATALOG_URL": catalog_url,
         "CATALOG_TIMEOUT_MS": str(CATALOG_TIMEOUT_MS),

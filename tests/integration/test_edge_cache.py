@@ -2,23 +2,34 @@
 moto behind a recording proxy (support/recproxy.py) that counts backend requests and bytes:
 DuckDB reading Parquet and GDAL reading a GeoPackage cold then warm, every ranged answer
 byte-identical to moto's, an object replaced between reads never mixed, a product turned
-restricted refused at once although its bytes are still cached.
+restricted refused at once although its bytes are still cached, and a restricted product's
+answers to its grantee never stored (looked up in Miniflare's Cache API storage itself), and
+on the HTTP catalog a product switched to restricted under a running Worker refused to
+anonymous callers at the next request, its bytes still in the cache.
 """
 
 from __future__ import annotations
 
+import base64
 import io
+import json
+import os
 import random
+import shutil
+import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
-from conftest import _fail
+from conftest import CATALOG_BUCKET, PROVIDER_KEY_PEM, PROVIDER_KID, _fail, running_catalog_worker
 from support.clients import duckdb_conn, gdal_options, need
-from support.procs import HarnessError
+from support.procs import HarnessError, free_port
 from support.recproxy import RecordingProxy
 from support.sample import MOTO_BUCKET
+from support.sts import assume, signed_get
+from support.stubs import start_dev_idp
 from support.wrangler import launch_worker, panics, wait_ready
 
 MIB = 1024 * 1024
@@ -26,7 +37,7 @@ PREFIX = "cache-test/"
 BLOCK = MIB
 
 
-def _catalog(endpoint: str, visibility: str = "public", generation: int = 0) -> dict:
+def _catalog(endpoint: str, issuer: str, visibility: str = "public", generation: int = 0) -> dict:
     backend = {"type": "s3", "endpoint": endpoint, "bucket": MOTO_BUCKET, "region": "us-east-1",
                "access_key_id_var": "MIRROR_ACCESS_KEY_ID", "secret_access_key_var": "MIRROR_SECRET_ACCESS_KEY"}
     product = {"backend": "rec", "prefix": PREFIX, "cache": {"generation": generation}}
@@ -35,6 +46,8 @@ def _catalog(endpoint: str, visibility: str = "public", generation: int = 0) -> 
         "accounts": {"cache": {"products": {
             "pub": {**product, "visibility": visibility},
             "unl": {**product, "visibility": "unlisted"},
+            # The same bytes, restricted to alice of the rig's dev IdP.
+            "sec": {**product, "visibility": "restricted", "grants": [{"issuer": issuer, "subject": "alice"}]},
         }}},
     }
 
@@ -46,6 +59,13 @@ class CacheRig:
         self.proc = None
         self.port = None
         self.starts = 0
+        self.state = tmp_root / "state-edge-cache"
+        self.session_key = base64.b64encode(os.urandom(32)).decode()
+        try:
+            self.idp = start_dev_idp(free_port(), tmp_root / "idp" / "edge-cache", tmp_root / "logs" / "idp-edge-cache.log")
+        except HarnessError as e:
+            self.rec.stop()
+            _fail(e)
 
     def start(self, **catalog_kw) -> None:
         self.stop_worker()
@@ -57,12 +77,16 @@ class CacheRig:
             "OBJECT_CACHE_BLOCK_BYTES": str(BLOCK),
             "OBJECT_CACHE_WHOLE_MAX_BYTES": str(256 << 10),
             "LOG_LEVEL": "info",
+            "AUTH_ISSUER": self.idp.issuer,
+            "AUTH_AUDIENCE": "oidc-data-proxy",
+            "OIDC_ALLOW_LOOPBACK_ISSUERS": "true",
         }
         try:
             # The same state dir every time: the Cache API's entries outlive a restart.
             self.proc, self.port = launch_worker(
                 "wrangler-edge-cache", self.tmp_root / "workers" / f"edge-cache-{self.starts}",
-                _catalog(self.rec.url, **catalog_kw), vars_, {}, self.tmp_root / "state-edge-cache", self.env,
+                _catalog(self.rec.url, self.idp.issuer, **catalog_kw), vars_,
+                {"SESSION_TOKEN_KEY": self.session_key}, self.state, self.env,
                 self.tmp_root / "logs" / f"wrangler-edge-cache-{self.starts}.log", port=self.port)
             wait_ready(self.url, self.proc, 90)
         except HarnessError as e:
@@ -88,6 +112,7 @@ def rig(tmp_root, wrangler_env, moto):
     yield r
     hits = r.stop_worker()
     r.rec.stop()
+    r.idp.proc.stop()
     assert not hits, "the edge-cache Worker's log shows panics:\n" + "\n".join(hits[:20])
 
 
@@ -246,11 +271,15 @@ def test_log_line_says_hit_and_backend_bytes(rig):
     _put(rig.moto, "logged.bin", b"x" * 5000)
     off = rig.proc.log_size()
     url = f"{rig.url}/cache/pub/logged.bin"
-    assert requests.get(url, timeout=30).status_code == 200
-    assert requests.get(url, timeout=30).status_code == 200
+    for _ in range(2):
+        r = requests.get(url, timeout=30)
+        assert r.status_code == 200
+        # What a downstream cache may do: share it, for at most the TTL (capped at 60 s).
+        assert r.headers.get("cache-control") == "public, max-age=60, no-transform", r.headers
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        lines = [ln for ln in rig.proc.log_since(off).splitlines() if '"msg":"request"' in ln]
+        lines = [ln for ln in rig.proc.log_since(off).splitlines()
+                 if '"msg":"request"' in ln and '"route":"object"' in ln]
         if len(lines) >= 2:
             break
         time.sleep(0.2)
@@ -273,3 +302,116 @@ def test_product_turned_restricted_is_refused_at_once(rig):
         assert requests.get(f"{rig.url}/cache/unl/turning.txt", timeout=30).content == data
     finally:
         rig.start()
+
+
+def _hex(s: str) -> str:
+    return s.encode().hex()
+
+
+def cache_keys(state: Path) -> list[str]:
+    """Every key in Miniflare's Cache API storage under the Worker's --persist-to (one SQLite
+    database per cache, table _mf_entries)."""
+    keys: list[str] = []
+    dbs = sorted((state / "v3" / "cache").rglob("*.sqlite"))
+    assert dbs, f"no Cache API storage under {state}"
+    for db in dbs:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            keys += [k for (k,) in con.execute("SELECT key FROM _mf_entries")]
+        except sqlite3.OperationalError as e:
+            if "no such table" not in str(e):
+                raise
+        finally:
+            con.close()
+    return keys
+
+
+def test_restricted_answers_never_enter_the_cache(rig):
+    data = random.Random(11).randbytes(2 * MIB + 4321)  # blocked (above the whole-object size)
+    small = b"restricted but small " * 50  # kept whole, were it cacheable
+    _put(rig.moto, "secret.bin", data)
+    _put(rig.moto, "secret.txt", small)
+    creds = assume(rig.url, rig.idp.token("alice"))
+    unfetched = []
+    reads = [("secret.bin", {"Range": "bytes=1000-1048999"}, data[1000:1049000]),
+             ("secret.bin", {}, data), ("secret.txt", {}, small), ("secret.txt", {"Range": "bytes=-7"}, small[-7:])]
+    for key, headers, want in reads:
+        for n in range(2):
+            mark = rig.rec.mark()
+            r = signed_get(rig.url, f"/cache/sec/{key}", creds, headers=headers)
+            assert r.status in (200, 206) and r.body == want, r
+            cc = r.h("cache-control") or ""
+            assert "public" not in cc, f"a restricted answer tells downstream caches to share it: {r}"
+            # Every read, the second too, goes to the backend: nothing was kept.
+            if not [x for x in rig.rec.since(mark) if x["path"].endswith(key)]:
+                unfetched.append(f"read {n + 1} of {key} {headers}")
+    # The anonymous caller gets nothing, whatever is cached.
+    assert requests.get(f"{rig.url}/cache/sec/secret.txt", timeout=30).status_code == 404
+    # The same objects through the public product do enter the cache (the check below can fail).
+    for key in ("secret.bin", "secret.txt"):
+        assert requests.get(f"{rig.url}/cache/pub/{key}", headers={"Range": "bytes=0-9"}, timeout=30).status_code == 206
+    acct = _hex("cache")
+    deadline = time.monotonic() + 10
+    while True:  # the cache writes finish after the answers (waitUntil)
+        keys = cache_keys(rig.state)
+        pub = [k for k in keys if f"/{acct}/{_hex('pub')}/{_hex(PREFIX + 'secret.')}" in k]
+        if len(pub) >= 4 or time.monotonic() > deadline:  # meta + entry of each object
+            break
+        time.sleep(0.3)
+    assert len(pub) >= 4, f"the public reads were not stored: {keys}"
+    sec = [k for k in keys if f"/{_hex('sec')}/" in k or _hex("secret") in k and f"/{_hex('pub')}/" not in k]
+    assert not sec, f"restricted entries in the Cache API: {sec}"
+    assert not unfetched, f"restricted reads answered without the backend: {unfetched}"
+
+
+@pytest.fixture(scope="module")
+def cat_rig(tmp_root, wrangler_env, moto):
+    """A Worker on the HTTP catalog (CATALOG_CACHE=off: it asks the stub at every request) with
+    the edge cache on, its stub serving a copy of tests/fixtures/catalog that the test edits."""
+    fixtures = tmp_root / "catalog-fixtures-edge-cache"
+    shutil.rmtree(fixtures, ignore_errors=True)
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "catalog", fixtures)
+    yield from running_catalog_worker(
+        "edge-cache-catalog", tmp_root, wrangler_env, moto, kid=PROVIDER_KID, key_pem=PROVIDER_KEY_PEM.read_text(),
+        fixtures=fixtures, extra_vars={"OBJECT_CACHE": "on", "CATALOG_CACHE": "off"})
+
+
+def test_http_catalog_switch_to_restricted_is_refused_at_once(cat_rig, tmp_root, moto):
+    fixtures = tmp_root / "catalog-fixtures-edge-cache"
+    product_file = fixtures / "products" / "acme" / "turning.json"
+    doc = json.loads((fixtures / "products" / "acme" / "public-data.json").read_text())
+    doc["product_id"] = "turning"
+    doc["metadata"]["mirrors"]["acme-s3-main"]["prefix"] = "acme/turning/"
+    product_file.write_text(json.dumps(doc))
+    data = random.Random(5).randbytes(3000)
+    s3 = moto.client()
+    try:
+        s3.create_bucket(Bucket=CATALOG_BUCKET)
+    except (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists):
+        pass
+    s3.put_object(Bucket=CATALOG_BUCKET, Key="base/acme/turning/data.bin", Body=data)
+    url = f"{cat_rig.url}/acme/turning/data.bin"
+    off = cat_rig.worker.proc.log_size()
+    for _ in range(2):
+        r = requests.get(url, timeout=30)
+        assert r.status_code == 200 and r.content == data, r.text[:300]
+    lines = []
+    deadline = time.monotonic() + 10
+    while len(lines) < 2 and time.monotonic() < deadline:
+        lines = [ln for ln in cat_rig.worker.proc.log_since(off).splitlines()
+                 if '"msg":"request"' in ln and '"route":"object"' in ln]
+        time.sleep(0.2)
+    assert len(lines) == 2 and '"cache":"hit"' in lines[1], lines
+    ours = f"/{_hex('acme')}/{_hex('turning')}/"
+    assert [k for k in cache_keys(tmp_root / "state-edge-cache-catalog") if ours in k], "nothing was cached"
+
+    doc["visibility"] = "restricted"  # no permissions file: nobody may read it
+    product_file.write_text(json.dumps(doc))
+    for rng in (None, "bytes=0-99"):
+        r = requests.get(url, headers={"Range": rng} if rng else {}, timeout=30)
+        assert r.status_code == 404 and b"NoSuchBucket" in r.content, (rng, r.status_code, r.text[:300])
+        assert data[:100] not in r.content
+    r = requests.head(url, timeout=30)
+    assert r.status_code == 404
+    # Refused although its bytes are still cached.
+    assert [k for k in cache_keys(tmp_root / "state-edge-cache-catalog") if ours in k]

@@ -119,17 +119,20 @@ class StubCatalog:
 
 
 def start_stub_catalog(jwks_url: str, issuer: str, audience: str, s3_endpoint: str, log_path: Path,
-                       slow_secs: float = 10.0, port: int = 0, timeout: float = 30) -> StubCatalog:
+                       slow_secs: float = 10.0, port: int = 0, timeout: float = 30,
+                       fixtures: Path | None = None) -> StubCatalog:
     """Starts the stub on 127.0.0.1:`port` (0: any free one) and waits for its readiness line
     (`stub-catalog ready url=...`) in its log. It fetches the JWKS lazily, on the first
-    token, so the proxy it trusts may start after it."""
+    token, so the proxy it trusts may start after it. `fixtures`: another fixture dir (the
+    stub reads its files at every call, so a test may change the catalog under it)."""
     script = REPO / "tests" / "support" / "stub_catalog.py"
     env = os.environ.copy()
     env["PYTHONUNBUFFERED"] = "1"
     mark = log_path.stat().st_size if log_path.exists() else 0
     proc = Proc.start("stub-catalog", [sys.executable, str(script), "--port", str(port), "--jwks-url", jwks_url,
                                        "--issuer", issuer, "--audience", audience, "--s3-endpoint", s3_endpoint,
-                                       "--slow-secs", str(slow_secs), "-v"], log_path, env)
+                                       "--slow-secs", str(slow_secs), "-v",
+                                       *(["--fixtures", str(fixtures)] if fixtures else [])], log_path, env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for line in proc.log_since(mark).splitlines():

@@ -244,7 +244,7 @@ fn concurrent_misses_of_a_block_are_coalesced() {
         ],
         "one HEAD and one block fetch for four readers"
     );
-    assert!(crate::objcache::inflight::registry().is_empty());
+    assert!(c.state.inflight.is_empty());
 }
 
 #[test]
