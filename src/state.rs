@@ -29,6 +29,16 @@ pub struct IsolateState {
     pub catalog_answers: MemoryCache,
     /// Requests counted for the `isolate stats` line.
     pub stats: IsolateStats,
+    /// The provider's discovery document and JWKS, serialized once per
+    /// isolate: they depend on configuration only.
+    pub documents: Option<ProviderDocuments>,
+}
+
+/// Bytes of `/.well-known/openid-configuration` and `/.well-known/jwks.json`.
+#[derive(Debug)]
+pub struct ProviderDocuments {
+    pub discovery: Vec<u8>,
+    pub jwks: Vec<u8>,
 }
 
 impl IsolateState {
@@ -41,6 +51,10 @@ impl IsolateState {
             federation: FederationCache::default(),
             catalog_answers: MemoryCache::default(),
             stats: IsolateStats::new(cfg.stats_every),
+            documents: cfg.provider.as_ref().map(|k| ProviderDocuments {
+                discovery: crate::oidc::provider::discovery_json(k).into_bytes(),
+                jwks: crate::oidc::provider::jwks_json(k).into_bytes(),
+            }),
         }
     }
 }
