@@ -86,7 +86,7 @@ def floors_phase(args, measure, env: dict[str, str], build: Path, moto_url: str,
                  "res": measure(*qfloor, "GET / (f)", args.connections, args.duration, args.warmup, m)})
     quiet.stop()
     # (g) The floor of any proxy in this runtime: a JS Worker streaming the same moto objects.
-    pas, pas_url = start_passthrough(env, state, logs, f"{moto_url}/{MOTO_BUCKET}/{PRODUCT_PREFIX}")
+    pas, pas_url = start_passthrough(env, state, logs, f"{moto_url}/{MOTO_BUCKET}/{PRODUCT_PREFIX}".rstrip("/"))
     procs.append(pas)
     m = CpuMeter((pas.popen.pid, int(pas_url.rsplit(":", 1)[1])))
     for key, size in BENCH_OBJECTS.items():
