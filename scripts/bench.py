@@ -257,10 +257,11 @@ def main() -> int:
                if any(m in ln for m in ("panicked at", "Uncaught", "unreachable", "RuntimeError"))]
         notes.append(f"Worker log: {len(bad)} panic/uncaught lines" + (f", first: `{bad[0][:200]}`" if bad else ""))
         worker.stop()
-        moto.stop()
 
         if not args.no_floors:
+            # moto still up: row (g) streams its objects.
             floors_phase(args, measure, env, build, moto_url, state, logs, procs, load, unloaded)
+        moto.stop()
 
         csection = None if args.no_catalog else catalog_section(build, build_time, wasm)
         xsection = None if args.no_cache else cache_section(build, build_time, wasm)

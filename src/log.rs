@@ -58,6 +58,115 @@ pub fn line(level: Level, msg: &str, fields: Value) -> String {
     Value::Object(m).to_string()
 }
 
+/// One log line written straight into a buffer, for the lines of every
+/// request: the same JSON object [`line`] makes, without building a
+/// `serde_json::Value` tree first (measured: most of the line's CPU in wasm).
+/// Strings are escaped by serde_json and cut as [`line`] cuts them.
+pub struct Line {
+    buf: Vec<u8>,
+}
+
+impl Line {
+    pub fn new(level: Level, msg: &str) -> Self {
+        let mut l = Line {
+            buf: Vec::with_capacity(256),
+        };
+        l.buf.extend_from_slice(b"{\"level\":\"");
+        l.buf.extend_from_slice(level.as_str().as_bytes());
+        l.buf.push(b'"');
+        l.str("msg", msg)
+    }
+
+    fn key(&mut self, key: &str) {
+        self.buf.push(b',');
+        self.escaped(key);
+        self.buf.push(b':');
+    }
+
+    fn escaped(&mut self, s: &str) {
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.buf, s);
+    }
+
+    /// A string field, cut at the limit of its key.
+    pub fn str(mut self, key: &str, v: &str) -> Self {
+        self.key(key);
+        let max = match TEXT_FIELDS.contains(&key) {
+            true => MAX_TEXT_BYTES,
+            false => MAX_FIELD_BYTES,
+        };
+        match v.len() > max {
+            true => self.escaped(&clip(v, max)),
+            false => self.escaped(v),
+        }
+        self
+    }
+
+    /// A string field, `null` when absent.
+    pub fn opt_str(self, key: &str, v: Option<&str>) -> Self {
+        match v {
+            Some(v) => self.str(key, v),
+            None => self.raw(key, "null"),
+        }
+    }
+
+    /// An integer field.
+    pub fn int(self, key: &str, v: i64) -> Self {
+        self.raw(key, itoa_buf(v).as_str())
+    }
+
+    /// An integer field, `null` when absent.
+    pub fn opt_int(self, key: &str, v: Option<i64>) -> Self {
+        match v {
+            Some(v) => self.int(key, v),
+            None => self.raw(key, "null"),
+        }
+    }
+
+    fn raw(mut self, key: &str, v: &str) -> Self {
+        self.key(key);
+        self.buf.extend_from_slice(v.as_bytes());
+        self
+    }
+
+    pub fn finish(mut self) -> String {
+        self.buf.push(b'}');
+        // Only whole &str and ASCII were written.
+        String::from_utf8(self.buf).unwrap_or_default()
+    }
+}
+
+/// Decimal digits of an integer on the stack.
+struct IntBuf {
+    b: [u8; 20],
+    start: usize,
+}
+
+impl IntBuf {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.b[self.start..]).unwrap_or("0")
+    }
+}
+
+fn itoa_buf(v: i64) -> IntBuf {
+    let mut out = IntBuf { b: [0; 20], start: 20 };
+    let neg = v < 0;
+    let mut n = v.unsigned_abs();
+    loop {
+        out.start -= 1;
+        out.b[out.start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if neg {
+        out.start -= 1;
+        out.b[out.start] = b'-';
+    }
+    out
+}
+
 fn cap(key: &str, v: &mut Value) {
     match v {
         Value::String(s) => {

@@ -35,6 +35,16 @@ pub struct IsolateState {
     pub inflight: Rc<InFlight>,
     /// Requests counted for the `isolate stats` line.
     pub stats: IsolateStats,
+    /// The provider's discovery document and JWKS, serialized once per
+    /// isolate: they depend on configuration only.
+    pub documents: Option<ProviderDocuments>,
+}
+
+/// Bytes of `/.well-known/openid-configuration` and `/.well-known/jwks.json`.
+#[derive(Debug)]
+pub struct ProviderDocuments {
+    pub discovery: Vec<u8>,
+    pub jwks: Vec<u8>,
 }
 
 impl IsolateState {
@@ -48,6 +58,10 @@ impl IsolateState {
             catalog_answers: MemoryCache::default(),
             inflight: Rc::default(),
             stats: IsolateStats::new(cfg.stats_every),
+            documents: cfg.provider.as_ref().map(|k| ProviderDocuments {
+                discovery: crate::oidc::provider::discovery_json(k).into_bytes(),
+                jwks: crate::oidc::provider::jwks_json(k).into_bytes(),
+            }),
         }
     }
 }

@@ -30,3 +30,27 @@ fn free_text_and_other_fields_are_cut_on_a_char_boundary() {
     let at = line(Level::Info, "x", serde_json::json!({"detail": "z".repeat(512)}));
     assert!(!at.contains('…'));
 }
+
+#[test]
+fn the_written_line_is_the_same_object_as_the_tree_line() {
+    let long = format!("{}{}", "p".repeat(2047), "é".repeat(10));
+    let f = serde_json::json!({"id": "a\"b\\c\u{1}\n", "path": long, "detail": "d".repeat(600),
+        "status": 200, "neg": i64::MIN, "max": i64::MAX, "none": null, "zero": 0});
+    let tree: Value = serde_json::from_str(&line(Level::Info, "request", f)).unwrap();
+    let written = Line::new(Level::Info, "request")
+        .str("id", "a\"b\\c\u{1}\n")
+        .str("path", &long)
+        .str("detail", &"d".repeat(600))
+        .int("status", 200)
+        .int("neg", i64::MIN)
+        .int("max", i64::MAX)
+        .opt_int("none", None)
+        .opt_str("zero_str", None)
+        .int("zero", 0)
+        .finish();
+    assert!(!written.contains('\n'));
+    let mut w: Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(w["zero_str"], Value::Null);
+    w.as_object_mut().unwrap().remove("zero_str");
+    assert_eq!(w, tree);
+}

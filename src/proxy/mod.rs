@@ -141,21 +141,23 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
         audit(p, cfg, &req, &request_id, kind, &principal, resp.status, code);
     }
     if Level::Info <= cfg.log_level {
-        let mut f = json!({
-            "request_id": request_id,
-            "method": req.method,
-            "route": kind,
-            "status": resp.status,
-            "bytes": resp.headers.get("content-length").and_then(|v| v.parse::<u64>().ok()),
-            "principal": principal.log_name(),
-            "duration_ms": p.now_ms() - started,
-        });
-        if let (Some(c), Some(m)) = (cache_report.get(), f.as_object_mut()) {
-            m.insert("cache".into(), json!(c.outcome.as_str()));
-            m.insert("backend_requests".into(), json!(c.backend_requests));
-            m.insert("backend_bytes".into(), json!(c.backend_bytes));
+        // Written straight into one string (log::Line): this line is on every request.
+        let bytes = resp.headers.get("content-length").and_then(|v| v.parse::<i64>().ok());
+        let mut l = log::Line::new(Level::Info, "request")
+            .str("request_id", &request_id)
+            .str("method", &req.method)
+            .str("route", kind)
+            .int("status", resp.status.into())
+            .opt_int("bytes", bytes)
+            .str("principal", &principal.log_name())
+            .int("duration_ms", p.now_ms() - started);
+        if let Some(c) = cache_report.get() {
+            l = l
+                .str("cache", c.outcome.as_str())
+                .int("backend_requests", c.backend_requests.into())
+                .int("backend_bytes", i64::try_from(c.backend_bytes).unwrap_or(i64::MAX));
         }
-        p.log(Level::Info, &log::line(Level::Info, "request", f));
+        p.log(Level::Info, &l.finish());
     }
     isolate.after_request(p);
     resp
@@ -231,13 +233,14 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
 /// (the reason was logged when the configuration loaded).
 fn well_known<P: Platform>(ctx: &Ctx<'_, P>) -> Result<Response<P::Body>> {
     use crate::oidc::provider as op;
-    let keys = ctx.cfg.provider.as_ref().ok_or(ProxyError::NoSuchKey)?;
+    // Serialized once per isolate (IsolateState::documents): a copy per request.
+    let docs = ctx.state.documents.as_ref().ok_or(ProxyError::NoSuchKey)?;
     let (body, cache) = match ctx.req.path.as_str() {
-        op::DISCOVERY_PATH => (op::discovery_json(keys), op::DISCOVERY_CACHE_CONTROL),
-        op::JWKS_PATH => (op::jwks_json(keys), op::JWKS_CACHE_CONTROL),
+        op::DISCOVERY_PATH => (&docs.discovery, op::DISCOVERY_CACHE_CONTROL),
+        op::JWKS_PATH => (&docs.jwks, op::JWKS_CACHE_CONTROL),
         _ => return Err(ProxyError::NoSuchKey),
     };
-    let mut r = Response::bytes(200, op::CONTENT_TYPE, body.into_bytes());
+    let mut r = Response::bytes(200, op::CONTENT_TYPE, body.clone());
     r.headers.set("cache-control", cache);
     Ok(r)
 }

@@ -9,7 +9,7 @@ from pathlib import Path
 from support.bench.common import BENCH_OBJECTS, KIB, MIB, MOTO_BUCKET, PRODUCT_PREFIX, body_bytes, sha
 from support.bench.cpu import CpuMeter
 from support.bench.report import TARGETS
-from support.bench.setup import check_get, start_hello, start_worker
+from support.bench.setup import check_get, start_hello, start_passthrough, start_worker
 from support.procs import Proc
 
 
@@ -85,3 +85,15 @@ def floors_phase(args, measure, env: dict[str, str], build: Path, moto_url: str,
     load.append({"label": "service doc", "tag": "f",
                  "res": measure(*qfloor, "GET / (f)", args.connections, args.duration, args.warmup, m)})
     quiet.stop()
+    # (g) The floor of any proxy in this runtime: a JS Worker streaming the same moto objects.
+    pas, pas_url = start_passthrough(env, state, logs, f"{moto_url}/{MOTO_BUCKET}/{PRODUCT_PREFIX}".rstrip("/"))
+    procs.append(pas)
+    m = CpuMeter((pas.popen.pid, int(pas_url.rsplit(":", 1)[1])))
+    for key, size in BENCH_OBJECTS.items():
+        label = f"{size // KIB} KiB" if size < MIB else f"{size // MIB} MiB"
+        h = sha(body_bytes(key))
+        check_get(f"{pas_url}/{key}", h, f"{label} (g)")
+        load.append({"label": label, "tag": "g",
+                     "res": measure(f"{pas_url}/{key}", size, h, f"{label} (g)", args.connections, args.duration,
+                                    args.warmup, m)})
+    pas.stop()

@@ -103,6 +103,7 @@ TARGETS = {
     "d": "(d) proxy `GET /` (floor)",
     "e": "(e) plain JS Worker `GET /` (runtime floor)",
     "f": "(f) proxy `GET /`, `LOG_LEVEL=error`",
+    "g": "(g) plain JS pass-through Worker → moto (a proxy's floor)",
 }
 LIST_TARGETS = {"moto": "moto direct", "proxy_moto": "proxy → moto", "proxy_r2": "proxy → R2"}
 

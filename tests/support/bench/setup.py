@@ -178,6 +178,25 @@ def start_hello(env: dict[str, str], state: Path, logs: Path) -> tuple[Proc, str
     return start_wrangler(env, cfg, state, logs, "hello")
 
 
+PASS_JS = """export default {
+  // A proxy's floor: the same backend object, no checks, the Range header passed on.
+  async fetch(req, env) {
+    const u = new URL(req.url);
+    if (u.pathname === "/") return new Response("ready");  // the harness's readiness probe
+    const range = req.headers.get("range");
+    return fetch(env.BACKEND + u.pathname, { headers: range ? { range } : {} });
+  },
+};
+"""
+
+
+def start_passthrough(env: dict[str, str], state: Path, logs: Path, backend: str) -> tuple[Proc, str]:
+    """A plain JS Worker fetching `backend` + the request's path and streaming the answer."""
+    (logs / "pass.mjs").write_text(PASS_JS)
+    cfg = write_config(logs / "pass.json", logs / "pass.mjs", None, {"BACKEND": backend}, "odp-bench-pass")
+    return start_wrangler(env, cfg, state, logs, "pass")
+
+
 # --------------------------------------------------------------------------- checks
 
 
