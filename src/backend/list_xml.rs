@@ -71,7 +71,7 @@ enum Tag {
     CommonPrefixes,
     Key,
     Size,
-    ETag,
+    Etag,
     LastModified,
     Prefix,
     Other,
@@ -88,7 +88,7 @@ impl Tag {
             (Some(Tag::Root), b"CommonPrefixes") => Tag::CommonPrefixes,
             (Some(Tag::Contents), b"Key") => Tag::Key,
             (Some(Tag::Contents), b"Size") => Tag::Size,
-            (Some(Tag::Contents), b"ETag") => Tag::ETag,
+            (Some(Tag::Contents), b"ETag") => Tag::Etag,
             (Some(Tag::Contents), b"LastModified") => Tag::LastModified,
             (Some(Tag::CommonPrefixes), b"Prefix") => Tag::Prefix,
             _ => Tag::Other,
@@ -99,7 +99,7 @@ impl Tag {
     fn holds_text(self) -> bool {
         matches!(
             self,
-            Tag::IsTruncated | Tag::EncodingType | Tag::Key | Tag::Size | Tag::ETag | Tag::LastModified | Tag::Prefix
+            Tag::IsTruncated | Tag::EncodingType | Tag::Key | Tag::Size | Tag::Etag | Tag::LastModified | Tag::Prefix
         )
     }
 }
@@ -139,7 +139,7 @@ pub fn parse(xml: &str) -> Result<ListPage, ListXmlError> {
                     Some(Tag::IsTruncated) => page.truncated = t == "true",
                     Some(Tag::EncodingType) => url_encoded = t == "url",
                     Some(Tag::Key) => cur.key.push_str(&text),
-                    Some(Tag::ETag) => cur.etag.push_str(&text),
+                    Some(Tag::Etag) => cur.etag.push_str(&text),
                     Some(Tag::Size) => cur.size = t.parse().map_err(|_| ListXmlError::Size(text.clone()))?,
                     Some(Tag::LastModified) => cur.last_modified_ms = crate::time::parse_iso8601(t).unwrap_or(0),
                     Some(Tag::Contents) => page.objects.push(std::mem::replace(&mut cur, empty())),

@@ -153,6 +153,7 @@ fn walk_parse(xml: &str) -> Result<ListPage, ListXmlError> {
 /// `cargo test --release --lib perf_list_xml_ab -- --ignored --nocapture`.
 #[test]
 #[ignore = "timing"]
+#[allow(clippy::print_stderr)] // the timing is the output
 fn perf_list_xml_ab() {
     let xml = crate::testing::moto_page(1000, true);
     assert_eq!(parse(&xml).unwrap(), walk_parse(&xml).unwrap(), "same page either way");
@@ -165,5 +166,5 @@ fn perf_list_xml_ab() {
         std::hint::black_box(parse(&xml).unwrap());
         new += t.elapsed();
     }
-    println!("1000-key page: walk+path strings {old:?}/50, one pass {new:?}/50");
+    eprintln!("1000-key page: walk+path strings {old:?}/50, one pass {new:?}/50");
 }
