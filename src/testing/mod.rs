@@ -385,3 +385,21 @@ impl Platform for FakePlatform {
 fn ix(n: u64) -> usize {
     usize::try_from(n).expect("an in-memory offset fits usize")
 }
+
+/// A moto-like ListObjectsV2 answer (`encoding-type=url`) of `n` keys.
+pub fn moto_page(n: usize, truncated: bool) -> String {
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+         <Name>bkt</Name><Prefix>demo/public-data/many/</Prefix><MaxKeys>1000</MaxKeys><EncodingType>url</EncodingType>",
+    );
+    x.push_str(&format!("<IsTruncated>{truncated}</IsTruncated>"));
+    for i in 0..n {
+        x.push_str(&format!(
+            "<Contents><Key>demo/public-data/many/{i:05}.txt</Key><LastModified>2026-12-04T10:00:00.000Z</LastModified>\
+             <ETag>&quot;0f343b0931126a20f133d67c2b018a3b&quot;</ETag><Size>22</Size><StorageClass>STANDARD</StorageClass>\
+             <Owner><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID><DisplayName>webfile</DisplayName></Owner></Contents>"
+        ));
+    }
+    x.push_str(&format!("<KeyCount>{n}</KeyCount></ListBucketResult>"));
+    x
+}

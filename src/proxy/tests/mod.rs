@@ -6,6 +6,7 @@ mod http;
 mod list;
 mod list_model;
 mod log;
+mod perf;
 mod pipeline;
 mod s3_backend;
 mod selectors;
