@@ -5,8 +5,9 @@ use crate::error::Result;
 use crate::http::Headers;
 use crate::log::Level;
 
-/// An object's metadata, whatever backend it came from.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// An object's metadata, whatever backend it came from (serialized: the
+/// edge cache keeps it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ObjectMeta {
     pub size: u64,
     /// Quoted, as in HTTP (`"abc"`).

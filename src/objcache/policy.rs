@@ -153,16 +153,7 @@ pub struct StoredMeta {
     /// `false`: the backend forbids caching this object; reads go straight
     /// to the backend without asking for its metadata first.
     pub storable: bool,
-    pub size: u64,
-    pub etag: String,
-    pub last_modified_ms: i64,
-    pub content_type: Option<String>,
-    pub cache_control: Option<String>,
-    pub content_encoding: Option<String>,
-    pub content_disposition: Option<String>,
-    pub content_language: Option<String>,
-    pub expires: Option<String>,
-    pub user_metadata: Vec<(String, String)>,
+    pub object: ObjectMeta,
 }
 
 impl StoredMeta {
@@ -170,32 +161,12 @@ impl StoredMeta {
         Self {
             expires_at_ms,
             storable: storable(meta),
-            size: meta.size,
-            etag: meta.etag.clone(),
-            last_modified_ms: meta.last_modified_ms,
-            content_type: meta.content_type.clone(),
-            cache_control: meta.cache_control.clone(),
-            content_encoding: meta.content_encoding.clone(),
-            content_disposition: meta.content_disposition.clone(),
-            content_language: meta.content_language.clone(),
-            expires: meta.expires.clone(),
-            user_metadata: meta.user_metadata.clone(),
+            object: meta.clone(),
         }
     }
 
     pub fn meta(&self) -> ObjectMeta {
-        ObjectMeta {
-            size: self.size,
-            etag: self.etag.clone(),
-            last_modified_ms: self.last_modified_ms,
-            content_type: self.content_type.clone(),
-            cache_control: self.cache_control.clone(),
-            content_encoding: self.content_encoding.clone(),
-            content_disposition: self.content_disposition.clone(),
-            content_language: self.content_language.clone(),
-            expires: self.expires.clone(),
-            user_metadata: self.user_metadata.clone(),
-        }
+        self.object.clone()
     }
 
     pub fn encode(&self) -> Vec<u8> {
