@@ -1,4 +1,5 @@
 //! `verify`: botocore's vectors (`vectors`) and S3's rules beyond the signature (`rules`).
 
+mod own;
 mod rules;
 mod vectors;
