@@ -245,6 +245,48 @@ def test_answers_are_byte_identical_to_moto(rig):
                     assert got.headers.get(name) == wh.get(name), f"{what}: {name}"
 
 
+def test_a_miss_is_one_backend_request(rig):
+    data = random.Random(17).randbytes(3 * MIB + 99)
+    for key in ("miss.bin", "miss-cond.bin", "miss-suffix.bin", "miss-head.bin"):
+        _put(rig.moto, key, data)
+
+    def sent(mark: int, key: str) -> list[tuple]:
+        return [(x["method"], x["range"], x["status"], x["bytes"]) for x in rig.rec.since(mark)
+                if x["path"].endswith("/" + key)]
+
+    # Cold: the block the range overlaps, in one GET; its answer gave the metadata (no HEAD).
+    mark = rig.rec.mark()
+    r = requests.get(f"{rig.url}/cache/pub/miss.bin", headers={"Range": "bytes=1048600-1048700"}, timeout=30)
+    assert r.status_code == 206 and r.content == data[1048600:1048701]
+    assert r.headers["content-range"] == f"bytes 1048600-1048700/{len(data)}"
+    assert sent(mark, "miss.bin") == [("GET", "bytes=1048576-2097151", 206, MIB)]
+    mark = rig.rec.mark()
+    r = requests.get(f"{rig.url}/cache/pub/miss.bin", headers={"Range": "bytes=2000000-2000009"}, timeout=30)
+    assert r.content == data[2000000:2000010]
+    assert sent(mark, "miss.bin") == [], "the block and the metadata were not cached"
+
+    # A cold conditional that fails is moto's own 304, without a body fetched.
+    etag = requests.head(f"{rig.url}/cache/unl/miss-cond.bin", timeout=30).headers["etag"]
+    mark = rig.rec.mark()
+    r = requests.get(f"{rig.url}/cache/pub/miss-cond.bin", headers={"Range": "bytes=0-99", "If-None-Match": etag},
+                     timeout=30)
+    assert r.status_code == 304 and r.headers["etag"] == etag and not r.content
+    assert sent(mark, "miss-cond.bin") == [("GET", "bytes=0-1048575", 304, 0)]
+
+    # A cold suffix goes as a suffix; the size comes from its Content-Range.
+    mark = rig.rec.mark()
+    r = requests.get(f"{rig.url}/cache/pub/miss-suffix.bin", headers={"Range": "bytes=-10"}, timeout=30)
+    assert r.status_code == 206 and r.content == data[-10:]
+    assert r.headers["content-range"] == f"bytes {len(data) - 10}-{len(data) - 1}/{len(data)}"
+    assert sent(mark, "miss-suffix.bin") == [("GET", "bytes=-10", 206, 10)]
+
+    # A cold HEAD is one HEAD.
+    mark = rig.rec.mark()
+    r = requests.head(f"{rig.url}/cache/pub/miss-head.bin", timeout=30)
+    assert r.status_code == 200 and r.headers["content-length"] == str(len(data))
+    assert [x[0] for x in sent(mark, "miss-head.bin")] == ["HEAD"]
+
+
 def test_replaced_object_never_yields_mixed_bytes(rig):
     v1 = bytes(range(256)) * (12 * 1024)  # 3 MiB
     v2 = bytes(255 - b for b in v1)
