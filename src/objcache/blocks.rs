@@ -205,6 +205,11 @@ impl ChunkCutter for Cutter {
         self.pos > self.end
     }
 
+    fn exact(&self) -> bool {
+        let run = self.run();
+        self.emit == run && self.entries.is_some_and(|(f, l)| f == l && self.layout.block(f) == run)
+    }
+
     /// Cuts the next `n` bytes of the body. Bytes past the run (a backend
     /// sending more than asked) go nowhere.
     fn feed(&mut self, n: usize) -> Cut {

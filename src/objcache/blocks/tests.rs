@@ -130,3 +130,15 @@ fn a_cutter_over_an_unaligned_run_fills_only_whole_entries() {
     assert_eq!(cut.to_answer, Some(0..6));
     assert!(none.done());
 }
+
+#[test]
+fn exact_when_the_body_is_one_entry_and_the_whole_answer() {
+    let l = Layout::new(10, 0, 4);
+    assert!(Cutter::new(l, 1, 1, br(4, 7)).exact());
+    assert!(Cutter::over(l, br(8, 9), br(8, 9)).exact(), "the short last block");
+    assert!(!Cutter::new(l, 1, 1, br(4, 6)).exact(), "the answer takes part of it");
+    assert!(!Cutter::new(l, 1, 2, br(4, 9)).exact(), "two entries");
+    assert!(!Cutter::over(l, br(3, 7), br(3, 7)).exact(), "byte 3 is no entry's");
+    let whole = Layout::new(10, 16, 4);
+    assert!(Cutter::over(whole, br(0, 9), br(0, 9)).exact());
+}
