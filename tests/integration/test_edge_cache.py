@@ -287,6 +287,32 @@ def test_a_miss_is_one_backend_request(rig):
     assert [x[0] for x in sent(mark, "miss-head.bin")] == ["HEAD"]
 
 
+def test_concurrent_cold_reads_share_one_backend_request(rig):
+    from concurrent.futures import ThreadPoolExecutor
+
+    small = random.Random(19).randbytes(100_000)  # whole (under 256 KiB): the teed path
+    big = random.Random(23).randbytes(2 * MIB + 5)  # block 1 read exactly: teed; block 0 in part: spliced
+    _put(rig.moto, "together.bin", small)
+    _put(rig.moto, "together-big.bin", big)
+    cases = [("together.bin", None, small), ("together-big.bin", f"bytes={MIB}-{2 * MIB - 1}", big[MIB:2 * MIB]),
+             ("together-big.bin", "bytes=10-20000", big[10:20001])]
+    for key, rng, want in cases:
+        mark = rig.rec.mark()
+
+        def get(_):
+            return requests.get(f"{rig.url}/cache/pub/{key}", headers={"Range": rng} if rng else {}, timeout=30)
+
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(get, range(6)))
+        assert all(a.status_code in (200, 206) and a.content == want for a in answers), (key, rng)
+        assert all(a.headers["content-length"] == str(len(want)) for a in answers)
+        got = [x for x in rig.rec.since(mark) if x["path"].endswith("/" + key)]
+        assert len(got) == 1, (key, rng, got)
+        mark = rig.rec.mark()
+        assert get(0).content == want
+        assert not [x for x in rig.rec.since(mark) if x["path"].endswith("/" + key)], "not stored"
+
+
 def test_replaced_object_never_yields_mixed_bytes(rig):
     v1 = bytes(range(256)) * (12 * 1024)  # 3 MiB
     v2 = bytes(255 - b for b in v1)
