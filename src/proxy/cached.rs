@@ -6,7 +6,8 @@
 //! the read start over once, before any byte went out, with fresh metadata:
 //! an answer is never stitched from two versions. Without it: one backend
 //! request for the blocks the range overlaps, whose answer gives the
-//! metadata (`first_fetch`); a HEAD only for a HEAD.
+//! metadata (`first_fetch`); a HEAD for a HEAD, or when expired metadata
+//! names a version whose blocks may still be cached (revalidated, no bytes).
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -16,7 +17,9 @@ use crate::catalog::{Product, Visibility};
 use crate::error::{ProxyError, Result};
 use crate::objcache::blocks::{plan, Cutter, Layout, Step};
 use crate::objcache::inflight::{self, Claim, Guard, InFlight};
-use crate::objcache::policy::{ObjectKey, Settings, StoredMeta, BLOCK_TTL_SECS, MAX_BLOCKS_PER_ANSWER, MAX_TTL_SECS};
+use crate::objcache::policy::{
+    ObjectKey, Settings, StoredMeta, BLOCK_TTL_SECS, MAX_BLOCKS_PER_ANSWER, MAX_TTL_SECS, META_KEEP_SECS,
+};
 use crate::platform::{ByteRange, Entry, Fill, ObjectMeta, Piece, Platform};
 use crate::s3::conditional::{Conditions, Verdict};
 use crate::s3::range::RangeSpec;
@@ -111,12 +114,16 @@ pub async fn read<P: Platform>(
     for fresh in [false, true] {
         let (meta, cached) = match lookup(p, q, reg, fresh).await {
             Lookup::Cached(m) => (m, true),
-            Lookup::Missing(guard) if q.opts.head => {
+            // A HEAD, or a version known from expired metadata whose blocks
+            // may still be cached: a HEAD says whether it is still current.
+            Lookup::Missing { guard, stale } if q.opts.head || stale => {
                 let m = head(p, backend, q, report).await?;
                 drop(guard);
                 (m, false)
             }
-            Lookup::Missing(guard) => return first_fetch(p, settings, backend, q, reg, guard, report).await,
+            Lookup::Missing { guard, .. } => {
+                return first_fetch(p, settings, backend, q, reg, guard, report).await;
+            }
         };
         if !meta.storable {
             return Ok(Served::Bypass);
@@ -143,7 +150,11 @@ enum Lookup {
     Cached(StoredMeta),
     /// To be asked of the backend; the guard (when this request leads)
     /// makes other requests for the same object wait until it is cached.
-    Missing(Option<Guard>),
+    /// `stale`: expired metadata is still stored.
+    Missing {
+        guard: Option<Guard>,
+        stale: bool,
+    },
 }
 
 /// The object's cached metadata, unless `fresh` (its ETag was just found
@@ -151,29 +162,41 @@ enum Lookup {
 /// that one, then looks again.
 async fn lookup<P: Platform>(p: &P, q: &Read<'_>, reg: &Rc<InFlight>, fresh: bool) -> Lookup {
     if fresh {
-        return Lookup::Missing(None);
+        return Lookup::Missing {
+            guard: None,
+            stale: false,
+        };
     }
     let key = q.key.meta();
     let get = async || {
         let bytes = p.cache_get(&key).await?;
-        StoredMeta::decode(&bytes, p.now_ms())
+        StoredMeta::decode_any(&bytes)
     };
-    if let Some(m) = get().await {
-        return Lookup::Cached(m);
-    }
+    let stale = match get().await {
+        Some(m) if m.fresh(p.now_ms()) => return Lookup::Cached(m),
+        found => found.is_some(),
+    };
     match reg.claim(&key) {
-        Claim::Leader(g) => Lookup::Missing(Some(g)),
+        Claim::Leader(g) => Lookup::Missing { guard: Some(g), stale },
         Claim::Follower(w) => {
             inflight::wait(&w, WAIT_STEP_MS, WAIT_MS, |ms| p.sleep(ms)).await;
-            get().await.map_or(Lookup::Missing(None), Lookup::Cached)
+            match get().await {
+                Some(m) if m.fresh(p.now_ms()) => Lookup::Cached(m),
+                found => Lookup::Missing {
+                    guard: None,
+                    stale: found.is_some(),
+                },
+            }
         }
     }
 }
 
-/// Caches what a backend answer said about the object, for the product's TTL.
+/// Caches what a backend answer said about the object: trusted for the
+/// product's TTL, kept longer (`META_KEEP_SECS`) to be revalidated.
 async fn remember<P: Platform>(p: &P, q: &Read<'_>, meta: &ObjectMeta) -> StoredMeta {
     let stored = StoredMeta::new(meta, p.now_ms() + i64::from(q.ttl_secs) * 1000);
-    p.cache_put(&q.key.meta(), &stored.encode(), q.ttl_secs).await;
+    let keep = q.ttl_secs.max(META_KEEP_SECS);
+    p.cache_put(&q.key.meta(), &stored.encode(), keep).await;
     stored
 }
 

@@ -558,3 +558,24 @@ fn a_cold_suffix_stores_the_blocks_it_holds_whole() {
         [("GET".to_string(), Some("bytes=2097152-3145727".to_string()))]
     );
 }
+
+#[test]
+fn past_the_ttl_an_unchanged_object_is_revalidated_with_a_head_and_its_blocks_reused() {
+    let p = platform();
+    let c = cached();
+    let big = pattern(5 * MIB + 12_345, 0);
+    run(&p, &c, request("GET", BIG, &[("range", "bytes=0-2097151")]));
+    let n = backend_requests(&p).len();
+    p.clock_ms.set(crate::platform::Platform::now_ms(&p) + 301_000);
+    let (r, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=100-2000000")]));
+    assert_eq!(r.status, 206);
+    assert!(b == big[100..=2_000_000]);
+    assert_eq!(
+        backend_requests(&p)[n..],
+        [("HEAD".to_string(), None)],
+        "one HEAD, no bytes: the blocks of the same ETag are still cached"
+    );
+    // Fresh again: no backend request.
+    run(&p, &c, request("GET", BIG, &[("range", "bytes=0-10")]));
+    assert_eq!(backend_requests(&p).len(), n + 1);
+}
