@@ -46,6 +46,8 @@ def _catalog(endpoint: str, issuer: str, visibility: str = "public", generation:
         "accounts": {"cache": {"products": {
             "pub": {**product, "visibility": visibility},
             "unl": {**product, "visibility": "unlisted"},
+            # Metadata trusted for 2 s only.
+            "short": {**product, "visibility": "public", "cache": {"generation": generation, "ttl_secs": 2}},
             # The same bytes, restricted to alice of the rig's dev IdP.
             "sec": {**product, "visibility": "restricted", "grants": [{"issuer": issuer, "subject": "alice"}]},
         }}},
@@ -311,6 +313,19 @@ def test_concurrent_cold_reads_share_one_backend_request(rig):
         mark = rig.rec.mark()
         assert get(0).content == want
         assert not [x for x in rig.rec.since(mark) if x["path"].endswith("/" + key)], "not stored"
+
+
+def test_past_the_ttl_a_head_revalidates_and_the_blocks_are_reused(rig):
+    data = random.Random(29).randbytes(2 * MIB + 1)
+    _put(rig.moto, "short.bin", data)
+    url = f"{rig.url}/cache/short/short.bin"
+    assert requests.get(url, headers={"Range": "bytes=0-99"}, timeout=30).content == data[:100]
+    time.sleep(2.5)
+    mark = rig.rec.mark()
+    r = requests.get(url, headers={"Range": "bytes=1000-2000"}, timeout=30)
+    assert r.status_code == 206 and r.content == data[1000:2001]
+    sent = [(x["method"], x["range"]) for x in rig.rec.since(mark) if x["path"].endswith("/short.bin")]
+    assert sent == [("HEAD", None)], sent
 
 
 def test_replaced_object_never_yields_mixed_bytes(rig):
