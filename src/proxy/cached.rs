@@ -220,6 +220,8 @@ async fn head<P: Platform>(p: &P, backend: &Backend, q: &Read<'_>, report: &mut 
 fn first_range(r: Option<RangeSpec>, block: u64) -> Option<RangeSpec> {
     let block = block.max(1);
     r.map(|r| match r {
+        // Too many blocks to be cached: as asked, so the body goes to the client as it is.
+        RangeSpec::From { start, end: Some(e) } if e / block - start / block >= MAX_BLOCKS_PER_ANSWER => r,
         RangeSpec::From { start, end } => RangeSpec::From {
             start: start - start % block,
             end: end.map(|e| e.saturating_add(block - 1 - e % block)),
@@ -286,10 +288,13 @@ async fn first_fetch<P: Platform>(
     if !cacheable {
         report.outcome = Outcome::Bypass;
     }
-    let cutter = Cutter::over(layout, fetched, r);
+    let mut cutter = Cutter::over(layout, fetched, r);
     let fill = cutter
         .entries()
         .filter(|&(a, b)| cacheable && b - a < MAX_BLOCKS_PER_ANSWER);
+    if fill.is_none() {
+        cutter = cutter.storing_nothing();
+    }
     let body = match fill {
         // Nothing to store and nothing to cut: the backend's body as it is.
         None if fetched == r => body,

@@ -579,3 +579,36 @@ fn past_the_ttl_an_unchanged_object_is_revalidated_with_a_head_and_its_blocks_re
     run(&p, &c, request("GET", BIG, &[("range", "bytes=0-10")]));
     assert_eq!(backend_requests(&p).len(), n + 1);
 }
+
+#[test]
+fn a_cold_range_too_long_for_the_cache_is_sent_as_asked() {
+    let p = FakePlatform::default();
+    p.s3_put("pub/huge.bin", &pattern(17 * MIB + 1, 0), None);
+    let range = format!("bytes=5-{}", 17 * MIB - 3);
+    let (r, b) = run(
+        &p,
+        &cached(),
+        request("GET", "/acct/pub/huge.bin", &[("range", &range)]),
+    );
+    assert_eq!((r.status, b.len()), (206, 17 * MIB - 7));
+    assert_eq!(backend_requests(&p), [("GET".to_string(), Some(range))]);
+    assert!(p.blobs.borrow().is_empty());
+    let line = last_log(&p);
+    assert!(line.contains("\"cache\":\"bypass\""), "{line}");
+}
+
+#[test]
+fn a_cold_range_of_an_object_that_may_not_be_cached_stores_nothing() {
+    let p = platform();
+    let c = cached();
+    // The widened fetch brings the whole object; only the range goes out, nothing is stored.
+    let (r, b) = run(
+        &p,
+        &c,
+        request("GET", "/acct/pub/private.bin", &[("range", "bytes=10-20")]),
+    );
+    assert_eq!(r.status, 206);
+    assert_eq!(b, pattern(100, 0)[10..=20]);
+    assert!(p.blobs.borrow().is_empty());
+    assert!(last_log(&p).contains("\"cache\":\"bypass\""));
+}
