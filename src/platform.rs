@@ -175,6 +175,12 @@ pub trait ChunkCutter {
     fn feed(&mut self, n: usize) -> Cut;
     /// True once every byte expected has been fed.
     fn done(&self) -> bool;
+    /// Before any feed: whether the body is exactly one entry and the answer
+    /// takes all of it (a runtime may then hand the body to both without
+    /// cutting it).
+    fn exact(&self) -> bool {
+        false
+    }
 }
 
 /// The runtime. `Body` is an opaque byte stream the core hands through.

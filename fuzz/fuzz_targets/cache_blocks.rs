@@ -110,6 +110,53 @@ fn cut(layout: &Layout, first: u64, last: u64, emit: ByteRange, inp: &mut Input,
     assert_eq!(c.feed(7), Default::default());
 }
 
+/// A cutter over bytes `run` of the object, aligned or not (a first fetch):
+/// only the entries wholly inside it are filled, each whole and in order,
+/// and the answer is exactly `emit`.
+fn cut_over(layout: &Layout, run: ByteRange, emit: ByteRange, inp: &mut Input) {
+    let mut c = Cutter::over(*layout, run, emit);
+    let inside = layout.inside(run);
+    assert_eq!(c.entries(), inside);
+    if let Some((f, l)) = inside {
+        assert!(layout.block(f).start >= run.start && layout.block(l).end <= run.end);
+        assert!(f == 0 || layout.block(f - 1).start < run.start, "entry before {f} is cut off");
+        assert!(l + 1 == layout.count() || layout.block(l + 1).end > run.end, "entry after {l} is cut off");
+    }
+    let (mut pos, mut answer_next, mut rounds) = (run.start, emit.start, 0);
+    let mut filled: Option<(u64, u64)> = None; // (entry, bytes so far)
+    let mut completed = Vec::new();
+    while !c.done() {
+        rounds += 1;
+        let left = run.end - pos + 1;
+        let raw = inp.u64();
+        let n = if rounds > 64 || raw == 0 { left } else { 1 + raw % left.min(1 << 20) };
+        let got = c.feed(usize::try_from(n).unwrap_or(usize::MAX));
+        for (i, part, complete) in &got.to_entries {
+            let (f, l) = inside.expect("no entry is filled when none is inside");
+            assert!((f..=l).contains(i));
+            let so_far = match filled {
+                Some((j, b)) if j == *i => b,
+                _ => 0,
+            };
+            assert_eq!(layout.block(*i).start + so_far, pos + part.start as u64, "entry {i} in order");
+            let now = so_far + part.len() as u64;
+            assert_eq!(*complete, now == layout.block(*i).len());
+            filled = Some((*i, now));
+            if *complete {
+                completed.push(*i);
+            }
+        }
+        if let Some(a) = &got.to_answer {
+            assert_eq!(pos + a.start as u64, answer_next);
+            answer_next += a.len() as u64;
+        }
+        pos += n.min(left);
+    }
+    assert_eq!(answer_next, emit.end + 1, "the answer is exactly emit");
+    let want: Vec<u64> = inside.map_or(vec![], |(f, l)| (f..=l).collect());
+    assert_eq!(completed, want, "every entry inside is filled whole");
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut inp = Input { data, pos: 0 };
     let (mut size, mut whole_max, mut block, a, len) = (inp.u64(), inp.u64(), inp.u64(), inp.u64(), inp.u64());
@@ -196,6 +243,14 @@ fuzz_target!(|data: &[u8]| {
     for (f, l, emit) in fetches {
         let run_len = layout.block(l).end - layout.block(f).start + 1;
         cut(&layout, f, l, emit, &mut inp, run_len <= BYTES_MAX);
+    }
+
+    // A first fetch: any run of bytes around r (widened by up to a block each
+    // side, as the first fetch widens a range), cut for the entries inside it.
+    let lo = r.start.saturating_sub(inp.u64() % layout.block.saturating_add(1));
+    let hi = r.end.saturating_add(inp.u64() % layout.block.saturating_add(1)).min(size - 1);
+    if u128::from(hi - lo) < u128::from(MAX_SPAN + 2) * u128::from(layout.block) {
+        cut_over(&layout, ByteRange { start: lo, end: hi }, r, &mut inp);
     }
 
     // ByteSlice: `within` of one entry read chunk by chunk.

@@ -125,9 +125,15 @@ struct Splice {
 /// The answer's body (`len` bytes) from its pieces, in order.
 pub fn splice(pieces: Vec<Piece<ResponseBody>>, len: u64) -> ResponseBody {
     let mut pieces = VecDeque::from(pieces);
-    if pieces.len() == 1 && matches!(pieces.front(), Some(Piece::Stored(_))) {
-        if let Some(Piece::Stored(b)) = pieces.pop_front() {
-            return b;
+    if pieces.len() == 1 {
+        match pieces.pop_front() {
+            Some(Piece::Stored(b)) => return b,
+            Some(Piece::Fetched(f)) if f.cutter.exact() && f.entries.len() == 1 => match tee(f, len) {
+                Ok(body) => return body,
+                Err(f) => pieces.push_back(Piece::Fetched(f)),
+            },
+            Some(other) => pieces.push_back(other),
+            None => {}
         }
     }
     let state = Splice {
@@ -145,10 +151,8 @@ pub fn splice(pieces: Vec<Piece<ResponseBody>>, len: u64) -> ResponseBody {
     }
 }
 
-/// `raw` piped through a `FixedLengthStream` of `len` bytes, so the runtime
-/// sends `Content-Length` (a stream built in wasm has no known length and
-/// would go out chunked, unlike S3's answer).
-fn fixed_length(raw: web_sys::ReadableStream, len: u64) -> Option<web_sys::ReadableStream> {
+/// A `FixedLengthStream` of `len` bytes: (readable, writable).
+fn fixed_length_stream(len: u64) -> Option<(JsValue, JsValue)> {
     use js_sys::{Function, Reflect};
     let ctor: Function = Reflect::get(&js_sys::global(), &"FixedLengthStream".into())
         .ok()?
@@ -157,6 +161,89 @@ fn fixed_length(raw: web_sys::ReadableStream, len: u64) -> Option<web_sys::Reada
     let fixed = Reflect::construct(&ctor, &Array::of1(&JsValue::from_f64(len as f64))).ok()?;
     let readable = Reflect::get(&fixed, &"readable".into()).ok()?;
     let writable = Reflect::get(&fixed, &"writable".into()).ok()?;
+    Some((readable, writable))
+}
+
+/// Calls `method` of `this` with `args`.
+fn call(this: &JsValue, method: &str, args: &[&JsValue]) -> Option<JsValue> {
+    let f: js_sys::Function = js_sys::Reflect::get(this, &method.into()).ok()?.dyn_into().ok()?;
+    let args: Array = args.iter().copied().collect();
+    js_sys::Reflect::apply(&f, this, &args).ok()
+}
+
+/// The answer when the backend body is exactly one entry and the whole
+/// answer (a small object read whole, a read of exactly one block): the body
+/// is teed by the runtime, one branch to the client, the other stored, so
+/// no chunk crosses into wasm (the splice costs about as much CPU as the
+/// rest of a miss). The answer ends once the entry is stored, as a spliced
+/// one does, so the put runs within the request; its waiters are released
+/// then. `Err` gives the fill back when the runtime lacks what this needs.
+fn tee(
+    mut f: crate::platform::Fill<ResponseBody>,
+    len: u64,
+) -> Result<ResponseBody, crate::platform::Fill<ResponseBody>> {
+    let (ResponseBody::Stream(raw), Some((readable, writable))) = (&f.body, fixed_length_stream(len)) else {
+        return Err(f);
+    };
+    let raw: web_sys::ReadableStream = raw.clone().unchecked_into();
+    let Some(mut entry) = f.entries.pop() else {
+        return Err(f);
+    };
+    let release = entry.release.take();
+    let branches = raw.tee();
+    let (to_client, to_cache) = (branches.get(0), branches.get(1));
+    let opts = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&opts, &"preventClose".into(), &JsValue::TRUE);
+    let Some(piping) = call(&to_client, "pipeTo", &[&writable, &opts]) else {
+        // Not expected once `FixedLengthStream` exists; the branch itself then
+        // (chunked), and the entry unstored.
+        return Ok(ResponseBody::Stream(to_client.unchecked_into()));
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let stored = async {
+            let resp = entry_response(to_cache.unchecked_into(), len, entry.ttl_secs)?;
+            worker::Cache::default()
+                .put(&entry.key, worker::Response::from(resp))
+                .await
+                .map_err(JsValue::from)
+        };
+        let piping = wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(piping));
+        let (piped, _) = futures_util::future::join(piping, stored).await;
+        // Stored or not (a failed put is only a later miss): waiters look now.
+        drop(release);
+        let writer = call(&writable, "getWriter", &[]);
+        match (piped, writer) {
+            (Ok(_), Some(w)) => {
+                let _ = call(&w, "close", &[]);
+            }
+            // The backend body failed: the client sees the answer cut short.
+            (Err(e), Some(w)) => {
+                let _ = call(&w, "abort", &[&e]);
+            }
+            (_, None) => {}
+        }
+    });
+    Ok(ResponseBody::Stream(readable.unchecked_into()))
+}
+
+/// An entry's stored form: its bytes (a stream of `len` bytes) with its TTL.
+fn entry_response(body: web_sys::ReadableStream, len: u64, ttl_secs: u32) -> Result<web_sys::Response, JsValue> {
+    let headers = web_sys::Headers::new()?;
+    headers.set("cache-control", &format!("max-age={ttl_secs}"))?;
+    headers.set("content-type", "application/octet-stream")?;
+    headers.set("content-length", &len.to_string())?;
+    let init = web_sys::ResponseInit::new();
+    init.set_status(200);
+    init.set_headers(&headers);
+    web_sys::Response::new_with_opt_readable_stream_and_init(Some(&body), &init)
+}
+
+/// `raw` piped through a `FixedLengthStream` of `len` bytes, so the runtime
+/// sends `Content-Length` (a stream built in wasm has no known length and
+/// would go out chunked, unlike S3's answer).
+fn fixed_length(raw: web_sys::ReadableStream, len: u64) -> Option<web_sys::ReadableStream> {
+    use js_sys::{Function, Reflect};
+    let (readable, writable) = fixed_length_stream(len)?;
     let pipe_to: Function = Reflect::get(&raw, &"pipeTo".into()).ok()?.dyn_into().ok()?;
     let piping = pipe_to.call1(&raw, &writable).ok()?;
     // A failed source errors the readable side (the client sees the answer cut

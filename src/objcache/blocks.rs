@@ -59,6 +59,21 @@ impl Layout {
         (r.start / self.block, r.end / self.block)
     }
 
+    /// The first and last entry lying wholly inside `run` (bytes of the object
+    /// a backend sent, aligned or not), if any.
+    pub fn inside(&self, run: ByteRange) -> Option<(u64, u64)> {
+        if run.start >= self.size || run.start > run.end {
+            return None;
+        }
+        let first = run.start.div_ceil(self.block);
+        let end = run.end.saturating_add(1).min(self.size); // exclusive
+        let last = match end == self.size {
+            true => self.count() - 1,
+            false => (end / self.block).checked_sub(1)?,
+        };
+        (first <= last).then_some((first, last))
+    }
+
     /// The part of entry `i` that `r` takes, relative to the entry's start.
     pub fn within(&self, i: u64, r: ByteRange) -> Option<ByteRange> {
         let b = self.block(i);
@@ -140,16 +155,45 @@ pub struct Cutter {
     /// Absolute offset of the next byte.
     pos: u64,
     end: u64,
+    /// The entries the body fills (wholly inside the run), if any.
+    entries: Option<(u64, u64)>,
 }
 
 impl Cutter {
+    /// A body of exactly entries `first..=last`.
     pub fn new(layout: Layout, first: u64, last: u64, emit: ByteRange) -> Self {
         Self {
             layout,
             emit,
             pos: layout.block(first).start,
             end: layout.block(last).end,
+            entries: Some((first, last)),
         }
+    }
+
+    /// A body of the bytes `run`, aligned to entries or not (the first
+    /// fetch of an object whose size was unknown): only the entries wholly
+    /// inside it are filled ([`Layout::inside`]); the rest only reaches the
+    /// answer, if `emit` takes it.
+    pub fn over(layout: Layout, run: ByteRange, emit: ByteRange) -> Self {
+        Self {
+            layout,
+            emit,
+            pos: run.start,
+            end: run.end,
+            entries: layout.inside(run),
+        }
+    }
+
+    /// The same cut, filling no entry (an answer that bypasses the cache).
+    pub fn storing_nothing(mut self) -> Self {
+        self.entries = None;
+        self
+    }
+
+    /// The entries this body fills, first and last.
+    pub fn entries(&self) -> Option<(u64, u64)> {
+        self.entries
     }
 
     /// The run's bytes, as requested from the backend.
@@ -167,6 +211,11 @@ impl ChunkCutter for Cutter {
         self.pos > self.end
     }
 
+    fn exact(&self) -> bool {
+        let run = self.run();
+        self.emit == run && self.entries.is_some_and(|(f, l)| f == l && self.layout.block(f) == run)
+    }
+
     /// Cuts the next `n` bytes of the body. Bytes past the run (a backend
     /// sending more than asked) go nowhere.
     fn feed(&mut self, n: usize) -> Cut {
@@ -182,8 +231,10 @@ impl ChunkCutter for Cutter {
             let i = at / self.layout.block;
             let b = self.layout.block(i);
             let part_end = stop.min(b.end + 1);
-            cut.to_entries
-                .push((i, offset(at - start)..offset(part_end - start), part_end == b.end + 1));
+            if self.entries.is_some_and(|(f, l)| (f..=l).contains(&i)) {
+                cut.to_entries
+                    .push((i, offset(at - start)..offset(part_end - start), part_end == b.end + 1));
+            }
             at = part_end;
         }
         let (lo, hi) = (self.emit.start.max(start), (self.emit.end + 1).min(stop));

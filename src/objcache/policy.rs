@@ -22,6 +22,10 @@ pub const BLOCK_TTL_SECS: u32 = 86_400;
 /// at most: a product that turns restricted is refused here at once, but
 /// copies outside the proxy live until their max-age.
 pub const DOWNSTREAM_MAX_AGE: u32 = 60;
+/// How long the Cache API keeps an object's metadata past its TTL: expired,
+/// it still names the version whose blocks may be cached, so the next read
+/// revalidates it with a `HEAD` instead of fetching those blocks again.
+pub const META_KEEP_SECS: u32 = BLOCK_TTL_SECS;
 /// An answer needing more blocks than this skips the cache (a whole large
 /// object: streamed from the backend as without the cache).
 pub const MAX_BLOCKS_PER_ANSWER: u64 = 16;
@@ -175,8 +179,16 @@ impl StoredMeta {
 
     /// The stored metadata, if it parses and has not expired at `now_ms`.
     pub fn decode(bytes: &[u8], now_ms: i64) -> Option<Self> {
-        let m: Self = serde_json::from_slice(bytes).ok()?;
-        (now_ms < m.expires_at_ms).then_some(m)
+        Self::decode_any(bytes).filter(|m| m.fresh(now_ms))
+    }
+
+    /// The stored metadata, expired or not.
+    pub fn decode_any(bytes: &[u8]) -> Option<Self> {
+        serde_json::from_slice(bytes).ok()
+    }
+
+    pub fn fresh(&self, now_ms: i64) -> bool {
+        now_ms < self.expires_at_ms
     }
 }
 

@@ -1,10 +1,13 @@
-//! A read through the edge cache (`objcache`): the object's metadata (cached, or one backend
-//! HEAD), the client's `If-*` and `Range` evaluated on it as S3 would, then
+//! A read through the edge cache (`objcache`). With the object's metadata
+//! cached: the client's `If-*` and `Range` evaluated on it as S3 would, then
 //! the entries the range overlaps: cached ones as they are, missing ones in
 //! at most [`MAX_RUNS`](crate::objcache::blocks::MAX_RUNS) backend requests pinned to
 //! the metadata's ETag. A backend answering 412 (the object changed) makes
 //! the read start over once, before any byte went out, with fresh metadata:
-//! an answer is never stitched from two versions.
+//! an answer is never stitched from two versions. Without it: one backend
+//! request for the blocks the range overlaps, whose answer gives the
+//! metadata (`first_fetch`); a HEAD for a HEAD, or when expired metadata
+//! names a version whose blocks may still be cached (revalidated, no bytes).
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -14,7 +17,9 @@ use crate::catalog::{Product, Visibility};
 use crate::error::{ProxyError, Result};
 use crate::objcache::blocks::{plan, Cutter, Layout, Step};
 use crate::objcache::inflight::{self, Claim, Guard, InFlight};
-use crate::objcache::policy::{ObjectKey, Settings, StoredMeta, BLOCK_TTL_SECS, MAX_BLOCKS_PER_ANSWER, MAX_TTL_SECS};
+use crate::objcache::policy::{
+    ObjectKey, Settings, StoredMeta, BLOCK_TTL_SECS, MAX_BLOCKS_PER_ANSWER, MAX_TTL_SECS, META_KEEP_SECS,
+};
 use crate::platform::{ByteRange, Entry, Fill, ObjectMeta, Piece, Platform};
 use crate::s3::conditional::{Conditions, Verdict};
 use crate::s3::range::RangeSpec;
@@ -107,7 +112,19 @@ pub async fn read<P: Platform>(
     report: &mut Report,
 ) -> Result<Served<P::Body>> {
     for fresh in [false, true] {
-        let (meta, cached) = metadata(p, backend, q, reg, fresh, report).await?;
+        let (meta, cached) = match lookup(p, q, reg, fresh).await {
+            Lookup::Cached(m) => (m, true),
+            // A HEAD, or a version known from expired metadata whose blocks
+            // may still be cached: a HEAD says whether it is still current.
+            Lookup::Missing { guard, stale } if q.opts.head || stale => {
+                let m = head(p, backend, q, report).await?;
+                drop(guard);
+                (m, false)
+            }
+            Lookup::Missing { guard, .. } => {
+                return first_fetch(p, settings, backend, q, reg, guard, report).await;
+            }
+        };
         if !meta.storable {
             return Ok(Served::Bypass);
         }
@@ -129,50 +146,190 @@ pub async fn read<P: Platform>(
     ))
 }
 
-/// The object's metadata: cached, or asked of the backend (one request per
-/// isolate at a time) and cached. `fresh` skips the cached copy (its ETag
-/// was just found stale). Also says whether it came from the cache.
-async fn metadata<P: Platform>(
-    p: &P,
-    backend: &Backend,
-    q: &Read<'_>,
-    reg: &Rc<InFlight>,
-    fresh: bool,
-    report: &mut Report,
-) -> Result<(StoredMeta, bool)> {
+enum Lookup {
+    Cached(StoredMeta),
+    /// To be asked of the backend; the guard (when this request leads)
+    /// makes other requests for the same object wait until it is cached.
+    /// `stale`: expired metadata is still stored.
+    Missing {
+        guard: Option<Guard>,
+        stale: bool,
+    },
+}
+
+/// The object's cached metadata, unless `fresh` (its ETag was just found
+/// stale). A request missing it while another one is fetching it waits for
+/// that one, then looks again.
+async fn lookup<P: Platform>(p: &P, q: &Read<'_>, reg: &Rc<InFlight>, fresh: bool) -> Lookup {
+    if fresh {
+        return Lookup::Missing {
+            guard: None,
+            stale: false,
+        };
+    }
     let key = q.key.meta();
-    let lookup = async || {
+    let get = async || {
         let bytes = p.cache_get(&key).await?;
-        StoredMeta::decode(&bytes, p.now_ms())
+        StoredMeta::decode_any(&bytes)
     };
-    let mut guard = None;
-    if !fresh {
-        if let Some(m) = lookup().await {
-            return Ok((m, true));
-        }
-        match reg.claim(&key) {
-            Claim::Leader(g) => guard = Some(g),
-            Claim::Follower(w) => {
-                inflight::wait(&w, WAIT_STEP_MS, WAIT_MS, |ms| p.sleep(ms)).await;
-                if let Some(m) = lookup().await {
-                    return Ok((m, true));
-                }
+    let stale = match get().await {
+        Some(m) if m.fresh(p.now_ms()) => return Lookup::Cached(m),
+        found => found.is_some(),
+    };
+    match reg.claim(&key) {
+        Claim::Leader(g) => Lookup::Missing { guard: Some(g), stale },
+        Claim::Follower(w) => {
+            inflight::wait(&w, WAIT_STEP_MS, WAIT_MS, |ms| p.sleep(ms)).await;
+            match get().await {
+                Some(m) if m.fresh(p.now_ms()) => Lookup::Cached(m),
+                found => Lookup::Missing {
+                    guard: None,
+                    stale: found.is_some(),
+                },
             }
         }
     }
+}
+
+/// Caches what a backend answer said about the object: trusted for the
+/// product's TTL, kept longer (`META_KEEP_SECS`) to be revalidated.
+async fn remember<P: Platform>(p: &P, q: &Read<'_>, meta: &ObjectMeta) -> StoredMeta {
+    let stored = StoredMeta::new(meta, p.now_ms() + i64::from(q.ttl_secs) * 1000);
+    let keep = q.ttl_secs.max(META_KEEP_SECS);
+    p.cache_put(&q.key.meta(), &stored.encode(), keep).await;
+    stored
+}
+
+/// A HEAD whose metadata is not cached: one backend HEAD (no bytes).
+async fn head<P: Platform>(p: &P, backend: &Backend, q: &Read<'_>, report: &mut Report) -> Result<StoredMeta> {
     let head = ReadOpts {
         head: true,
         ..Default::default()
     };
     report.backend_requests += 1;
-    let meta = match backend.read(p, q.backend_key, &head).await? {
-        ObjectOutcome::Found { meta, .. } => meta,
-        ObjectOutcome::NotModified(_) => return Err(ProxyError::Backend("HEAD answered 304".into())),
+    match backend.read(p, q.backend_key, &head).await? {
+        ObjectOutcome::Found { meta, .. } => Ok(remember(p, q, &meta).await),
+        ObjectOutcome::NotModified(_) => Err(ProxyError::Backend("HEAD answered 304".into())),
+    }
+}
+
+/// The range to ask the backend for when the object's size is not known
+/// yet: the client's, widened to whole blocks where it can be (a start or an
+/// end given), so that the blocks it overlaps can be stored. A suffix is
+/// sent as it is (its blocks depend on the size); no range, no range.
+fn first_range(r: Option<RangeSpec>, block: u64) -> Option<RangeSpec> {
+    let block = block.max(1);
+    r.map(|r| match r {
+        // Too many blocks to be cached: as asked, so the body goes to the client as it is.
+        RangeSpec::From { start, end: Some(e) } if e / block - start / block >= MAX_BLOCKS_PER_ANSWER => r,
+        RangeSpec::From { start, end } => RangeSpec::From {
+            start: start - start % block,
+            end: end.map(|e| e.saturating_add(block - 1 - e % block)),
+        },
+        suffix @ RangeSpec::Suffix(_) => suffix,
+    })
+}
+
+/// A GET whose metadata is not cached: one backend request, with the
+/// client's conditions (the backend evaluates them, so a 304 or 412 is S3's
+/// own and costs no body), for the blocks the range overlaps. Its answer
+/// gives the metadata (the size from `Content-Range`), which is cached; the
+/// entries the body holds whole are stored as it streams by, and the answer
+/// is cut from it. No HEAD first: one round trip instead of two.
+async fn first_fetch<P: Platform>(
+    p: &P,
+    settings: &Settings,
+    backend: &Backend,
+    q: &Read<'_>,
+    reg: &Rc<InFlight>,
+    guard: Option<Guard>,
+    report: &mut Report,
+) -> Result<Served<P::Body>> {
+    let opts = ReadOpts {
+        range: first_range(q.opts.range, settings.block),
+        conditions: q.opts.conditions.clone(),
+        head: false,
     };
-    let stored = StoredMeta::new(&meta, p.now_ms() + i64::from(q.ttl_secs) * 1000);
-    p.cache_put(&key, &stored.encode(), q.ttl_secs).await;
+    report.backend_requests += 1;
+    report.outcome = Outcome::Miss;
+    let (meta, got, body) = match backend.read(p, q.backend_key, &opts).await? {
+        ObjectOutcome::Found { meta, range, body } => (meta, range, body),
+        not_modified @ ObjectOutcome::NotModified(_) => return Ok(Served::Answered(not_modified)),
+    };
+    let fetched = got.or((meta.size > 0).then(|| ByteRange {
+        start: 0,
+        end: meta.size - 1,
+    }));
+    report.backend_bytes += fetched.map_or(0, |f| f.len());
+    let stored = remember(p, q, &meta).await;
+    // The client's range may lie past the end although the widened one did not.
+    let range = q.opts.range.map(|r| r.resolve(meta.size)).transpose()?;
+    let (fetched, body) = match (fetched, body) {
+        (Some(f), Some(b)) => (f, b),
+        // An empty object: nothing to store.
+        (_, body) => return Ok(Served::Answered(ObjectOutcome::Found { meta, range, body })),
+    };
+    let r = range.unwrap_or(ByteRange {
+        start: 0,
+        end: meta.size - 1,
+    });
+    if r.start < fetched.start || r.end > fetched.end {
+        return Err(ProxyError::Backend(
+            format!(
+                "{}: backend answered {}-{} for {}-{}",
+                q.backend_key, fetched.start, fetched.end, r.start, r.end
+            )
+            .into(),
+        ));
+    }
+    let layout = Layout::new(meta.size, settings.whole_max, settings.block);
+    let (first, last) = layout.span(r);
+    let cacheable = stored.storable && last - first < MAX_BLOCKS_PER_ANSWER;
+    if !cacheable {
+        report.outcome = Outcome::Bypass;
+    }
+    let mut cutter = Cutter::over(layout, fetched, r);
+    let fill = cutter
+        .entries()
+        .filter(|&(a, b)| cacheable && b - a < MAX_BLOCKS_PER_ANSWER);
+    if fill.is_none() {
+        cutter = cutter.storing_nothing();
+    }
+    let body = match fill {
+        // Nothing to store and nothing to cut: the backend's body as it is.
+        None if fetched == r => body,
+        _ => {
+            let (a, b) = fill.unwrap_or((1, 0));
+            let entries = (a..=b)
+                .map(|i| {
+                    let key = q.key.entry(&meta.etag, layout.whole, layout.block, i);
+                    // Requests that find the metadata now wait for these entries.
+                    let release = match reg.claim(&key) {
+                        Claim::Leader(g) => Some(Box::new(g) as Box<dyn std::any::Any>),
+                        Claim::Follower(_) => None,
+                    };
+                    Entry {
+                        key,
+                        ttl_secs: BLOCK_TTL_SECS,
+                        release,
+                    }
+                })
+                .collect();
+            let fill = Fill {
+                body,
+                cutter: Box::new(cutter),
+                first: a,
+                entries,
+            };
+            p.splice(vec![Piece::Fetched(fill)], r.len())
+        }
+    };
     drop(guard);
-    Ok((stored, false))
+    Ok(Served::Answered(ObjectOutcome::Found {
+        meta,
+        range,
+        body: Some(body),
+    }))
 }
 
 /// Answers from `stored`: its conditions and range, then the entries.

@@ -71,6 +71,7 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
         }
         None => None,
     };
+    let around_cache = cached.is_none();
     let outcome = match cached {
         Some(o) => o,
         None => backend.read(ctx.p, &full_key, &opts).await,
@@ -79,8 +80,8 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
         ctx.backend_failed(&backend, e);
     }
     if let (Some(mut rep), Ok(ObjectOutcome::Found { meta, range, .. })) = (ctx.cache_report.get(), &outcome) {
-        // Read without the cache: the log still says what it cost.
-        if rep.outcome == Outcome::Bypass {
+        // Read without the cache (sent around it): the log still says what it cost.
+        if around_cache && rep.outcome == Outcome::Bypass {
             rep.backend_requests += 1;
             rep.backend_bytes += if opts.head {
                 0

@@ -46,6 +46,8 @@ def _catalog(endpoint: str, issuer: str, visibility: str = "public", generation:
         "accounts": {"cache": {"products": {
             "pub": {**product, "visibility": visibility},
             "unl": {**product, "visibility": "unlisted"},
+            # Metadata trusted for 2 s only.
+            "short": {**product, "visibility": "public", "cache": {"generation": generation, "ttl_secs": 2}},
             # The same bytes, restricted to alice of the rig's dev IdP.
             "sec": {**product, "visibility": "restricted", "grants": [{"issuer": issuer, "subject": "alice"}]},
         }}},
@@ -243,6 +245,87 @@ def test_answers_are_byte_identical_to_moto(rig):
                 assert got.content == body, what
                 for name in HEADERS:
                     assert got.headers.get(name) == wh.get(name), f"{what}: {name}"
+
+
+def test_a_miss_is_one_backend_request(rig):
+    data = random.Random(17).randbytes(3 * MIB + 99)
+    for key in ("miss.bin", "miss-cond.bin", "miss-suffix.bin", "miss-head.bin"):
+        _put(rig.moto, key, data)
+
+    def sent(mark: int, key: str) -> list[tuple]:
+        return [(x["method"], x["range"], x["status"], x["bytes"]) for x in rig.rec.since(mark)
+                if x["path"].endswith("/" + key)]
+
+    # Cold: the block the range overlaps, in one GET; its answer gave the metadata (no HEAD).
+    mark = rig.rec.mark()
+    r = requests.get(f"{rig.url}/cache/pub/miss.bin", headers={"Range": "bytes=1048600-1048700"}, timeout=30)
+    assert r.status_code == 206 and r.content == data[1048600:1048701]
+    assert r.headers["content-range"] == f"bytes 1048600-1048700/{len(data)}"
+    assert sent(mark, "miss.bin") == [("GET", "bytes=1048576-2097151", 206, MIB)]
+    mark = rig.rec.mark()
+    r = requests.get(f"{rig.url}/cache/pub/miss.bin", headers={"Range": "bytes=2000000-2000009"}, timeout=30)
+    assert r.content == data[2000000:2000010]
+    assert sent(mark, "miss.bin") == [], "the block and the metadata were not cached"
+
+    # A cold conditional that fails is moto's own 304, without a body fetched.
+    etag = requests.head(f"{rig.url}/cache/unl/miss-cond.bin", timeout=30).headers["etag"]
+    mark = rig.rec.mark()
+    r = requests.get(f"{rig.url}/cache/pub/miss-cond.bin", headers={"Range": "bytes=0-99", "If-None-Match": etag},
+                     timeout=30)
+    assert r.status_code == 304 and r.headers["etag"] == etag and not r.content
+    assert sent(mark, "miss-cond.bin") == [("GET", "bytes=0-1048575", 304, 0)]
+
+    # A cold suffix goes as a suffix; the size comes from its Content-Range.
+    mark = rig.rec.mark()
+    r = requests.get(f"{rig.url}/cache/pub/miss-suffix.bin", headers={"Range": "bytes=-10"}, timeout=30)
+    assert r.status_code == 206 and r.content == data[-10:]
+    assert r.headers["content-range"] == f"bytes {len(data) - 10}-{len(data) - 1}/{len(data)}"
+    assert sent(mark, "miss-suffix.bin") == [("GET", "bytes=-10", 206, 10)]
+
+    # A cold HEAD is one HEAD.
+    mark = rig.rec.mark()
+    r = requests.head(f"{rig.url}/cache/pub/miss-head.bin", timeout=30)
+    assert r.status_code == 200 and r.headers["content-length"] == str(len(data))
+    assert [x[0] for x in sent(mark, "miss-head.bin")] == ["HEAD"]
+
+
+def test_concurrent_cold_reads_share_one_backend_request(rig):
+    from concurrent.futures import ThreadPoolExecutor
+
+    small = random.Random(19).randbytes(100_000)  # whole (under 256 KiB): the teed path
+    big = random.Random(23).randbytes(2 * MIB + 5)  # block 1 read exactly: teed; block 0 in part: spliced
+    _put(rig.moto, "together.bin", small)
+    _put(rig.moto, "together-big.bin", big)
+    cases = [("together.bin", None, small), ("together-big.bin", f"bytes={MIB}-{2 * MIB - 1}", big[MIB:2 * MIB]),
+             ("together-big.bin", "bytes=10-20000", big[10:20001])]
+    for key, rng, want in cases:
+        mark = rig.rec.mark()
+
+        def get(_):
+            return requests.get(f"{rig.url}/cache/pub/{key}", headers={"Range": rng} if rng else {}, timeout=30)
+
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(get, range(6)))
+        assert all(a.status_code in (200, 206) and a.content == want for a in answers), (key, rng)
+        assert all(a.headers["content-length"] == str(len(want)) for a in answers)
+        got = [x for x in rig.rec.since(mark) if x["path"].endswith("/" + key)]
+        assert len(got) == 1, (key, rng, got)
+        mark = rig.rec.mark()
+        assert get(0).content == want
+        assert not [x for x in rig.rec.since(mark) if x["path"].endswith("/" + key)], "not stored"
+
+
+def test_past_the_ttl_a_head_revalidates_and_the_blocks_are_reused(rig):
+    data = random.Random(29).randbytes(2 * MIB + 1)
+    _put(rig.moto, "short.bin", data)
+    url = f"{rig.url}/cache/short/short.bin"
+    assert requests.get(url, headers={"Range": "bytes=0-99"}, timeout=30).content == data[:100]
+    time.sleep(2.5)
+    mark = rig.rec.mark()
+    r = requests.get(url, headers={"Range": "bytes=1000-2000"}, timeout=30)
+    assert r.status_code == 206 and r.content == data[1000:2001]
+    sent = [(x["method"], x["range"]) for x in rig.rec.since(mark) if x["path"].endswith("/short.bin")]
+    assert sent == [("HEAD", None)], sent
 
 
 def test_replaced_object_never_yields_mixed_bytes(rig):

@@ -89,3 +89,56 @@ fn cutter_splits_chunks() {
     assert!(c.done());
     assert_eq!(c.feed(5), Cut::default());
 }
+
+#[test]
+fn entries_inside_a_run() {
+    let l = Layout::new(10, 0, 4); // [0,3] [4,7] [8,9]
+    assert_eq!(l.inside(br(0, 9)), Some((0, 2)));
+    assert_eq!(l.inside(br(4, 7)), Some((1, 1)));
+    assert_eq!(l.inside(br(1, 8)), Some((1, 1)));
+    assert_eq!(l.inside(br(1, 6)), None);
+    assert_eq!(
+        l.inside(br(6, 9)),
+        Some((2, 2)),
+        "the short last block ends at the object's end"
+    );
+    assert_eq!(l.inside(br(8, 100)), Some((2, 2)));
+    assert_eq!(l.inside(br(10, 12)), None);
+    let whole = Layout::new(10, 16, 4);
+    assert_eq!(whole.inside(br(0, 9)), Some((0, 0)));
+    assert_eq!(whole.inside(br(0, 8)), None);
+    assert_eq!(whole.inside(br(1, 9)), None);
+}
+
+#[test]
+fn a_cutter_over_an_unaligned_run_fills_only_whole_entries() {
+    let l = Layout::new(10, 0, 4);
+    // Bytes 2..=9 (a suffix read): entry 0 is cut off, entries 1 and 2 are whole.
+    let mut c = Cutter::over(l, br(2, 9), br(3, 9));
+    assert_eq!(c.entries(), Some((1, 2)));
+    let cut = c.feed(3); // 2..=4
+    assert_eq!(cut.to_entries, vec![(1, 2..3, false)]);
+    assert_eq!(cut.to_answer, Some(1..3));
+    let cut = c.feed(5); // 5..=9
+    assert_eq!(cut.to_entries, vec![(1, 0..3, true), (2, 3..5, true)]);
+    assert_eq!(cut.to_answer, Some(0..5));
+    assert!(c.done());
+    let mut none = Cutter::over(l, br(1, 6), br(1, 6));
+    assert_eq!(none.entries(), None);
+    let cut = none.feed(6);
+    assert!(cut.to_entries.is_empty());
+    assert_eq!(cut.to_answer, Some(0..6));
+    assert!(none.done());
+}
+
+#[test]
+fn exact_when_the_body_is_one_entry_and_the_whole_answer() {
+    let l = Layout::new(10, 0, 4);
+    assert!(Cutter::new(l, 1, 1, br(4, 7)).exact());
+    assert!(Cutter::over(l, br(8, 9), br(8, 9)).exact(), "the short last block");
+    assert!(!Cutter::new(l, 1, 1, br(4, 6)).exact(), "the answer takes part of it");
+    assert!(!Cutter::new(l, 1, 2, br(4, 9)).exact(), "two entries");
+    assert!(!Cutter::over(l, br(3, 7), br(3, 7)).exact(), "byte 3 is no entry's");
+    let whole = Layout::new(10, 16, 4);
+    assert!(Cutter::over(whole, br(0, 9), br(0, 9)).exact());
+}

@@ -124,6 +124,9 @@ const RANGES: &[Option<&str>] = &[
     Some("bytes=-6000000"),
     Some("bytes=2097152-4194303"),
     Some("bytes=5255224-"),
+    // Past the end, inside the last block: the aligned first fetch is satisfiable.
+    Some("bytes=5255225-"),
+    Some("bytes=5255300-5255400"),
     Some("bytes=99999999-"),
     Some("bytes=5-1"),
     Some("bytes=0-1,3-4"),
@@ -174,9 +177,16 @@ fn warm_reads_never_reach_the_backend() {
         run(&p, &c, request("GET", BIG, &h));
     }
     let cold = backend_requests(&p);
-    // One HEAD, then one ranged GET per run of missing blocks, each a whole block span.
-    assert_eq!(cold[0], ("HEAD".to_string(), None));
-    assert!(cold[1..].iter().all(|(m, r)| m == "GET" && r.is_some()), "{cold:?}");
+    // No HEAD: the first read's answer gave the metadata (the suffix as asked,
+    // its size from Content-Range); then one ranged GET per run of missing blocks.
+    assert_eq!(
+        cold[..2],
+        [
+            ("GET".to_string(), Some("bytes=-8".to_string())),
+            ("GET".to_string(), Some("bytes=4194304-5242879".to_string()))
+        ]
+    );
+    assert!(cold.iter().all(|(m, r)| m == "GET" && r.is_some()), "{cold:?}");
     for r in reads {
         let h: Vec<_> = r.iter().map(|v| ("range", *v)).collect();
         let (resp, _) = run(&p, &c, request("GET", BIG, &h));
@@ -238,11 +248,8 @@ fn concurrent_misses_of_a_block_are_coalesced() {
     let gets = backend_requests(&p);
     assert_eq!(
         gets,
-        [
-            ("HEAD".to_string(), None),
-            ("GET".to_string(), Some("bytes=0-1048575".to_string()))
-        ],
-        "one HEAD and one block fetch for four readers"
+        [("GET".to_string(), Some("bytes=0-1048575".to_string()))],
+        "one block fetch for four readers, no HEAD"
     );
     assert!(c.state.inflight.is_empty());
 }
@@ -349,8 +356,8 @@ fn private_objects_and_disabled_products_are_not_cached() {
         );
     }
     assert!(p.blobs.borrow().is_empty());
-    // One HEAD learned it may not be cached; then plain reads.
-    assert_eq!(backend_requests(&p).len(), 3);
+    // The first read learned it may not be cached; the second went straight to the backend.
+    assert_eq!(backend_requests(&p).len(), 2);
     let off = config(true, catalog("public", json!({"ttl_secs": 0})));
     let q = platform();
     run(&q, &off, request("GET", "/acct/pub/small.txt", &[]));
@@ -367,7 +374,7 @@ fn a_new_generation_purges_the_product() {
     let purged = config(true, catalog("public", json!({"generation": 1})));
     let (_, b) = run(&p, &purged, request("GET", "/acct/pub/small.txt", &[]));
     assert_eq!(b, b"hello, cached world");
-    assert_eq!(backend_requests(&p).len(), n + 2, "HEAD and GET again");
+    assert_eq!(backend_requests(&p).len(), n + 1, "one GET again");
 }
 
 #[test]
@@ -380,4 +387,228 @@ fn large_answers_bypass_the_cache() {
     let logs = p.logs.borrow();
     let line = logs.iter().rev().find(|l| l.contains("\"msg\":\"request\"")).unwrap();
     assert!(line.contains("\"cache\":\"bypass\""), "{line}");
+    assert!(line.contains("\"backend_requests\":1,"), "{line}");
+}
+
+/// The request log's `cache` and `backend_bytes` of the last request.
+fn last_log(p: &FakePlatform) -> String {
+    let logs = p.logs.borrow();
+    logs.iter()
+        .rev()
+        .find(|l| l.contains("\"msg\":\"request\""))
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn a_cold_read_is_one_backend_request() {
+    let p = platform();
+    let c = cached();
+    let big = pattern(5 * MIB + 12_345, 0);
+    // A range within block 1: the whole block is fetched, and nothing else.
+    let (r, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=1048600-1048700")]));
+    assert_eq!(r.status, 206);
+    assert_eq!(b, big[1_048_600..=1_048_700]);
+    assert_eq!(
+        backend_requests(&p),
+        [("GET".to_string(), Some("bytes=1048576-2097151".to_string()))]
+    );
+    let line = last_log(&p);
+    assert!(
+        line.contains("\"cache\":\"miss\"") && line.contains("\"backend_bytes\":1048576"),
+        "{line}"
+    );
+    // Its metadata and block are cached: the same block again is a hit.
+    let (_, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=1048576-1048580")]));
+    assert_eq!(b, big[1_048_576..=1_048_580]);
+    assert_eq!(backend_requests(&p).len(), 1);
+    // A whole small object: one plain GET, then hits.
+    run(&p, &c, request("GET", "/acct/pub/small.txt", &[]));
+    let (_, b) = run(&p, &c, request("GET", "/acct/pub/small.txt", &[("range", "bytes=-5")]));
+    assert_eq!(b, b"world");
+    assert_eq!(backend_requests(&p)[1..], [("GET".to_string(), None)]);
+    // An empty object: one GET, then a hit.
+    for _ in 0..2 {
+        let (r, b) = run(&p, &c, request("GET", "/acct/pub/empty", &[]));
+        assert_eq!((r.status, b.len()), (200, 0));
+    }
+    assert_eq!(backend_requests(&p).len(), 3);
+}
+
+#[test]
+fn a_cold_whole_read_of_an_object_over_the_whole_limit_fills_its_blocks() {
+    let p = platform();
+    let c = cached();
+    let big = pattern(5 * MIB + 12_345, 0);
+    let (r, b) = run(&p, &c, request("GET", BIG, &[]));
+    assert_eq!(r.status, 200);
+    assert!(b == big);
+    assert_eq!(backend_requests(&p), [("GET".to_string(), None)]);
+    for range in ["bytes=0-10", "bytes=3000000-4000000", "bytes=-100"] {
+        let (_, b) = run(&p, &c, request("GET", BIG, &[("range", range)]));
+        assert!(!b.is_empty());
+    }
+    assert_eq!(
+        backend_requests(&p).len(),
+        1,
+        "every block was stored by the first read"
+    );
+}
+
+#[test]
+fn a_cold_conditional_is_evaluated_by_the_backend_and_fetches_nothing_more() {
+    let p = platform();
+    let c = cached();
+    let etag = p.s3.borrow().as_ref().unwrap().1["pub/big.bin"].0.etag.clone();
+    let (r, b) = run(
+        &p,
+        &c,
+        request("GET", BIG, &[("range", "bytes=0-99"), ("if-none-match", &etag)]),
+    );
+    assert_eq!((r.status, b.len()), (304, 0));
+    assert_eq!(r.headers.get("etag"), Some(etag.as_str()));
+    let (r, b) = run(&p, &c, request("GET", BIG, &[("if-match", "\"other\"")]));
+    assert_eq!(r.status, 412);
+    assert!(String::from_utf8_lossy(&b).contains("PreconditionFailed"));
+    // Each was one backend request carrying the client's conditions, no HEAD.
+    let sent = p.fetched.borrow();
+    assert_eq!(sent.len(), 2);
+    assert!(sent[0].headers.iter().any(|(n, v)| n == "if-none-match" && *v == etag));
+    assert!(sent[1].headers.iter().any(|(n, v)| n == "if-match" && v == "\"other\""));
+    assert!(sent.iter().all(|r| r.method == "GET"));
+    drop(sent);
+    assert!(p.blobs.borrow().is_empty() && p.cache.borrow().is_empty());
+}
+
+#[test]
+fn a_cold_range_past_the_end_is_416_with_the_size() {
+    let p = platform();
+    let c = cached();
+    // Past the end but within the last block: the aligned fetch succeeds, the
+    // client's range does not.
+    let (r, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=5255300-5255400")]));
+    assert_eq!(r.status, 416);
+    assert!(String::from_utf8_lossy(&b).contains("<Code>InvalidRange</Code>"));
+    assert_eq!(r.headers.get("content-range"), Some("bytes */5255225"));
+    assert!(p.blobs.borrow().is_empty(), "no entry from a refused read");
+}
+
+#[test]
+fn an_object_between_a_block_and_the_whole_limit() {
+    // Blocks of 1 MiB, objects up to 2 MiB whole: a 1.5 MiB object read at
+    // 1 MiB + 10 cold gets block 1's bytes; they are not its whole entry, so
+    // nothing is stored; the next read fetches the whole object once.
+    let isolate = |on: bool| {
+        Isolate::from_env(&move |n| match n {
+            "STATIC_CATALOG" => Some(catalog("public", json!({}))),
+            "SESSION_TOKEN_KEY" => Some(KEY.to_string()),
+            "OBJECT_CACHE" => Some(if on { "on" } else { "off" }.to_string()),
+            "OBJECT_CACHE_BLOCK_BYTES" => Some(MIB.to_string()),
+            "OBJECT_CACHE_WHOLE_MAX_BYTES" => Some((2 * MIB).to_string()),
+            _ => None,
+        })
+    };
+    let (c, u) = (isolate(true), isolate(false));
+    let (p, plain) = (FakePlatform::default(), FakePlatform::default());
+    for q in [&p, &plain] {
+        q.s3_put("pub/mid.bin", &pattern(MIB + MIB / 2, 0), None);
+        q.splice_chunk.set(65_521);
+    }
+    let path = "/acct/pub/mid.bin";
+    for pass in 0..2 {
+        for range in ["bytes=1048586-1048600", "bytes=-20", "bytes=0-5", "bytes=1500000-"] {
+            let h = [("range", range)];
+            let (want, want_body) = run(&plain, &u, request("GET", path, &h));
+            let (got, got_body) = run(&p, &c, request("GET", path, &h));
+            assert_eq!(got.status, want.status, "{pass} {range}");
+            assert_eq!(comparable(&got), comparable(&want), "{pass} {range}");
+            assert!(got_body == want_body, "{pass} {range}");
+        }
+    }
+    assert_eq!(
+        backend_requests(&p)[..2],
+        [
+            ("GET".to_string(), Some("bytes=1048576-2097151".to_string())),
+            ("GET".to_string(), Some("bytes=0-1572863".to_string())),
+        ]
+    );
+    assert_eq!(backend_requests(&p).len(), 2, "then all from the whole entry");
+}
+
+#[test]
+fn a_cold_suffix_stores_the_blocks_it_holds_whole() {
+    let p = platform();
+    let c = cached();
+    let big = pattern(5 * MIB + 12_345, 0);
+    // Bytes 2255225.. : blocks 3, 4 and 5 (the short last one) arrive whole.
+    let (r, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=-3000000")]));
+    assert_eq!(r.status, 206);
+    assert!(b == big[big.len() - 3_000_000..]);
+    assert_eq!(
+        backend_requests(&p),
+        [("GET".to_string(), Some("bytes=-3000000".to_string()))]
+    );
+    let (_, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=3145728-")]));
+    assert!(b == big[3_145_728..]);
+    assert_eq!(backend_requests(&p).len(), 1, "blocks 3..=5 were stored");
+    // Block 2 was cut off: fetched now, alone.
+    run(&p, &c, request("GET", BIG, &[("range", "bytes=2255225-2255300")]));
+    assert_eq!(
+        backend_requests(&p)[1..],
+        [("GET".to_string(), Some("bytes=2097152-3145727".to_string()))]
+    );
+}
+
+#[test]
+fn past_the_ttl_an_unchanged_object_is_revalidated_with_a_head_and_its_blocks_reused() {
+    let p = platform();
+    let c = cached();
+    let big = pattern(5 * MIB + 12_345, 0);
+    run(&p, &c, request("GET", BIG, &[("range", "bytes=0-2097151")]));
+    let n = backend_requests(&p).len();
+    p.clock_ms.set(crate::platform::Platform::now_ms(&p) + 301_000);
+    let (r, b) = run(&p, &c, request("GET", BIG, &[("range", "bytes=100-2000000")]));
+    assert_eq!(r.status, 206);
+    assert!(b == big[100..=2_000_000]);
+    assert_eq!(
+        backend_requests(&p)[n..],
+        [("HEAD".to_string(), None)],
+        "one HEAD, no bytes: the blocks of the same ETag are still cached"
+    );
+    // Fresh again: no backend request.
+    run(&p, &c, request("GET", BIG, &[("range", "bytes=0-10")]));
+    assert_eq!(backend_requests(&p).len(), n + 1);
+}
+
+#[test]
+fn a_cold_range_too_long_for_the_cache_is_sent_as_asked() {
+    let p = FakePlatform::default();
+    p.s3_put("pub/huge.bin", &pattern(17 * MIB + 1, 0), None);
+    let range = format!("bytes=5-{}", 17 * MIB - 3);
+    let (r, b) = run(
+        &p,
+        &cached(),
+        request("GET", "/acct/pub/huge.bin", &[("range", &range)]),
+    );
+    assert_eq!((r.status, b.len()), (206, 17 * MIB - 7));
+    assert_eq!(backend_requests(&p), [("GET".to_string(), Some(range))]);
+    assert!(p.blobs.borrow().is_empty());
+    let line = last_log(&p);
+    assert!(line.contains("\"cache\":\"bypass\""), "{line}");
+}
+
+#[test]
+fn a_cold_range_of_an_object_that_may_not_be_cached_stores_nothing() {
+    let p = platform();
+    let c = cached();
+    // The widened fetch brings the whole object; only the range goes out, nothing is stored.
+    let (r, b) = run(
+        &p,
+        &c,
+        request("GET", "/acct/pub/private.bin", &[("range", "bytes=10-20")]),
+    );
+    assert_eq!(r.status, 206);
+    assert_eq!(b, pattern(100, 0)[10..=20]);
+    assert!(p.blobs.borrow().is_empty());
+    assert!(last_log(&p).contains("\"cache\":\"bypass\""));
 }

@@ -46,7 +46,8 @@ def render_cache(meta: dict, res: dict) -> str:
     a(f"**One ranged read: hit vs miss vs uncached.** {res['hit']['n']} objects of {LAT_OBJECT / MIB:.2f} MiB "
       f"(two blocks); each request `GET` of its last {(LAT_OBJECT - MIB) // KIB} KiB (`bytes={MIB}-{LAT_OBJECT - 1}`, "
       "one whole block), one at a time on one connection: uncached = the cache-off Worker; miss = the first "
-      "read on the cache-on Worker (size and ETag from the backend, then the block); hit = the same read again. "
+      "read on the cache-on Worker (one backend GET of the block, whose answer also gives the size and ETag); "
+      "hit = the same read again. "
       "Worker CPU = CPU ns of the Worker's workerd process (its `/proc/PID/task/*/schedstat`) across the "
       "request and 50 ms after it (the cache writes finish after the answer); that process also runs "
       "Miniflare's Cache API, so a hit's figure includes the local cache's own work.")
@@ -62,8 +63,8 @@ def render_cache(meta: dict, res: dict) -> str:
     a(f"Median Worker CPU of a hit is {h['cpu_ms_median'] / max(u['cpu_ms_median'], 1e-9):.2f}× the uncached read's "
       f"and its p50 latency {h['p50_ms'] / max(u['p50_ms'], 1e-9):.2f}×; a miss costs "
       f"{m['cpu_ms_median'] / max(u['cpu_ms_median'], 1e-9):.1f}× the CPU and {m['p50_ms'] / max(u['p50_ms'], 1e-9):.1f}× "
-      f"the latency ({m['backend_requests'] / max(m['n'], 1):.0f} backend requests each: the metadata `HEAD`, then "
-      "the block, and the Cache API writes). Under `wrangler dev` the Worker's figure cannot be split from "
+      f"the latency ({m['backend_requests'] / max(m['n'], 1):.0f} backend request(s) each: the block, whose answer "
+      "also gives the metadata; then the Cache API writes). Under `wrangler dev` the Worker's figure cannot be split from "
       "Miniflare's Cache API (JavaScript, SQLite and blob files in the same process), which the deployed runtime "
       "does not bill to the Worker.")
     a("")
