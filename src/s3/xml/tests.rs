@@ -33,3 +33,30 @@ fn location_document() {
     let x = String::from_utf8(location("eu-west-1")).unwrap();
     assert!(x.contains(">eu-west-1</LocationConstraint>"));
 }
+
+/// The byte-scanning `escape` against the plain char-by-char rule, for every
+/// character (alone and between others), so the faster form writes the same bytes.
+#[test]
+fn escape_matches_the_char_rule_for_every_char() {
+    fn by_char(s: &str) -> String {
+        let mut out = String::new();
+        for c in s.chars() {
+            match c {
+                '&' => out.push_str("&amp;"),
+                '<' => out.push_str("&lt;"),
+                '>' => out.push_str("&gt;"),
+                '"' => out.push_str("&quot;"),
+                '\'' => out.push_str("&apos;"),
+                c if (c as u32) < 0x20 || matches!(c, '\u{7f}' | '\u{FFFE}' | '\u{FFFF}') => {
+                    out.push_str(&format!("&#x{:X};", c as u32));
+                }
+                c => out.push(c),
+            }
+        }
+        out
+    }
+    for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+        let s = format!("a{c}\u{FFFD}{c}{c}é");
+        assert_eq!(escape(&s), by_char(&s), "U+{:04X}", c as u32);
+    }
+}
