@@ -79,6 +79,7 @@ _ESCAPES = {"$SP$": "@", "$BP$": "*", "$RF$": "&", "$LT$": "<", "$GT$": ">", "$L
             "$C$": ",", "$u7e$": "~", "$u20$": " ", "$u27$": "'", "$u5b$": "[", "$u5d$": "]",
             "$u7b$": "{", "$u7d$": "}", "$u3b$": ";", "$u2b$": "+", "$u22$": '"'}
 _HASH = re.compile(r"::h[0-9a-f]{16}$")
+_DISAMBIG = re.compile(r"\[[0-9a-f]{16}\]")  # v0 crate disambiguators: dlmalloc[e24a...]
 
 
 def _unescape(seg: str) -> str:
@@ -104,7 +105,7 @@ def demangle(name: str, keep_hash: bool = False) -> str:
             i = j + ln
         if i == len(body) and parts:
             n = "::".join(parts)
-    return n if keep_hash else _HASH.sub("", n)
+    return n if keep_hash else _DISAMBIG.sub("", _HASH.sub("", n))
 
 
 # --------------------------------------------------------------------------- summaries
@@ -230,7 +231,7 @@ def sampled_cpu(profile: dict, requests: int, names: dict[int, str] | None = Non
 def render_top(s: Summary, n: int, by: str = "self", requests: int | None = None) -> str:
     """A Markdown table of the top `n` functions by self or total time."""
     busy = s.busy_us or 1.0
-    per = f" | µs/req" if requests else ""
+    per = " | µs/req" if requests else ""
     lines = [f"| # | function | {by} ms | % of busy{per} |", f"|--:|---|--:|--:|{'--:|' if requests else ''}"]
     for i, f in enumerate(s.top(n, by), 1):
         v = f.self_us if by == "self" else f.total_us
