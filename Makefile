@@ -10,6 +10,10 @@
 #   make tools   install every pinned tool (build + test)
 #   make build   build/worker/shim.mjs via worker-build --release
 #   make bench   loopback benchmark (scripts/bench.sh, docs/BENCHMARKS.md)
+#   make profile CPU profile of the Worker (profiling wasm, names kept) under a request mix:
+#                top functions by self/total time + sampled CPU per request; MIX=get64k|range|
+#                list|r2get64k|r2list|jwks|discovery|sts|signed|root|miss (comma-separated),
+#                REQUESTS=300 (scripts/profile.py --help, docs/BENCHMARKS.md "Profiles")
 #   make soak    100,000 requests of 10,000 principals: the Worker's own memory plateaus (docs/BENCHMARKS.md)
 #   make load    64 in flight for 60 s, every answer checked against its principal (docs/BENCHMARKS.md)
 #   make clean   remove build outputs and local wrangler state
@@ -25,7 +29,7 @@ IDP_STATE ?= .wrangler/dev-idp
 .NOTPARALLEL:
 
 .PHONY: dev dev-idp test tools build-tools dev-tools test-tools fuzz-tools build fmt-check clippy unit \
-        idp-test deploy-check tools-test integration dev-vars seed bench soak load clean fuzz fuzz-smoke
+        idp-test deploy-check tools-test integration dev-vars seed bench profile soak load clean fuzz fuzz-smoke
 
 # The dev IdP runs in the background (keys in $(IDP_STATE), log $(IDP_STATE)/idp.log) and is
 # stopped when wrangler exits; one already answering on $(IDP_PORT) is reused and left alone.
@@ -146,6 +150,12 @@ seed:
 # scripts/bench.sh installs its own prerequisites (wrk, tools, build).
 bench:
 	@bash scripts/bench.sh
+
+# Not part of `make test`. Builds target/profiling-worker (never build/), bounded request count.
+MIX ?= get64k
+REQUESTS ?= 300
+profile: build-tools test-tools
+	@$(ENV) "$$ODP_VENV/bin/python" scripts/profile.py --mix $(MIX) --requests $(REQUESTS)
 
 # Bounded loopback runs, not part of `make test` (tests/integration/soak_memory.py and
 # load_mixed.py; SOAK_* and LOAD_* variables size them). Results also in build/soak.json, build/load.json.

@@ -90,15 +90,20 @@ class Inspector:
         for f in self.pending.values():
             f.set_exception(RuntimeError("inspector connection closed"))
 
-    async def _call(self, method: str) -> dict:
+    async def _call(self, method: str, params: dict | None = None) -> dict:
         self.next_id += 1
         f = self.loop.create_future()
         self.pending[self.next_id] = f
-        await self.ws.send_str(json.dumps({"id": self.next_id, "method": method}))
+        msg = {"id": self.next_id, "method": method, **({"params": params} if params else {})}
+        await self.ws.send_str(json.dumps(msg))
         d = await f
         if "error" in d:
             raise RuntimeError(f"{method}: {d['error']}")
         return d.get("result", {})
+
+    def call(self, method: str, params: dict | None = None) -> dict:
+        """One DevTools method call; its `result` (RuntimeError on an `error` answer)."""
+        return self._run(self._call(method, params))
 
     def heap(self) -> Heap:
         # Without a forced collection: workerd left HeapProfiler.collectGarbage unanswered
