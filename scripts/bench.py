@@ -70,6 +70,7 @@ from support.bench.common import BENCH_OBJECTS, MANY, log  # noqa: E402
 from support.bench.cpu import CpuMeter, wait_quiet, wrangler_tree  # noqa: E402
 from support.bench.get import floors_phase, get_phase  # noqa: E402
 from support.bench.listing import list_phase  # noqa: E402
+from support.bench.provider import PROV_DOC_BEGIN, PROV_DOC_END, provider_phase, render_provider  # noqa: E402
 from support.bench.report import git_desc, machine_notes, render, run_notes, versions, write_doc, \
     write_doc_block  # noqa: E402
 from support.bench.setup import seed_r2, snapshot_build, start_moto, start_worker, wasm_size  # noqa: E402
@@ -108,9 +109,19 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--sts-exchanges", type=int, default=200,
                     help="STS exchanges measured (default 200, each with its own ID token; bounded by 60 s)")
     ap.add_argument("--sts-concurrency", type=int, default=4, help="exchanges in flight (default 4)")
-    ap.add_argument("--only", choices=["catalog", "cache"],
+    ap.add_argument("--only", choices=["catalog", "cache", "provider"],
                     help="run one section alone: `catalog` = the HTTP catalog and minted tokens (issue 4), "
-                         "`cache` = the edge cache (issue 13); only its block of --doc is rewritten")
+                         "`cache` = the edge cache (issue 13), `provider` = discovery/JWKS and the cold start; "
+                         "only its block of --doc is rewritten")
+    ap.add_argument("--no-provider", action="store_true",
+                    help="skip the provider-documents and cold-start section (its block of --doc is left as it is)")
+    ap.add_argument("--provider-rounds", type=int, default=3,
+                    help="interleaved rounds of the discovery/JWKS wrk runs, proxy and floor (default 3)")
+    ap.add_argument("--provider-duration", type=int, default=3, help="seconds per wrk run there (default 3)")
+    ap.add_argument("--cold-starts", type=int, default=3,
+                    help="fresh proxies (and as many fresh JS Workers) for the cold start (default 3)")
+    ap.add_argument("--cold-requests", type=int, default=8,
+                    help="GETs measured one by one on each fresh Worker, the first included (default 8)")
     ap.add_argument("--no-cache", action="store_true",
                     help="skip the edge-cache section (its block of --doc is left as it is)")
     ap.add_argument("--cache-clients", type=int, default=64,
@@ -137,7 +148,7 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--no-catalog-probe", action="store_true",
                     help="skip the JS WebCrypto probe (importKey/sign alone, one more wrangler dev)")
     args = ap.parse_args()
-    if args.only == "catalog" and args.no_catalog or args.only == "cache" and args.no_cache:
+    if args.only and getattr(args, f"no_{args.only}"):
         ap.error(f"--only {args.only} and --no-{args.only} exclude each other")
     return args
 
@@ -194,6 +205,17 @@ def main() -> int:
             cjson.write_text(json.dumps({"meta": cmeta, "cache": res}, indent=1, default=str))
         return render_cache(cmeta, res)
 
+    def provider_section(build: Path, build_time: str, wasm: dict, moto_url: str) -> str:
+        res = provider_phase(args, measure, env, build, moto_url, state, logs, procs)
+        pmeta = {"date": date, "command": command, "git": git_desc(), "build_time": build_time,
+                 "wasm_sha": wasm["sha256"], "machine": machine_notes(), "log_level": args.log_level,
+                 "conns": args.connections, "duration": args.provider_duration, "rounds": args.provider_rounds,
+                 "cold_requests": args.cold_requests}
+        if args.json:
+            pjson = args.json.with_name(args.json.stem + "-provider" + args.json.suffix) if not args.only else args.json
+            pjson.write_text(json.dumps({"meta": pmeta, "provider": res}, indent=1, default=str))
+        return render_provider(pmeta, res)
+
     try:
         build = snapshot_build(logs)
         build_time = dt.datetime.fromtimestamp((REPO / "build" / "index_bg.wasm").stat().st_mtime,
@@ -218,6 +240,18 @@ def main() -> int:
             if not args.no_doc:
                 write_doc_block(args.doc, CACHE_DOC_BEGIN, CACHE_DOC_END, xsection)
                 log(f"wrote the cache section of {args.doc}")
+            ok = True
+            return 0
+        if args.only == "provider":
+            moto, moto_url = start_moto(logs)
+            procs.append(moto)
+            psection = provider_section(build, build_time, wasm, moto_url)
+            print()
+            print(psection)
+            print()
+            if not args.no_doc:
+                write_doc_block(args.doc, PROV_DOC_BEGIN, PROV_DOC_END, psection)
+                log(f"wrote the provider section of {args.doc}")
             ok = True
             return 0
         seed_r2(env, state, logs, args.fresh, build / "worker" / "shim.mjs")
@@ -261,6 +295,7 @@ def main() -> int:
         if not args.no_floors:
             # moto still up: row (g) streams its objects.
             floors_phase(args, measure, env, build, moto_url, state, logs, procs, load, unloaded)
+        psection = None if args.no_provider else provider_section(build, build_time, wasm, moto_url)
         moto.stop()
 
         csection = None if args.no_catalog else catalog_section(build, build_time, wasm)
@@ -286,7 +321,7 @@ def main() -> int:
         print()
         print(section)
         print()
-        for extra_section in (csection, xsection):
+        for extra_section in (csection, xsection, psection):
             if extra_section:
                 print(extra_section)
                 print()
@@ -296,6 +331,8 @@ def main() -> int:
                 write_doc_block(args.doc, CAT_DOC_BEGIN, CAT_DOC_END, csection)
             if xsection:
                 write_doc_block(args.doc, CACHE_DOC_BEGIN, CACHE_DOC_END, xsection)
+            if psection:
+                write_doc_block(args.doc, PROV_DOC_BEGIN, PROV_DOC_END, psection)
             log(f"wrote {args.doc}")
         ok = True
         return 0

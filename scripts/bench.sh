@@ -4,6 +4,7 @@
 # docs/BENCHMARKS.md. Extra args go to scripts/bench.py (see --help), e.g.
 #   bash scripts/bench.sh --duration 5 --no-doc
 #   bash scripts/bench.sh --only catalog     # the HTTP-catalog / minted-token section alone
+#   bash scripts/bench.sh --only provider    # discovery/JWKS against a JS floor, and the cold start
 # Bench-only prerequisites handled here (idempotent, skipped when present): wrk (Debian),
 # the pinned tools + venv (scripts/install-tools.sh test) and build/ (scripts/build-worker.sh).
 set -euo pipefail
