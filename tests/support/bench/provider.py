@@ -174,7 +174,7 @@ def provider_phase(args, measure, env: dict[str, str], build: Path, moto_url: st
 def render_provider(meta: dict, res: dict) -> str:
     med = statistics.median
     d = res["docs"]
-    L = [f"Run of {meta['date']}, tree `{meta['git']}`, build of {meta['build_time']} (wasm sha256 "
+    L = [f"Run of {meta['date']}, tree {meta['git']}, build of {meta['build_time']} (wasm sha256 "
          f"{meta['wasm_sha']}), LOG_LEVEL={meta['log_level']}; command: `{meta['command']}`. {meta['machine']}",
          "",
          f"**Provider documents.** The proxy with its OIDC provider configured (an RSA test key) and a plain JS "
