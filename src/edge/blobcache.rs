@@ -123,12 +123,12 @@ struct Splice {
 }
 
 /// The answer's body (`len` bytes) from its pieces, in order.
-pub fn splice(pieces: Vec<Piece<ResponseBody>>, len: u64) -> ResponseBody {
+pub fn splice(pieces: Vec<Piece<ResponseBody>>, len: u64, ctx: &worker::worker_sys::Context) -> ResponseBody {
     let mut pieces = VecDeque::from(pieces);
     if pieces.len() == 1 {
         match pieces.pop_front() {
             Some(Piece::Stored(b)) => return b,
-            Some(Piece::Fetched(f)) if f.cutter.exact() && f.entries.len() == 1 => match tee(f, len) {
+            Some(Piece::Fetched(f)) if f.cutter.exact() && f.entries.len() == 1 => match tee(f, len, ctx) {
                 Ok(body) => return body,
                 Err(f) => pieces.push_back(Piece::Fetched(f)),
             },
@@ -178,9 +178,16 @@ fn call(this: &JsValue, method: &str, args: &[&JsValue]) -> Option<JsValue> {
 /// rest of a miss). The answer ends once the entry is stored, as a spliced
 /// one does, so the put runs within the request; its waiters are released
 /// then. `Err` gives the fill back when the runtime lacks what this needs.
+///
+/// The store runs under the request's `waitUntil`: when the client goes away
+/// mid-answer the runtime cancels the request's pending work, and a store
+/// left pending would never release its waiters, which then wait out their
+/// bound, and so would every later miss of the entry
+/// (tests/integration/test_edge_cache_abort.py).
 fn tee(
     mut f: crate::platform::Fill<ResponseBody>,
     len: u64,
+    ctx: &worker::worker_sys::Context,
 ) -> Result<ResponseBody, crate::platform::Fill<ResponseBody>> {
     let (ResponseBody::Stream(raw), Some((readable, writable))) = (&f.body, fixed_length_stream(len)) else {
         return Err(f);
@@ -199,7 +206,7 @@ fn tee(
         // (chunked), and the entry unstored.
         return Ok(ResponseBody::Stream(to_client.unchecked_into()));
     };
-    wasm_bindgen_futures::spawn_local(async move {
+    let task = wasm_bindgen_futures::future_to_promise(async move {
         let stored = async {
             let resp = entry_response(to_cache.unchecked_into(), len, entry.ttl_secs)?;
             worker::Cache::default()
@@ -222,7 +229,10 @@ fn tee(
             }
             (_, None) => {}
         }
+        Ok(JsValue::UNDEFINED)
     });
+    // The task runs either way; a refused `waitUntil` only leaves it cancellable.
+    let _ = ctx.wait_until(&task);
     Ok(ResponseBody::Stream(readable.unchecked_into()))
 }
 
