@@ -191,6 +191,8 @@ def rounds(by_row: dict, hit_floor, rec: RecordingProxy, keys: list[str], data: 
     for proxy_row, floor_row in (("uncached", "uncached_floor"), ("hit", "hit_floor")):
         paired = [(a[1] - b[1]) / 1e6 for a, b in zip(samples[proxy_row], samples[floor_row])]
         out[f"{proxy_row}_own_paired_ms"] = median(paired)
+        paired.sort()
+        out[f"{proxy_row}_own_paired_iqr_ms"] = (paired[len(paired) // 4], paired[(3 * len(paired)) // 4])
         out[f"{proxy_row}_own_ms"] = out[proxy_row]["cpu_ms_median"] - out[floor_row]["cpu_ms_median"]
     return out
 

@@ -11,6 +11,10 @@ def fmt_load(la: tuple) -> str:
     return "/".join(f"{v:.2f}" for v in la)
 
 
+def iqr(q: tuple) -> str:
+    return f"{q[0]:.3f} to {q[1]:.3f}"
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b > 0 else "n/a"
 
@@ -89,8 +93,10 @@ def render_cache(meta: dict, res: dict) -> str:
       f"hit floor {ratio(hf['cpu_ms_median'], uf['cpu_ms_median'])}× the uncached floor.")
     a("")
     a(f"**Above the floors** (the proxy's CPU minus its floor's, median over the {x['n']} rounds of the "
-      f"paired difference; difference of the medians in brackets): **hit {ho:.3f} ms ({x['hit_own_ms']:.3f}), "
-      f"uncached {uo:.3f} ms ({x['uncached_own_ms']:.3f}), hit / uncached = {ratio(ho, uo)}**. "
+      f"paired difference, its interquartile range, then the difference of the two medians): "
+      f"**hit {ho:.3f} ms** ({iqr(x['hit_own_paired_iqr_ms'])}; {x['hit_own_ms']:.3f}), "
+      f"**uncached {uo:.3f} ms** ({iqr(x['uncached_own_paired_iqr_ms'])}; {x['uncached_own_ms']:.3f}): "
+      f"**hit / uncached = {ratio(ho, uo)}**. "
       "What the subtraction separates: the runtime's share of the process (request dispatch, the JS event "
       "loop, the backend fetch and its body for the uncached pair; the two Cache API matches with "
       "Miniflare's own JavaScript, SQLite and blob reads for the hit pair), so the difference is what the "
