@@ -30,6 +30,7 @@ PREFIX = "cache-abort/"
 WAIT_BOUND_S = 10  # cached.rs WAIT_MS
 TAIL = 256 * 1024
 SLOW = {"chunk": 16 * 1024, "interval": 0.15}  # the 256 KiB block in ~2.4 s
+TAIL_RANGE = f"bytes={MIB}-{MIB + TAIL - 1}"  # exactly the tail block: the teed miss
 
 
 @pytest.fixture(scope="module")
@@ -68,19 +69,19 @@ def _object(moto, key: str, seed: int) -> bytes:
     return data
 
 
-def _get(url: str, key: str) -> tuple[requests.Response, float]:
+def _get(url: str, key: str, rng: str = TAIL_RANGE) -> tuple[requests.Response, float]:
     t0 = time.monotonic()
-    r = requests.get(f"{url}/cache/pub/{key}", headers={"Range": f"bytes={MIB}-{MIB + TAIL - 1}"}, timeout=60)
+    r = requests.get(f"{url}/cache/pub/{key}", headers={"Range": rng}, timeout=60)
     return r, time.monotonic() - t0
 
 
-def _abandoned_read(url: str, key: str) -> None:
+def _abandoned_read(url: str, key: str, rng: str = TAIL_RANGE) -> None:
     """A client that reads the answer's headers and a first byte of the body, then resets."""
     port = int(url.rsplit(":", 1)[1])
     s = socket.create_connection(("127.0.0.1", port), timeout=30)
     try:
         s.sendall(f"GET /cache/pub/{key} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                  f"Range: bytes={MIB}-{MIB + TAIL - 1}\r\nConnection: close\r\n\r\n".encode())
+                  f"Range: {rng}\r\nConnection: close\r\n\r\n".encode())
         buf = b""
         while b"\r\n\r\n" not in buf or len(buf) <= buf.index(b"\r\n\r\n") + 4:
             chunk = s.recv(4096)
@@ -168,3 +169,24 @@ def test_a_read_abandoned_before_the_backend_answered_leaves_no_claim(rig, moto)
     r, took = _get(url, "early.bin")
     assert r.status_code == 206 and r.content == want
     assert took < 3, f"a read after the abandoned one took {took:.1f} s: the metadata's in-flight slot is still claimed"
+
+
+def test_after_an_abandoned_spliced_miss_the_blocks_are_read_promptly(rig, moto):
+    """The same with the answer spliced in wasm (two blocks fetched, an answer that is not
+    exactly one entry): the puts run inside the answer's stream, which the runtime cancels."""
+    fp, proc, url = rig
+    data = _object(moto, "spliced.bin", 53)
+    rng, want = f"bytes=0-{MIB + TAIL - 2}", data[:-1]
+    assert requests.head(f"{url}/cache/pub/spliced.bin", timeout=30).status_code == 200
+    slow = {"chunk": 64 * 1024, "interval": 0.1}  # 1.25 MiB in ~2 s
+    _wait_backend_done(fp, 15)
+    n = len(fp.slow_sent)
+    fp.set("slow", **slow)
+    _abandoned_read(url, "spliced.bin", rng)
+    fp.set("pass")
+    _wait_backend_done(fp, 15)
+    time.sleep(1)
+    r, took = _get(url, "spliced.bin", rng)
+    assert r.status_code == 206 and r.content == want
+    assert took < 3, (f"a read after the abandoned miss settled took {took:.1f} s: an in-flight slot is still "
+                      f"claimed (the backend sent {fp.slow_sent[n:]} of {MIB + TAIL})")
