@@ -146,7 +146,7 @@ pub fn splice(pieces: Vec<Piece<ResponseBody>>, len: u64, ctx: &worker::worker_s
         Some((item, s))
     }));
     match body {
-        ResponseBody::Stream(raw) => ResponseBody::Stream(fixed_length(raw.clone(), len).unwrap_or(raw)),
+        ResponseBody::Stream(raw) => ResponseBody::Stream(fixed_length(raw.clone(), len, ctx).unwrap_or(raw)),
         other => other,
     }
 }
@@ -251,7 +251,17 @@ fn entry_response(body: web_sys::ReadableStream, len: u64, ttl_secs: u32) -> Res
 /// `raw` piped through a `FixedLengthStream` of `len` bytes, so the runtime
 /// sends `Content-Length` (a stream built in wasm has no known length and
 /// would go out chunked, unlike S3's answer).
-fn fixed_length(raw: web_sys::ReadableStream, len: u64) -> Option<web_sys::ReadableStream> {
+///
+/// The pipe runs under the request's `waitUntil`: when the client goes away
+/// the runtime cancels the request's pending work, and without it a spliced
+/// answer's stream would stay suspended for good, its puts and its claims on
+/// the entries (which waiters wait for) with it. Kept alive, the pipe sees
+/// the client's side fail and cancels the stream, which drops its claims.
+fn fixed_length(
+    raw: web_sys::ReadableStream,
+    len: u64,
+    ctx: &worker::worker_sys::Context,
+) -> Option<web_sys::ReadableStream> {
     use js_sys::{Function, Reflect};
     let (readable, writable) = fixed_length_stream(len)?;
     let pipe_to: Function = Reflect::get(&raw, &"pipeTo".into()).ok()?.dyn_into().ok()?;
@@ -259,7 +269,10 @@ fn fixed_length(raw: web_sys::ReadableStream, len: u64) -> Option<web_sys::Reada
     // A failed source errors the readable side (the client sees the answer cut
     // short); the pipe's own rejection is expected then, not an uncaught error.
     let catch: Function = Reflect::get(&piping, &"catch".into()).ok()?.dyn_into().ok()?;
-    let _ = catch.call1(&piping, &wasm_bindgen::closure::Closure::once_into_js(|_: JsValue| {}));
+    let caught = catch.call1(&piping, &wasm_bindgen::closure::Closure::once_into_js(|_: JsValue| {}));
+    if let Ok(done) = caught.map(js_sys::Promise::from) {
+        let _ = ctx.wait_until(&done);
+    }
     readable.dyn_into().ok()
 }
 
