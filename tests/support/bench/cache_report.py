@@ -15,6 +15,18 @@ def iqr(q: tuple) -> str:
     return f"{q[0]:.3f} to {q[1]:.3f}"
 
 
+def verdict(x: dict) -> str:
+    """What the two paired spreads say, in words."""
+    h, u = x["hit_own_paired_iqr_ms"], x["uncached_own_paired_iqr_ms"]
+    if h[1] < u[0]:
+        return "The hit's whole interquartile range lies below the uncached read's: the hit costs the Worker less."
+    if h[0] > u[1]:
+        return "The hit's whole interquartile range lies above the uncached read's: the hit costs the Worker more."
+    side = "at or below" if x["hit_own_paired_ms"] <= x["uncached_own_paired_ms"] else "above"
+    return (f"The two interquartile ranges overlap, so this run does not tell the two apart; the medians put the "
+            f"hit {side} the uncached read.")
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b > 0 else "n/a"
 
@@ -96,18 +108,19 @@ def render_cache(meta: dict, res: dict) -> str:
       f"paired difference, its interquartile range, then the difference of the two medians): "
       f"**hit {ho:.3f} ms** ({iqr(x['hit_own_paired_iqr_ms'])}; {x['hit_own_ms']:.3f}), "
       f"**uncached {uo:.3f} ms** ({iqr(x['uncached_own_paired_iqr_ms'])}; {x['uncached_own_ms']:.3f}): "
-      f"**hit / uncached = {ratio(ho, uo)}**. "
+      f"**hit / uncached = {ratio(ho, uo)}**. {verdict(x)} "
       "What the subtraction separates: the runtime's share of the process (request dispatch, the JS event "
       "loop, the backend fetch and its body for the uncached pair; the two Cache API matches with "
       "Miniflare's own JavaScript, SQLite and blob reads for the hit pair), so the difference is what the "
       "proxy itself adds (wasm: routing, catalog, authorization, range and header work, the cache "
       "lookups' glue, the log line). What it does not: it is a difference of two noisy process-wide "
-      "figures, not a measurement of the isolate; the floors' own JavaScript (a few lines) is subtracted "
-      "with the runtime; the proxy's metadata entry is a little larger than the floor's; and anything the "
-      "proxy makes the runtime do that the floor does not (e.g. its `FixedLengthStream`s on other paths, "
-      "more headers) stays in the proxy's share. Deployed, the Cache API is not billed to the Worker, so "
-      "the hit's above-floor share is the comparable figure; under `wrangler dev` the raw ratio counts "
-      "Miniflare's cache against the hit.")
+      "figures (the whole process over the request and 50 ms after it, idle threads and timers included, "
+      "which cancel only on average), not a measurement of the isolate; the floors' own JavaScript (a few "
+      "lines) goes out with the runtime; the proxy's metadata entry is a little larger than the floor's; "
+      "and what the proxy makes the runtime do beyond the floor (the JS objects its wasm glue creates, "
+      "more headers, the log line through the console) stays in the proxy's share, as it should. Deployed, "
+      "the Cache API's work runs outside the Worker's isolate, so the above-floor shares are the comparable "
+      "figures; under `wrangler dev` the raw ratio counts Miniflare's cache against the hit.")
     a("")
     a(f"Worker log: {res['panics']} panic/uncaught lines.")
     return "\n".join(L)
