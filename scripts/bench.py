@@ -130,9 +130,9 @@ def parse_args() -> argparse.Namespace:
                     help="clients of the edge-cache read pattern, each reading every file (default 64)")
     ap.add_argument("--cache-files", type=int, default=2, help="Parquet-like files read there (default 2)")
     ap.add_argument("--cache-concurrency", type=int, default=4, help="clients at a time there (default 4)")
-    ap.add_argument("--cache-latency-reads", type=int, default=60,
+    ap.add_argument("--cache-latency-reads", type=int, default=100,
                     help="rounds (objects) of the interleaved uncached / floor / miss / hit / floor reads "
-                         "(default 60)")
+                         "(default 100)")
     ap.add_argument("--no-catalog", action="store_true",
                     help="skip the HTTP-catalog section (its block of --doc is left as it is)")
     ap.add_argument("--catalog-duration", type=int, default=3,

@@ -16,15 +16,15 @@ def iqr(q: tuple) -> str:
 
 
 def verdict(x: dict) -> str:
-    """What the two paired spreads say, in words."""
-    h, u = x["hit_own_paired_iqr_ms"], x["uncached_own_paired_iqr_ms"]
-    if h[1] < u[0]:
-        return "The hit's whole interquartile range lies below the uncached read's: the hit costs the Worker less."
-    if h[0] > u[1]:
-        return "The hit's whole interquartile range lies above the uncached read's: the hit costs the Worker more."
-    side = "at or below" if x["hit_own_paired_ms"] <= x["uncached_own_paired_ms"] else "above"
-    return (f"The two interquartile ranges overlap, so this run does not tell the two apart; the medians put the "
-            f"hit {side} the uncached read.")
+    """What the paired difference of the two above-floor shares says, in words."""
+    d, (lo, hi) = x["own_diff_ms"], x["own_diff_ci95_ms"]
+    head = (f"Per round, the hit's above-floor CPU minus the uncached read's: median {d:+.3f} ms, 95 % "
+            f"interval of that median {lo:+.3f} to {hi:+.3f} ms (order statistics, no distribution assumed): ")
+    if hi < 0:
+        return head + "**the hit costs the proxy less CPU than the uncached read**."
+    if lo > 0:
+        return head + "**the hit costs the proxy more CPU than the uncached read**."
+    return head + "the interval holds 0, so this run does not tell the two apart."
 
 
 def ratio(a: float, b: float) -> str:
