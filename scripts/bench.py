@@ -30,7 +30,9 @@ One run measures:
   * the edge cache (issue 13): a Parquet-like read pattern (HEAD, footer, scattered column
     chunks; many clients, the same files) through a Worker with OBJECT_CACHE=off and one with
     it on, over one moto behind a recording proxy that counts backend requests and bytes, every
-    answer checked against the object; then hit vs miss vs uncached latency and Worker CPU.
+    answer checked against the object; then hit vs miss vs uncached latency and Worker CPU, in
+    interleaved rounds with two plain JS Workers as the runtime's floors (a pass-through and a
+    Cache API hit, tests/support/bench/cache_floor.py), whose CPU is subtracted.
     `--only cache` runs this part alone, `--no-cache` skips it;
 and prints Markdown tables, which it also writes into docs/BENCHMARKS.md between the
 BEGIN/END markers (one pair per section; the prose outside the markers is left alone).
@@ -128,8 +130,9 @@ def parse_args() -> argparse.Namespace:
                     help="clients of the edge-cache read pattern, each reading every file (default 64)")
     ap.add_argument("--cache-files", type=int, default=2, help="Parquet-like files read there (default 2)")
     ap.add_argument("--cache-concurrency", type=int, default=4, help="clients at a time there (default 4)")
-    ap.add_argument("--cache-latency-reads", type=int, default=40,
-                    help="objects (one read each) per hit/miss/uncached series (default 40)")
+    ap.add_argument("--cache-latency-reads", type=int, default=100,
+                    help="rounds (objects) of the interleaved uncached / floor / miss / hit / floor reads "
+                         "(default 100)")
     ap.add_argument("--no-catalog", action="store_true",
                     help="skip the HTTP-catalog section (its block of --doc is left as it is)")
     ap.add_argument("--catalog-duration", type=int, default=3,

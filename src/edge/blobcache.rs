@@ -123,12 +123,12 @@ struct Splice {
 }
 
 /// The answer's body (`len` bytes) from its pieces, in order.
-pub fn splice(pieces: Vec<Piece<ResponseBody>>, len: u64) -> ResponseBody {
+pub fn splice(pieces: Vec<Piece<ResponseBody>>, len: u64, ctx: &worker::worker_sys::Context) -> ResponseBody {
     let mut pieces = VecDeque::from(pieces);
     if pieces.len() == 1 {
         match pieces.pop_front() {
             Some(Piece::Stored(b)) => return b,
-            Some(Piece::Fetched(f)) if f.cutter.exact() && f.entries.len() == 1 => match tee(f, len) {
+            Some(Piece::Fetched(f)) if f.cutter.exact() && f.entries.len() == 1 => match tee(f, len, ctx) {
                 Ok(body) => return body,
                 Err(f) => pieces.push_back(Piece::Fetched(f)),
             },
@@ -146,7 +146,7 @@ pub fn splice(pieces: Vec<Piece<ResponseBody>>, len: u64) -> ResponseBody {
         Some((item, s))
     }));
     match body {
-        ResponseBody::Stream(raw) => ResponseBody::Stream(fixed_length(raw.clone(), len).unwrap_or(raw)),
+        ResponseBody::Stream(raw) => ResponseBody::Stream(fixed_length(raw.clone(), len, ctx).unwrap_or(raw)),
         other => other,
     }
 }
@@ -178,9 +178,16 @@ fn call(this: &JsValue, method: &str, args: &[&JsValue]) -> Option<JsValue> {
 /// rest of a miss). The answer ends once the entry is stored, as a spliced
 /// one does, so the put runs within the request; its waiters are released
 /// then. `Err` gives the fill back when the runtime lacks what this needs.
+///
+/// The store runs under the request's `waitUntil`: when the client goes away
+/// mid-answer the runtime cancels the request's pending work, and a store
+/// left pending would never release its waiters, which then wait out their
+/// bound, and so would every later miss of the entry
+/// (tests/integration/test_edge_cache_abort.py).
 fn tee(
     mut f: crate::platform::Fill<ResponseBody>,
     len: u64,
+    ctx: &worker::worker_sys::Context,
 ) -> Result<ResponseBody, crate::platform::Fill<ResponseBody>> {
     let (ResponseBody::Stream(raw), Some((readable, writable))) = (&f.body, fixed_length_stream(len)) else {
         return Err(f);
@@ -199,7 +206,7 @@ fn tee(
         // (chunked), and the entry unstored.
         return Ok(ResponseBody::Stream(to_client.unchecked_into()));
     };
-    wasm_bindgen_futures::spawn_local(async move {
+    let task = wasm_bindgen_futures::future_to_promise(async move {
         let stored = async {
             let resp = entry_response(to_cache.unchecked_into(), len, entry.ttl_secs)?;
             worker::Cache::default()
@@ -222,7 +229,10 @@ fn tee(
             }
             (_, None) => {}
         }
+        Ok(JsValue::UNDEFINED)
     });
+    // The task runs either way; a refused `waitUntil` only leaves it cancellable.
+    let _ = ctx.wait_until(&task);
     Ok(ResponseBody::Stream(readable.unchecked_into()))
 }
 
@@ -241,7 +251,17 @@ fn entry_response(body: web_sys::ReadableStream, len: u64, ttl_secs: u32) -> Res
 /// `raw` piped through a `FixedLengthStream` of `len` bytes, so the runtime
 /// sends `Content-Length` (a stream built in wasm has no known length and
 /// would go out chunked, unlike S3's answer).
-fn fixed_length(raw: web_sys::ReadableStream, len: u64) -> Option<web_sys::ReadableStream> {
+///
+/// The pipe runs under the request's `waitUntil`: when the client goes away
+/// the runtime cancels the request's pending work, and without it a spliced
+/// answer's stream would stay suspended for good, its puts and its claims on
+/// the entries (which waiters wait for) with it. Kept alive, the pipe sees
+/// the client's side fail and cancels the stream, which drops its claims.
+fn fixed_length(
+    raw: web_sys::ReadableStream,
+    len: u64,
+    ctx: &worker::worker_sys::Context,
+) -> Option<web_sys::ReadableStream> {
     use js_sys::{Function, Reflect};
     let (readable, writable) = fixed_length_stream(len)?;
     let pipe_to: Function = Reflect::get(&raw, &"pipeTo".into()).ok()?.dyn_into().ok()?;
@@ -249,7 +269,10 @@ fn fixed_length(raw: web_sys::ReadableStream, len: u64) -> Option<web_sys::Reada
     // A failed source errors the readable side (the client sees the answer cut
     // short); the pipe's own rejection is expected then, not an uncaught error.
     let catch: Function = Reflect::get(&piping, &"catch".into()).ok()?.dyn_into().ok()?;
-    let _ = catch.call1(&piping, &wasm_bindgen::closure::Closure::once_into_js(|_: JsValue| {}));
+    let caught = catch.call1(&piping, &wasm_bindgen::closure::Closure::once_into_js(|_: JsValue| {}));
+    if let Ok(done) = caught.map(js_sys::Promise::from) {
+        let _ = ctx.wait_until(&done);
+    }
     readable.dyn_into().ok()
 }
 

@@ -115,9 +115,9 @@ fn to_worker(resp: Response<ResponseBody>) -> worker::Result<worker::Response> {
 }
 
 #[event(fetch)]
-async fn fetch(req: worker::Request, env: Env, _ctx: Context) -> worker::Result<worker::Response> {
+async fn fetch(req: worker::Request, env: Env, ctx: Context) -> worker::Result<worker::Response> {
     let isolate = isolate(&env);
-    let platform = EdgePlatform::new(env, isolate.config.log_level);
+    let platform = EdgePlatform::new(env, ctx, isolate.config.log_level);
     let resp = crate::proxy::handle(&platform, &isolate, to_core(req).await).await;
     to_worker(resp)
 }

@@ -20,12 +20,14 @@ use crate::s3::range::ByteRange;
 
 pub struct EdgePlatform {
     env: Env,
+    /// The request's context: work that must outlive the client (`waitUntil`).
+    ctx: worker::Context,
     level: Level,
 }
 
 impl EdgePlatform {
-    pub fn new(env: Env, level: Level) -> Self {
-        Self { env, level }
+    pub fn new(env: Env, ctx: worker::Context, level: Level) -> Self {
+        Self { env, ctx, level }
     }
 
     fn bucket(&self, binding: &str) -> Result<worker::Bucket> {
@@ -254,7 +256,7 @@ impl Platform for EdgePlatform {
     }
 
     fn splice(&self, pieces: Vec<crate::platform::Piece<ResponseBody>>, len: u64) -> ResponseBody {
-        super::blobcache::splice(pieces, len)
+        super::blobcache::splice(pieces, len, self.ctx.as_ref())
     }
 
     async fn sleep(&self, ms: u32) {

@@ -1,7 +1,9 @@
 //! Coalescing within an isolate: the first request missing an entry fetches
 //! it (the leader); others missing the same entry meanwhile wait until the
 //! leader has stored it (or given up), then look in the cache again.
-//! Bounded: past [`MAX_IN_FLIGHT`] keys a request simply fetches alone.
+//! Bounded: past [`MAX_IN_FLIGHT`] keys a request simply fetches alone; a
+//! claim held longer than followers wait ([`STALE_MS`]) is taken over, since
+//! a leader whose request the runtime cancelled never drops its guard.
 //!
 //! A follower polls the leader's flag on its own timer rather than being
 //! woken by the leader: in Workers, a request's future polled from another
@@ -14,10 +16,15 @@ use std::future::Future;
 use std::rc::Rc;
 
 pub const MAX_IN_FLIGHT: usize = 1024;
+/// How long a claim holds: as long as a follower waits for it
+/// (`proxy::cached::WAIT_MS`), after which followers fetch on their own anyway.
+pub const STALE_MS: i64 = 10_000;
 
 #[derive(Debug, Default)]
 struct Signal {
     done: Cell<bool>,
+    /// When the claim was made (ms since the epoch).
+    since_ms: i64,
 }
 
 /// One per isolate (`IsolateState::inflight`): requests of one isolate
@@ -37,7 +44,11 @@ pub struct Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         if let Some((reg, key)) = self.registry.take() {
-            reg.keys.borrow_mut().remove(&key);
+            let mut keys = reg.keys.borrow_mut();
+            // Not a claim that took over this one when it went stale.
+            if keys.get(&key).is_some_and(|s| Rc::ptr_eq(s, &self.signal)) {
+                keys.remove(&key);
+            }
         }
         self.signal.done.set(true);
     }
@@ -59,12 +70,22 @@ pub enum Claim {
 }
 
 impl InFlight {
-    pub fn claim(self: &Rc<Self>, key: &str) -> Claim {
+    /// Leads the fill of `key`, or follows the request already filling it;
+    /// `now_ms` (ms since the epoch) dates the claim.
+    pub fn claim(self: &Rc<Self>, key: &str, now_ms: i64) -> Claim {
         let mut keys = self.keys.borrow_mut();
-        if let Some(s) = keys.get(key) {
-            return Claim::Follower(Wait(s.clone()));
+        match keys.get(key) {
+            Some(s) if now_ms.saturating_sub(s.since_ms) < STALE_MS => return Claim::Follower(Wait(s.clone())),
+            // Stale: its followers have stopped waiting; this request leads in its place.
+            Some(_) => {
+                keys.remove(key);
+            }
+            None => {}
         }
-        let signal = Rc::new(Signal::default());
+        let signal = Rc::new(Signal {
+            done: Cell::new(false),
+            since_ms: now_ms,
+        });
         let registry = (keys.len() < MAX_IN_FLIGHT).then(|| {
             keys.insert(key.to_string(), signal.clone());
             (self.clone(), key.to_string())

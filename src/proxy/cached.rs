@@ -25,7 +25,7 @@ use crate::s3::conditional::{Conditions, Verdict};
 use crate::s3::range::RangeSpec;
 
 /// How long a request waits for another one filling the same entry before
-/// fetching it itself.
+/// fetching it itself (and how long a claim holds, `inflight::STALE_MS`).
 pub const WAIT_MS: u32 = 10_000;
 /// How often a waiting request looks whether the entry has been stored.
 pub const WAIT_STEP_MS: u32 = 20;
@@ -176,7 +176,7 @@ async fn lookup<P: Platform>(p: &P, q: &Read<'_>, reg: &Rc<InFlight>, fresh: boo
         Some(m) if m.fresh(p.now_ms()) => return Lookup::Cached(m),
         found => found.is_some(),
     };
-    match reg.claim(&key) {
+    match reg.claim(&key, p.now_ms()) {
         Claim::Leader(g) => Lookup::Missing { guard: Some(g), stale },
         Claim::Follower(w) => {
             inflight::wait(&w, WAIT_STEP_MS, WAIT_MS, |ms| p.sleep(ms)).await;
@@ -304,7 +304,7 @@ async fn first_fetch<P: Platform>(
                 .map(|i| {
                     let key = q.key.entry(&meta.etag, layout.whole, layout.block, i);
                     // Requests that find the metadata now wait for these entries.
-                    let release = match reg.claim(&key) {
+                    let release = match reg.claim(&key, p.now_ms()) {
                         Claim::Leader(g) => Some(Box::new(g) as Box<dyn std::any::Any>),
                         Claim::Follower(_) => None,
                     };
@@ -375,7 +375,7 @@ async fn answer<P: Platform>(
         let key = entry_key(i);
         let mut got = p.blob_get(&key, within).await;
         if got.is_none() {
-            match reg.claim(&key) {
+            match reg.claim(&key, p.now_ms()) {
                 Claim::Leader(g) => {
                     guards.insert(i, g);
                 }

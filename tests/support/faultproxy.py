@@ -19,6 +19,9 @@ Modes (each connection gets the mode of the moment it is accepted):
            stops reading (at most 256 MiB)
   cut      the headers and the first `cut_at` bytes of the body (default half of its
            Content-Length), then the connection closes
+  slow     the headers on time, then the whole body, `chunk` bytes (default 16384) every
+           `interval` seconds (default 0.1); `slow_sent` gets the bytes of the body each such
+           connection sent before it ended (short: the peer stopped reading)
 
 One request per connection: the request goes upstream with `Connection: close` and the
 answer comes back with `Connection: close`, so no pooled connection outlives a switch.
@@ -34,7 +37,7 @@ import threading
 import time
 from collections import Counter
 
-MODES = ("pass", "refuse", "delay", "trickle", "garbage", "junk", "huge", "cut")
+MODES = ("pass", "refuse", "delay", "trickle", "garbage", "junk", "huge", "cut", "slow")
 MAX_HEAD = 64 * 1024
 HUGE_CAP = 256 << 20
 TRICKLE_CAP_SECS = 300
@@ -79,6 +82,7 @@ class FaultProxy:
         self.mode, self.opts = "pass", {}
         self.accepted: Counter = Counter()
         self.errors: list[str] = []  # the proxy's own problems (not the injected faults)
+        self.slow_sent: list[int] = []
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._listener: socket.socket | None = None
@@ -189,6 +193,9 @@ class FaultProxy:
                 time.sleep(float(opts.get("delay", 30)))
             if mode == "trickle":
                 self._trickle(client, upstream, resp_head, rest, float(opts.get("interval", 1)))
+            elif mode == "slow":
+                self._slow(client, upstream, resp_head, rest, int(opts.get("chunk", 16384)),
+                           float(opts.get("interval", 0.1)))
             elif mode == "cut":
                 total = int(_header(resp_head, "content-length") or 32)
                 cut_at = int(opts.get("cut_at", max(1, total // 2)))
@@ -235,3 +242,22 @@ class FaultProxy:
             if ready and not client.recv(1):
                 return  # the client closed
         ready, _, _ = select.select([client], [], [], max(0.0, deadline - time.monotonic()))
+
+    def _slow(self, client: socket.socket, upstream: socket.socket, head: bytes, body: bytes, chunk: int,
+              interval: float) -> None:
+        """Headers now, then the body `chunk` bytes at a time, one every `interval` s, to its end."""
+        sent = 0
+        try:
+            client.sendall(head)
+            while True:
+                while len(body) < chunk and (more := upstream.recv(65536)):
+                    body += more
+                if not body:
+                    return
+                client.sendall(body[:chunk])
+                sent += len(body[:chunk])
+                body = body[chunk:]
+                time.sleep(interval)
+        finally:
+            with self._lock:
+                self.slow_sent.append(sent)

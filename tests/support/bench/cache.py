@@ -1,11 +1,14 @@
 """The edge-cache section (issue 13): a Parquet-like read pattern through two Workers over
 the same moto, one with `OBJECT_CACHE=off` and one with it on, moto behind a recording
 proxy (support/recproxy.py) that counts what reaches the backend; then hit vs miss vs
-uncached latency and Worker CPU of one ranged read. Every answer is checked against the
+uncached latency and Worker CPU of one ranged read, interleaved with the same read on two
+plain JS Workers (cache_floor.py), the runtime's floors. Every answer is checked against the
 object's bytes."""
 
 from __future__ import annotations
 
+import math
+import os
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +17,7 @@ from pathlib import Path
 import requests
 
 from support.bench.common import KIB, MIB, MOTO_BUCKET, REGION, log
+from support.bench.cache_floor import start_floors
 from support.bench.cpu import task_cpu_ns, wrangler_tree
 from support.bench.setup import start_wrangler, write_config
 from support.moto import start_moto
@@ -73,6 +77,9 @@ class CacheWorker:
         self.name, self.on = name, on
         self.port = int(self.url.rsplit(":", 1)[1])
 
+    def object_url(self, key: str) -> str:
+        return f"{self.url}/bench/data/{key}"
+
     def cpu_ns(self) -> int:
         """CPU ns of the workerd running the Worker (and Miniflare's Cache API and local R2)."""
         return sum(task_cpu_ns(p)[0] for p in wrangler_tree(self.proc.popen.pid, self.port)["workerd"])
@@ -122,35 +129,88 @@ def pattern(w: CacheWorker, rec: RecordingProxy, files: dict[str, bytes], client
                                 for m, rng in client_reads(len(files[n]), random.Random(f"{c}:{n}")) if m == "GET")}
 
 
-def series(w: CacheWorker, rec: RecordingProxy, keys: list[str], data: dict[str, bytes], what: str) -> dict:
-    """One GET of the 256 KiB tail block of each key, one at a time: latency and Worker CPU each."""
+# The rows of the latency rounds: (row, Worker role). The floors are plain JS Workers
+# (cache_floor.py); a hit is the cache-on Worker's second read of the key, after its miss.
+ROWS = ("uncached", "uncached_floor", "miss", "hit", "hit_floor")
+
+
+def timed_read(w, rec: RecordingProxy, s: requests.Session, key: str, data: bytes, what: str) -> tuple:
+    """One GET of the 256 KiB tail block of `key`, checked: (latency s, Worker CPU ns, backend
+    requests, backend bytes). CPU and backend requests are counted across the request and
+    50 ms after it (the Worker's cache writes, the recorder's record, finish after the answer)."""
     rng = f"bytes={MIB}-{LAT_OBJECT - 1}"
-    lat, cpus = [], []
-    mark = rec.mark()
-    s = requests.Session()
-    for k in keys:
-        c0, t0 = w.cpu_ns(), time.perf_counter()
-        r = s.get(f"{w.url}/bench/data/{k}", headers={"Range": rng}, timeout=60)
-        body = r.content
-        lat.append(time.perf_counter() - t0)
-        time.sleep(0.05)  # the Worker's cache writes (waitUntil) finish after the answer
-        cpus.append(w.cpu_ns() - c0)
-        check(r, data[k], "GET", rng, f"{w.name} {what} {k}")
-        del body
+    mark, c0, t0 = rec.mark(), w.cpu_ns(), time.perf_counter()
+    r = s.get(w.object_url(key), headers={"Range": rng}, timeout=60)
+    body = r.content
+    lat = time.perf_counter() - t0
+    time.sleep(0.05)
+    cpu = w.cpu_ns() - c0
     recs = rec.since(mark)
-    lat.sort()
-    cpus.sort()
-    n = len(keys)
-    return {"what": what, "n": n, "p50_ms": lat[n // 2] * 1e3, "p90_ms": lat[int(n * 0.9)] * 1e3,
-            "cpu_ms_median": cpus[n // 2] / 1e6, "cpu_ms_mean": sum(cpus) / n / 1e6,
-            "backend_requests": len(recs), "backend_bytes": sum(x["bytes"] for x in recs)}
+    check(r, data, "GET", rng, f"{w.name} {what} {key}")
+    del body
+    return lat, cpu, len(recs), sum(x["bytes"] for x in recs)
+
+
+def median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def rounds(by_row: dict, hit_floor, rec: RecordingProxy, keys: list[str], data: dict[str, bytes]) -> dict:
+    """One round per key, each row read once in it, in alternating order (floor first in odd
+    rounds), one request at a time; the hit floor's entries are put by an unmeasured first read
+    of the key at the start of its round. Every answer checked; per row: latency, CPU, backend
+    counts; and per round the proxy's CPU minus its floor's (paired)."""
+    samples: dict[str, list[tuple]] = {row: [] for row in ROWS}
+    sessions = {id(w): requests.Session() for w in {*by_row.values(), hit_floor}}
+    load = [os.getloadavg()]
+    for i, k in enumerate(keys):
+        fill = timed_read(hit_floor, rec, sessions[id(hit_floor)], k, data[k], "fill")
+        if fill[2] != 1:
+            raise HarnessError(f"hit floor: its first read of {k} made {fill[2]} backend requests, not 1")
+        order = ROWS if i % 2 == 0 else ("uncached_floor", "uncached", "hit_floor", "miss", "hit")
+        for row in order:
+            w = by_row[row]
+            samples[row].append(timed_read(w, rec, sessions[id(w)], k, data[k], row))
+    load.append(os.getloadavg())
+    # What each row's Worker must have done, or the subtraction means nothing.
+    want = {"uncached": 1, "uncached_floor": 1, "hit": 0, "hit_floor": 0}
+    for row, n in want.items():
+        got = [x[2] for x in samples[row]]
+        if any(g != n for g in got):
+            raise HarnessError(f"cache rounds: {row} made {got} backend requests per read, want {n} each")
+    out: dict = {"n": len(keys), "load_before": load[0], "load_after": load[1]}
+    for row in ROWS:
+        lat = sorted(x[0] for x in samples[row])
+        cpu = [x[1] for x in samples[row]]
+        n = len(lat)
+        out[row] = {"n": n, "p50_ms": median(lat) * 1e3, "p90_ms": lat[int(n * 0.9)] * 1e3,
+                    "cpu_ms_median": median(cpu) / 1e6, "cpu_ms_mean": sum(cpu) / n / 1e6,
+                    "backend_requests": sum(x[2] for x in samples[row]),
+                    "backend_bytes": sum(x[3] for x in samples[row])}
+    for proxy_row, floor_row in (("uncached", "uncached_floor"), ("hit", "hit_floor")):
+        paired = [(a[1] - b[1]) / 1e6 for a, b in zip(samples[proxy_row], samples[floor_row])]
+        out[f"{proxy_row}_own_paired_ms"] = median(paired)
+        paired.sort()
+        out[f"{proxy_row}_own_paired_iqr_ms"] = (paired[len(paired) // 4], paired[(3 * len(paired)) // 4])
+        out[f"{proxy_row}_own_ms"] = out[proxy_row]["cpu_ms_median"] - out[floor_row]["cpu_ms_median"]
+    # Per round, the hit's above-floor CPU minus the uncached read's: below 0, the hit costs the
+    # proxy less. Its median with a distribution-free 95 % interval (order statistics).
+    dd = sorted(((h[1] - hf[1]) - (u[1] - uf[1])) / 1e6 for h, hf, u, uf in
+                zip(samples["hit"], samples["hit_floor"], samples["uncached"], samples["uncached_floor"]))
+    n = len(dd)
+    r = max(1, math.floor(n / 2 - 0.98 * math.sqrt(n)))  # 1-based rank of the lower bound
+    out["own_diff_ms"] = median(dd)
+    out["own_diff_ci95_ms"] = (dd[r - 1], dd[n - r])
+    return out
 
 
 def cache_phase(env, build: Path, logs: Path, args) -> dict:
     t_phase = time.monotonic()
     moto = start_moto(logs / "cache-moto.log", "cache-moto", auth=False)
     rec = RecordingProxy(moto.port)
-    workers: list[CacheWorker] = []
+    workers: list = []  # CacheWorker, JsFloor
     try:
         s3 = moto.client("bench", "bench")
         s3.create_bucket(Bucket=MOTO_BUCKET, ACL="public-read")
@@ -172,13 +232,13 @@ def cache_phase(env, build: Path, logs: Path, args) -> dict:
         for w in (off, on):
             res[w.name] = pattern(w, rec, files, args.cache_clients, args.cache_concurrency, 300)
             log(f"cache: {w.name}: {res[w.name]}")
-        res["uncached"] = series(off, rec, lat_keys, lat_data, "uncached")
-        res["miss"] = series(on, rec, lat_keys, lat_data, "miss")
-        res["hit"] = series(on, rec, lat_keys, lat_data, "hit")
-        for k in ("uncached", "miss", "hit"):
-            log(f"cache: {k}: {res[k]}")
-        if res["hit"]["backend_requests"]:
-            raise HarnessError(f"cache: the hit series reached the backend {res['hit']['backend_requests']} times")
+        floor_unc, floor_hit = start_floors(env, logs, rec.url, PREFIX)
+        workers += [floor_unc, floor_hit]
+        log(f"cache: floors {floor_unc.url} (pass-through), {floor_hit.url} (Cache API hit)")
+        by_row = {"uncached": off, "uncached_floor": floor_unc, "miss": on, "hit": on, "hit_floor": floor_hit}
+        res["rounds"] = rounds(by_row, floor_hit, rec, lat_keys, lat_data)
+        for k, v in res["rounds"].items():
+            log(f"cache: {k}: {v}")
         bad = [ln for w in workers for ln in w.proc.log_since(0).splitlines()
                if any(m in ln for m in ("panicked at", "Uncaught", "RuntimeError"))]
         res["panics"] = len(bad)
