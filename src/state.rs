@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use serde_json::json;
 
+use crate::authz::SessionPrincipal;
 use crate::backend::federation::FederationCache;
 use crate::catalog::http::MemoryCache;
 use crate::catalog::Catalog;
@@ -24,7 +25,7 @@ pub struct IsolateState {
     /// Issuers' keys, for STS exchanges.
     pub jwks_cache: JwksCache,
     /// Session tokens opened by signed requests, with their signing keys.
-    pub sessions: SessionCache,
+    pub sessions: SessionCache<SessionPrincipal>,
     /// Signs minted tokens with the active key (WebCrypto imports it once).
     pub signer: Option<PlatformSigner>,
     /// Minted tokens, reused per principal while comfortably valid.

@@ -7,7 +7,7 @@ use crate::authz::{Principal, SessionPrincipal};
 
 use crate::error::{ProxyError, Result};
 use crate::http::Request;
-use crate::session::{unseal, Opened, SessionCache, SessionError, SessionKeys};
+use crate::session::{cache_key, unseal, Opened, SessionCache, SessionError, SessionKeys};
 use crate::sigv4::verify;
 use crate::sts::ceiling::Ceiling;
 use crate::sts::policy::Effective;
@@ -54,7 +54,7 @@ fn verify_with_rewritten_accept_encoding(
 /// `sessions` spares re-opening a token already seen (see `session::cache`).
 pub fn authenticate(
     session_keys: Option<&SessionKeys>,
-    sessions: &SessionCache,
+    sessions: &SessionCache<SessionPrincipal>,
     req: &Request,
     now: i64,
 ) -> Result<Principal> {
@@ -64,7 +64,7 @@ pub fn authenticate(
     // Without session keys no credentials can exist.
     let keys = session_keys.ok_or_else(ProxyError::invalid_access_key_id)?;
     let token = auth.session_token()?;
-    let cache_key = SessionCache::key(&auth.access_key_id, token);
+    let cache_key = cache_key(&auth.access_key_id, token);
     let (opened, fresh) = match sessions.get(&cache_key) {
         Some(opened) => (opened, false),
         None => (Rc::new(open(keys, token, &auth.access_key_id, now)?), true),
@@ -84,7 +84,7 @@ pub fn authenticate(
 }
 
 /// Opens a session token: unseals it and parses what it carries.
-fn open(keys: &SessionKeys, token: &str, access_key_id: &str, now: i64) -> Result<Opened> {
+fn open(keys: &SessionKeys, token: &str, access_key_id: &str, now: i64) -> Result<Opened<SessionPrincipal>> {
     let session = unseal(keys, token, access_key_id, now).map_err(|e| match e {
         SessionError::Expired => ProxyError::expired_token(),
         _ => ProxyError::invalid_token(),

@@ -12,7 +12,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::authz::SessionPrincipal;
 use crate::bounded::{BoundedMap, Cost, Stats};
 use crate::secret::Secret;
 use crate::sigv4::signing_key;
@@ -22,10 +21,11 @@ use crate::sigv4::signing_key;
 pub const MAX_SESSIONS: usize = 512;
 pub const MAX_BYTES: usize = 4 << 20;
 
-/// A token once opened: the caller it proves, its secret and expiry, and the
-/// signing key last derived from the secret.
-pub struct Opened {
-    pub principal: SessionPrincipal,
+/// A token once opened: the caller it proves (`P`: what the layers above
+/// make of the session, `authz::SessionPrincipal`), its secret and expiry,
+/// and the signing key last derived from the secret.
+pub struct Opened<P> {
+    pub principal: P,
     secret: Secret,
     expires_at: i64,
     /// Length of the token, which bounds the sealed JSON (for the cost).
@@ -35,8 +35,8 @@ pub struct Opened {
     signing: RefCell<Option<(String, [u8; 32])>>,
 }
 
-impl Opened {
-    pub fn new(principal: SessionPrincipal, secret: Secret, expires_at: i64, token_len: usize) -> Self {
+impl<P> Opened<P> {
+    pub fn new(principal: P, secret: Secret, expires_at: i64, token_len: usize) -> Self {
         Opened {
             principal,
             secret,
@@ -65,43 +65,43 @@ impl Opened {
     }
 }
 
-impl Cost for Rc<Opened> {
+impl<P> Cost for Rc<Opened<P>> {
     /// Generously: the principal's strings, claims and policy come from the
     /// sealed JSON, itself shorter than the token; their parsed form is
     /// counted at three times that, plus the signing key and its scope.
     fn cost(&self) -> usize {
-        size_of::<Opened>() + 3 * self.token_len + 128
+        size_of::<Opened<P>>() + 3 * self.token_len + 128
     }
 }
 
-/// The per-isolate cache (interior mutability: no borrow lives across an await).
-pub struct SessionCache(RefCell<BoundedMap<String, Rc<Opened>>>);
+/// The cache key of a token presented with an access key id: both whole,
+/// the id's length first so that no two pairs give the same key.
+pub fn cache_key(access_key_id: &str, token: &str) -> String {
+    format!("{}:{access_key_id}{token}", access_key_id.len())
+}
 
-impl Default for SessionCache {
+/// The per-isolate cache (interior mutability: no borrow lives across an await).
+pub struct SessionCache<P>(RefCell<BoundedMap<String, Rc<Opened<P>>>>);
+
+impl<P> Default for SessionCache<P> {
     fn default() -> Self {
         SessionCache(RefCell::new(BoundedMap::new(MAX_SESSIONS, MAX_BYTES)))
     }
 }
 
-impl std::fmt::Debug for SessionCache {
+impl<P> std::fmt::Debug for SessionCache<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Entries hold secrets: counts only.
         write!(f, "SessionCache({} sessions)", self.0.borrow().len())
     }
 }
 
-impl SessionCache {
-    /// The cache key of a token presented with an access key id: both whole,
-    /// the id's length first so that no two pairs give the same key.
-    pub fn key(access_key_id: &str, token: &str) -> String {
-        format!("{}:{access_key_id}{token}", access_key_id.len())
-    }
-
-    pub fn get(&self, key: &str) -> Option<Rc<Opened>> {
+impl<P> SessionCache<P> {
+    pub fn get(&self, key: &str) -> Option<Rc<Opened<P>>> {
         self.0.borrow_mut().get(key).cloned()
     }
 
-    pub fn insert(&self, key: String, opened: Rc<Opened>) {
+    pub fn insert(&self, key: String, opened: Rc<Opened<P>>) {
         self.0.borrow_mut().insert(key, opened);
     }
 

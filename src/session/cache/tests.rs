@@ -1,23 +1,10 @@
 use super::*;
-use crate::sts::ceiling::Ceiling;
 
-fn principal(subject: &str) -> SessionPrincipal {
-    SessionPrincipal {
-        issuer: "https://idp.test".into(),
-        subject: subject.into(),
-        role: "_default".into(),
-        session_name: subject.into(),
-        access_key_id: "ASIAEXAMPLE".into(),
-        ceiling: Ceiling::default(),
-        claims: Vec::new(),
-        session_id: String::new(),
-        policy: None,
-    }
-}
+type Cache = SessionCache<String>;
 
-fn opened(secret: &str, expires_at: i64, token_len: usize) -> Rc<Opened> {
+fn opened(secret: &str, expires_at: i64, token_len: usize) -> Rc<Opened<String>> {
     Rc::new(Opened::new(
-        principal("alice"),
+        "alice".to_string(),
         Secret::from(secret.to_string()),
         expires_at,
         token_len,
@@ -27,17 +14,17 @@ fn opened(secret: &str, expires_at: i64, token_len: usize) -> Rc<Opened> {
 #[test]
 fn keys_tell_every_pair_apart() {
     // Without the length prefix these two pairs would give the same key.
-    assert_ne!(SessionCache::key("AB", "Ctoken"), SessionCache::key("ABC", "token"));
-    assert_ne!(SessionCache::key("ASIA1", "t1"), SessionCache::key("ASIA1", "t2"));
-    let cache = SessionCache::default();
-    cache.insert(SessionCache::key("ASIA1", "t1"), opened("s", 100, 2));
-    assert!(cache.get(&SessionCache::key("ASIA1", "t1")).is_some());
+    assert_ne!(cache_key("AB", "Ctoken"), cache_key("ABC", "token"));
+    assert_ne!(cache_key("ASIA1", "t1"), cache_key("ASIA1", "t2"));
+    let cache = Cache::default();
+    cache.insert(cache_key("ASIA1", "t1"), opened("s", 100, 2));
+    assert!(cache.get(&cache_key("ASIA1", "t1")).is_some());
     assert!(
-        cache.get(&SessionCache::key("ASIA1", "t2")).is_none(),
+        cache.get(&cache_key("ASIA1", "t2")).is_none(),
         "same key id, other token"
     );
     assert!(
-        cache.get(&SessionCache::key("ASIA2", "t1")).is_none(),
+        cache.get(&cache_key("ASIA2", "t1")).is_none(),
         "same token, other key id"
     );
 }
@@ -85,22 +72,22 @@ fn signing_key_follows_the_scope() {
 
 #[test]
 fn bounded_in_entries_and_bytes() {
-    let cache = SessionCache::default();
+    let cache = Cache::default();
     for i in 0..3 * MAX_SESSIONS {
-        cache.insert(SessionCache::key("ASIA", &format!("token-{i}")), opened("s", 100, 1000));
+        cache.insert(cache_key("ASIA", &format!("token-{i}")), opened("s", 100, 1000));
         let s = cache.stats();
         assert!(s.entries <= MAX_SESSIONS && s.bytes <= MAX_BYTES, "{s:?}");
     }
     // The most recent stays; the first went.
     assert!(cache
-        .get(&SessionCache::key("ASIA", &format!("token-{}", 3 * MAX_SESSIONS - 1)))
+        .get(&cache_key("ASIA", &format!("token-{}", 3 * MAX_SESSIONS - 1)))
         .is_some());
-    assert!(cache.get(&SessionCache::key("ASIA", "token-0")).is_none());
+    assert!(cache.get(&cache_key("ASIA", "token-0")).is_none());
     // Tokens of the longest kind: the byte bound holds them too.
-    let cache = SessionCache::default();
+    let cache = Cache::default();
     for i in 0..MAX_SESSIONS {
         let token = format!("{i:0>4096}");
-        cache.insert(SessionCache::key("ASIA", &token), opened("s", 100, token.len()));
+        cache.insert(cache_key("ASIA", &token), opened("s", 100, token.len()));
     }
     let s = cache.stats();
     assert!(s.entries < MAX_SESSIONS && s.bytes <= MAX_BYTES, "{s:?}");
