@@ -6,6 +6,7 @@ use std::rc::Rc;
 
 use serde_json::json;
 
+use crate::authz::SessionPrincipal;
 use crate::backend::federation::FederationCache;
 use crate::catalog::http::MemoryCache;
 use crate::catalog::Catalog;
@@ -14,6 +15,7 @@ use crate::objcache::inflight::InFlight;
 use crate::oidc::provider::{PlatformSigner, TokenCache};
 use crate::oidc::JwksCache;
 use crate::platform::Platform;
+use crate::session::SessionCache;
 use crate::stats::IsolateStats;
 
 /// The per-isolate mutable state. Interior mutability throughout: the
@@ -22,6 +24,8 @@ use crate::stats::IsolateStats;
 pub struct IsolateState {
     /// Issuers' keys, for STS exchanges.
     pub jwks_cache: JwksCache,
+    /// Session tokens opened by signed requests, with their signing keys.
+    pub sessions: SessionCache<SessionPrincipal>,
     /// Signs minted tokens with the active key (WebCrypto imports it once).
     pub signer: Option<PlatformSigner>,
     /// Minted tokens, reused per principal while comfortably valid.
@@ -52,6 +56,7 @@ impl IsolateState {
     pub fn new(cfg: &Config) -> Self {
         IsolateState {
             jwks_cache: JwksCache::default(),
+            sessions: SessionCache::default(),
             signer: cfg.provider.as_ref().map(PlatformSigner::new),
             tokens: TokenCache::with_ttl(cfg.token_ttl_secs),
             federation: FederationCache::default(),

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use oidc_data_proxy::oidc::{
-    discovery_url, issuer_allowed, parse_discovery, parse_jwks, verify, Expectations, KeyType, TokenError,
+    discovery_url, issuer_allowed, parse_discovery, parse_jwks, verify_now as verify, Expectations, KeyType, TokenError,
 };
 use oidc_data_proxy_fuzz::{fields, sign_es256, sign_rs256, text, AUDIENCE, ISSUER, NOW};
 

@@ -237,7 +237,7 @@ pub fn check(token: &str, keys: &[Jwk], policy: &Policy, now: i64) -> Result<Map
         now,
         leeway: policy.leeway,
     };
-    let claims = oidc::verify(token, keys, &expect)
+    let claims = oidc::verify_now(token, keys, &expect)
         .map_err(|e| invalid(e, token, policy))?
         .all;
     if policy.require_jti && claims.get("jti").and_then(Value::as_str).is_none_or(str::is_empty) {

@@ -8,10 +8,9 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use p256::ecdsa::VerifyingKey;
-use rsa::{BigUint, RsaPublicKey};
 use serde_json::{Map, Value};
 
+use super::sigcheck::Prepared;
 use super::Alg;
 
 /// The JWKS size cap, re-checked here so the parser's work is bounded
@@ -20,6 +19,10 @@ pub const MAX_JWKS_BYTES: usize = 256 * 1024;
 
 /// RFC 7518 3.3: RS256 keys MUST be at least 2048 bits.
 const MIN_RSA_BITS: usize = 2048;
+/// The rsa crate's bounds (`RsaPublicKey::new`), kept on wasm too where
+/// WebCrypto verifies: the same keys are accepted natively and in the Worker.
+const MAX_RSA_BITS: usize = 4096;
+const MAX_RSA_EXPONENT: u64 = (1 << 33) - 1;
 
 /// The public-key types we verify with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,18 +34,30 @@ pub enum KeyType {
 
 /// A verification key of a JWKS with its `kid` and `alg`. Fields are
 /// private: a `Jwk` only comes from [`parse_jwks`], so it always holds a
-/// sane key (RSA 2048–4096 bits, or a point on P-256).
+/// sane key (RSA 2048–4096 bits; a P-256 point, checked to be on the curve
+/// natively here and by WebCrypto's import on wasm).
 #[derive(Debug, Clone)]
 pub struct Jwk {
     kid: String,
     alg: Option<String>,
     key: PublicKey,
+    /// What the platform verifies with (`sigcheck`): the crate's key
+    /// natively, the imported `CryptoKey` (once per isolate) on wasm.
+    prepared: Prepared,
 }
 
-#[derive(Debug, Clone)]
+/// The key material, as the JWK gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PublicKey {
-    Rsa(RsaPublicKey),
-    P256(VerifyingKey),
+    /// Modulus and exponent, big-endian without leading zeros.
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
+    P256 {
+        x: [u8; 32],
+        y: [u8; 32],
+    },
 }
 
 impl Jwk {
@@ -57,8 +72,8 @@ impl Jwk {
 
     pub fn key_type(&self) -> KeyType {
         match self.key {
-            PublicKey::Rsa(_) => KeyType::Rsa,
-            PublicKey::P256(_) => KeyType::P256,
+            PublicKey::Rsa { .. } => KeyType::Rsa,
+            PublicKey::P256 { .. } => KeyType::P256,
         }
     }
 
@@ -68,25 +83,31 @@ impl Jwk {
     pub fn fits(&self, alg: Alg) -> bool {
         let type_ok = matches!(
             (&self.key, alg),
-            (PublicKey::Rsa(_), Alg::Rs256) | (PublicKey::P256(_), Alg::Es256)
+            (PublicKey::Rsa { .. }, Alg::Rs256) | (PublicKey::P256 { .. }, Alg::Es256)
         );
         type_ok && self.alg.as_deref().is_none_or(|a| a == alg.as_str())
     }
 
     /// What this key holds on the heap, generously (for the cache's byte bound):
-    /// the modulus and exponent of an RSA key counted twice for their big-integer
-    /// representation; a P-256 point lives inline.
+    /// the modulus and exponent of an RSA key counted twice (the bytes, and
+    /// natively the crate's big integers; on wasm the imported key lives in
+    /// the JS heap); a P-256 point lives inline.
     pub fn heap_bytes(&self) -> usize {
-        use rsa::traits::PublicKeyParts as _;
         let key = match &self.key {
-            PublicKey::Rsa(k) => 2 * (k.size() + k.e().to_bytes_be().len()),
-            PublicKey::P256(_) => 0,
+            PublicKey::Rsa { n, e } => 2 * (n.len() + e.len()),
+            PublicKey::P256 { .. } => 0,
         };
         size_of::<Self>() + self.kid.len() + self.alg.as_ref().map_or(0, String::len) + key
     }
 
+    /// What WebCrypto imports (natively the crate key is built at parse time).
+    #[cfg(any(target_arch = "wasm32", test))]
     pub(crate) fn public_key(&self) -> &PublicKey {
         &self.key
+    }
+
+    pub(crate) fn prepared(&self) -> &Prepared {
+        &self.prepared
     }
 }
 
@@ -143,42 +164,53 @@ fn parse_key(obj: &Map<String, Value>) -> Option<Jwk> {
     // carry change nothing.
     let bytes = |name: &str| URL_SAFE_NO_PAD.decode(string(name)?).ok();
     let key = match string("kty")? {
-        "RSA" => PublicKey::Rsa(rsa_key(&bytes("n")?, &bytes("e")?)?),
-        "EC" if string("crv") == Some("P-256") => PublicKey::P256(p256_key(&bytes("x")?, &bytes("y")?)?),
+        "RSA" => rsa_key(&bytes("n")?, &bytes("e")?)?,
+        // RFC 7518 6.2.1: each coordinate exactly 32 bytes.
+        "EC" if string("crv") == Some("P-256") => PublicKey::P256 {
+            x: bytes("x")?.try_into().ok()?,
+            y: bytes("y")?.try_into().ok()?,
+        },
         _ => return None,
     };
-    Some(Jwk { kid, alg, key })
+    let prepared = Prepared::new(&key)?;
+    Some(Jwk {
+        kid,
+        alg,
+        key,
+        prepared,
+    })
 }
 
-/// RSA ≥ 2048 bits; `RsaPublicKey::new` also bounds the modulus (≤ 4096
-/// bits) and the exponent.
-fn rsa_key(n: &[u8], e: &[u8]) -> Option<RsaPublicKey> {
-    if modulus_bits(n) < MIN_RSA_BITS {
+/// RSA of 2048–4096 bits with an odd modulus and an odd exponent in
+/// [3, 2^33 - 1] (the rsa crate's checks; e < n follows from the sizes),
+/// both kept without leading zeros.
+fn rsa_key(n: &[u8], e: &[u8]) -> Option<PublicKey> {
+    let (n, e) = (strip_zeros(n), strip_zeros(e));
+    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bit_len(n)) || e.len() > 8 {
         return None;
     }
-    RsaPublicKey::new(BigUint::from_bytes_be(n), BigUint::from_bytes_be(e)).ok()
-}
-
-/// A P-256 point from its JWK coordinates (RFC 7518 6.2.1: exactly 32 bytes
-/// each). `from_sec1_bytes` rejects points that are not on the curve.
-fn p256_key(x: &[u8], y: &[u8]) -> Option<VerifyingKey> {
-    if x.len() != 32 || y.len() != 32 {
+    let exp = e.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+    let odd = |be: &[u8]| be.last().is_some_and(|b| b & 1 == 1);
+    if !(3..=MAX_RSA_EXPONENT).contains(&exp) || !odd(e) || !odd(n) {
         return None;
     }
-    let mut sec1 = [4u8; 65]; // 0x04: uncompressed point
-    sec1[1..33].copy_from_slice(x);
-    sec1[33..].copy_from_slice(y);
-    VerifyingKey::from_sec1_bytes(&sec1).ok()
+    Some(PublicKey::Rsa {
+        n: n.to_vec(),
+        e: e.to_vec(),
+    })
 }
 
-/// Bit length of a big-endian unsigned integer (leading zero bytes ignored).
-fn modulus_bits(be: &[u8]) -> usize {
-    let be = match be.iter().position(|&b| b != 0) {
-        Some(i) => &be[i..],
-        None => return 0,
-    };
-    let lead_bits = 8 - be[0].leading_zeros() as usize;
-    (be.len() - 1) * 8 + lead_bits
+fn strip_zeros(be: &[u8]) -> &[u8] {
+    let start = be.iter().position(|&b| b != 0).unwrap_or(be.len());
+    &be[start..]
+}
+
+/// Bit length of a big-endian unsigned integer without leading zero bytes.
+fn bit_len(be: &[u8]) -> usize {
+    match be.first() {
+        Some(lead) => (be.len() - 1) * 8 + (8 - lead.leading_zeros() as usize),
+        None => 0,
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub mod error;
 mod glob;
 pub mod jwks;
 pub mod provider;
+mod sigcheck;
 pub mod token;
 pub mod verify;
 
@@ -32,4 +33,6 @@ pub use discovery::{discovery_url, issuer_allowed, parse_discovery, Discovery, D
 pub use error::TokenError;
 pub use jwks::{parse_jwks, Jwk, JwksError, KeyType, MAX_JWKS_BYTES};
 pub use token::{peek, Alg, Peeked, MAX_TOKEN_LEN};
+#[cfg(not(target_arch = "wasm32"))]
+pub use verify::verify_now;
 pub use verify::{verify, Claims, Expectations, DEFAULT_LEEWAY};

@@ -1,21 +1,16 @@
 //! Verifying an ID token against an issuer's keys and a role's expectations.
 //!
-//! Signatures are checked with the `rsa` and `p256` crates directly rather
-//! than through jwt-compact: same primitives, but jwt-compact's generic
+//! Signatures are checked by `sigcheck` (the rsa and p256 crates natively,
+//! WebCrypto on wasm) rather than through jwt-compact: its generic
 //! header/claims/JWK machinery (serde flatten, anyhow, chrono, SHA-384/512)
-//! cost the Worker ~150 KB more wasm, and its `p256` feature does not build
-//! on its own in 0.8.0 (slowli/jwt-compact#211). The tests mint tokens with
+//! cost the Worker ~150 KB more wasm. The tests mint tokens with
 //! jwt-compact, so the two implementations are checked against each other.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use p256::ecdsa::signature::Verifier as _;
-use p256::ecdsa::{Signature, VerifyingKey};
-use rsa::{Pkcs1v15Sign, RsaPublicKey};
 use serde_json::{Map, Value};
-use sha2::{Digest as _, Sha256};
 
-use super::jwks::PublicKey;
+use super::sigcheck;
 use super::token::{self, Alg};
 use super::{Jwk, TokenError};
 
@@ -52,10 +47,26 @@ pub struct Claims {
 /// signature, `iss`, `exp`, `nbf`/`iat`, `aud`, `sub`. Claims are only looked
 /// at once the signature holds, so a forged token learns nothing more than
 /// `BadSignature`.
-pub fn verify(token: &str, keys: &[Jwk], expect: &Expectations<'_>) -> Result<Claims, TokenError> {
+pub async fn verify(token: &str, keys: &[Jwk], expect: &Expectations<'_>) -> Result<Claims, TokenError> {
     let parsed = token::parse(token)?;
     let key = select_key(keys, &parsed.peeked.kid, parsed.peeked.alg)?;
-    check_signature(token, key)?;
+    let (input, sig) = signature_parts(token)?;
+    if !sigcheck::check(key, input, &sig).await {
+        return Err(TokenError::BadSignature);
+    }
+    check_claims(parsed.claims, expect)
+}
+
+/// [`verify`] without the future (natively the check never waits): the
+/// native command's verifier.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn verify_now(token: &str, keys: &[Jwk], expect: &Expectations<'_>) -> Result<Claims, TokenError> {
+    let parsed = token::parse(token)?;
+    let key = select_key(keys, &parsed.peeked.kid, parsed.peeked.alg)?;
+    let (input, sig) = signature_parts(token)?;
+    if !sigcheck::check_now(key, input, &sig) {
+        return Err(TokenError::BadSignature);
+    }
     check_claims(parsed.claims, expect)
 }
 
@@ -69,30 +80,13 @@ fn select_key<'k>(keys: &'k [Jwk], kid: &str, alg: Alg) -> Result<&'k Jwk, Token
     named.find(|k| k.fits(alg)).ok_or(TokenError::KeyAlgMismatch)
 }
 
-/// `select_key` already made sure the key fits the header `alg`, so each key
-/// is only ever used with its one algorithm.
-fn check_signature(token: &str, key: &Jwk) -> Result<(), TokenError> {
-    // JWS: the signature covers the ASCII `header.payload`, exactly as sent.
+/// The JWS signing input (the ASCII `header.payload`, exactly as sent) and
+/// the decoded signature. `select_key` already made sure the key fits the
+/// header `alg`, so each key is only ever used with its one algorithm.
+fn signature_parts(token: &str) -> Result<(&[u8], Vec<u8>), TokenError> {
     let (signing_input, sig) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
     let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Malformed)?;
-    let ok = match key.public_key() {
-        PublicKey::Rsa(k) => rs256(k, signing_input.as_bytes(), &sig),
-        PublicKey::P256(k) => es256(k, signing_input.as_bytes(), &sig),
-    };
-    ok.then_some(()).ok_or(TokenError::BadSignature)
-}
-
-/// RS256 (RFC 7518 3.3): RSASSA-PKCS1-v1_5 with SHA-256. The rsa crate
-/// rejects a signature whose length is not the modulus size or that is ≥ n.
-fn rs256(key: &RsaPublicKey, input: &[u8], sig: &[u8]) -> bool {
-    let digest = Sha256::digest(input);
-    key.verify(Pkcs1v15Sign::new::<Sha256>(), &digest, sig).is_ok()
-}
-
-/// ES256 (RFC 7518 3.4): ECDSA P-256 with SHA-256; the signature is the raw
-/// 64-byte `r || s` (not DER), and `from_slice` wants r, s in [1, n).
-fn es256(key: &VerifyingKey, input: &[u8], sig: &[u8]) -> bool {
-    Signature::from_slice(sig).is_ok_and(|sig| key.verify(input, &sig).is_ok())
+    Ok((signing_input.as_bytes(), sig))
 }
 
 fn check_claims(all: Map<String, Value>, expect: &Expectations<'_>) -> Result<Claims, TokenError> {

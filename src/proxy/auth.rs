@@ -1,11 +1,13 @@
 //! Who is calling: no credentials → anonymous; SigV4 → the sealed
 //! session, after its signature is recomputed with the sealed secret.
 
+use std::rc::Rc;
+
 use crate::authz::{Principal, SessionPrincipal};
 
 use crate::error::{ProxyError, Result};
 use crate::http::Request;
-use crate::session::{unseal, SessionError, SessionKeys};
+use crate::session::{cache_key, unseal, Opened, SessionCache, SessionError, SessionKeys};
 use crate::sigv4::verify;
 use crate::sts::ceiling::Ceiling;
 use crate::sts::policy::Effective;
@@ -29,10 +31,10 @@ const ACCEPT_ENCODINGS: &[&str] = &[
 fn verify_with_rewritten_accept_encoding(
     req: &Request,
     auth: &verify::ParsedAuth,
-    secret: &str,
+    signing_key: &[u8; 32],
     now: i64,
 ) -> std::result::Result<(), verify::AuthError> {
-    let first = verify::verify(req, auth, secret, now);
+    let first = verify::verify_with_key(req, auth, signing_key, now);
     if first != Err(verify::AuthError::SignatureDoesNotMatch)
         || !auth.signed_headers.iter().any(|h| h == "accept-encoding")
     {
@@ -41,7 +43,7 @@ fn verify_with_rewritten_accept_encoding(
     let mut candidate = req.clone();
     for value in ACCEPT_ENCODINGS {
         candidate.headers.set("accept-encoding", *value);
-        if verify::verify(&candidate, auth, secret, now).is_ok() {
+        if verify::verify_with_key(&candidate, auth, signing_key, now).is_ok() {
             return Ok(());
         }
     }
@@ -49,21 +51,47 @@ fn verify_with_rewritten_accept_encoding(
 }
 
 /// The caller of `req`; `session_keys` are the deployment's (`None`: no STS).
-pub fn authenticate(session_keys: Option<&SessionKeys>, req: &Request, now: i64) -> Result<Principal> {
+/// `sessions` spares re-opening a token already seen (see `session::cache`).
+pub fn authenticate(
+    session_keys: Option<&SessionKeys>,
+    sessions: &SessionCache<SessionPrincipal>,
+    req: &Request,
+    now: i64,
+) -> Result<Principal> {
     let Some(auth) = verify::parse(req)? else {
         return Ok(Principal::Anonymous);
     };
     // Without session keys no credentials can exist.
     let keys = session_keys.ok_or_else(ProxyError::invalid_access_key_id)?;
     let token = auth.session_token()?;
-    let session = unseal(keys, token, &auth.access_key_id, now).map_err(|e| match e {
+    let cache_key = cache_key(&auth.access_key_id, token);
+    let (opened, fresh) = match sessions.get(&cache_key) {
+        Some(opened) => (opened, false),
+        None => (Rc::new(open(keys, token, &auth.access_key_id, now)?), true),
+    };
+    // `unseal` checked it when opening; a cached session is checked on every use.
+    if !opened.valid_at(now) {
+        sessions.remove(&cache_key);
+        return Err(ProxyError::expired_token());
+    }
+    let signing_key = opened.signing_key(&auth.date8, &auth.region, &auth.service);
+    verify_with_rewritten_accept_encoding(req, &auth, &signing_key, now)?;
+    let principal = Principal::Session(Box::new(opened.principal.clone()));
+    if fresh {
+        sessions.insert(cache_key, opened);
+    }
+    Ok(principal)
+}
+
+/// Opens a session token: unseals it and parses what it carries.
+fn open(keys: &SessionKeys, token: &str, access_key_id: &str, now: i64) -> Result<Opened<SessionPrincipal>> {
+    let session = unseal(keys, token, access_key_id, now).map_err(|e| match e {
         SessionError::Expired => ProxyError::expired_token(),
         _ => ProxyError::invalid_token(),
     })?;
-    verify_with_rewritten_accept_encoding(req, &auth, session.secret_access_key.expose(), now)?;
     // Sealed by us, so it parsed when minted; a failure means a bad key rotation.
     let ceiling = Ceiling::parse(&session.ceiling).map_err(|_| ProxyError::invalid_token())?;
-    Ok(Principal::Session(Box::new(SessionPrincipal {
+    let principal = SessionPrincipal {
         issuer: session.issuer,
         subject: session.subject,
         role: session.role,
@@ -79,5 +107,11 @@ pub fn authenticate(session_keys: Option<&SessionKeys>, req: &Request, now: i64)
         ceiling,
         claims: session.claims,
         session_id: session.session_id,
-    })))
+    };
+    Ok(Opened::new(
+        principal,
+        session.secret_access_key,
+        session.expires_at,
+        token.len(),
+    ))
 }

@@ -84,7 +84,14 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
             kind = r.kind();
             // STS and discovery authenticate by other means (or not at all).
             let signed_route = !matches!(r, Route::Preflight | Route::Sts | Route::WellKnown);
-            match signed_route.then(|| auth::authenticate(cfg.session_keys.as_ref(), &req, started.div_euclid(1000))) {
+            match signed_route.then(|| {
+                auth::authenticate(
+                    cfg.session_keys.as_ref(),
+                    &isolate.state.sessions,
+                    &req,
+                    started.div_euclid(1000),
+                )
+            }) {
                 Some(Err(e)) => Err(e),
                 who => {
                     principal = who.and_then(Result::ok).unwrap_or(Principal::Anonymous);

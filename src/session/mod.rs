@@ -6,6 +6,7 @@
 //! `SESSION_TOKEN_KEY_PREVIOUS` keeps tokens sealed before a key rotation open
 //! until they expire.
 
+mod cache;
 mod seal;
 
 use std::fmt;
@@ -19,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::secret::{constant_time_eq, Secret};
 
+pub use cache::{cache_key, Opened, SessionCache, MAX_BYTES as CACHE_MAX_BYTES, MAX_SESSIONS};
 pub use seal::{payload_len, seal, sealed_len, unseal, MAX_PAYLOAD_LEN, MAX_TOKEN_LEN};
 
 /// Why a session token was refused (or could not be made). Deliberately

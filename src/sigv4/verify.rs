@@ -456,6 +456,17 @@ fn scoped(
 /// percent-encoded exactly as received and every header the client signed
 /// (`host` included) as received.
 pub fn verify(req: &Request, auth: &ParsedAuth, secret: &str, now: i64) -> Result<(), AuthError> {
+    verify_with_key(
+        req,
+        auth,
+        &signing_key(secret, &auth.date8, &auth.region, &auth.service),
+        now,
+    )
+}
+
+/// [`verify`] with the signing key of the secret for `auth`'s scope already
+/// derived (a session keeps its last one: `session::Opened::signing_key`).
+pub fn verify_with_key(req: &Request, auth: &ParsedAuth, signing_key: &[u8; 32], now: i64) -> Result<(), AuthError> {
     check_time(auth, now)?;
 
     // parse() already decoded this query; a failure here means another request.
@@ -488,7 +499,7 @@ pub fn verify(req: &Request, auth: &ParsedAuth, secret: &str, now: i64) -> Resul
     );
     let scope = scope(&auth.date8, &auth.region, &auth.service);
     let sts = string_to_sign(&format_amz(auth.amz_date), &scope, &creq);
-    let expected = signature(&signing_key(secret, &auth.date8, &auth.region, &auth.service), &sts);
+    let expected = signature(signing_key, &sts);
     if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
         Ok(())
     } else {

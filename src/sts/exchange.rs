@@ -103,7 +103,7 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
         now,
         leeway: DEFAULT_LEEWAY,
     };
-    let claims = oidc::verify(&params.token, &jwks, &expect).map_err(token_error)?;
+    let claims = oidc::verify(&params.token, &jwks, &expect).await.map_err(token_error)?;
     known.issuer = Some(claims.iss.clone());
     known.subject = Some(claims.sub.clone());
     known.audience = Some(claims.aud.clone());

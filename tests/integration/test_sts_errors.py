@@ -4,6 +4,7 @@ Worker with a token that is wrong in exactly one way."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import time
@@ -176,6 +177,32 @@ def test_tampered_payload(sts_worker, idp):
     tok = tamper_payload(idp.token("mallory"), sub="alice")
     assert jwt_split(tok)[1]["sub"] == "alice"
     sts_error(exchange(sts_worker.url, tok), 400, "InvalidIdentityToken")
+
+
+def _der_int(x: bytes) -> bytes:
+    x = x.lstrip(b"\0") or b"\0"
+    if x[0] & 0x80:
+        x = b"\0" + x
+    return b"\x02" + bytes([len(x)]) + x
+
+
+def test_es256_tampered_or_reencoded_signature(sts_worker, idp):
+    """ES256 is checked by WebCrypto in the Worker: a changed payload, a signature cut short,
+    the raw r||s DER-encoded (what some libraries emit), or all zeros: each fails closed."""
+    tok = idp.token("alice", alg="ES256")
+    head, payload, sig = tok.split(".")
+    raw = base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4))
+    assert len(raw) == 64
+
+    def b64(b: bytes) -> str:
+        return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+    body = _der_int(raw[:32]) + _der_int(raw[32:])
+    der = b"\x30" + bytes([len(body)]) + body
+    for forged in (tamper_payload(tok, sub="mallory"), f"{head}.{payload}.{b64(raw[:63])}",
+                   f"{head}.{payload}.{b64(der)}", f"{head}.{payload}.{b64(bytes(64))}"):
+        sts_error(exchange(sts_worker.url, forged), 400, "InvalidIdentityToken")
+    sts_success_xml(exchange(sts_worker.url, tok))
 
 
 def test_signed_by_another_key_with_a_known_kid(sts_worker, idp):

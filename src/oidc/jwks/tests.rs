@@ -113,10 +113,54 @@ fn rsa_modulus_at_least_2048_bits() {
     ];
     let got = parse_jwks(&with_keys(keys)).expect("ok");
     assert_eq!(got.iter().map(Jwk::kid).collect::<Vec<_>>(), ["2048", "4096"]);
-    assert_eq!(modulus_bits(&[]), 0);
-    assert_eq!(modulus_bits(&[0, 0]), 0);
-    assert_eq!(modulus_bits(&[1]), 1);
-    assert_eq!(modulus_bits(&[0, 0x80, 0]), 16);
+    let bits = |be: &[u8]| bit_len(strip_zeros(be));
+    assert_eq!(bits(&[]), 0);
+    assert_eq!(bits(&[0, 0]), 0);
+    assert_eq!(bits(&[1]), 1);
+    assert_eq!(bits(&[0, 0x80, 0]), 16);
+}
+
+#[test]
+fn rsa_modulus_must_be_odd() {
+    let mut even = vec![0xffu8; 256];
+    even[255] = 0xfe;
+    let doc = json!({"keys": [{"kty": "RSA", "kid": "even", "n": URL_SAFE_NO_PAD.encode(even), "e": "AQAB"}]});
+    assert!(parse_jwks(&doc.to_string()).is_err());
+}
+
+#[test]
+fn rsa_exponent_within_the_crate_bounds() {
+    // Checked here, not by the verifier: WebCrypto on wasm must see the same set.
+    let f = fixture();
+    let rsa =
+        |kid: &str, e: &[u8]| json!({"kty": "RSA", "kid": kid, "n": f["keys"][0]["n"], "e": URL_SAFE_NO_PAD.encode(e)});
+    let keys = vec![
+        rsa("zero", &[0]),
+        rsa("one", &[1]),
+        rsa("two", &[2]),
+        rsa("three", &[3]),
+        rsa("even", &[1, 0, 0]),
+        rsa("f4", &[1, 0, 1]),
+        rsa("padded", &[0, 0, 1, 0, 1]),
+        rsa("max", &[1, 0xff, 0xff, 0xff, 0xff]),
+        rsa("too-big", &[2, 0, 0, 0, 0]),
+        rsa("nine-bytes", &[1, 0, 0, 0, 0, 0, 0, 0, 1]),
+        rsa("empty", &[]),
+    ];
+    let got = parse_jwks(&with_keys(keys)).expect("ok");
+    assert_eq!(
+        got.iter().map(Jwk::kid).collect::<Vec<_>>(),
+        ["three", "f4", "padded", "max"]
+    );
+    assert_eq!(
+        got[2].public_key(),
+        &PublicKey::Rsa {
+            n: URL_SAFE_NO_PAD
+                .decode(f["keys"][0]["n"].as_str().unwrap_or_default())
+                .unwrap_or_default(),
+            e: vec![1, 0, 1]
+        }
+    );
 }
 
 #[test]

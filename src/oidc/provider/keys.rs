@@ -11,9 +11,9 @@ use std::fmt;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use rsa::pkcs8::der::zeroize::Zeroizing;
 #[cfg(not(target_arch = "wasm32"))]
 use rsa::{traits::PublicKeyParts as _, RsaPrivateKey};
+use zeroize::Zeroizing;
 
 use super::pkcs8;
 use crate::oidc::issuer_allowed;

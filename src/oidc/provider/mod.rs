@@ -14,7 +14,7 @@ mod mint;
 mod pkcs8;
 mod signer;
 #[cfg(target_arch = "wasm32")]
-mod webcrypto;
+pub(crate) mod webcrypto;
 
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use rsa::pkcs8::der::zeroize::Zeroizing;
+use zeroize::Zeroizing;
 
 /// DER of OID 1.2.840.113549.1.1.1 (rsaEncryption), RFC 8017 A.1.
 const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];

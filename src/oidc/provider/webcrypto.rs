@@ -9,10 +9,10 @@ use std::cell::RefCell;
 use std::fmt;
 
 use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
-use rsa::pkcs8::der::zeroize::Zeroizing;
 use wasm_bindgen::{JsCast as _, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
+use zeroize::Zeroizing;
 
 use super::{ProviderKeys, Rs256Signer, SignError};
 
@@ -88,7 +88,7 @@ impl Rs256Signer for WebCryptoSigner {
 /// `globalThis.crypto.subtle`. `unchecked_into` rather than `dyn_into`: the
 /// bindings are structural, and an `instanceof` test against the class
 /// names of browsers is not something to rely on in workerd.
-fn subtle() -> Result<SubtleCrypto, SignError> {
+pub(crate) fn subtle() -> Result<SubtleCrypto, SignError> {
     let crypto = Reflect::get(&js_sys::global(), &JsValue::from_str("crypto")).map_err(|e| js_error("crypto", &e))?;
     if !crypto.is_object() {
         return Err(SignError::NoWebCrypto("globalThis.crypto"));
@@ -101,7 +101,7 @@ fn subtle() -> Result<SubtleCrypto, SignError> {
 }
 
 /// A plain JS object (WebCrypto algorithm dictionaries) from name/value pairs.
-fn object(fields: &[(&str, JsValue)]) -> Result<Object, SignError> {
+pub(crate) fn object(fields: &[(&str, JsValue)]) -> Result<Object, SignError> {
     let o = Object::new();
     for (name, value) in fields {
         Reflect::set(&o, &JsValue::from_str(name), value).map_err(|e| js_error("Reflect.set", &e))?;

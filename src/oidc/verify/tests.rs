@@ -9,8 +9,14 @@ use serde_json::{json, Value};
 use super::*;
 use crate::oidc::{parse_jwks, Peeked};
 use crate::testing::keys::*;
+use p256::ecdsa::Signature;
 
 const ISS: &str = "https://token.actions.githubusercontent.com";
+
+/// The async verifier, driven to its end (natively it never waits).
+fn verify(token: &str, keys: &[Jwk], expect: &Expectations<'_>) -> Result<Claims, TokenError> {
+    futures::executor::block_on(super::verify(token, keys, expect))
+}
 const NOW: i64 = 1_795_317_720;
 
 fn keys() -> Vec<Jwk> {
@@ -453,4 +459,24 @@ fn a_validly_signed_token_with_a_repeated_claim_is_refused() {
         URL_SAFE_NO_PAD.encode(jwt_compact::AlgorithmSignature::as_bytes(&sig))
     );
     assert_eq!(check(&t), Err(TokenError::DuplicateMember));
+}
+
+#[test]
+fn verify_now_agrees_with_verify() {
+    let keys = keys();
+    let auds = auds();
+    let expect = Expectations {
+        issuer: ISS,
+        audiences: &auds,
+        now: NOW,
+        leeway: DEFAULT_LEEWAY,
+    };
+    let good = mint_rs256(RSA_KID, &claims());
+    let mut bad = good.clone();
+    bad.pop();
+    bad.push(if good.ends_with('A') { 'B' } else { 'A' });
+    for t in [good, bad, mint_es256(EC_KID, &claims())] {
+        assert_eq!(verify(&t, &keys, &expect), verify_now(&t, &keys, &expect));
+    }
+    assert!(verify_now(&mint_es256(EC_KID, &claims()), &keys, &expect).is_ok());
 }

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use crate::http::Request;
 use crate::oidc::provider::jwks_json;
-use crate::oidc::{parse_jwks, verify, Expectations};
+use crate::oidc::{parse_jwks, verify_now as verify, Expectations};
 use crate::platform::{OutboundRequest, Platform};
 use crate::sigv4::Credentials;
 use crate::state::Isolate;

@@ -70,3 +70,35 @@ fn perf_list_request() {
 fn perf_list_request_url() {
     whole_listing("list-type=2&prefix=public-data%2Fmany%2F&encoding-type=url");
 }
+
+/// Authentication of a signed request: opening the session token (a fresh
+/// cache each time) against the cached session (signature still checked).
+#[test]
+#[ignore = "timing; run with --release --ignored --nocapture"]
+fn perf_authenticate_signed() {
+    use crate::authz::SessionPrincipal;
+    use crate::proxy::auth::authenticate;
+    use crate::session::SessionCache;
+    use crate::testing::{session_credentials, signed_request};
+    let c = mirror();
+    let now_ms = 1_795_317_720_000;
+    let creds = session_credentials(
+        &c.config,
+        "https://idp.test",
+        "alice",
+        &["mirror/*"],
+        now_ms / 1000 + 3600,
+    );
+    let req = signed_request("GET", "127.0.0.1:8787", "/mirror/public-data/x.csv", "", &creds, now_ms);
+    let keys = c.config.session_keys.as_ref();
+    time("authenticate, token opened", N * 10, || {
+        authenticate(keys, &SessionCache::<SessionPrincipal>::default(), &req, now_ms / 1000).is_ok()
+    });
+    let cache = SessionCache::default();
+    time("authenticate, session cached", N * 10, || {
+        authenticate(keys, &cache, &req, now_ms / 1000).is_ok()
+    });
+    time("the SigV4 signing key alone", N * 10, || {
+        crate::sigv4::signing_key("secret", "20261206", "us-east-1", "s3")
+    });
+}

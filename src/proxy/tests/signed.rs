@@ -147,6 +147,67 @@ fn authentication_failures_have_their_codes_and_never_reach_the_backend() {
 }
 
 #[test]
+fn a_cached_session_still_expires_and_checks_every_signature() {
+    let p = platform();
+    let c = cfg(KEY);
+    let now = p.now_ms();
+    let path = "/demo/restricted-data/secret.csv";
+    let alice = credentials(&c, "alice", &["*"], now / 1000 + 60);
+    let (r, _) = run(&p, &c, signed("GET", path, &alice, now));
+    assert_eq!(r.status, 200);
+    assert_eq!(c.state.sessions.stats().entries, 1, "opened once, kept");
+    // The same session signs again: served from the cache, same answer.
+    let (r, body) = run(&p, &c, signed("GET", path, &alice, now + 1000));
+    assert_eq!((r.status, body.as_str()), (200, "secret"));
+    assert_eq!(c.state.sessions.stats().entries, 1);
+    // A wrong secret with the cached token still fails.
+    let mut wrong = alice.clone();
+    wrong.secret_access_key = Secret::from("not-the-secret".to_string());
+    let (r, body) = run(&p, &c, signed("GET", path, &wrong, now + 2000));
+    assert_eq!(r.status, 403);
+    assert!(body.contains("SignatureDoesNotMatch"), "{body}");
+    // Past its expiry the cached session is refused, and dropped.
+    p.clock_ms.set(now + 60_000);
+    let (r, body) = run(&p, &c, signed("GET", path, &alice, now + 60_000));
+    assert_eq!(r.status, 400);
+    assert!(body.contains("ExpiredToken"), "{body}");
+    assert_eq!(c.state.sessions.stats().entries, 0);
+}
+
+#[test]
+fn another_token_with_the_same_access_key_id_is_opened_on_its_own() {
+    let p = platform();
+    let c = cfg(KEY);
+    let now = p.now_ms();
+    let path = "/demo/restricted-data/secret.csv";
+    let alice = credentials(&c, "alice", &["*"], now / 1000 + 3600);
+    let (r, _) = run(&p, &c, signed("GET", path, &alice, now));
+    assert_eq!(r.status, 200);
+    // Bob's sealed session, presented under alice's access key id and secret:
+    // the AAD binds it to bob's id, so it must not open, cached alice or not.
+    let bob = credentials(&c, "bob", &["*"], now / 1000 + 3600);
+    let mut mixed = alice.clone();
+    mixed.session_token = bob.session_token.clone();
+    let (r, body) = run(&p, &c, signed("GET", path, &mixed, now));
+    assert_eq!(r.status, 400);
+    assert!(body.contains("InvalidToken"), "{body}");
+    // A flipped character in alice's cached token: opened, and refused.
+    let t = alice
+        .session_token
+        .as_ref()
+        .map(|t| t.expose().to_string())
+        .unwrap_or_default();
+    let mid = t.len() / 2;
+    let flip = if &t[mid..mid + 1] == "A" { "B" } else { "A" };
+    let mut flipped = alice.clone();
+    flipped.session_token = Some(Secret::from(format!("{}{flip}{}", &t[..mid], &t[mid + 1..])));
+    let (r, body) = run(&p, &c, signed("GET", path, &flipped, now));
+    assert_eq!(r.status, 400);
+    assert!(body.contains("InvalidToken"), "{body}");
+    assert_eq!(c.state.sessions.stats().entries, 1, "only alice's good token");
+}
+
+#[test]
 fn previous_key_keeps_sessions_open_through_rotation() {
     let p = platform();
     let old = cfg(KEY);

@@ -19,7 +19,7 @@ use rsa::BigUint;
 use serde_json::{json, Map, Value};
 
 use super::*;
-use crate::oidc::{parse_jwks, verify, Expectations};
+use crate::oidc::{parse_jwks, verify_now as verify, Expectations};
 use crate::testing::keys::{EC_PEM, JWKS, RSA_PEM, RSA_PUB_PEM};
 
 const RSA_B_PEM: &str = include_str!("../../../../tests/fixtures/oidc/rsa-2048-b.pem");
