@@ -69,37 +69,6 @@ pub struct ListPage {
     pub truncated: bool,
 }
 
-/// An R2 listing as the edge packs it on the JS side (one string instead of
-/// several calls per object): `{"o":[[key,size,httpEtag,uploadedMs],...],
-/// "p":[prefixes],"t":truncated}`. Numbers come as JS numbers and convert as
-/// the `worker` crate's getters do (size rounded; a date that is no number is 0).
-pub fn packed_listing(text: &str) -> std::result::Result<ListPage, serde_json::Error> {
-    #[derive(serde::Deserialize)]
-    struct Packed {
-        o: Vec<(String, f64, String, Option<f64>)>,
-        p: Vec<String>,
-        t: bool,
-    }
-    let packed: Packed = serde_json::from_str(text)?;
-    Ok(ListPage {
-        objects: packed
-            .o
-            .into_iter()
-            .map(|(key, size, etag, uploaded)| ListedObject {
-                key,
-                // `as` saturates (NaN is 0), as the getters' casts do.
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                size: size.round() as u64,
-                etag,
-                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                last_modified_ms: i64::try_from(uploaded.unwrap_or(f64::NAN) as u64).unwrap_or(i64::MAX),
-            })
-            .collect(),
-        common_prefixes: packed.p,
-        truncated: packed.t,
-    })
-}
-
 /// An R2 read: metadata, and the body unless a precondition failed.
 pub struct BlobGet<B> {
     pub meta: ObjectMeta,

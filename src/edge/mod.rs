@@ -2,7 +2,6 @@
 //! once per isolate, and request/response conversion. All logic is in the core.
 
 mod blobcache;
-mod glue;
 mod platform;
 
 use std::rc::Rc;

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
+use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
 use worker::{AbortController, Delay, Env, Method, RequestInit, ResponseBody};
 
@@ -12,7 +13,7 @@ use crate::error::{ProxyError, Result};
 use crate::http::Headers;
 use crate::log::Level;
 use crate::platform::{
-    packed_listing, BlobGet, InboundResponse, ListPage, ListRequest, ObjectMeta, OutboundRequest, Platform,
+    BlobGet, InboundResponse, ListPage, ListRequest, ListedObject, ObjectMeta, OutboundRequest, Platform,
 };
 use crate::s3::conditional::format_http_date;
 use crate::s3::range::ByteRange;
@@ -71,37 +72,23 @@ async fn send(url: &str, init: &web_sys::RequestInit) -> worker::Result<worker::
     Ok(resp.dyn_into::<web_sys::Response>()?.into())
 }
 
-/// A body read whole, failing past `limit` bytes (without reading further)
-/// or after `timeout_ms`; the chunks are gathered on the JS side (`glue`).
-async fn read_capped(body: ResponseBody, limit: usize, timeout_ms: u32) -> Result<Vec<u8>> {
-    let stream = match body {
-        ResponseBody::Empty => return Ok(Vec::new()),
-        ResponseBody::Body(bytes) if bytes.len() > limit => return Err(too_large(limit)),
-        ResponseBody::Body(bytes) => return Ok(bytes),
-        ResponseBody::Stream(s) => s,
-    };
-    #[allow(clippy::cast_precision_loss)] // limits are far below 2^53
-    let reading = super::glue::odp_read_capped(&stream, limit as f64, timeout_ms)
-        .map_err(|e| ProxyError::Internal(format!("body: {e:?}").into()))?;
-    let got = wasm_bindgen_futures::JsFuture::from(reading)
-        .await
-        .map_err(|e| ProxyError::Unavailable(format!("reading backend body: {}", js_error(&e)).into()))?;
-    match got.as_f64() {
-        Some(1.0) => Err(too_large(limit)),
-        Some(_) => Err(ProxyError::Unavailable(
-            format!("backend body not complete after {timeout_ms} ms").into(),
-        )),
-        None => Ok(js_sys::Uint8Array::new(&got).to_vec()),
+/// A body read whole, failing past `limit` bytes (without reading further).
+async fn read_capped(body: ResponseBody, limit: usize) -> Result<Vec<u8>> {
+    let mut resp = worker::Response::from_body(body).map_err(|e| ProxyError::Internal(format!("body: {e}").into()))?;
+    let mut stream = resp
+        .stream()
+        .map_err(|e| ProxyError::Internal(format!("body: {e}").into()))?;
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ProxyError::Unavailable(format!("reading backend body: {e}").into()))?;
+        if out.len() + chunk.len() > limit {
+            return Err(ProxyError::Backend(
+                format!("backend body larger than {limit} bytes").into(),
+            ));
+        }
+        out.extend_from_slice(&chunk);
     }
-}
-
-fn too_large(limit: usize) -> ProxyError {
-    ProxyError::Backend(format!("backend body larger than {limit} bytes").into())
-}
-
-/// A thrown JS value as text, as `worker::Error` shows it.
-fn js_error(e: &wasm_bindgen::JsValue) -> String {
-    worker::Error::from(e.clone()).to_string()
+    Ok(out)
 }
 
 impl Platform for EdgePlatform {
@@ -169,7 +156,16 @@ impl Platform for EdgePlatform {
     }
 
     async fn read_body(&self, body: ResponseBody, limit: usize, timeout_ms: u32) -> Result<Vec<u8>> {
-        read_capped(body, limit, timeout_ms).await
+        let reading = std::pin::pin!(read_capped(body, limit));
+        let timer = Delay::from(Duration::from_millis(u64::from(timeout_ms)));
+        match select(reading, timer).await {
+            Either::Left((r, _)) => r,
+            // The reader is dropped with the future, which cancels the stream
+            // and so closes the connection.
+            Either::Right(_) => Err(ProxyError::Unavailable(
+                format!("backend body not complete after {timeout_ms} ms").into(),
+            )),
+        }
     }
 
     async fn r2_head(&self, binding: &str, key: &str) -> Result<Option<ObjectMeta>> {
@@ -212,24 +208,28 @@ impl Platform for EdgePlatform {
 
     async fn r2_list(&self, binding: &str, req: &ListRequest) -> Result<ListPage> {
         let bucket = self.bucket(binding)?;
-        let opts = js_sys::Object::new();
-        let set = |k: &str, v: wasm_bindgen::JsValue| js_sys::Reflect::set(&opts, &k.into(), &v).map(|_| ());
-        set("prefix", req.prefix.as_str().into())
-            .and_then(|()| set("limit", req.limit.into()))
-            .and_then(|()| req.delimiter.as_deref().map_or(Ok(()), |d| set("delimiter", d.into())))
-            .and_then(|()| {
-                req.start_after
-                    .as_deref()
-                    .map_or(Ok(()), |s| set("startAfter", s.into()))
-            })
-            .map_err(|_| ProxyError::Internal("r2 list options".into()))?;
-        let listing = super::glue::odp_r2_list(bucket.as_ref(), &opts).map_err(|e| r2_err("list", e.into()))?;
-        let text = wasm_bindgen_futures::JsFuture::from(listing)
-            .await
-            .map_err(|e| r2_err("list", e.into()))?
-            .as_string()
-            .ok_or_else(|| ProxyError::Unavailable("r2 list: no answer".into()))?;
-        packed_listing(&text).map_err(|e| ProxyError::Unavailable(format!("r2 list: {e}").into()))
+        let mut list = bucket.list().prefix(req.prefix.clone()).limit(req.limit);
+        if let Some(d) = &req.delimiter {
+            list = list.delimiter(d.clone());
+        }
+        if let Some(s) = &req.start_after {
+            list = list.start_after(s.clone());
+        }
+        let objects = list.execute().await.map_err(|e| r2_err("list", e))?;
+        Ok(ListPage {
+            objects: objects
+                .objects()
+                .iter()
+                .map(|o| ListedObject {
+                    key: o.key(),
+                    size: o.size(),
+                    etag: o.http_etag(),
+                    last_modified_ms: i64::try_from(o.uploaded().as_millis()).unwrap_or(i64::MAX),
+                })
+                .collect(),
+            common_prefixes: objects.delimited_prefixes(),
+            truncated: objects.truncated(),
+        })
     }
 
     async fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
