@@ -119,8 +119,14 @@ fn cut_over(layout: &Layout, run: ByteRange, emit: ByteRange, inp: &mut Input) {
     assert_eq!(c.entries(), inside);
     if let Some((f, l)) = inside {
         assert!(layout.block(f).start >= run.start && layout.block(l).end <= run.end);
-        assert!(f == 0 || layout.block(f - 1).start < run.start, "entry before {f} is cut off");
-        assert!(l + 1 == layout.count() || layout.block(l + 1).end > run.end, "entry after {l} is cut off");
+        assert!(
+            f == 0 || layout.block(f - 1).start < run.start,
+            "entry before {f} is cut off"
+        );
+        assert!(
+            l + 1 == layout.count() || layout.block(l + 1).end > run.end,
+            "entry after {l} is cut off"
+        );
     }
     let (mut pos, mut answer_next, mut rounds) = (run.start, emit.start, 0);
     let mut filled: Option<(u64, u64)> = None; // (entry, bytes so far)
@@ -129,7 +135,11 @@ fn cut_over(layout: &Layout, run: ByteRange, emit: ByteRange, inp: &mut Input) {
         rounds += 1;
         let left = run.end - pos + 1;
         let raw = inp.u64();
-        let n = if rounds > 64 || raw == 0 { left } else { 1 + raw % left.min(1 << 20) };
+        let n = if rounds > 64 || raw == 0 {
+            left
+        } else {
+            1 + raw % left.min(1 << 20)
+        };
         let got = c.feed(usize::try_from(n).unwrap_or(usize::MAX));
         for (i, part, complete) in &got.to_entries {
             let (f, l) = inside.expect("no entry is filled when none is inside");
@@ -138,7 +148,11 @@ fn cut_over(layout: &Layout, run: ByteRange, emit: ByteRange, inp: &mut Input) {
                 Some((j, b)) if j == *i => b,
                 _ => 0,
             };
-            assert_eq!(layout.block(*i).start + so_far, pos + part.start as u64, "entry {i} in order");
+            assert_eq!(
+                layout.block(*i).start + so_far,
+                pos + part.start as u64,
+                "entry {i} in order"
+            );
             let now = so_far + part.len() as u64;
             assert_eq!(*complete, now == layout.block(*i).len());
             filled = Some((*i, now));
@@ -248,7 +262,10 @@ fuzz_target!(|data: &[u8]| {
     // A first fetch: any run of bytes around r (widened by up to a block each
     // side, as the first fetch widens a range), cut for the entries inside it.
     let lo = r.start.saturating_sub(inp.u64() % layout.block.saturating_add(1));
-    let hi = r.end.saturating_add(inp.u64() % layout.block.saturating_add(1)).min(size - 1);
+    let hi = r
+        .end
+        .saturating_add(inp.u64() % layout.block.saturating_add(1))
+        .min(size - 1);
     if u128::from(hi - lo) < u128::from(MAX_SPAN + 2) * u128::from(layout.block) {
         cut_over(&layout, ByteRange { start: lo, end: hi }, r, &mut inp);
     }

@@ -8,7 +8,9 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use oidc_data_proxy::oidc::{parse_jwks, peek, verify_now as verify, Alg, Expectations, Jwk, TokenError, DEFAULT_LEEWAY};
+use oidc_data_proxy::oidc::{
+    parse_jwks, peek, verify_now as verify, Alg, Expectations, Jwk, TokenError, DEFAULT_LEEWAY,
+};
 use oidc_data_proxy_fuzz::{fields, sign_es256, AUDIENCE, ISSUER, JWKS, NOW};
 use serde_json::{Map, Value};
 
