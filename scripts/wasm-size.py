@@ -12,101 +12,52 @@ largest functions whose name matches.
 import collections
 import re
 import sys
+from pathlib import Path
 
-ESC = {"$LT$": "<", "$GT$": ">", "$RF$": "&", "$BP$": "*", "$C$": ",", "$SP$": "@",
-       "$u20$": " ", "$u27$": "'", "$u5b$": "[", "$u5d$": "]", "$u7b$": "{", "$u7d$": "}"}
-
-
-def leb(b, i):
-    r = s = 0
-    while True:
-        x = b[i]
-        i += 1
-        r |= (x & 0x7F) << s
-        s += 7
-        if x < 0x80:
-            return r, i
-
-
-def demangle(s):
-    """Legacy Rust mangling (`_ZN...E`) well enough to group by path; v0 names kept as is."""
-    m = re.match(r"^_ZN(.*)E$", s)
-    if not m:
-        return s
-    b, parts, i = m.group(1), [], 0
-    while i < len(b):
-        j = i
-        while j < len(b) and b[j].isdigit():
-            j += 1
-        if j == i:
-            break
-        n = int(b[i:j])
-        parts.append(b[j:j + n])
-        i = j + n
-    if parts and re.match(r"h[0-9a-f]{16}$", parts[-1]):
-        parts.pop()
-    out = []
-    for p in parts:
-        p = p[1:] if p.startswith("_$") else p
-        for k, v in ESC.items():
-            p = p.replace(k, v)
-        out.append(p.replace("..", "::"))
-    return "::".join(out)
+# The name section and Rust demangling are read as `make profile` reads them.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from support.profiler import demangle, uleb, wasm_names  # noqa: E402
 
 
 def functions(data):
     """(name, body bytes) of every defined function."""
-    i, imported, bodies, names = 8, 0, [], {}
+    i, imported, bodies = 8, 0, []
     while i < len(data):
         sid = data[i]
-        size, i = leb(data, i + 1)
+        size, i = uleb(data, i + 1)
         end = i + size
         if sid == 2:  # imports: function indices start after imported functions
-            n, j = leb(data, i)
+            n, j = uleb(data, i)
             for _ in range(n):
                 for _ in range(2):
-                    ln, j = leb(data, j)
+                    ln, j = uleb(data, j)
                     j += ln
                 kind = data[j]
                 j += 1
                 if kind == 0:
-                    _, j = leb(data, j)
+                    _, j = uleb(data, j)
                     imported += 1
                 elif kind == 1:
                     j += 1
                     flags = data[j]
-                    _, j = leb(data, j + 1)
+                    _, j = uleb(data, j + 1)
                     if flags & 1:
-                        _, j = leb(data, j)
+                        _, j = uleb(data, j)
                 elif kind == 2:
                     flags = data[j]
-                    _, j = leb(data, j + 1)
+                    _, j = uleb(data, j + 1)
                     if flags & 1:
-                        _, j = leb(data, j)
+                        _, j = uleb(data, j)
                 elif kind == 3:
                     j += 2
         elif sid == 10:
-            n, j = leb(data, i)
+            n, j = uleb(data, i)
             for _ in range(n):
-                ln, k = leb(data, j)
+                ln, k = uleb(data, j)
                 bodies.append(ln + k - j)
                 j = k + ln
-        elif sid == 0:
-            ln, j = leb(data, i)
-            if data[j:j + ln] == b"name":
-                j += ln
-                while j < end:
-                    sub = data[j]
-                    ssize, j = leb(data, j + 1)
-                    if sub == 1:
-                        n, k = leb(data, j)
-                        for _ in range(n):
-                            idx, k = leb(data, k)
-                            ln, k = leb(data, k)
-                            names[idx] = data[k:k + ln].decode("utf8", "replace")
-                            k += ln
-                    j += ssize
         i = end
+    names = wasm_names(data)
     return [(demangle(names.get(imported + k, "?")), s) for k, s in enumerate(bodies)]
 
 

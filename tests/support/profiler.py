@@ -30,7 +30,7 @@ GC = "(garbage collector)"
 # --------------------------------------------------------------------------- wasm name section
 
 
-def _uleb(b: bytes, i: int) -> tuple[int, int]:
+def uleb(b: bytes, i: int) -> tuple[int, int]:
     n = shift = 0
     while True:
         if i >= len(b):
@@ -50,22 +50,22 @@ def wasm_names(wasm: bytes) -> dict[int, str]:
         raise ValueError("not a wasm module")
     i, out = 8, {}
     while i < len(wasm):
-        sid, i = _uleb(wasm, i)
-        size, i = _uleb(wasm, i)
+        sid, i = uleb(wasm, i)
+        size, i = uleb(wasm, i)
         end = i + size
         if sid == 0:
-            nlen, j = _uleb(wasm, i)
+            nlen, j = uleb(wasm, i)
             if wasm[j:j + nlen] == b"name":
                 j += nlen
                 while j < end:
-                    sub, j = _uleb(wasm, j)
-                    slen, j = _uleb(wasm, j)
+                    sub, j = uleb(wasm, j)
+                    slen, j = uleb(wasm, j)
                     if sub == 1:
                         k = j
-                        count, k = _uleb(wasm, k)
+                        count, k = uleb(wasm, k)
                         for _ in range(count):
-                            idx, k = _uleb(wasm, k)
-                            ln, k = _uleb(wasm, k)
+                            idx, k = uleb(wasm, k)
+                            ln, k = uleb(wasm, k)
                             out[idx] = wasm[k:k + ln].decode("utf-8", "replace")
                             k += ln
                     j += slen
