@@ -48,26 +48,47 @@ pub struct Claims {
 /// at once the signature holds, so a forged token learns nothing more than
 /// `BadSignature`.
 pub async fn verify(token: &str, keys: &[Jwk], expect: &Expectations<'_>) -> Result<Claims, TokenError> {
-    let parsed = token::parse(token)?;
-    let key = select_key(keys, &parsed.peeked.kid, parsed.peeked.alg)?;
-    let (input, sig) = signature_parts(token)?;
-    if !sigcheck::check(key, input, &sig).await {
+    let s = signed(token, keys)?;
+    if !sigcheck::check(s.key, s.input, &s.sig).await {
         return Err(TokenError::BadSignature);
     }
-    check_claims(parsed.claims, expect)
+    check_claims(s.claims, expect)
 }
 
 /// [`verify`] without the future (natively the check never waits): the
 /// native command's verifier.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn verify_now(token: &str, keys: &[Jwk], expect: &Expectations<'_>) -> Result<Claims, TokenError> {
-    let parsed = token::parse(token)?;
-    let key = select_key(keys, &parsed.peeked.kid, parsed.peeked.alg)?;
-    let (input, sig) = signature_parts(token)?;
-    if !sigcheck::check_now(key, input, &sig) {
+    let s = signed(token, keys)?;
+    if !sigcheck::check_now(s.key, s.input, &s.sig) {
         return Err(TokenError::BadSignature);
     }
-    check_claims(parsed.claims, expect)
+    check_claims(s.claims, expect)
+}
+
+/// A token taken apart for its signature check: the key that must have
+/// signed it, the JWS signing input (the ASCII `header.payload`, exactly as
+/// sent), the decoded signature, and the claims to look at once it holds.
+struct Signed<'t, 'k> {
+    key: &'k Jwk,
+    input: &'t [u8],
+    sig: Vec<u8>,
+    claims: Map<String, Value>,
+}
+
+/// `select_key` makes sure the key fits the header `alg`, so each key is
+/// only ever used with its one algorithm.
+fn signed<'t, 'k>(token: &'t str, keys: &'k [Jwk]) -> Result<Signed<'t, 'k>, TokenError> {
+    let parsed = token::parse(token)?;
+    let key = select_key(keys, &parsed.peeked.kid, parsed.peeked.alg)?;
+    let (input, sig) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
+    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Malformed)?;
+    Ok(Signed {
+        key,
+        input: input.as_bytes(),
+        sig,
+        claims: parsed.claims,
+    })
 }
 
 /// The key named by `kid` that may verify `alg`. Several keys may share a
@@ -78,15 +99,6 @@ fn select_key<'k>(keys: &'k [Jwk], kid: &str, alg: Alg) -> Result<&'k Jwk, Token
         return Err(TokenError::UnknownKid);
     }
     named.find(|k| k.fits(alg)).ok_or(TokenError::KeyAlgMismatch)
-}
-
-/// The JWS signing input (the ASCII `header.payload`, exactly as sent) and
-/// the decoded signature. `select_key` already made sure the key fits the
-/// header `alg`, so each key is only ever used with its one algorithm.
-fn signature_parts(token: &str) -> Result<(&[u8], Vec<u8>), TokenError> {
-    let (signing_input, sig) = token.rsplit_once('.').ok_or(TokenError::Malformed)?;
-    let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| TokenError::Malformed)?;
-    Ok((signing_input.as_bytes(), sig))
 }
 
 fn check_claims(all: Map<String, Value>, expect: &Expectations<'_>) -> Result<Claims, TokenError> {
