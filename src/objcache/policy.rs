@@ -177,16 +177,12 @@ impl StoredMeta {
         serde_json::to_vec(self).unwrap_or_default()
     }
 
-    /// The stored metadata, if it parses and has not expired at `now_ms`.
-    pub fn decode(bytes: &[u8], now_ms: i64) -> Option<Self> {
-        Self::decode_any(bytes).filter(|m| m.fresh(now_ms))
-    }
-
     /// The stored metadata, expired or not.
     pub fn decode_any(bytes: &[u8]) -> Option<Self> {
         serde_json::from_slice(bytes).ok()
     }
 
+    /// Whether it is still within its TTL at `now_ms` (trusted without asking the backend).
     pub fn fresh(&self, now_ms: i64) -> bool {
         now_ms < self.expires_at_ms
     }
