@@ -262,16 +262,13 @@ fn fixed_length(
     len: u64,
     ctx: &worker::worker_sys::Context,
 ) -> Option<web_sys::ReadableStream> {
-    use js_sys::{Function, Reflect};
     let (readable, writable) = fixed_length_stream(len)?;
-    let pipe_to: Function = Reflect::get(&raw, &"pipeTo".into()).ok()?.dyn_into().ok()?;
-    let piping = pipe_to.call1(&raw, &writable).ok()?;
+    let piping = call(&raw, "pipeTo", &[&writable])?;
     // A failed source errors the readable side (the client sees the answer cut
     // short); the pipe's own rejection is expected then, not an uncaught error.
-    let catch: Function = Reflect::get(&piping, &"catch".into()).ok()?.dyn_into().ok()?;
-    let caught = catch.call1(&piping, &wasm_bindgen::closure::Closure::once_into_js(|_: JsValue| {}));
-    if let Ok(done) = caught.map(js_sys::Promise::from) {
-        let _ = ctx.wait_until(&done);
+    let ignore = wasm_bindgen::closure::Closure::once_into_js(|_: JsValue| {});
+    if let Some(done) = call(&piping, "catch", &[&ignore]) {
+        let _ = ctx.wait_until(&js_sys::Promise::from(done));
     }
     readable.dyn_into().ok()
 }
