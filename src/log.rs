@@ -123,6 +123,15 @@ impl Line {
         }
     }
 
+    /// Any JSON value, its strings cut as [`line`] cuts them.
+    pub fn value(mut self, key: &str, mut v: Value) -> Self {
+        cap(key, &mut v);
+        self.key(key);
+        // Writing into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.buf, &v);
+        self
+    }
+
     fn raw(mut self, key: &str, v: &str) -> Self {
         self.key(key);
         self.buf.extend_from_slice(v.as_bytes());

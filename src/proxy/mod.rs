@@ -34,6 +34,8 @@ pub struct Ctx<'a, P: Platform> {
     pub request_id: String,
     /// What the edge cache did for an object read, for the request log.
     pub cache_report: &'a std::cell::Cell<Option<cached::Report>>,
+    /// What an STS exchange says of itself, for the request log.
+    pub exchange_report: &'a std::cell::RefCell<Option<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl<P: Platform> Ctx<'_, P> {
@@ -45,7 +47,6 @@ impl<P: Platform> Ctx<'_, P> {
             allow_loopback_issuers: self.cfg.allow_loopback_issuers,
             cors: &self.cfg.cors,
             jwks: &self.state.jwks_cache,
-            log_level: self.cfg.log_level,
         }
     }
 
@@ -72,6 +73,7 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
     let mut principal = Principal::Anonymous;
     let mut kind = "invalid";
     let cache_report = std::cell::Cell::new(None);
+    let exchange_report = std::cell::RefCell::new(None);
     // The STS parses its own query (form rules): an S3 decoding error must not
     // pre-empt its answer.
     let routed = match is_sts(&req) {
@@ -104,6 +106,7 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
                         principal: principal.clone(),
                         request_id: request_id.clone(),
                         cache_report: &cache_report,
+                        exchange_report: &exchange_report,
                     };
                     dispatch(&ctx, &r).await
                 }
@@ -143,14 +146,19 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
     if req.method == "HEAD" {
         resp.body = Body::Empty;
     }
-    let signed = matches!(principal, Principal::Session(_)) || auth_failed;
-    if signed {
-        audit(p, cfg, &req, &request_id, kind, &principal, resp.status, code);
-    }
+    // One line per request, whoever asks (a line costs the runtime more than
+    // building it): an exchange's and a signed request's (or a failed
+    // authentication's) line carry the request line's fields too.
+    let audited = matches!(principal, Principal::Session(_)) || auth_failed;
+    let exchange = exchange_report.into_inner();
     if Level::Info <= cfg.log_level {
-        // Written straight into one string (log::Line): this line is on every request.
         let bytes = resp.headers.get("content-length").and_then(|v| v.parse::<i64>().ok());
-        let mut l = log::Line::new(Level::Info, "request")
+        let msg = match (&exchange, audited) {
+            (Some(_), _) => "sts exchange",
+            (None, true) => "audit",
+            (None, false) => "request",
+        };
+        let mut l = log::Line::new(Level::Info, msg)
             .str("request_id", &request_id)
             .str("method", &req.method)
             .str("route", kind)
@@ -164,51 +172,40 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
                 .int("backend_requests", c.backend_requests.into())
                 .int("backend_bytes", i64::try_from(c.backend_bytes).unwrap_or(i64::MAX));
         }
+        if audited {
+            l = audit_fields(l, &req, &principal, resp.status, code);
+        }
+        for (k, v) in exchange.into_iter().flatten() {
+            l = l.value(&k, v);
+        }
         p.log(Level::Info, &l.finish());
     }
     isolate.after_request(p);
     resp
 }
 
-/// One audit line per signed request: who, what, outcome; never a secret.
-#[allow(clippy::too_many_arguments)]
-fn audit<P: Platform>(
-    p: &P,
-    cfg: &Config,
-    req: &Request,
-    request_id: &str,
-    kind: &str,
-    principal: &Principal,
-    status: u16,
-    code: Option<&str>,
-) {
-    if Level::Info > cfg.log_level {
-        return;
-    }
-    let mut f = json!({
-        "request_id": request_id,
-        "action": kind,
-        "method": req.method,
-        "resource": req.path,
-        "status": status,
-        "result": if status < 400 { "allow" } else { "deny" },
-        "reason": code,
-    });
-    if let (Principal::Session(s), Some(m)) = (principal, f.as_object_mut()) {
-        m.insert("role".into(), json!(s.role));
-        m.insert("issuer".into(), json!(s.issuer));
-        m.insert("subject".into(), json!(s.subject));
-        m.insert("session".into(), json!(s.session_name));
-        m.insert("access_key_id".into(), json!(s.access_key_id));
+/// Who asked for what and the outcome, for the audit line; never a secret.
+fn audit_fields(l: log::Line, req: &Request, principal: &Principal, status: u16, code: Option<&str>) -> log::Line {
+    let mut l = l
+        .str("resource", &req.path)
+        .str("result", if status < 400 { "allow" } else { "deny" })
+        .opt_str("reason", code);
+    if let Principal::Session(s) = principal {
+        l = l
+            .str("role", &s.role)
+            .str("issuer", &s.issuer)
+            .str("subject", &s.subject)
+            .str("session", &s.session_name)
+            .str("access_key_id", &s.access_key_id);
         // The exchange's line has the same id, its claims and the policy's resources.
         if !s.session_id.is_empty() {
-            m.insert("session_id".into(), json!(s.session_id));
+            l = l.str("session_id", &s.session_id);
         }
         if let Some(pol) = &s.policy {
-            m.insert("policy".into(), json!(pol.digest));
+            l = l.str("policy", &pol.digest);
         }
     }
-    p.log(Level::Info, &log::line(Level::Info, "audit", f));
+    l
 }
 
 async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P::Body>> {
@@ -222,7 +219,11 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
             Principal::Anonymous => Ok(service_document(ctx.cfg)),
             Principal::Session(_) => account::list_buckets(ctx).await,
         },
-        Route::Sts => Ok(crate::sts::endpoint::serve(ctx.p, &ctx.sts(), ctx.req, &ctx.request_id).await),
+        Route::Sts => {
+            let (resp, report) = crate::sts::endpoint::serve(ctx.p, &ctx.sts(), ctx.req, &ctx.request_id).await;
+            *ctx.exchange_report.borrow_mut() = report;
+            Ok(resp)
+        }
         Route::WellKnown => well_known(ctx),
         Route::HeadAccount { account } => account::head(ctx, account).await,
         Route::Location { account } => account::location(ctx, account).await,

@@ -2,7 +2,7 @@
 //! Verification order: parameters, role, token shape, issuer trust (before
 //! any network call), keys, signature and claims, role conditions.
 
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use super::audit;
 use super::limits;
@@ -12,7 +12,6 @@ use super::response::{self, Issued};
 use super::{Context, StsError};
 use crate::error::{ApiError, Code, Detail};
 use crate::http::{Request, Response};
-use crate::log::{self, Level};
 use crate::oidc::{self, Expectations, TokenError, DEFAULT_LEEWAY};
 use crate::platform::Platform;
 use crate::session::{new_credentials, new_session_id, seal, Session};
@@ -50,9 +49,9 @@ struct Known {
     subject: Option<String>,
     audience: Option<String>,
     /// The role's audit claims the verified token holds.
-    claims: Option<serde_json::Map<String, serde_json::Value>>,
+    claims: Option<Map<String, Value>>,
     /// The session policy (digest and resources), once it parsed.
-    policy: Option<serde_json::Value>,
+    policy: Option<Value>,
 }
 
 fn policy_error(e: PolicyError) -> StsError {
@@ -161,11 +160,18 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
 }
 
 /// Answers an STS request: XML, or JSON for `Accept: application/json`.
-pub async fn handle<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, request_id: &str) -> Response<P::Body> {
+/// Also gives what the request's log line says of the exchange (who, the
+/// outcome, the run's claims), which the pipeline writes into that one line.
+pub async fn handle<P: Platform>(
+    p: &P,
+    cx: &Context<'_>,
+    req: &Request,
+    request_id: &str,
+) -> (Response<P::Body>, Map<String, Value>) {
     let json = response::wants_json(req);
     let mut known = Known::default();
     let result = exchange(p, cx, req, &mut known).await;
-    let mut f = json!({ "request_id": request_id });
+    let mut f = Map::new();
     let mut resp = match &result {
         Ok(m) => {
             let issued = Issued {
@@ -180,53 +186,44 @@ pub async fn handle<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, request
                 provider: &m.issuer,
                 audience: &m.audience,
             };
-            if let Some(o) = f.as_object_mut() {
-                o.extend([
-                    ("result".into(), json!("issued")),
-                    ("role".into(), json!(m.role)),
-                    ("issuer".into(), json!(m.issuer)),
-                    ("subject".into(), json!(m.subject)),
-                    ("audience".into(), json!(m.audience)),
-                    ("session".into(), json!(m.session_name)),
-                    ("access_key_id".into(), json!(m.access_key_id)),
-                    ("expires_at".into(), json!(m.expires_at)),
-                    ("session_id".into(), json!(m.session_id)),
-                ]);
-            }
+            f.extend([
+                ("result".into(), json!("issued")),
+                ("role".into(), json!(m.role)),
+                ("issuer".into(), json!(m.issuer)),
+                ("subject".into(), json!(m.subject)),
+                ("audience".into(), json!(m.audience)),
+                ("session".into(), json!(m.session_name)),
+                ("access_key_id".into(), json!(m.access_key_id)),
+                ("expires_at".into(), json!(m.expires_at)),
+                ("session_id".into(), json!(m.session_id)),
+            ]);
             match json {
                 true => Response::bytes(200, "application/json", response::success_json(&issued, request_id)),
                 false => Response::bytes(200, "text/xml", response::success_xml(&issued, request_id)),
             }
         }
         Err(e) => {
-            if let Some(o) = f.as_object_mut() {
-                o.extend([
-                    ("result".into(), json!("denied")),
-                    ("reason".into(), json!(e.code().as_str())),
-                    ("role".into(), json!(known.role)),
-                    ("session".into(), json!(known.session_name)),
-                    ("issuer".into(), json!(known.issuer)),
-                    ("subject".into(), json!(known.subject)),
-                    ("audience".into(), json!(known.audience)),
-                ]);
-                if let Some(d) = e.detail() {
-                    o.insert("detail".into(), json!(d));
-                }
+            f.extend([
+                ("result".into(), json!("denied")),
+                ("reason".into(), json!(e.code().as_str())),
+                ("role".into(), json!(known.role)),
+                ("session".into(), json!(known.session_name)),
+                ("issuer".into(), json!(known.issuer)),
+                ("subject".into(), json!(known.subject)),
+                ("audience".into(), json!(known.audience)),
+            ]);
+            if let Some(d) = e.detail() {
+                f.insert("detail".into(), json!(d));
             }
             response::error_response(e, json, request_id)
         }
     };
-    if let Some(o) = f.as_object_mut() {
-        if let Some(c) = known.claims.take().filter(|c| !c.is_empty()) {
-            o.insert("claims".into(), serde_json::Value::Object(c));
-        }
-        if let Some(pol) = known.policy.take() {
-            o.insert("policy".into(), pol);
-        }
+    if let Some(c) = known.claims.take().filter(|c| !c.is_empty()) {
+        f.insert("claims".into(), Value::Object(c));
     }
-    if Level::Info <= cx.log_level {
-        p.log(Level::Info, &log::line(Level::Info, "sts exchange", f));
+    if let Some(pol) = known.policy.take() {
+        f.insert("policy".into(), pol);
     }
     resp.headers.set("cache-control", "no-store");
-    resp
+    (resp, f)
 }

@@ -14,7 +14,6 @@ pub mod roles;
 pub use error::StsError;
 
 use crate::cors::Origins;
-use crate::log::Level;
 use crate::oidc::JwksCache;
 use crate::session::SessionKeys;
 use roles::Roles;
@@ -29,7 +28,6 @@ pub struct Context<'a> {
     pub allow_loopback_issuers: bool,
     pub cors: &'a Origins,
     pub jwks: &'a JwksCache,
-    pub log_level: Level,
 }
 
 #[cfg(test)]

@@ -101,10 +101,21 @@ def test_session_requests_log_a_principal_hash(sts_worker, idp):
     creds = creds_of(sts_success_xml(exchange(sts_worker.url, idp.token(subject))))
     r = signed_get(sts_worker.url, "/demo/restricted-data/secret.csv", creds)
     assert r.status == 200, r
-    line = request_line(sts_worker, r, mark)
+    # A signed request's one line is its audit line, with the request line's fields too.
+    assert logged(sts_worker, r, mark, "request", wait=0.5) == [], "no second line"
+    lines = logged(sts_worker, r, mark, "audit")
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert (line["method"], line["route"], line["status"]) == ("GET", "object", 200), line
+    assert line["bytes"] == len(r.body), line
     assert line["principal"] == principal_hash(sts_worker.sts.issuer, subject), line
     assert principal_hash(sts_worker.sts.issuer, "bob") != line["principal"]
-    # The request line names nobody: no subject, issuer, access key id or secret.
-    values = {str(v) for v in line.values()}
-    for leak in (subject, sts_worker.sts.issuer, creds.access_key_id, creds.secret_access_key):
-        assert leak not in values, (leak, line)
+    assert line["access_key_id"] == creds.access_key_id, line
+    assert creds.secret_access_key not in {str(v) for v in line.values()}, line
+
+    # A `request` line names nobody: an anonymous read of the same Worker.
+    r = raw(sts_worker.url, "GET", "/demo/public-data/cities.csv")
+    assert r.status == 200, r
+    line = request_line(sts_worker, r, mark)
+    assert line["principal"] == "anonymous", line
+    assert not {"subject", "issuer", "access_key_id", "role"} & line.keys(), line

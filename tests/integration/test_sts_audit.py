@@ -36,12 +36,16 @@ def values(obj) -> set[str]:
 
 
 def one_line(worker, resp, mark) -> dict:
-    """The one non-`request` JSON line the Worker logged for this response's request id."""
+    """The one JSON line the Worker logged for this response's request id: an exchange's or a
+    signed request's line is also its request line (method, route, status, duration)."""
     rid = resp.h("x-amz-request-id")
     assert rid, resp
-    lines = [o for o in lines_for(worker, rid, mark) if o.get("msg") != "request"]
-    assert len(lines) == 1, f"expected one audit/exchange line for {rid}, got {lines}"
-    return lines[0]
+    lines = lines_for(worker, rid, mark)
+    assert len(lines) == 1, f"expected one line for {rid}, got {lines}"
+    line = lines[0]
+    assert line.get("msg") in ("sts exchange", "audit"), line
+    assert line.get("status") == resp.status and isinstance(line.get("duration_ms"), int), line
+    return line
 
 
 def test_exchange_lines(sts_worker, idp):

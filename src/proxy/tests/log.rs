@@ -72,5 +72,7 @@ fn a_clients_path_is_cut_in_the_audit_line() {
         resource.starts_with("/mirror/signed/%6B") && resource.ends_with("[3015 bytes]"),
         "{resource}"
     );
-    line_with(&p, "request");
+    // The audit line is the request's one line: it has the request's fields.
+    assert_eq!((v["method"].as_str(), v["status"].as_u64()), (Some("GET"), Some(400)));
+    assert_eq!(p.logs.borrow().len(), 1, "{:?}", p.logs.borrow());
 }

@@ -98,6 +98,24 @@ fn exchange_then_signed_request() {
     assert!(logs.contains("\"msg\":\"sts exchange\"") && logs.contains("\"result\":\"issued\""));
     assert!(logs.contains("\"msg\":\"audit\""), "the signed request is audited too");
     assert!(!logs.contains(&token) && !logs.contains(creds.secret_access_key.expose()));
+    // One line per request: the exchange's and the audit line carry the request's fields.
+    let lines: Vec<serde_json::Value> = p
+        .logs
+        .borrow()
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let msgs: Vec<_> = lines
+        .iter()
+        .map(|l| (l["msg"].as_str(), l["route"].as_str(), l["status"].as_u64()))
+        .collect();
+    assert_eq!(
+        msgs,
+        [
+            (Some("sts exchange"), Some("sts"), Some(200)),
+            (Some("audit"), Some("root"), Some(200))
+        ]
+    );
 }
 
 #[test]
