@@ -34,6 +34,9 @@ One run measures:
     interleaved rounds with two plain JS Workers as the runtime's floors (a pass-through and a
     Cache API hit, tests/support/bench/cache_floor.py), whose CPU is subtracted.
     `--only cache` runs this part alone, `--no-cache` skips it;
+  * the read floor: anonymous GETs (1 KiB, 64 KiB, 1 MiB, a 1 KiB range; moto and R2) of the
+    proxy at the production log level against a plain JS pass-through Worker, with and without
+    one log line (tests/support/bench/floor.py). `--only floor` runs it alone, `--no-floor` skips it;
 and prints Markdown tables, which it also writes into docs/BENCHMARKS.md between the
 BEGIN/END markers (one pair per section; the prose outside the markers is left alone).
 
@@ -72,6 +75,7 @@ from support.bench.common import BENCH_OBJECTS, MANY, log  # noqa: E402
 from support.bench.cpu import CpuMeter, wait_quiet, wrangler_tree  # noqa: E402
 from support.bench.get import floors_phase, get_phase  # noqa: E402
 from support.bench.listing import list_phase  # noqa: E402
+from support.bench.floor import FLOOR_DOC_BEGIN, FLOOR_DOC_END, floor_phase, render_floor  # noqa: E402
 from support.bench.provider import PROV_DOC_BEGIN, PROV_DOC_END, provider_phase, render_provider  # noqa: E402
 from support.bench.report import git_desc, machine_notes, render, run_notes, versions, write_doc, \
     write_doc_block  # noqa: E402
@@ -111,10 +115,16 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--sts-exchanges", type=int, default=200,
                     help="STS exchanges measured (default 200, each with its own ID token; bounded by 60 s)")
     ap.add_argument("--sts-concurrency", type=int, default=4, help="exchanges in flight (default 4)")
-    ap.add_argument("--only", choices=["catalog", "cache", "provider"],
+    ap.add_argument("--only", choices=["catalog", "cache", "provider", "floor"],
                     help="run one section alone: `catalog` = the HTTP catalog and minted tokens (issue 4), "
-                         "`cache` = the edge cache (issue 13), `provider` = discovery/JWKS and the cold start; "
+                         "`cache` = the edge cache (issue 13), `provider` = discovery/JWKS and the cold start, "
+                         "`floor` = anonymous reads against a JS pass-through with and without a log line; "
                          "only its block of --doc is rewritten")
+    ap.add_argument("--no-floor", action="store_true",
+                    help="skip the read-floor section (its block of --doc is left as it is)")
+    ap.add_argument("--floor-rounds", type=int, default=3,
+                    help="interleaved rounds of the read-floor wrk runs (default 3)")
+    ap.add_argument("--floor-duration", type=int, default=3, help="seconds per wrk run there (default 3)")
     ap.add_argument("--no-provider", action="store_true",
                     help="skip the provider-documents and cold-start section (its block of --doc is left as it is)")
     ap.add_argument("--provider-rounds", type=int, default=3,
@@ -219,6 +229,16 @@ def main() -> int:
             pjson.write_text(json.dumps({"meta": pmeta, "provider": res}, indent=1, default=str))
         return render_provider(pmeta, res)
 
+    def floor_section(build: Path, build_time: str, wasm: dict, moto_url: str) -> str:
+        res = floor_phase(args, measure, env, build, moto_url, state, logs, procs)
+        fmeta = {"date": date, "command": command, "git": git_desc(), "build_time": build_time,
+                 "wasm_sha": wasm["sha256"], "machine": machine_notes(), "log_level": args.log_level,
+                 "conns": args.connections, "duration": args.floor_duration, "rounds": args.floor_rounds}
+        if args.json:
+            fjson = args.json.with_name(args.json.stem + "-floor" + args.json.suffix) if not args.only else args.json
+            fjson.write_text(json.dumps({"meta": fmeta, "floor": res}, indent=1, default=str))
+        return render_floor(fmeta, res)
+
     try:
         build = snapshot_build(logs)
         build_time = dt.datetime.fromtimestamp((REPO / "build" / "index_bg.wasm").stat().st_mtime,
@@ -245,16 +265,21 @@ def main() -> int:
                 log(f"wrote the cache section of {args.doc}")
             ok = True
             return 0
-        if args.only == "provider":
+        if args.only in ("provider", "floor"):
+            if args.only == "floor":
+                seed_r2(env, state, logs, args.fresh, build / "worker" / "shim.mjs")
             moto, moto_url = start_moto(logs)
             procs.append(moto)
-            psection = provider_section(build, build_time, wasm, moto_url)
+            if args.only == "floor":
+                one, begin, end = floor_section(build, build_time, wasm, moto_url), FLOOR_DOC_BEGIN, FLOOR_DOC_END
+            else:
+                one, begin, end = provider_section(build, build_time, wasm, moto_url), PROV_DOC_BEGIN, PROV_DOC_END
             print()
-            print(psection)
+            print(one)
             print()
             if not args.no_doc:
-                write_doc_block(args.doc, PROV_DOC_BEGIN, PROV_DOC_END, psection)
-                log(f"wrote the provider section of {args.doc}")
+                write_doc_block(args.doc, begin, end, one)
+                log(f"wrote the {args.only} section of {args.doc}")
             ok = True
             return 0
         seed_r2(env, state, logs, args.fresh, build / "worker" / "shim.mjs")
@@ -299,6 +324,7 @@ def main() -> int:
             # moto still up: row (g) streams its objects.
             floors_phase(args, measure, env, build, moto_url, state, logs, procs, load, unloaded)
         psection = None if args.no_provider else provider_section(build, build_time, wasm, moto_url)
+        fsection = None if args.no_floor else floor_section(build, build_time, wasm, moto_url)
         moto.stop()
 
         csection = None if args.no_catalog else catalog_section(build, build_time, wasm)
@@ -324,7 +350,7 @@ def main() -> int:
         print()
         print(section)
         print()
-        for extra_section in (csection, xsection, psection):
+        for extra_section in (csection, xsection, psection, fsection):
             if extra_section:
                 print(extra_section)
                 print()
@@ -336,6 +362,8 @@ def main() -> int:
                 write_doc_block(args.doc, CACHE_DOC_BEGIN, CACHE_DOC_END, xsection)
             if psection:
                 write_doc_block(args.doc, PROV_DOC_BEGIN, PROV_DOC_END, psection)
+            if fsection:
+                write_doc_block(args.doc, FLOOR_DOC_BEGIN, FLOOR_DOC_END, fsection)
             log(f"wrote {args.doc}")
         ok = True
         return 0

@@ -14,7 +14,7 @@ KIB, MIB = 1024, 1024 * 1024
 MOTO_BUCKET = "bench-bucket"
 REGION = "us-east-1"
 PRODUCT_PREFIX = "demo/public-data/"  # same key layout in R2 and in moto
-BENCH_OBJECTS = {"bench/obj-64k.bin": 64 * KIB, "bench/obj-1m.bin": 1 * MIB}  # key relative to the product
+BENCH_OBJECTS = {"bench/obj-1k.bin": 1 * KIB, "bench/obj-64k.bin": 64 * KIB, "bench/obj-1m.bin": 1 * MIB}  # key relative to the product
 MANY = [f"many/{i:05d}.txt" for i in range(1200)]  # as scripts/sample_data.py (content = key)
 # STS (issue 3): a restricted product over the same R2 prefix as demo/public-data, granted to
 # STS_SUBJECT of the bench's dev IdP; the signed GET reads STS_OBJECT through it, the anonymous
