@@ -333,3 +333,46 @@ fn a_key_with_dot_segments_is_no_such_key_and_never_reaches_an_s3_backend() {
     }
     assert_eq!(p.fetched.borrow().len(), 5, "each one asked for");
 }
+
+#[test]
+fn a_range_inside_an_r2_object_is_one_call_and_any_other_range_is_decided_on_its_size() {
+    let p = FakePlatform::default();
+    p.put("DATA", "demo/wire-data/ten.txt", b"0123456789");
+    let read = |range: &str| {
+        p.r2_calls.borrow_mut().clear();
+        let (r, body) = run(
+            &p,
+            Request::new("GET", "/wire/r2/ten.txt", "").with_header("range", range),
+        );
+        let calls = p.r2_calls.borrow().clone();
+        (
+            r.status,
+            r.headers.get("content-range").map(str::to_string),
+            body,
+            calls,
+        )
+    };
+    let cr = |s: &str| Some(s.to_string());
+    // Inside the object: one get, the exact bytes.
+    assert_eq!(read("bytes=2-5"), (206, cr("bytes 2-5/10"), "2345".into(), vec!["get"]));
+    assert_eq!(read("bytes=9-9"), (206, cr("bytes 9-9/10"), "9".into(), vec!["get"]));
+    // Past the end: S3 clamps, R2 refuses; so the size decides, as before.
+    assert_eq!(
+        read("bytes=8-20"),
+        (206, cr("bytes 8-9/10"), "89".into(), vec!["get", "head", "get"])
+    );
+    let (status, _, body, calls) = read("bytes=10-20");
+    assert_eq!((status, calls), (416, vec!["get", "head"]), "{body}");
+    // Beyond a JavaScript number: never passed to R2 unresolved.
+    let (status, _, _, calls) = read("bytes=0-18446744073709551615");
+    assert_eq!((status, calls), (206, vec!["head", "get"]));
+    // Suffix and open ranges: the size first.
+    assert_eq!(
+        read("bytes=-3"),
+        (206, cr("bytes 7-9/10"), "789".into(), vec!["head", "get"])
+    );
+    assert_eq!(
+        read("bytes=7-"),
+        (206, cr("bytes 7-9/10"), "789".into(), vec!["head", "get"])
+    );
+}

@@ -36,6 +36,8 @@ pub struct FakePlatform {
     pub backend_calls: Cell<usize>,
     /// Every R2 list request, in order: what a listing asked the backend for.
     pub r2_lists: RefCell<Vec<ListRequest>>,
+    /// Every R2 head and get, in order (`"head"`, `"get"`).
+    pub r2_calls: RefCell<Vec<&'static str>>,
     pub logs: RefCell<Vec<String>>,
     /// The shared (Cache API) layer: key → body; TTLs are not modelled.
     pub cache: RefCell<HashMap<String, Vec<u8>>>,
@@ -255,6 +257,7 @@ impl Platform for FakePlatform {
     }
 
     async fn r2_head(&self, binding: &str, key: &str) -> Result<Option<ObjectMeta>> {
+        self.r2_calls.borrow_mut().push("head");
         self.bucket(binding, |b| b.get(key).map(|(m, _)| m.clone()))
     }
 
@@ -265,24 +268,34 @@ impl Platform for FakePlatform {
         range: Option<ByteRange>,
         if_etag: Option<&str>,
     ) -> Result<Option<BlobGet<Vec<u8>>>> {
-        self.bucket(binding, |b| {
+        self.r2_calls.borrow_mut().push("get");
+        let got = self.bucket(binding, |b| {
             b.get(key).map(|(meta, data)| {
+                // Like R2, a range past the object's end is an error (R2 does not clamp).
+                if range.is_some_and(|r| ix(r.end) >= data.len()) {
+                    return None;
+                }
                 if if_etag.is_some_and(|e| e != meta.etag) {
-                    return BlobGet {
+                    return Some(BlobGet {
                         meta: meta.clone(),
                         body: None,
-                    };
+                    });
                 }
                 let body = match range {
                     Some(r) => data[ix(r.start)..=ix(r.end)].to_vec(),
                     None => data.clone(),
                 };
-                BlobGet {
+                Some(BlobGet {
                     meta: meta.clone(),
                     body: Some(body),
-                }
+                })
             })
-        })
+        })?;
+        match got {
+            Some(None) => Err(ProxyError::Unavailable("r2 get: InvalidRange".into())),
+            Some(Some(g)) => Ok(Some(g)),
+            None => Ok(None),
+        }
     }
 
     async fn r2_list(&self, binding: &str, req: &ListRequest) -> Result<ListPage> {
