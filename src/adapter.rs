@@ -25,6 +25,10 @@ pub enum BodyPlan {
     TooLarge,
     /// Read, to at most `cap` bytes and one more to tell it is over.
     Read { cap: usize },
+    /// Declared (Content-Length, no Transfer-Encoding) within `cap`: read
+    /// whole in one call, since the framing ends it there (a clone and a
+    /// chunk loop cost more). Still checked against `cap` once read.
+    Whole { cap: usize },
 }
 
 /// Only the STS reads a body (its form), capped at `sts::params::MAX_BODY`.
@@ -37,10 +41,11 @@ pub fn body_plan(req: &Request) -> BodyPlan {
         .headers
         .get("content-length")
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > cap as u64) {
-        return BodyPlan::TooLarge;
+    match declared {
+        Some(n) if n > cap as u64 => BodyPlan::TooLarge,
+        Some(_) if req.headers.get("transfer-encoding").is_none() => BodyPlan::Whole { cap },
+        _ => BodyPlan::Read { cap },
     }
-    BodyPlan::Read { cap }
 }
 
 /// A body read chunk by chunk, kept to `cap + 1` bytes: the one past the cap

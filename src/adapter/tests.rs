@@ -42,8 +42,16 @@ fn only_an_sts_post_has_its_body_read() {
 fn a_body_declared_over_the_cap_is_not_read() {
     let cap = crate::sts::params::MAX_BODY;
     let declared = |n: String| body_plan(&post("/.sts", "", &[("content-length", &n)]));
-    assert_eq!(declared(cap.to_string()), BodyPlan::Read { cap });
-    assert_eq!(declared(format!(" {cap} ")), BodyPlan::Read { cap });
+    assert_eq!(declared(cap.to_string()), BodyPlan::Whole { cap });
+    assert_eq!(declared(format!(" {cap} ")), BodyPlan::Whole { cap });
+    assert_eq!(declared("0".into()), BodyPlan::Whole { cap });
+    // A length beside a transfer coding is no framing to trust: read capped.
+    let both = post(
+        "/.sts",
+        "",
+        &[("content-length", "10"), ("transfer-encoding", "chunked")],
+    );
+    assert_eq!(body_plan(&both), BodyPlan::Read { cap });
     assert_eq!(declared((cap + 1).to_string()), BodyPlan::TooLarge);
     assert_eq!(declared(u64::MAX.to_string()), BodyPlan::TooLarge);
     // An unreadable length is no declaration: the read itself is capped.

@@ -83,7 +83,16 @@ async fn read_capped(req: &worker::Request, cap: usize) -> RequestBody {
     body
 }
 
-async fn to_core(req: worker::Request) -> Request {
+/// Reads a body whose declared length is within `cap` in one call.
+async fn read_whole(req: &mut worker::Request, cap: usize) -> RequestBody {
+    match req.bytes().await {
+        Ok(b) if b.len() <= cap => RequestBody::Bytes(b),
+        Ok(_) => RequestBody::TooLarge,
+        Err(_) => RequestBody::Broken,
+    }
+}
+
+async fn to_core(mut req: worker::Request) -> Request {
     let (path, query) = split_url(&req.inner().url());
     let mut core = Request::new(req.inner().method().as_str(), &path, &query);
     core.headers = req.headers().entries().collect::<Headers>();
@@ -91,6 +100,7 @@ async fn to_core(req: worker::Request) -> Request {
         BodyPlan::Leave => RequestBody::Unread,
         BodyPlan::TooLarge => RequestBody::TooLarge,
         BodyPlan::Read { cap } => read_capped(&req, cap).await,
+        BodyPlan::Whole { cap } => read_whole(&mut req, cap).await,
     };
     core
 }
