@@ -245,8 +245,9 @@ def render_sts(meta: dict, sts: dict) -> list[str]:
       f"`S3SigV4Auth`: `Authorization`, `X-Amz-Date`, `X-Amz-Content-SHA256`, `X-Amz-Security-Token`), "
       f"{sts['signed_requests_prebuilt']} requests signed beforehand, one per exchanged session, sent in turn "
       "by a wrk Lua script (the anonymous run goes through the same script, without the headers). The Worker "
-      "unseals the session token (AES-256-GCM) and recomputes the signature on every request, and logs one "
-      "more line (`audit`) than for an anonymous request. Checks before/after each run: 200 with the exact "
+      "opens the session token (AES-256-GCM, or its per-isolate cache of opened sessions) and recomputes the "
+      "signature on every request; its one log line is the `audit` line, longer than an anonymous request's "
+      "`request` line (who, the resource, the outcome). Checks before/after each run: 200 with the exact "
       "bytes (signed: with `Cache-Control: private, no-store`); wrk saw no non-2xx.")
     a("")
     a("| request | wrk | req/s | vs anonymous | p50 ms | p99 ms | added p50 ms | CPU ms/req: Worker workerd | "
