@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::token::{Binding, TokenKeys};
-use super::xml::{Xml, S3_NS};
+use super::xml::{escape_into, Xml, S3_NS};
 use crate::error::{ProxyError, Result};
 use crate::http::Query;
 use crate::platform::ListedObject;
@@ -209,18 +209,7 @@ fn push_decimal(out: &mut String, mut n: u64) {
             break;
         }
     }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
-}
-
-/// Appends the last `width` (at most 3) decimal digits of `v` (non-negative).
-fn push_padded(out: &mut String, mut v: i64, width: usize) {
-    let mut digits = [b'0'; 3];
-    for d in digits[..width].iter_mut().rev() {
-        // A digit: `v` is non-negative, so `v % 10` is in 0..10.
-        *d = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    out.extend(digits[..width].iter().map(|&d| char::from(d)));
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
 }
 
 /// Writes `LastModified` values (`format_iso8601_millis`) for a page of
@@ -253,14 +242,22 @@ impl DateWriter {
         }
         out.push_str(&self.date);
         let in_day = ms % 86_400_000;
-        push_padded(out, in_day / 3_600_000, 2);
-        out.push(':');
-        push_padded(out, in_day / 60_000 % 60, 2);
-        out.push(':');
-        push_padded(out, in_day / 1000 % 60, 2);
-        out.push('.');
-        push_padded(out, in_day % 1000, 3);
-        out.push('Z');
+        // `HH:MM:SS.mmmZ`, written whole.
+        let mut t = *b"00:00:00.000Z";
+        for (at, v, width) in [
+            (0, in_day / 3_600_000, 2),
+            (3, in_day / 60_000 % 60, 2),
+            (6, in_day / 1000 % 60, 2),
+            (9, in_day % 1000, 3),
+        ] {
+            let mut v = v;
+            for d in t[at..at + width].iter_mut().rev() {
+                // A digit: `v` is non-negative, so `v % 10` is in 0..10.
+                *d = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        }
+        out.push_str(std::str::from_utf8(&t).unwrap_or_default());
     }
 }
 
@@ -313,12 +310,19 @@ pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str, scope
     let mut dates = DateWriter::default();
     for e in &out.entries {
         if let Entry::Object(o) = e {
-            x.open("Contents").elem("Key", &enc(&o.key, u)).open("LastModified");
-            // Dates and sizes are digits and ASCII punctuation: nothing to escape.
-            dates.write(x.raw(), o.last_modified_ms);
-            x.close("LastModified").elem("ETag", &o.etag).open("Size");
-            push_decimal(x.raw(), o.size);
-            x.close("Size").elem("StorageClass", "STANDARD");
+            // The fixed markup between the fields goes in one piece each:
+            // this runs for every key of the page. Dates and sizes are digits
+            // and ASCII punctuation: nothing to escape.
+            let doc = x.raw();
+            doc.push_str("<Contents><Key>");
+            escape_into(doc, &enc(&o.key, u));
+            doc.push_str("</Key><LastModified>");
+            dates.write(doc, o.last_modified_ms);
+            doc.push_str("</LastModified><ETag>");
+            escape_into(doc, &o.etag);
+            doc.push_str("</ETag><Size>");
+            push_decimal(doc, o.size);
+            doc.push_str("</Size><StorageClass>STANDARD</StorageClass>");
             if with_owner {
                 x.open("Owner")
                     .elem("ID", owner)
