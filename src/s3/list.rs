@@ -241,7 +241,8 @@ impl DateWriter {
             self.day = Some(day);
         }
         out.push_str(&self.date);
-        let in_day = ms % 86_400_000;
+        // `ms` is non-negative here.
+        let in_day = u64::try_from(ms % 86_400_000).unwrap_or(0);
         // `HH:MM:SS.mmmZ`, written whole.
         let mut t = *b"00:00:00.000Z";
         for (at, v, width) in [
@@ -252,7 +253,7 @@ impl DateWriter {
         ] {
             let mut v = v;
             for d in t[at..at + width].iter_mut().rev() {
-                // A digit: `v` is non-negative, so `v % 10` is in 0..10.
+                // A digit: `v % 10` is below 10.
                 *d = b'0' + (v % 10) as u8;
                 v /= 10;
             }

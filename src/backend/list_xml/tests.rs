@@ -233,7 +233,10 @@ fn scanner_agrees_with_quick_xml() {
         assert_eq!(parse(&xml).unwrap(), parse_general(&xml).unwrap(), "{xml}");
     }
     // Not a listing, or a bad url-encoding: refused by both.
-    for xml in ["<Error><Code>x</Code></Error>", &wrap("<EncodingType>url</EncodingType><Contents><Key>%zz</Key></Contents>")] {
+    for xml in [
+        "<Error><Code>x</Code></Error>",
+        &wrap("<EncodingType>url</EncodingType><Contents><Key>%zz</Key></Contents>"),
+    ] {
         assert_eq!(scan(xml), None);
         assert!(parse(xml).is_err() && parse_general(xml).is_err(), "{xml}");
     }
