@@ -264,10 +264,19 @@ pub fn parse(xml: &str) -> Result<ListPage, ListXmlError> {
     }
 }
 
-/// Is `b` a byte of the element names the scanner takes (no prefix: `:` is not one)?
-fn name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
-}
+/// The bytes of the element names the scanner takes (no prefix: `:` is not
+/// one), as a table: a name is read byte by byte for every tag.
+const NAME_BYTES: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b: u8 = 0;
+    loop {
+        t[b as usize] = b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+        if b == u8::MAX {
+            break t;
+        }
+        b += 1;
+    }
+};
 
 /// Appends `s` to `out` with the five named entities replaced; `None` on
 /// any other reference (left to quick-xml).
@@ -291,6 +300,27 @@ fn unescape_into(out: &mut String, s: &str) -> Option<()> {
     Some(())
 }
 
+/// The first index from `i` whose 8-byte word may hold `<`, `&` or CR:
+/// text is skipped a word at a time (most of a page is text).
+fn skip_plain(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    while let Some(w) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        let x = u64::from_le_bytes(word);
+        if has_zero(x ^ (ONES * u64::from(b'<')))
+            || has_zero(x ^ (ONES * u64::from(b'&')))
+            || has_zero(x ^ (ONES * u64::from(b'\r')))
+        {
+            break;
+        }
+        i += 8;
+    }
+    i
+}
+
 /// The scanner: the page, or `None` when the document is not of the plain
 /// shape (or is not a valid listing), so that quick-xml reads it. One pass
 /// over the bytes, no search calls: at opt-level "z" in wasm each `find`
@@ -310,6 +340,7 @@ fn scan(xml: &str) -> Option<ListPage> {
         // Text up to the next tag.
         let from = i;
         let mut amp = false;
+        i = skip_plain(b, i);
         while let Some(&c) = b.get(i) {
             match c {
                 b'<' => break,
@@ -340,27 +371,25 @@ fn scan(xml: &str) -> Option<ListPage> {
         }
         // A tag: `<Name`, `</Name`, then `>`, `/>` or attributes.
         i += 1;
-        let closing = b.get(i) == Some(&b'/');
-        if closing {
-            i += 1;
+        if b.get(i) == Some(&b'/') {
+            // An end tag: exactly `</Name>`, naming the open element.
+            let name = open.pop()?;
+            let at = i + 1 + name.len();
+            if b.get(i + 1..at) != Some(name) || b.get(at) != Some(&b'>') {
+                return None;
+            }
+            out.end().ok()?;
+            i = at + 1;
+            continue;
         }
         let name_from = i;
-        while b.get(i).is_some_and(|&c| name_byte(c)) {
+        while b.get(i).is_some_and(|&c| NAME_BYTES[usize::from(c)]) {
             i += 1;
         }
         let name = &b[name_from..i];
         match name.first() {
             Some(c) if !c.is_ascii_digit() && !matches!(c, b'-' | b'.') => {}
             _ => return None,
-        }
-        if closing {
-            // An end tag: exactly `</Name>`, naming the open element.
-            if b.get(i) != Some(&b'>') || open.pop() != Some(name) {
-                return None;
-            }
-            out.end().ok()?;
-            i += 1;
-            continue;
         }
         let empty = match *b.get(i)? {
             b'>' => false,
