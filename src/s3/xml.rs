@@ -79,8 +79,8 @@ impl Xml {
         x
     }
 
-    /// The document so far, to append text that needs no escaping (digits,
-    /// dates) without a copy through `elem`.
+    /// The document so far, for a caller that writes a run of markup itself
+    /// (text through `escape_into`; digits and dates need no escaping).
     pub fn raw(&mut self) -> &mut String {
         &mut self.0
     }
