@@ -2,8 +2,10 @@
 //! Continuation tokens are sealed in `s3::token`; the walk over products and
 //! backends is in `proxy::list`.
 
+use std::borrow::Cow;
+
 use super::token::{Binding, TokenKeys};
-use super::xml::{Xml, S3_NS};
+use super::xml::{escape_into, Xml, S3_NS};
 use crate::error::{ProxyError, Result};
 use crate::http::Query;
 use crate::platform::ListedObject;
@@ -186,11 +188,77 @@ pub struct ListOutput {
     pub next: Option<Position>,
 }
 
-fn enc(s: &str, url: bool) -> String {
+fn enc(s: &str, url: bool) -> Cow<'_, str> {
     if url {
-        crate::sigv4::uri_encode(s, false)
+        Cow::Owned(crate::sigv4::uri_encode(s, false))
     } else {
-        s.to_string()
+        Cow::Borrowed(s)
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        // A digit: `n % 10` is below 10.
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+}
+
+/// Writes `LastModified` values (`format_iso8601_millis`) for a page of
+/// keys without formatting each one: the date part is computed once per
+/// day seen in a row, the time of day is plain arithmetic.
+#[derive(Default)]
+pub(crate) struct DateWriter {
+    /// The day (Unix days) whose `YYYY-MM-DDT` is in `date`.
+    day: Option<i64>,
+    date: String,
+}
+
+impl DateWriter {
+    /// The first millisecond not written by the fast path: year 10000.
+    /// Past it (and before 1970) the date goes through the general formatter.
+    const END_MS: i64 = 253_402_300_800_000;
+
+    pub(crate) fn write(&mut self, out: &mut String, ms: i64) {
+        if !(0..Self::END_MS).contains(&ms) {
+            out.push_str(&format_iso8601_millis(ms));
+            return;
+        }
+        let day = ms / 86_400_000;
+        if self.day != Some(day) {
+            let full = format_iso8601_millis(day * 86_400_000);
+            self.date.clear();
+            // `YYYY-MM-DDT`: every year in the fast path has four digits.
+            self.date.push_str(full.get(..11).unwrap_or(&full));
+            self.day = Some(day);
+        }
+        out.push_str(&self.date);
+        // `ms` is non-negative here.
+        let in_day = u64::try_from(ms % 86_400_000).unwrap_or(0);
+        // `HH:MM:SS.mmmZ`, written whole.
+        let mut t = *b"00:00:00.000Z";
+        for (at, v, width) in [
+            (0, in_day / 3_600_000, 2),
+            (3, in_day / 60_000 % 60, 2),
+            (6, in_day / 1000 % 60, 2),
+            (9, in_day % 1000, 3),
+        ] {
+            let mut v = v;
+            for d in t[at..at + width].iter_mut().rev() {
+                // A digit: `v % 10` is below 10.
+                *d = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        }
+        out.push_str(std::str::from_utf8(&t).unwrap_or_default());
     }
 }
 
@@ -198,7 +266,8 @@ fn enc(s: &str, url: bool) -> String {
 /// token is sealed for `scope`.
 pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str, scope: &TokenScope) -> Vec<u8> {
     let u = p.encoding_url;
-    let mut x = Xml::new();
+    // About 250 bytes per listed entry.
+    let mut x = Xml::with_capacity(512 + out.entries.len() * 256);
     x.open_ns("ListBucketResult", S3_NS)
         .elem("Name", bucket)
         .elem("Prefix", &enc(&p.prefix, u));
@@ -239,14 +308,22 @@ pub fn render(bucket: &str, p: &ListParams, out: &ListOutput, owner: &str, scope
     }
     x.elem("IsTruncated", if next.is_some() { "true" } else { "false" });
     let with_owner = p.fetch_owner || p.version == Version::V1;
+    let mut dates = DateWriter::default();
     for e in &out.entries {
         if let Entry::Object(o) = e {
-            x.open("Contents")
-                .elem("Key", &enc(&o.key, u))
-                .elem("LastModified", &format_iso8601_millis(o.last_modified_ms))
-                .elem("ETag", &o.etag)
-                .elem("Size", &o.size.to_string())
-                .elem("StorageClass", "STANDARD");
+            // The fixed markup between the fields goes in one piece each:
+            // this runs for every key of the page. Dates and sizes are digits
+            // and ASCII punctuation: nothing to escape.
+            let doc = x.raw();
+            doc.push_str("<Contents><Key>");
+            escape_into(doc, &enc(&o.key, u));
+            doc.push_str("</Key><LastModified>");
+            dates.write(doc, o.last_modified_ms);
+            doc.push_str("</LastModified><ETag>");
+            escape_into(doc, &o.etag);
+            doc.push_str("</ETag><Size>");
+            push_decimal(doc, o.size);
+            doc.push_str("</Size><StorageClass>STANDARD</StorageClass>");
             if with_owner {
                 x.open("Owner")
                     .elem("ID", owner)

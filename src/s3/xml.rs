@@ -72,6 +72,19 @@ impl Xml {
         Self(String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"))
     }
 
+    /// A writer whose buffer starts with room for `bytes`.
+    pub fn with_capacity(bytes: usize) -> Self {
+        let mut x = Self::new();
+        x.0.reserve(bytes);
+        x
+    }
+
+    /// The document so far, for a caller that writes a run of markup itself
+    /// (text through `escape_into`; digits and dates need no escaping).
+    pub fn raw(&mut self) -> &mut String {
+        &mut self.0
+    }
+
     pub fn open(&mut self, name: &str) -> &mut Self {
         self.0.push('<');
         self.0.push_str(name);

@@ -157,14 +157,137 @@ fn walk_parse(xml: &str) -> Result<ListPage, ListXmlError> {
 fn perf_list_xml_ab() {
     let xml = crate::testing::moto_page(1000, true);
     assert_eq!(parse(&xml).unwrap(), walk_parse(&xml).unwrap(), "same page either way");
-    let (mut old, mut new) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+    let mut took = [std::time::Duration::ZERO; 3];
     for _ in 0..50 {
-        let t = std::time::Instant::now();
-        std::hint::black_box(walk_parse(&xml).unwrap());
-        old += t.elapsed();
-        let t = std::time::Instant::now();
-        std::hint::black_box(parse(&xml).unwrap());
-        new += t.elapsed();
+        for (i, f) in [walk_parse, parse_general, parse].iter().enumerate() {
+            let t = std::time::Instant::now();
+            std::hint::black_box(f(&xml).unwrap());
+            took[i] += t.elapsed();
+        }
     }
-    eprintln!("1000-key page: walk+path strings {old:?}/50, one pass {new:?}/50");
+    let [walk, general, fast] = took.map(|d| d / 50);
+    eprintln!("1000-key page: walk+path strings {walk:?}, quick-xml one pass {general:?}, scanner {fast:?}");
+}
+
+/// The scanner takes the plain documents backends send, and gives the page
+/// quick-xml gives.
+#[test]
+fn scanner_takes_plain_pages() {
+    for xml in [
+        crate::testing::moto_page(1000, true),
+        crate::testing::moto_page(0, false),
+        // R2-like: whitespace between elements, an empty element, attributes.
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\n  \
+         <Name>b</Name>\n  <Prefix/>\n  <IsTruncated>false</IsTruncated>\n  <Contents>\n    <Key>a &amp; b &lt;c&gt; &apos;d&apos;</Key>\n    \
+         <LastModified>2026-11-22T03:22:00.5Z</LastModified>\n    <ETag>&quot;e&quot;</ETag>\n    <Size>7</Size>\n    \
+         <Owner a='x>'/>\n  </Contents>\n  <CommonPrefixes><Prefix>p/</Prefix></CommonPrefixes>\n</ListBucketResult>\n"
+            .replace("a='x>'", "a='x'"),
+    ] {
+        let fast = scan(&xml).expect("plain shape");
+        assert_eq!(fast, parse_general(&xml).unwrap());
+    }
+}
+
+/// Documents the scanner leaves to quick-xml (it must answer `None`, and
+/// `parse` then says what quick-xml says), and documents it takes: either
+/// way `parse` agrees with `parse_general`.
+#[test]
+fn scanner_agrees_with_quick_xml() {
+    let wrap = |body: &str| format!("<ListBucketResult><IsTruncated>true</IsTruncated>{body}</ListBucketResult>");
+    let leaves = [
+        "<Contents><Key>a<!-- c -->b</Key></Contents>",
+        "<Contents><Key><![CDATA[x<y]]></Key></Contents>",
+        "<Contents><Key>&#x41;</Key></Contents>",
+        "<Contents><Key>&#0;</Key></Contents>",
+        "<Contents><Key>&nope;</Key></Contents>",
+        "<Contents><Key>a & b</Key></Contents>",
+        "<Contents><Key>a\r\nb</Key></Contents>",
+        "<Contents><Key>k</Key ></Contents>",
+        "<Contents><Key>k</Kez></Contents>",
+        "<Contents><s3:Key>k</s3:Key></Contents>",
+        "<Contents><Key/ x>k</Key></Contents>",
+        "<Contents a=\"x>y\"><Key>k</Key></Contents>",
+        "<Contents><Key>k</Key></Contents></Extra>",
+        "<Contents><Key>k</Key><Size>x</Size></Contents>",
+        "<?pi x?><Contents><Key>k</Key></Contents>",
+        "<Contents><Key>k</Key>",
+        "<1a>x</1a>",
+    ];
+    for body in leaves {
+        let xml = wrap(body);
+        assert_eq!(scan(&xml), None, "{xml}");
+        assert_eq!(parse(&xml).ok(), parse_general(&xml).ok(), "{xml}");
+    }
+    let takes = [
+        "<Contents><Key>k</Key><Size> 12 </Size><ETag> e </ETag></Contents>",
+        "<Contents><Key>a<Other>x</Other>b</Key></Contents>",
+        "<Contents x=\"1\" y='2'><Key>k</Key><Key>l</Key></Contents>",
+        "<Contents><Key>&amp;amp;</Key><LastModified>bad</LastModified></Contents>",
+        "<CommonPrefixes><Prefix></Prefix></CommonPrefixes><CommonPrefixes><Prefix> p </Prefix></CommonPrefixes>",
+        "<EncodingType>url</EncodingType><Contents><Key>a+b%2F</Key></Contents>",
+        "<Other>&amp;</Other><Contents/>",
+    ];
+    for body in takes {
+        let xml = wrap(body);
+        assert!(scan(&xml).is_some(), "{xml}");
+        assert_eq!(parse(&xml).unwrap(), parse_general(&xml).unwrap(), "{xml}");
+    }
+    // Not a listing, or a bad url-encoding: refused by both.
+    for xml in [
+        "<Error><Code>x</Code></Error>",
+        &wrap("<EncodingType>url</EncodingType><Contents><Key>%zz</Key></Contents>"),
+    ] {
+        assert_eq!(scan(xml), None);
+        assert!(parse(xml).is_err() && parse_general(xml).is_err(), "{xml}");
+    }
+}
+
+/// `DateReader` gives what `parse_iso8601` gives (0 for a bad date), with
+/// its day cache warm or cold.
+#[test]
+fn date_reader_matches_parse_iso8601() {
+    let mut cases: Vec<String> = [
+        "2026-11-22T03:22:00.000Z",
+        "2026-11-22T03:22:00Z",
+        "2026-11-22T03:22:00.5Z",
+        "2026-11-22T03:22:00.123456Z",
+        "2026-11-22T23:59:59.999Z",
+        "2026-11-22T24:00:00.000Z",
+        "2026-11-22T03:60:00.000Z",
+        "2026-11-22T03:22:60.000Z",
+        "2026-11-22T03:22:00.Z",
+        "2026-11-22T03:22:00.1a2Z",
+        "2026-11-22T03:22:00.000",
+        "2026-11-22T03:22:00,000Z",
+        "2026-11-22T3:22:00.000Z",
+        "2026-11-22T03-22-00.000Z",
+        "2026-11-22T+3:22:00.000Z",
+        "2026-11-22T03:22:00.000ZZ",
+        "2026-11-22T",
+        "2026-02-30T03:22:00.000Z",
+        "2024-02-29T00:00:00.000Z",
+        "0000-01-01T00:00:00.000Z",
+        "9999-12-31T23:59:59.999Z",
+        "",
+        "x",
+        "2026-11-22T03:22:00.000Zé",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    let mut x: u32 = 12345;
+    for _ in 0..5000 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        let h = (x >> 8) % 26;
+        let m = (x >> 13) % 62;
+        let s = (x >> 19) % 62;
+        let day = 20 + (x >> 25) % 3;
+        cases.push(format!("2026-11-{day}T{h:02}:{m:02}:{s:02}.{:03}Z", x % 1000));
+    }
+    let mut r = DateReader::default();
+    for c in cases.iter().chain(cases.iter().rev()) {
+        let want = crate::time::parse_iso8601(c).unwrap_or(0);
+        assert_eq!(r.read(c), want, "{c}");
+        assert_eq!(DateReader::default().read(c), want, "cold {c}");
+    }
 }

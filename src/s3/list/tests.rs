@@ -147,3 +147,52 @@ fn renders_v1_marker() {
     let x = String::from_utf8(render("demo", &p, &out, "demo", &scope)).unwrap();
     assert!(x.contains("<Marker>a</Marker><NextMarker>b</NextMarker>"), "{x}");
 }
+
+/// The fast `LastModified` writer says exactly what the general formatter
+/// says: at the edges of its fast path, across day changes (the date part is
+/// reused while the day holds) and for a spread of instants.
+#[test]
+fn date_writer_matches_the_formatter() {
+    let mut w = DateWriter::default();
+    let mut edges = vec![
+        i64::MIN,
+        -86_400_001,
+        -1,
+        0,
+        1,
+        999,
+        1000,
+        86_399_999,
+        86_400_000,
+        951_782_400_000, // 2000-02-29
+        1_798_675_200_000,
+        DateWriter::END_MS - 1,
+        DateWriter::END_MS,
+        i64::MAX,
+    ];
+    // A pseudo-random walk through 1970..10000, with repeats of the same day.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..20_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let ms = i64::try_from(x % 253_402_300_800_000).unwrap();
+        edges.push(ms);
+        edges.push(ms + 1);
+        edges.push(ms - ms % 86_400_000);
+    }
+    for ms in edges {
+        let mut out = String::from("<");
+        w.write(&mut out, ms);
+        assert_eq!(out, format!("<{}", format_iso8601_millis(ms)), "{ms}");
+    }
+}
+
+#[test]
+fn decimal_writer() {
+    for n in [0, 1, 9, 10, 22, 1_000_000, u64::MAX] {
+        let mut out = String::new();
+        push_decimal(&mut out, n);
+        assert_eq!(out, n.to_string());
+    }
+}
