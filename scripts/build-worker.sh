@@ -16,10 +16,11 @@ done
 cd "$ODP_ROOT"
 if [ $# -eq 0 ]; then set -- --release; fi
 worker-build "$@"
-# worker-build runs `wasm-opt -O --debuginfo`, which keeps the name section: 187 KB raw of
-# function names in the deployed wasm (460,381 -> 409,626 B gzip -9 without it). Dropped here
-# rather than by `strip = true` in Cargo.toml, which also drops the target_features section that
-# wasm-bindgen reads to choose its JS glue. `--profile profiling` builds keep the names.
+# worker-build runs wasm-opt (args from Cargo.toml's wasm-pack metadata, plus `--debuginfo`),
+# which keeps the name section: 187 KB raw of function names in the deployed wasm (460,381 ->
+# 409,626 B gzip -9 without it). Dropped here rather than by `strip = true` in Cargo.toml, which
+# also drops the target_features section that wasm-bindgen reads to choose its JS glue.
+# `--profile profiling` builds keep the names.
 case " $* " in *" --release "*)
   wasm="$ODP_ROOT/build/index_bg.wasm"
   "$WASM_OPT_BIN" "$wasm" -o "$wasm.strip" --strip-debug --enable-mutable-globals --enable-sign-ext \

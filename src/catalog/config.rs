@@ -154,10 +154,12 @@ struct KeyDoc {
 /// `CATALOG_CONNECTION_KEYS`: `{"<connection id>": {"access_key_id", "secret_access_key"}}`.
 /// Error messages name connections, never a key.
 pub fn connection_keys(json: &str) -> Result<HashMap<String, Credentials>, ConnectionKeysError> {
-    let docs: HashMap<String, KeyDoc> = serde_json::from_str(json).map_err(|e| ConnectionKeysError::Shape {
-        line: e.line(),
-        column: e.column(),
-    })?;
+    // Bytes, as every JSON parse here: one serde_json reader in the wasm (docs/BENCHMARKS.md).
+    let docs: HashMap<String, KeyDoc> =
+        serde_json::from_slice(json.as_bytes()).map_err(|e| ConnectionKeysError::Shape {
+            line: e.line(),
+            column: e.column(),
+        })?;
     docs.into_iter()
         .map(|(id, d)| {
             if id.is_empty() || d.access_key_id.trim().is_empty() || d.secret_access_key.is_empty() {

@@ -143,7 +143,8 @@ impl StaticCatalog {
         env: &dyn Fn(&str) -> Option<String>,
         needs: &Needs,
     ) -> Result<Self, StaticCatalogError> {
-        let doc: Doc = serde_json::from_str(json)?;
+        // Bytes, as every JSON parse here: one serde_json reader in the wasm (docs/BENCHMARKS.md).
+        let doc: Doc = serde_json::from_slice(json.as_bytes())?;
         let mut backends = BTreeMap::new();
         for (name, b) in doc.backends {
             backends.insert(name.clone(), backend(&name, b, env, needs)?);
@@ -206,7 +207,8 @@ impl StaticCatalog {
     /// `None` when the account does not exist.
     pub fn products(&self, account: &str) -> Option<Vec<&Product>> {
         let mut v: Vec<&Product> = self.account(account)?.values().collect();
-        v.sort_by_key(|p| super::key_root(&p.name));
+        // Names are unique within an account, so no two keys tie: unstable is the same order.
+        v.sort_unstable_by_key(|p| super::key_root(&p.name));
         Some(v)
     }
 

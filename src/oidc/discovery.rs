@@ -54,7 +54,8 @@ pub fn parse_discovery(json: &str, expected_issuer: &str, allow_loopback: bool) 
     if json.len() > MAX_JWKS_BYTES {
         return Err(DiscoveryError::TooLarge);
     }
-    let doc: Value = serde_json::from_str(json).map_err(|e| DiscoveryError::Json(Arc::new(e)))?;
+    // Bytes, as every JSON parse here: one serde_json reader in the wasm (docs/BENCHMARKS.md).
+    let doc: Value = serde_json::from_slice(json.as_bytes()).map_err(|e| DiscoveryError::Json(Arc::new(e)))?;
     let issuer = doc.get("issuer").and_then(Value::as_str);
     if issuer != Some(expected_issuer) || expected_issuer.is_empty() {
         // Log-only text: the expected issuer is configuration, fine in logs.

@@ -279,7 +279,8 @@ impl Roles {
             (None, _) => default_unconfigured = true,
         }
         if let Some(json) = env("ROLES").filter(|s| !s.trim().is_empty()) {
-            match serde_json::from_str::<Vec<Value>>(&json) {
+            // Bytes, as every JSON parse here: one serde_json reader in the wasm (docs/BENCHMARKS.md).
+            match serde_json::from_slice::<Vec<Value>>(json.as_bytes()) {
                 Err(e) => warnings.push(format!("ROLES is not a JSON array: {e}")),
                 Ok(items) => {
                     for (i, item) in items.into_iter().enumerate() {
