@@ -75,18 +75,17 @@ def seed_r2(env: dict[str, str], state: Path, logs: Path, fresh: bool, main: Pat
         return
     # wrangler needs a config naming the bucket; the prebuilt worker is never started here.
     cfg = write_config(logs / "wrangler.r2put.json", main, {"backends": {}, "accounts": {}}, {}, "odp-bench-r2put")
-    procs = []
+    # One put at a time: concurrent puts into the same local state race (a `fetch failed`
+    # from one of them was seen with four objects).
     for key in BENCH_OBJECTS:
         f = logs / Path(key).name
         f.write_bytes(body_bytes(key))
         cmd = [*wrangler_cmd(env), "r2", "object", "put", f"{R2_BUCKET}/{PRODUCT_PREFIX}{key}", "--file", str(f),
                "--content-type", "application/octet-stream", "--local", "--persist-to", str(state), "-c", str(cfg)]
-        procs.append((key, subprocess.Popen(cmd, env=env, cwd=logs, stdout=subprocess.PIPE,
-                                            stderr=subprocess.STDOUT, text=True)))
-    for key, p in procs:
-        out, _ = p.communicate(timeout=120)
-        if p.returncode != 0:
-            raise HarnessError(f"wrangler r2 object put {key} failed:\n{out}")
+        r = subprocess.run(cmd, env=env, cwd=logs, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=120)
+        if r.returncode != 0:
+            raise HarnessError(f"wrangler r2 object put {key} failed:\n{r.stdout}")
     stamp.write_text(json.dumps(want))
     log(f"R2 bench objects put in {time.monotonic() - t0:.1f} s")
 
