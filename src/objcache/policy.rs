@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::json;
 use crate::platform::ObjectMeta;
 
 pub const MIB: u64 = 1 << 20;
@@ -81,16 +82,26 @@ impl Settings {
 }
 
 /// A product's cache settings in the catalog.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProductCache {
     /// Seconds an object's version is trusted; `0` disables caching the
     /// product; absent: `OBJECT_CACHE_TTL_SECS`.
-    #[serde(default)]
     pub ttl_secs: Option<u32>,
     /// Part of every key: raising it purges the product's cached objects.
-    #[serde(default)]
     pub generation: u32,
+}
+
+impl ProductCache {
+    /// `{"ttl_secs"?, "generation"?}`, nothing else.
+    pub fn from_value(v: serde_json::Value) -> json::Result<Self> {
+        let mut o = json::Obj::new(v)?;
+        let c = ProductCache {
+            ttl_secs: o.opt("ttl_secs", json::u32)?,
+            generation: o.or_default("generation", json::u32)?,
+        };
+        o.end()?;
+        Ok(c)
+    }
 }
 
 /// Whether the backend lets an answer be kept: not when its `Cache-Control`
