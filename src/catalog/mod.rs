@@ -12,15 +12,12 @@ pub fn static_catalog_default() -> &'static str {
     static_catalog::DEFAULT_JSON
 }
 
-use serde::Deserialize;
-
 use serde_json::Value;
 
 use crate::backend::Backend;
 use crate::json::{self, FieldError, Obj};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
     /// Listed and readable by anyone.
     Public,
