@@ -11,6 +11,7 @@
 //! - every error names the path of the field (`roles[2].bindings[0][1].claim: expected a
 //!   string`), never a value: the documents hold secrets.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -58,7 +59,7 @@ impl Error {
 pub struct FieldError {
     /// Innermost first: each level adds its own step as the error goes up.
     path: Vec<Step>,
-    problem: &'static str,
+    problem: Cow<'static, str>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -71,7 +72,16 @@ impl FieldError {
     pub fn new(problem: &'static str) -> Self {
         FieldError {
             path: Vec::new(),
-            problem,
+            problem: Cow::Borrowed(problem),
+        }
+    }
+
+    /// A problem the document's own rules find (e.g. a condition with two operators):
+    /// never a value in the text.
+    pub fn custom(problem: String) -> Self {
+        FieldError {
+            path: Vec::new(),
+            problem: Cow::Owned(problem),
         }
     }
 
@@ -110,15 +120,15 @@ impl FieldError {
         s
     }
 
-    pub fn problem(&self) -> &'static str {
-        self.problem
+    pub fn problem(&self) -> &str {
+        &self.problem
     }
 }
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.path.is_empty() {
-            true => f.write_str(self.problem),
+            true => f.write_str(&self.problem),
             false => write!(f, "{}: {}", self.path(), self.problem),
         }
     }
@@ -296,6 +306,12 @@ pub fn map<T>(v: Value, item: impl Fn(Value) -> Result<T>) -> Result<BTreeMap<St
 
 /// An object with named fields, taken out one by one.
 pub struct Obj(Map<String, Value>);
+
+impl From<Map<String, Value>> for Obj {
+    fn from(m: Map<String, Value>) -> Self {
+        Obj(m)
+    }
+}
 
 impl Obj {
     pub fn new(v: Value) -> Result<Self> {
