@@ -489,4 +489,6 @@ fn write_int(out: &mut Vec<u8>, negative: bool, mut n: u64) {
 }
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod tests;

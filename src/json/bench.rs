@@ -1,0 +1,170 @@
+//! The hand-written readers and writers against serde's derive on the same types (copies of
+//! the derived definitions they replaced): the same bytes, and what a parse costs.
+//! `cargo test --release --lib json::bench -- --ignored --nocapture` prints ns per parse.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+use crate::session::{SealedPolicy, Session};
+
+/// `Session` as serde's derive wrote and read it.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct SerdeSession {
+    k: String,
+    s: String,
+    i: String,
+    u: String,
+    r: String,
+    c: Vec<String>,
+    n: String,
+    a: String,
+    e: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    p: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    d: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    q: Option<SerdePolicy>,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct SerdePolicy {
+    h: String,
+    #[serde(default)]
+    g: Vec<String>,
+    #[serde(default)]
+    l: Vec<String>,
+}
+
+impl From<&Session> for SerdeSession {
+    fn from(s: &Session) -> Self {
+        SerdeSession {
+            k: s.access_key_id.clone(),
+            s: s.secret_access_key.expose().to_string(),
+            i: s.issuer.clone(),
+            u: s.subject.clone(),
+            r: s.role.clone(),
+            c: s.ceiling.clone(),
+            n: s.session_name.clone(),
+            a: s.audience.clone(),
+            e: s.expires_at,
+            p: s.claims.clone(),
+            d: s.session_id.clone(),
+            q: s.policy.as_ref().map(|q| SerdePolicy {
+                h: q.digest.clone(),
+                g: q.read.clone(),
+                l: q.list.clone(),
+            }),
+        }
+    }
+}
+
+const TRICKY: &str = "q\"b\\s/\u{0}\u{1f}\n\té\u{7f}\u{2028}😀";
+
+/// A session as an exchange through a role with passed claims and a session policy makes it.
+fn session(tricky: bool) -> Session {
+    let t = |s: &str| match tricky {
+        true => format!("{s}{TRICKY}"),
+        false => s.to_string(),
+    };
+    Session {
+        access_key_id: "ASIAQ3EGUXOZ4JXJ2KQM".into(),
+        secret_access_key: Secret::from(t("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+        subject: t("repo:octo-org/octo-repo:environment:prod"),
+        role: "ci-reader".into(),
+        ceiling: vec!["acme/*".into(), t("acme/raw/2024/*")],
+        session_name: "gha-1234567890".into(),
+        audience: "https://data.example".into(),
+        expires_at: 1_795_321_320,
+        claims: vec![
+            ("repository".into(), t("octo-org/octo-repo")),
+            ("environment".into(), "prod".into()),
+        ],
+        session_id: "Zk3xQ9v0bW1rT2yU".into(),
+        policy: Some(SealedPolicy {
+            digest: "0123456789abcdef".into(),
+            read: vec!["acme/raw/2024/*".into(), "=acme/raw/x.csv".into()],
+            list: vec![t("acme/raw/2024/*")],
+        }),
+    }
+}
+
+fn same(a: &Session, b: &Session) {
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(a.secret_access_key.expose(), b.secret_access_key.expose());
+}
+
+#[test]
+fn sessions_are_written_and_read_as_serde_did() {
+    let mut bare = session(false);
+    bare.claims.clear();
+    bare.session_id.clear();
+    bare.policy = None;
+    let mut empty_policy = session(true);
+    if let Some(q) = &mut empty_policy.policy {
+        q.read.clear();
+        q.list.clear();
+    }
+    for s in [session(false), session(true), bare, empty_policy] {
+        let ours = s.to_json();
+        let serde = serde_json::to_vec(&SerdeSession::from(&s)).unwrap();
+        assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&serde));
+        same(&Session::from_json(&serde).unwrap(), &s);
+        assert_eq!(
+            serde_json::from_slice::<SerdeSession>(&ours).unwrap(),
+            SerdeSession::from(&s)
+        );
+    }
+}
+
+/// Runs `f` for ~0.2 s after a warm-up; ns per call.
+fn ns_per(mut f: impl FnMut()) -> f64 {
+    for _ in 0..1000 {
+        f();
+    }
+    let mut n = 0u32;
+    let start = Instant::now();
+    while start.elapsed().as_millis() < 200 {
+        for _ in 0..100 {
+            f();
+        }
+        n += 100;
+    }
+    start.elapsed().as_secs_f64() * 1e9 / f64::from(n)
+}
+
+fn report(what: &str, ours: f64, serde: f64) {
+    #[allow(clippy::print_stdout)] // the bench's output
+    {
+        println!(
+            "{what:<24} hand-written {ours:>8.0} ns   serde derive {serde:>8.0} ns   ({:.2}x, {:+.0} ns)",
+            ours / serde,
+            ours - serde
+        );
+    }
+}
+
+#[test]
+#[ignore = "micro-bench: cargo test --release --lib json::bench -- --ignored --nocapture"]
+fn parse_cost() {
+    let s = session(false);
+    let bytes = s.to_json();
+    let ours = ns_per(|| {
+        black_box(Session::from_json(black_box(&bytes)).is_ok());
+    });
+    let serde = ns_per(|| {
+        black_box(serde_json::from_slice::<SerdeSession>(black_box(&bytes)).is_ok());
+    });
+    report(&format!("session ({} B)", bytes.len()), ours, serde);
+    let ours = ns_per(|| {
+        black_box(s.to_json().len());
+    });
+    let serde = ns_per(|| {
+        black_box(serde_json::to_vec(&SerdeSession::from(&s)).map(|v| v.len()).ok());
+    });
+    report("session write", ours, serde);
+}
