@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::objcache::policy::StoredMeta;
+use crate::platform::ObjectMeta;
 use crate::secret::Secret;
 use crate::session::{SealedPolicy, Session};
 
@@ -121,6 +123,82 @@ fn sessions_are_written_and_read_as_serde_did() {
     }
 }
 
+/// `StoredMeta` as serde's derive wrote and read it.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct SerdeStoredMeta {
+    expires_at_ms: i64,
+    storable: bool,
+    object: SerdeObjectMeta,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+struct SerdeObjectMeta {
+    size: u64,
+    etag: String,
+    last_modified_ms: i64,
+    content_type: Option<String>,
+    cache_control: Option<String>,
+    content_encoding: Option<String>,
+    content_disposition: Option<String>,
+    content_language: Option<String>,
+    expires: Option<String>,
+    user_metadata: Vec<(String, String)>,
+}
+
+impl From<&StoredMeta> for SerdeStoredMeta {
+    fn from(s: &StoredMeta) -> Self {
+        let m = &s.object;
+        SerdeStoredMeta {
+            expires_at_ms: s.expires_at_ms,
+            storable: s.storable,
+            object: SerdeObjectMeta {
+                size: m.size,
+                etag: m.etag.clone(),
+                last_modified_ms: m.last_modified_ms,
+                content_type: m.content_type.clone(),
+                cache_control: m.cache_control.clone(),
+                content_encoding: m.content_encoding.clone(),
+                content_disposition: m.content_disposition.clone(),
+                content_language: m.content_language.clone(),
+                expires: m.expires.clone(),
+                user_metadata: m.user_metadata.clone(),
+            },
+        }
+    }
+}
+
+/// An S3 object's metadata as a Parquet file on a bucket typically has it.
+fn meta(tricky: bool) -> StoredMeta {
+    let object = ObjectMeta {
+        size: 73_400_320,
+        etag: "\"9b2cf535f27731c974343645a3985328-9\"".into(),
+        last_modified_ms: 1_733_400_000_000,
+        content_type: Some("application/vnd.apache.parquet".into()),
+        cache_control: tricky.then(|| format!("max-age=60{TRICKY}")),
+        content_encoding: None,
+        content_disposition: tricky.then(|| "attachment; filename=\"a b.parquet\"".into()),
+        content_language: None,
+        expires: None,
+        user_metadata: vec![("source".into(), "ingest-v2".into())],
+    };
+    StoredMeta::new(&object, 1_795_317_720_000)
+}
+
+#[test]
+fn stored_meta_is_written_and_read_as_serde_did() {
+    let mut negative = meta(false);
+    negative.expires_at_ms = -1;
+    negative.object.last_modified_ms = i64::MIN;
+    negative.object.size = u64::MAX;
+    negative.object.user_metadata.clear();
+    for m in [meta(false), meta(true), negative] {
+        let ours = m.encode();
+        let serde = serde_json::to_vec(&SerdeStoredMeta::from(&m)).unwrap();
+        assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&serde));
+        assert_eq!(StoredMeta::decode_any(&serde), Some(m));
+    }
+}
+
 /// Runs `f` for ~0.2 s after a warm-up; ns per call.
 fn ns_per(mut f: impl FnMut()) -> f64 {
     for _ in 0..1000 {
@@ -167,4 +245,21 @@ fn parse_cost() {
         black_box(serde_json::to_vec(&SerdeSession::from(&s)).map(|v| v.len()).ok());
     });
     report("session write", ours, serde);
+
+    let m = meta(false);
+    let bytes = m.encode();
+    let ours = ns_per(|| {
+        black_box(StoredMeta::decode_any(black_box(&bytes)).is_some());
+    });
+    let serde = ns_per(|| {
+        black_box(serde_json::from_slice::<SerdeStoredMeta>(black_box(&bytes)).is_ok());
+    });
+    report(&format!("objcache meta ({} B)", bytes.len()), ours, serde);
+    let ours = ns_per(|| {
+        black_box(m.encode().len());
+    });
+    let serde = ns_per(|| {
+        black_box(serde_json::to_vec(&SerdeStoredMeta::from(&m)).map(|v| v.len()).ok());
+    });
+    report("objcache meta write", ours, serde);
 }
