@@ -199,6 +199,52 @@ fn stored_meta_is_written_and_read_as_serde_did() {
     }
 }
 
+/// `ApiProduct` as serde's derive read it.
+#[derive(Deserialize)]
+#[allow(dead_code)] // read, never looked at
+struct SerdeProduct {
+    product_id: String,
+    #[serde(default)]
+    account_id: Option<String>,
+    disabled: bool,
+    visibility: SerdeVisibility,
+    metadata: SerdeProductMetadata,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SerdeVisibility {
+    Public,
+    Unlisted,
+    Restricted,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct SerdeProductMetadata {
+    #[serde(default)]
+    mirrors: std::collections::BTreeMap<String, SerdeMirror>,
+    #[serde(default)]
+    primary_mirror: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct SerdeMirror {
+    connection_id: String,
+    prefix: String,
+}
+
+/// A product answer as Source Cooperative's API gives it (with the fields the proxy ignores).
+const PRODUCT: &str = r#"{"product_id":"restricted-data","account_id":"acme","title":"Restricted data",
+    "description":"A product whose objects only granted principals may read, with a longer description.",
+    "created_at":"2024-05-01T12:00:00Z","updated_at":"2024-11-30T08:15:00Z","visibility":"restricted",
+    "disabled":false,"data_mode":"open","featured":0,
+    "metadata":{"tags":["geo","parquet"],"primary_mirror":"aws-us-east-1",
+    "mirrors":{"aws-us-east-1":{"connection_id":"acme-s3","prefix":"acme/restricted-data/",
+    "storage_type":"s3","is_primary":true,"config":{"region":"us-east-1","bucket":"acme-data"}}}},
+    "account":{"account_id":"acme","name":"ACME","type":"organization"}}"#;
+
 /// Runs `f` for ~0.2 s after a warm-up; ns per call.
 fn ns_per(mut f: impl FnMut()) -> f64 {
     for _ in 0..1000 {
@@ -262,4 +308,15 @@ fn parse_cost() {
         black_box(serde_json::to_vec(&SerdeStoredMeta::from(&m)).map(|v| v.len()).ok());
     });
     report("objcache meta write", ours, serde);
+
+    let bytes = PRODUCT.as_bytes();
+    assert!(crate::catalog::http::model::parse_product(bytes).is_ok());
+    assert!(serde_json::from_slice::<SerdeProduct>(bytes).is_ok());
+    let ours = ns_per(|| {
+        black_box(crate::catalog::http::model::parse_product(black_box(bytes)).is_ok());
+    });
+    let serde = ns_per(|| {
+        black_box(serde_json::from_slice::<SerdeProduct>(black_box(bytes)).is_ok());
+    });
+    report(&format!("catalog product ({} B)", bytes.len()), ours, serde);
 }
