@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// Why a document is refused.
@@ -153,10 +153,21 @@ pub fn parse(bytes: &[u8]) -> Result<Value, Error> {
 /// [`parse`] with serde_json's own error, whose category tells a repeated key
 /// (`Category::Data`) from text that is not JSON.
 pub fn parse_unique(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    parse_with(bytes, ValueSeed { lax: false })
+}
+
+/// JSON text as `serde_json::from_slice::<Value>` reads it, a repeated key keeping its last
+/// value: for the issuers' documents (discovery, JWKS), read as leniently as other clients
+/// read them. The same visitor as [`parse`]: one copy of the code in the wasm.
+pub fn parse_lax(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    parse_with(bytes, ValueSeed { lax: true })
+}
+
+fn parse_with(bytes: &[u8], seed: ValueSeed) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let v = Unique::deserialize(&mut de)?;
+    let v = seed.deserialize(&mut de)?;
     de.end()?;
-    Ok(v.0)
+    Ok(v)
 }
 
 /// [`parse`], then `read` on the value.
@@ -164,19 +175,22 @@ pub fn read<T>(bytes: &[u8], read: impl FnOnce(Value) -> Result<T>) -> Result<T,
     Ok(read(parse(bytes)?)?)
 }
 
-/// A JSON value whose objects have unique keys: serde_json's own `Value` silently keeps
-/// the last of two, which another reader of the same text may not.
-struct Unique(Value);
+/// A JSON value whose objects have unique keys unless `lax`: serde_json's own `Value`
+/// silently keeps the last of two, which another reader of the same text may not.
+#[derive(Clone, Copy)]
+struct ValueSeed {
+    lax: bool,
+}
 
-impl<'de> Deserialize<'de> for Unique {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(UniqueVisitor).map(Unique)
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct UniqueVisitor;
-
-impl<'de> Visitor<'de> for UniqueVisitor {
+impl<'de> Visitor<'de> for ValueSeed {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -213,7 +227,7 @@ impl<'de> Visitor<'de> for UniqueVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(Unique(v)) = seq.next_element()? {
+        while let Some(v) = seq.next_element_seed(self)? {
             out.push(v);
         }
         Ok(Value::Array(out))
@@ -222,8 +236,8 @@ impl<'de> Visitor<'de> for UniqueVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(k) = map.next_key::<String>()? {
-            let Unique(v) = map.next_value()?;
-            if out.contains_key(&k) {
+            let v = map.next_value_seed(self)?;
+            if !self.lax && out.contains_key(&k) {
                 return Err(de::Error::custom(format_args!("repeated key {k:?}")));
             }
             out.insert(k, v);

@@ -123,3 +123,20 @@ fn writer_matches_serde_json() {
     ObjWriter::new(&mut one).str("s", tricky).end();
     assert_eq!(one, serde_json::to_vec(&json!({ "s": tricky })).unwrap());
 }
+
+#[test]
+fn lax_parse_reads_as_serde_json_value_does() {
+    for text in [
+        r#"{"keys": [{"kid": "a", "kid": "b"}], "keys": []}"#,
+        r#"{"issuer": "https://i", "n": [1, -2, 3.5, 1e400000], "x": null}"#,
+        r#"{"a": {"b": true, "b": false}, "u": 18446744073709551615, "s": "\u00e9\n"}"#,
+        "[]",
+        "{",
+        "{} x",
+    ] {
+        let ours = parse_lax(text.as_bytes()).map_err(|e| e.to_string());
+        let theirs = serde_json::from_slice::<Value>(text.as_bytes()).map_err(|e| e.to_string());
+        assert_eq!(ours, theirs, "{text}");
+    }
+    assert_eq!(parse_lax(br#"{"a": 1, "a": 2}"#).unwrap(), json!({"a": 2}));
+}
