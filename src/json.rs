@@ -479,6 +479,15 @@ impl<'a> ObjWriter<'a> {
     }
 }
 
+/// Compact JSON text of a value, as `Value::to_string` writes it, through the one serde_json
+/// writer the log lines use (`Display` would instantiate another: `fmt::Formatter` as writer).
+pub fn to_string(v: &Value) -> String {
+    let mut out = Vec::with_capacity(128);
+    // Writing into a Vec cannot fail, and serde_json writes UTF-8.
+    let _ = serde_json::to_writer(&mut out, v);
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// A JSON string, escaped by serde_json (the instance the log lines use already).
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     // Writing into a Vec cannot fail.

@@ -140,3 +140,10 @@ fn lax_parse_reads_as_serde_json_value_does() {
     }
     assert_eq!(parse_lax(br#"{"a": 1, "a": 2}"#).unwrap(), json!({"a": 2}));
 }
+
+#[test]
+fn to_string_is_value_display() {
+    let v = json!({"s": "q\"\u{1}é/", "n": [1, -2, 3.5, u64::MAX], "o": {"b": null, "a": true}, "e": {}});
+    assert_eq!(to_string(&v), v.to_string());
+    assert_eq!(to_string(&json!("x")), "\"x\"");
+}
