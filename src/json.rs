@@ -99,6 +99,16 @@ impl FieldError {
         self
     }
 
+    /// The same error with its innermost key left out (`a.b` for `a.b.c`): where a key may
+    /// itself be something that must not be shown (a secret pasted in the wrong place).
+    #[must_use]
+    pub fn without_key(mut self) -> Self {
+        if matches!(self.path.first(), Some(Step::Key(_))) {
+            self.path.remove(0);
+        }
+        self
+    }
+
     /// `a.b[2].c`, or empty for the root.
     pub fn path(&self) -> String {
         let mut s = String::new();
@@ -318,6 +328,9 @@ pub fn map<T>(v: Value, item: impl Fn(Value) -> Result<T>) -> Result<BTreeMap<St
     Ok(out)
 }
 
+/// The problem of a field [`Obj::end`] does not know.
+pub const UNKNOWN_FIELD: &str = "unknown field";
+
 /// An object with named fields, taken out one by one.
 pub struct Obj(Map<String, Value>);
 
@@ -371,7 +384,7 @@ impl Obj {
     pub fn end(self) -> Result<()> {
         match self.0.into_iter().next() {
             None => Ok(()),
-            Some((k, _)) => Err(FieldError::new("unknown field").at(&k)),
+            Some((k, _)) => Err(FieldError::new(UNKNOWN_FIELD).at(&k)),
         }
     }
 }

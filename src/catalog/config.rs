@@ -47,7 +47,7 @@ pub enum ConnectionKeysError {
     )]
     Shape { line: usize, column: usize },
     /// JSON of another shape, or a repeated key: the path of the field (connection ids
-    /// and field names, never a value).
+    /// and the known field names, never a value or another key).
     #[error("CATALOG_CONNECTION_KEYS: {0}")]
     Field(String),
     #[error("CATALOG_CONNECTION_KEYS: connection {0:?} has an empty id or key")]
@@ -169,10 +169,22 @@ fn key_doc(v: Value) -> json::Result<KeyDoc> {
 /// `CATALOG_CONNECTION_KEYS`: `{"<connection id>": {"access_key_id", "secret_access_key"}}`.
 /// Error messages name connections, never a key.
 pub fn connection_keys(json: &str) -> Result<HashMap<String, Credentials>, ConnectionKeysError> {
-    let docs = json::read(json.as_bytes(), |v| json::map(v, key_doc)).map_err(|e| match e.position() {
-        Some((line, column)) if !e.is_repeated_key() => ConnectionKeysError::Shape { line, column },
-        // A repeated key's text names the key (a connection id or a field name) and its place.
-        _ => ConnectionKeysError::Field(e.to_string()),
+    // Only connection ids and the three field names are ever shown: another key could be a
+    // secret pasted in the wrong place (so a repeated or unknown key is not named).
+    let docs = json::read(json.as_bytes(), |v| json::map(v, key_doc)).map_err(|e| match e {
+        json::Error::Syntax(_) if e.is_repeated_key() => {
+            let (line, column) = e.position().unwrap_or_default();
+            ConnectionKeysError::Field(format!("a key is repeated (line {line}, column {column})"))
+        }
+        json::Error::Syntax(s) => ConnectionKeysError::Shape {
+            line: s.line(),
+            column: s.column(),
+        },
+        json::Error::Field(f) if f.problem() == json::UNKNOWN_FIELD => ConnectionKeysError::Field(format!(
+            "{}: a field other than access_key_id, secret_access_key, session_token",
+            f.without_key().path()
+        )),
+        json::Error::Field(f) => ConnectionKeysError::Field(f.to_string()),
     })?;
     docs.into_iter()
         .map(|(id, d)| {

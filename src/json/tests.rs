@@ -147,3 +147,11 @@ fn to_string_is_value_display() {
     assert_eq!(to_string(&v), v.to_string());
     assert_eq!(to_string(&json!("x")), "\"x\"");
 }
+
+#[test]
+fn without_key_leaves_out_the_innermost_key_only() {
+    let e = FieldError::new(UNKNOWN_FIELD).at("TOPSECRET").at("conn");
+    assert_eq!(e.clone().without_key().to_string(), "conn: unknown field");
+    let e = FieldError::new("expected a string").at_index(2).at("list");
+    assert_eq!(e.without_key().to_string(), "list[2]: expected a string");
+}
