@@ -10,6 +10,10 @@
 //!   `null`, where no `Option` was), unknown fields are refused where the derive denied them;
 //! - every error names the path of the field (`roles[2].bindings[0][1].claim: expected a
 //!   string`), never a value: the documents hold secrets.
+//!
+//! Every JSON text the Worker reads goes through the one `Value` visitor here (the issuers'
+//! discovery and JWKS documents too, [`parse_lax`]), and every `Value` it writes through the
+//! one serde_json writer the log lines use ([`to_string`]): one copy of each in the wasm.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -48,7 +52,7 @@ impl Error {
         }
     }
 
-    /// Whether this is a repeated key (a well-formed JSON text otherwise).
+    /// Whether the text repeats a key (seen before any syntax error after it).
     pub fn is_repeated_key(&self) -> bool {
         matches!(self, Error::Syntax(e) if e.classify() == serde_json::error::Category::Data)
     }
