@@ -25,6 +25,7 @@ pub mod config;
 pub mod cors;
 pub mod error;
 pub mod http;
+pub mod json;
 pub mod log;
 pub mod objcache;
 pub mod oidc;

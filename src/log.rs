@@ -55,7 +55,11 @@ pub fn line(level: Level, msg: &str, fields: Value) -> String {
     for (k, v) in &mut m {
         cap(k, v);
     }
-    Value::Object(m).to_string()
+    // The serde_json writer `Line` uses (`Display` would instantiate another).
+    let mut out = Vec::with_capacity(256);
+    // Writing into a Vec cannot fail, and serde_json writes UTF-8.
+    let _ = serde_json::to_writer(&mut out, &Value::Object(m));
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// One log line written straight into a buffer, for the lines of every

@@ -5,9 +5,9 @@ use crate::error::Result;
 use crate::http::Headers;
 use crate::log::Level;
 
-/// An object's metadata, whatever backend it came from (serialized: the
-/// edge cache keeps it).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// An object's metadata, whatever backend it came from (the edge cache keeps
+/// it as JSON: `objcache::StoredMeta`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ObjectMeta {
     pub size: u64,
     /// Quoted, as in HTTP (`"abc"`).

@@ -4,13 +4,14 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use super::http::client::{CatalogUrlError, TIMEOUT_MS};
 use super::http::HttpCatalog;
 use super::StaticCatalogError;
 use super::{Catalog, StaticCatalog};
 use crate::error::chain;
+use crate::json::{self, Obj};
 use crate::sigv4::Credentials;
 
 /// Bounds of `CATALOG_TIMEOUT_MS`.
@@ -40,10 +41,15 @@ crate::error::debug_as_display!(CatalogConfigError);
 /// serde's error is not kept, as its message can quote the input.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectionKeysError {
+    /// Not JSON.
     #[error(
         "CATALOG_CONNECTION_KEYS is not {{\"<connection>\": {{\"access_key_id\", \"secret_access_key\"}}}} (line {line}, column {column})"
     )]
     Shape { line: usize, column: usize },
+    /// JSON of another shape, or a repeated key: the path of the field (connection ids
+    /// and the known field names, never a value or another key).
+    #[error("CATALOG_CONNECTION_KEYS: {0}")]
+    Field(String),
     #[error("CATALOG_CONNECTION_KEYS: connection {0:?} has an empty id or key")]
     Empty(String),
 }
@@ -142,24 +148,44 @@ fn http_catalog(
         .with_connection_keys(keys))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct KeyDoc {
     access_key_id: String,
     secret_access_key: String,
-    #[serde(default)]
     session_token: Option<String>,
+}
+
+/// Read by hand (src/json.rs): unknown fields are refused.
+fn key_doc(v: Value) -> json::Result<KeyDoc> {
+    let mut o = Obj::new(v)?;
+    let d = KeyDoc {
+        access_key_id: o.req_str("access_key_id")?,
+        secret_access_key: o.req_str("secret_access_key")?,
+        session_token: o.opt_str("session_token")?,
+    };
+    o.end()?;
+    Ok(d)
 }
 
 /// `CATALOG_CONNECTION_KEYS`: `{"<connection id>": {"access_key_id", "secret_access_key"}}`.
 /// Error messages name connections, never a key.
 pub fn connection_keys(json: &str) -> Result<HashMap<String, Credentials>, ConnectionKeysError> {
-    // Bytes, as every JSON parse here: one serde_json reader in the wasm (docs/BENCHMARKS.md).
-    let docs: HashMap<String, KeyDoc> =
-        serde_json::from_slice(json.as_bytes()).map_err(|e| ConnectionKeysError::Shape {
-            line: e.line(),
-            column: e.column(),
-        })?;
+    // Only connection ids and the three field names are ever shown: another key could be a
+    // secret pasted in the wrong place (so a repeated or unknown key is not named).
+    let docs = json::read(json.as_bytes(), |v| json::map(v, key_doc)).map_err(|e| match e {
+        json::Error::Syntax(_) if e.is_repeated_key() => {
+            let (line, column) = e.position().unwrap_or_default();
+            ConnectionKeysError::Field(format!("a key is repeated (line {line}, column {column})"))
+        }
+        json::Error::Syntax(s) => ConnectionKeysError::Shape {
+            line: s.line(),
+            column: s.column(),
+        },
+        json::Error::Field(f) if f.problem() == json::UNKNOWN_FIELD => ConnectionKeysError::Field(format!(
+            "{}: a field other than access_key_id, secret_access_key, session_token",
+            f.without_key().path()
+        )),
+        json::Error::Field(f) => ConnectionKeysError::Field(f.to_string()),
+    })?;
     docs.into_iter()
         .map(|(id, d)| {
             if id.is_empty() || d.access_key_id.trim().is_empty() || d.secret_access_key.is_empty() {

@@ -12,12 +12,12 @@ pub fn static_catalog_default() -> &'static str {
     static_catalog::DEFAULT_JSON
 }
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use crate::backend::Backend;
+use crate::json::{self, FieldError, Obj};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Visibility {
     /// Listed and readable by anyone.
     Public,
@@ -25,6 +25,17 @@ pub enum Visibility {
     Unlisted,
     /// Only for principals granted access; invisible (404) to everyone else.
     Restricted,
+}
+
+impl Visibility {
+    pub fn from_value(v: Value) -> json::Result<Self> {
+        match v.as_str() {
+            Some("public") => Ok(Visibility::Public),
+            Some("unlisted") => Ok(Visibility::Unlisted),
+            Some("restricted") => Ok(Visibility::Restricted),
+            _ => Err(FieldError::new("expected \"public\", \"unlisted\" or \"restricted\"")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,15 +54,11 @@ pub struct Product {
 
 /// A principal a restricted product is granted to: an issuer's subject, or
 /// anyone from that issuer whose role passed through `claim` = `equals`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
     pub issuer: String,
-    #[serde(default)]
     pub subject: Option<String>,
-    #[serde(default)]
     pub claim: Option<String>,
-    #[serde(default)]
     pub equals: Option<String>,
 }
 
@@ -61,6 +68,19 @@ pub struct Grant {
 pub struct GrantError;
 
 impl Grant {
+    /// `{"issuer", "subject"?, "claim"?, "equals"?}`, nothing else.
+    pub fn from_value(v: Value) -> json::Result<Self> {
+        let mut o = Obj::new(v)?;
+        let g = Grant {
+            issuer: o.req_str("issuer")?,
+            subject: o.opt_str("subject")?,
+            claim: o.opt_str("claim")?,
+            equals: o.opt_str("equals")?,
+        };
+        o.end()?;
+        Ok(g)
+    }
+
     pub fn validate(&self) -> Result<(), GrantError> {
         let by_subject = self.subject.as_deref().is_some_and(|s| !s.is_empty());
         let by_claim = self.claim.as_deref().is_some_and(|c| !c.is_empty())

@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use super::config::Needs;
 use super::{Grant, GrantError, Product, Resolved, Visibility};
 use crate::backend::federation::{WebIdentity, WebIdentityDoc, WebIdentityError};
 use crate::backend::{Backend, S3Backend};
+use crate::json::{self, FieldError, Obj};
 use crate::route::valid_name;
 use crate::secret::Secret;
 use crate::sigv4::Credentials;
@@ -16,17 +17,11 @@ use crate::sigv4::Credentials;
 /// The catalog `make dev` serves: the sample data in local R2.
 pub const DEFAULT_JSON: &str = include_str!("default.json");
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Doc {
-    #[serde(default)]
     backends: BTreeMap<String, BackendDoc>,
-    #[serde(default)]
     accounts: BTreeMap<String, AccountDoc>,
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 enum BackendDoc {
     R2 {
         binding: String,
@@ -34,46 +29,83 @@ enum BackendDoc {
     S3 {
         endpoint: String,
         bucket: String,
-        #[serde(default)]
         region: Option<String>,
-        #[serde(default)]
         access_key_id_var: Option<String>,
-        #[serde(default)]
         secret_access_key_var: Option<String>,
         /// Temporary credentials from an STS for the proxy's own identity.
-        #[serde(default)]
         web_identity: Option<Box<WebIdentityDoc>>,
     },
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct AccountDoc {
-    #[serde(default)]
     products: BTreeMap<String, ProductDoc>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ProductDoc {
     visibility: Visibility,
     backend: String,
-    #[serde(default)]
     prefix: String,
-    #[serde(default)]
-    #[allow(dead_code)] // documentation for humans reading the catalog
-    title: Option<String>,
-    #[serde(default)]
     grants: Vec<Grant>,
-    #[serde(default)]
     cache: crate::objcache::ProductCache,
+}
+
+// Read by hand (src/json.rs): unknown fields are refused at every level, as are repeated keys.
+
+fn doc(v: Value) -> json::Result<Doc> {
+    let mut o = Obj::new(v)?;
+    let backends = o.or_default("backends", |v| json::map(v, backend_doc))?;
+    let accounts = o.or_default("accounts", |v| json::map(v, account_doc))?;
+    o.end()?;
+    Ok(Doc { backends, accounts })
+}
+
+fn backend_doc(v: Value) -> json::Result<BackendDoc> {
+    let mut o = Obj::new(v)?;
+    let b = match o.req_str("type")?.as_str() {
+        "r2" => BackendDoc::R2 {
+            binding: o.req_str("binding")?,
+        },
+        "s3" => BackendDoc::S3 {
+            endpoint: o.req_str("endpoint")?,
+            bucket: o.req_str("bucket")?,
+            region: o.opt_str("region")?,
+            access_key_id_var: o.opt_str("access_key_id_var")?,
+            secret_access_key_var: o.opt_str("secret_access_key_var")?,
+            web_identity: o.opt("web_identity", WebIdentityDoc::from_value)?.map(Box::new),
+        },
+        _ => return Err(FieldError::new("expected \"r2\" or \"s3\"").at("type")),
+    };
+    o.end()?;
+    Ok(b)
+}
+
+fn account_doc(v: Value) -> json::Result<AccountDoc> {
+    let mut o = Obj::new(v)?;
+    let products = o.or_default("products", |v| json::map(v, product_doc))?;
+    o.end()?;
+    Ok(AccountDoc { products })
+}
+
+fn product_doc(v: Value) -> json::Result<ProductDoc> {
+    let mut o = Obj::new(v)?;
+    let p = ProductDoc {
+        visibility: o.req("visibility", Visibility::from_value)?,
+        backend: o.req_str("backend")?,
+        prefix: o.or_default("prefix", json::string)?,
+        grants: o.or_default("grants", |v| json::list(v, Grant::from_value))?,
+        cache: o.or_default("cache", crate::objcache::ProductCache::from_value)?,
+    };
+    // Documentation for humans reading the catalog; only its type is checked.
+    o.opt_str("title")?;
+    o.end()?;
+    Ok(p)
 }
 
 /// Why a static catalog is refused (the whole catalog: it answers 503).
 #[derive(thiserror::Error)]
 pub enum StaticCatalogError {
     #[error("invalid catalog JSON")]
-    Json(#[from] serde_json::Error),
+    Json(#[from] json::Error),
     #[error("invalid account name {0:?}")]
     AccountName(String),
     #[error("invalid product name {account}/{name:?}")]
@@ -144,7 +176,7 @@ impl StaticCatalog {
         needs: &Needs,
     ) -> Result<Self, StaticCatalogError> {
         // Bytes, as every JSON parse here: one serde_json reader in the wasm (docs/BENCHMARKS.md).
-        let doc: Doc = serde_json::from_slice(json.as_bytes())?;
+        let doc = json::read(json.as_bytes(), doc)?;
         let mut backends = BTreeMap::new();
         for (name, b) in doc.backends {
             backends.insert(name.clone(), backend(&name, b, env, needs)?);

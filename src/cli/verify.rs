@@ -135,8 +135,10 @@ fn policy(args: &Args) -> Result<Policy, Outcome> {
 /// `key=value` as the proxy's own role condition (so `--claim-glob` is exactly a role's `glob`).
 fn condition(kv: &str, op: &str) -> Result<Condition, ConditionArgError> {
     let (key, value) = kv.split_once('=').ok_or(ConditionArgError::NotKeyValue)?;
-    let obj = serde_json::json!({"claim": key, op: value});
-    Ok(serde_json::from_value(obj)?)
+    let mut obj = Map::new();
+    obj.insert("claim".into(), Value::from(key));
+    obj.insert(op.into(), Value::from(value));
+    Ok(Condition::try_from(obj)?)
 }
 
 /// A `--claim-*` argument that is no condition.
@@ -145,7 +147,7 @@ enum ConditionArgError {
     #[error("expected KEY=VALUE")]
     NotKeyValue,
     #[error(transparent)]
-    Condition(#[from] serde_json::Error),
+    Condition(#[from] oidc::conditions::ConditionError),
 }
 
 /// A `jwks_uri` over plain http on another origin than the issuer.

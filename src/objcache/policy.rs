@@ -1,8 +1,9 @@
 //! What may be cached and for how long, the cache keys, the stored form of an
 //! object's metadata and the `Cache-Control` an answer carries.
 
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::json::{self, Obj, ObjWriter};
 use crate::platform::ObjectMeta;
 
 pub const MIB: u64 = 1 << 20;
@@ -81,16 +82,26 @@ impl Settings {
 }
 
 /// A product's cache settings in the catalog.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ProductCache {
     /// Seconds an object's version is trusted; `0` disables caching the
     /// product; absent: `OBJECT_CACHE_TTL_SECS`.
-    #[serde(default)]
     pub ttl_secs: Option<u32>,
     /// Part of every key: raising it purges the product's cached objects.
-    #[serde(default)]
     pub generation: u32,
+}
+
+impl ProductCache {
+    /// `{"ttl_secs"?, "generation"?}`, nothing else.
+    pub fn from_value(v: Value) -> json::Result<Self> {
+        let mut o = Obj::new(v)?;
+        let c = ProductCache {
+            ttl_secs: o.opt("ttl_secs", json::u32)?,
+            generation: o.or_default("generation", json::u32)?,
+        };
+        o.end()?;
+        Ok(c)
+    }
 }
 
 /// Whether the backend lets an answer be kept: not when its `Cache-Control`
@@ -151,7 +162,7 @@ impl ObjectKey {
 }
 
 /// An object's metadata as the cache keeps it, with its absolute expiry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredMeta {
     pub expires_at_ms: i64,
     /// `false`: the backend forbids caching this object; reads go straight
@@ -173,19 +184,66 @@ impl StoredMeta {
         self.object.clone()
     }
 
+    /// Written by hand (src/json.rs) with the bytes serde's derive wrote before, so that
+    /// entries stored by either build read in the other: `{"expires_at_ms", "storable",
+    /// "object": {"size", "etag", "last_modified_ms", "content_type", ..., "user_metadata":
+    /// [[name, value], ...]}}`, absent headers as `null`.
     pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        let m = &self.object;
+        let mut out = Vec::with_capacity(256);
+        let mut w = ObjWriter::new(&mut out);
+        w.i64("expires_at_ms", self.expires_at_ms)
+            .bool("storable", self.storable)
+            .obj("object", |w| {
+                w.u64("size", m.size)
+                    .str("etag", &m.etag)
+                    .i64("last_modified_ms", m.last_modified_ms)
+                    .opt_str("content_type", m.content_type.as_deref())
+                    .opt_str("cache_control", m.cache_control.as_deref())
+                    .opt_str("content_encoding", m.content_encoding.as_deref())
+                    .opt_str("content_disposition", m.content_disposition.as_deref())
+                    .opt_str("content_language", m.content_language.as_deref())
+                    .opt_str("expires", m.expires.as_deref())
+                    .pairs("user_metadata", &m.user_metadata);
+            });
+        w.end();
+        out
     }
 
-    /// The stored metadata, expired or not.
+    /// The stored metadata, expired or not. Anything else (another shape, a repeated key)
+    /// is `None`: a cache miss.
     pub fn decode_any(bytes: &[u8]) -> Option<Self> {
-        serde_json::from_slice(bytes).ok()
+        json::read(bytes, stored_meta).ok()
     }
 
     /// Whether it is still within its TTL at `now_ms` (trusted without asking the backend).
     pub fn fresh(&self, now_ms: i64) -> bool {
         now_ms < self.expires_at_ms
     }
+}
+
+/// Unknown fields are ignored, as serde's derive did; a header may be absent or `null`.
+fn stored_meta(v: Value) -> json::Result<StoredMeta> {
+    let mut o = Obj::new(v)?;
+    Ok(StoredMeta {
+        expires_at_ms: o.req("expires_at_ms", json::i64)?,
+        storable: o.req("storable", json::boolean)?,
+        object: o.req("object", |v| {
+            let mut m = Obj::new(v)?;
+            Ok(ObjectMeta {
+                size: m.req("size", json::u64)?,
+                etag: m.req_str("etag")?,
+                last_modified_ms: m.req("last_modified_ms", json::i64)?,
+                content_type: m.opt_str("content_type")?,
+                cache_control: m.opt_str("cache_control")?,
+                content_encoding: m.opt_str("content_encoding")?,
+                content_disposition: m.opt_str("content_disposition")?,
+                content_language: m.opt_str("content_language")?,
+                expires: m.opt_str("expires")?,
+                user_metadata: m.req("user_metadata", json::pairs)?,
+            })
+        })?,
+    })
 }
 
 #[cfg(test)]

@@ -12,14 +12,13 @@
 //! characters (including `/`) and `?` exactly one character; there is no
 //! escaping, so a literal `*` or `?` in a claim is matched by the wildcards.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::glob::glob_match;
+use crate::json::{self, FieldError, Obj};
 
 /// One condition on one claim.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "Map<String, Value>", into = "RawCondition")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Condition {
     pub claim: String,
     pub op: Op,
@@ -34,23 +33,19 @@ pub enum Op {
 }
 
 /// The wire form; [`Condition`] enforces "exactly one operator".
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawCondition {
     claim: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     equals: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     starts_with: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     glob: Option<String>,
 }
 
-/// Why a condition is refused (serde reports it with its position).
+/// Why a condition is refused.
 #[derive(thiserror::Error)]
 pub enum ConditionError {
+    /// Not the shape (a field's path and what is wrong with it).
     #[error(transparent)]
-    Json(#[from] serde_json::Error),
+    Json(#[from] FieldError),
     #[error("a condition needs exactly one of equals, starts_with, glob")]
     NotOneOp,
     #[error("a condition needs a non-empty claim name")]
@@ -61,13 +56,20 @@ pub enum ConditionError {
 
 crate::error::debug_as_display!(ConditionError);
 
-/// Through a JSON object first: serde's derived struct parsing would also
-/// take a positional array (`["ref", "x"]`), which no one should write.
+/// From a JSON object only (never a positional array such as `["ref", "x"]`), read by
+/// hand (src/json.rs): unknown fields are refused; an operator set to `null` counts as absent.
 impl TryFrom<Map<String, Value>> for Condition {
     type Error = ConditionError;
 
     fn try_from(obj: Map<String, Value>) -> Result<Self, ConditionError> {
-        let raw: RawCondition = serde_json::from_value(Value::Object(obj))?;
+        let mut o = Obj::from(obj);
+        let raw = RawCondition {
+            claim: o.req_str("claim")?,
+            equals: o.opt_str("equals")?,
+            starts_with: o.opt_str("starts_with")?,
+            glob: o.opt_str("glob")?,
+        };
+        o.end()?;
         Self::try_from(raw)
     }
 }
@@ -101,25 +103,32 @@ impl TryFrom<RawCondition> for Condition {
     }
 }
 
-impl From<Condition> for RawCondition {
-    fn from(c: Condition) -> Self {
-        let mut raw = RawCondition {
-            claim: c.claim,
-            equals: None,
-            starts_with: None,
-            glob: None,
-        };
-        let slot = match c.op {
-            Op::Equals => &mut raw.equals,
-            Op::StartsWith => &mut raw.starts_with,
-            Op::Glob => &mut raw.glob,
-        };
-        *slot = Some(c.value);
-        raw
-    }
-}
-
 impl Condition {
+    /// A condition of a document (`ROLES`): its problem as a field error, so that the
+    /// document's error names where the condition is.
+    pub fn from_value(v: Value) -> json::Result<Self> {
+        let Value::Object(m) = v else {
+            return Err(FieldError::new("expected an object"));
+        };
+        Self::try_from(m).map_err(|e| match e {
+            ConditionError::Json(e) => e,
+            other => FieldError::custom(other.to_string()),
+        })
+    }
+
+    /// The JSON form: `{"claim": ..., "<operator>": ...}`.
+    pub fn to_value(&self) -> Value {
+        let op = match self.op {
+            Op::Equals => "equals",
+            Op::StartsWith => "starts_with",
+            Op::Glob => "glob",
+        };
+        let mut m = Map::new();
+        m.insert("claim".into(), Value::from(self.claim.as_str()));
+        m.insert(op.into(), Value::from(self.value.as_str()));
+        Value::Object(m)
+    }
+
     /// Whether the (verified) claims satisfy this condition.
     pub fn holds(&self, claims: &Map<String, Value>) -> bool {
         let Some(actual) = claims.get(&self.claim).and_then(Value::as_str) else {

@@ -54,8 +54,9 @@ pub fn parse_discovery(json: &str, expected_issuer: &str, allow_loopback: bool) 
     if json.len() > MAX_JWKS_BYTES {
         return Err(DiscoveryError::TooLarge);
     }
-    // Bytes, as every JSON parse here: one serde_json reader in the wasm (docs/BENCHMARKS.md).
-    let doc: Value = serde_json::from_slice(json.as_bytes()).map_err(|e| DiscoveryError::Json(Arc::new(e)))?;
+    // Lax: a repeated key keeps its last value, as other clients read issuer documents;
+    // the visitor every JSON document here goes through (src/json.rs).
+    let doc: Value = crate::json::parse_lax(json.as_bytes()).map_err(|e| DiscoveryError::Json(Arc::new(e)))?;
     let issuer = doc.get("issuer").and_then(Value::as_str);
     if issuer != Some(expected_issuer) || expected_issuer.is_empty() {
         // Log-only text: the expected issuer is configuration, fine in logs.

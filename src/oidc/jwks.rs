@@ -121,8 +121,9 @@ pub fn parse_jwks(json: &str) -> Result<Vec<Jwk>, JwksError> {
     if json.len() > MAX_JWKS_BYTES {
         return Err(JwksError::TooLarge);
     }
-    // Bytes, as every JSON parse here: one serde_json reader in the wasm (docs/BENCHMARKS.md).
-    let doc: Value = serde_json::from_slice(json.as_bytes()).map_err(|e| JwksError::Json(Arc::new(e)))?;
+    // Lax: a repeated key keeps its last value, as other clients read issuer documents;
+    // the visitor every JSON document here goes through (src/json.rs).
+    let doc: Value = crate::json::parse_lax(json.as_bytes()).map_err(|e| JwksError::Json(Arc::new(e)))?;
     let Some(keys) = doc.get("keys").and_then(Value::as_array) else {
         return Err(JwksError::NoKeys);
     };

@@ -6,7 +6,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::TokenError;
@@ -117,11 +116,9 @@ pub(crate) fn parse(token: &str) -> Result<Parsed, TokenError> {
 /// nesting (128 levels), so the work is linear in the part's size.
 fn json_object(part: &str) -> Result<Map<String, Value>, TokenError> {
     let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed)?;
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
-    let parsed = Unique::deserialize(&mut de).and_then(|u| de.end().map(|()| u.0));
-    match parsed {
+    match unique_json(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Err(e) if e.to_string().starts_with(DUPLICATE) => Err(TokenError::DuplicateMember),
+        Err(true) => Err(TokenError::DuplicateMember),
         _ => Err(TokenError::Malformed),
     }
 }
@@ -129,81 +126,9 @@ fn json_object(part: &str) -> Result<Map<String, Value>, TokenError> {
 /// Parses JSON text whose objects never repeat a member name (at any
 /// depth, nesting bounded by serde_json at 128 levels). `Err(true)`: a
 /// repeated name; `Err(false)`: not JSON. Session policies use it too.
+/// The same reader as every other document of ours (src/json.rs).
 pub(crate) fn unique_json(bytes: &[u8]) -> Result<Value, bool> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    match Unique::deserialize(&mut de).and_then(|u| de.end().map(|()| u.0)) {
-        Ok(v) => Ok(v),
-        Err(e) => Err(e.to_string().starts_with(DUPLICATE)),
-    }
-}
-
-const DUPLICATE: &str = "duplicate member";
-
-/// A JSON value whose objects have unique member names: serde_json's own
-/// `Value` silently keeps the last of two, which another parser may not.
-struct Unique(Value);
-
-impl<'de> Deserialize<'de> for Unique {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(UniqueVisitor).map(Unique)
-    }
-}
-
-struct UniqueVisitor;
-
-impl<'de> Visitor<'de> for UniqueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::from(v))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::String(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut out = Vec::new();
-        while let Some(Unique(v)) = seq.next_element()? {
-            out.push(v);
-        }
-        Ok(Value::Array(out))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(k) = map.next_key::<String>()? {
-            let Unique(v) = map.next_value()?;
-            if out.insert(k, v).is_some() {
-                return Err(de::Error::custom(DUPLICATE));
-            }
-        }
-        Ok(Value::Object(out))
-    }
+    crate::json::parse_unique(bytes).map_err(|e| e.classify() == serde_json::error::Category::Data)
 }
 
 #[cfg(test)]

@@ -266,7 +266,7 @@ fn service_document<B>(cfg: &Config) -> Response<B> {
             "oidc_provider": cfg.provider.is_some(),
         },
     });
-    let mut r = Response::bytes(200, "application/json", doc.to_string().into_bytes());
+    let mut r = Response::bytes(200, "application/json", crate::json::to_string(&doc).into_bytes());
     r.headers.set("cache-control", "no-store");
     r
 }

@@ -15,9 +15,10 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::json::{self, Obj, ObjWriter};
 use crate::secret::{constant_time_eq, Secret};
 
 pub use cache::{cache_key, Opened, SessionCache, MAX_BYTES as CACHE_MAX_BYTES, MAX_SESSIONS};
@@ -203,71 +204,110 @@ impl SessionKeys {
 
 /// What a session token carries. Field names are short in the sealed JSON to
 /// keep tokens small; `Debug` never shows the secret.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Session {
-    #[serde(rename = "k")]
+    /// `k`
     pub access_key_id: String,
-    #[serde(rename = "s", with = "secret_serde")]
+    /// `s`
     pub secret_access_key: Secret,
-    #[serde(rename = "i")]
+    /// `i`
     pub issuer: String,
-    #[serde(rename = "u")]
+    /// `u`
     pub subject: String,
-    #[serde(rename = "r")]
+    /// `r`
     pub role: String,
-    /// Permission ceiling patterns (`account/product/prefix*`).
-    #[serde(rename = "c")]
+    /// `c`: permission ceiling patterns (`account/product/prefix*`).
     pub ceiling: Vec<String>,
-    #[serde(rename = "n")]
+    /// `n`
     pub session_name: String,
-    #[serde(rename = "a")]
+    /// `a`
     pub audience: String,
-    /// Unix seconds.
-    #[serde(rename = "e")]
+    /// `e`: Unix seconds.
     pub expires_at: i64,
-    /// Claims the role passes through (name, value), for catalog grants.
-    #[serde(rename = "p", default, skip_serializing_if = "Vec::is_empty")]
+    /// `p`, left out when empty: claims the role passes through (name, value), for
+    /// catalog grants.
     pub claims: Vec<(String, String)>,
-    /// Random, minted with the session ([`new_session_id`]): its exchange's
-    /// audit line and every signed request's repeat it. Empty in tokens
+    /// `d`, left out when empty: random, minted with the session ([`new_session_id`]):
+    /// its exchange's audit line and every signed request's repeat it. Empty in tokens
     /// sealed before it existed.
-    #[serde(rename = "d", default, skip_serializing_if = "String::is_empty")]
     pub session_id: String,
-    /// The caller's session policy, when it passed one.
-    #[serde(rename = "q", default, skip_serializing_if = "Option::is_none")]
+    /// `q`, left out when none: the caller's session policy, when it passed one.
     pub policy: Option<SealedPolicy>,
 }
 
 /// What a session keeps of its session policy (`sts::policy` makes and reads it): compact, in the role ceiling's
 /// pattern language (`*`, `account/*`, `account/product`,
 /// `account/product/prefix*`), plus exact object keys written `=account/product/key`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedPolicy {
-    /// The first 16 hex digits of SHA-256 of the packed policy, for audit lines.
-    #[serde(rename = "h")]
+    /// `h`: the first 16 hex digits of SHA-256 of the packed policy, for audit lines.
     pub digest: String,
-    /// What `s3:GetObject` may read.
-    #[serde(rename = "g", default)]
+    /// `g`: what `s3:GetObject` may read.
     pub read: Vec<String>,
-    /// What `s3:ListBucket` may show.
-    #[serde(rename = "l", default)]
+    /// `l`: what `s3:ListBucket` may show.
     pub list: Vec<String>,
 }
 
-/// `Secret` has no serde impls on purpose (so it cannot leak through a stray
-/// serialization); the sealed payload is the one place it must be written.
-mod secret_serde {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::secret::Secret;
-
-    pub fn serialize<S: Serializer>(s: &Secret, ser: S) -> Result<S::Ok, S::Error> {
-        ser.serialize_str(s.expose())
+// The sealed JSON, written and read by hand (src/json.rs) with the bytes serde's derive
+// wrote before: the same field order and escapes, empty optional fields left out, unknown
+// fields ignored, a repeated key refused. `Secret` has no serde impls on purpose (so it
+// cannot leak through a stray serialization); this is the one place it is written.
+impl Session {
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(512);
+        let mut w = ObjWriter::new(&mut out);
+        w.str("k", &self.access_key_id)
+            .str("s", self.secret_access_key.expose())
+            .str("i", &self.issuer)
+            .str("u", &self.subject)
+            .str("r", &self.role)
+            .strs("c", &self.ceiling)
+            .str("n", &self.session_name)
+            .str("a", &self.audience)
+            .i64("e", self.expires_at);
+        if !self.claims.is_empty() {
+            w.pairs("p", &self.claims);
+        }
+        if !self.session_id.is_empty() {
+            w.str("d", &self.session_id);
+        }
+        if let Some(q) = &self.policy {
+            w.obj("q", |w| {
+                w.str("h", &q.digest).strs("g", &q.read).strs("l", &q.list);
+            });
+        }
+        w.end();
+        out
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Secret, D::Error> {
-        String::deserialize(de).map(Secret::from)
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<Self, json::Error> {
+        json::read(bytes, |v| {
+            let mut o = Obj::new(v)?;
+            Ok(Session {
+                access_key_id: o.req_str("k")?,
+                secret_access_key: Secret::from(o.req_str("s")?),
+                issuer: o.req_str("i")?,
+                subject: o.req_str("u")?,
+                role: o.req_str("r")?,
+                ceiling: o.req("c", json::strings)?,
+                session_name: o.req_str("n")?,
+                audience: o.req_str("a")?,
+                expires_at: o.req("e", json::i64)?,
+                claims: o.or_default("p", json::pairs)?,
+                session_id: o.or_default("d", json::string)?,
+                policy: o.opt("q", sealed_policy)?,
+            })
+        })
     }
+}
+
+fn sealed_policy(v: Value) -> json::Result<SealedPolicy> {
+    let mut o = Obj::new(v)?;
+    Ok(SealedPolicy {
+        digest: o.req_str("h")?,
+        read: o.or_default("g", json::strings)?,
+        list: o.or_default("l", json::strings)?,
+    })
 }
 
 fn random<const N: usize>() -> Result<[u8; N], SessionError> {

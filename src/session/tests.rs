@@ -302,3 +302,32 @@ fn credential_shapes() {
     assert_ne!(a.0, b.0);
     assert_ne!(a.1.expose(), b.1.expose());
 }
+
+/// The sealed JSON, read by hand (src/json.rs): repeated keys, wrong types and missing
+/// fields are refused (the token answers `Invalid`); unknown fields are ignored.
+#[test]
+fn sealed_json_shape() {
+    let ok = r#"{"k":"A","s":"S","i":"I","u":"U","r":"R","c":["*"],"n":"N","a":"A","e":5"#;
+    let read = |rest: &str| Session::from_json(format!("{ok}{rest}}}").as_bytes()).map_err(|e| e.to_string());
+    let s = read(r#","x":1,"q":{"h":"d","z":[]}"#).unwrap();
+    assert_eq!((s.expires_at, s.policy.unwrap().read.len(), s.claims.len()), (5, 0, 0));
+    assert!(read(r#","q":null"#).unwrap().policy.is_none());
+    let e = read(r#","k":"B""#).unwrap_err();
+    assert!(e.starts_with("repeated key \"k\""), "{e}");
+    assert!(read(r#","q":{"h":"d","h":"e"}"#)
+        .unwrap_err()
+        .starts_with("repeated key \"h\""));
+    assert_eq!(
+        read(r#","p":[["a"]]"#).unwrap_err(),
+        "p[0]: expected a [name, value] pair"
+    );
+    assert_eq!(read(r#","d":null"#).unwrap_err(), "d: expected a string");
+    assert_eq!(read(r#","q":{"g":[]}"#).unwrap_err(), "q.h: missing");
+    let e = Session::from_json(br#"{"k":"A","s":"S","i":"I","u":"U","r":"R","c":["*"],"n":"N","a":"A","e":5.0}"#);
+    assert!(e.unwrap_err().to_string().starts_with("e: expected an integer"));
+    let e = Session::from_json(br#"{"k":"A","i":"I","u":"U","r":"R","c":["*"],"n":"N","a":"A","e":5}"#);
+    assert_eq!(e.unwrap_err().to_string(), "s: missing");
+    let e =
+        Session::from_json(br#"{"k":"A","s":["TOPSECRET"],"i":"I","u":"U","r":"R","c":["*"],"n":"N","a":"A","e":5}"#);
+    assert_eq!(e.unwrap_err().to_string(), "s: expected a string");
+}

@@ -64,7 +64,7 @@ pub fn success_xml(i: &Issued, request_id: &str) -> Vec<u8> {
 }
 
 pub fn success_json(i: &Issued, request_id: &str) -> Vec<u8> {
-    json!({
+    crate::json::to_string(&json!({
         "AssumeRoleWithWebIdentityResponse": {
             "AssumeRoleWithWebIdentityResult": {
                 "Credentials": {
@@ -80,8 +80,7 @@ pub fn success_json(i: &Issued, request_id: &str) -> Vec<u8> {
             },
             "ResponseMetadata": { "RequestId": request_id },
         }
-    })
-    .to_string()
+    }))
     .into_bytes()
 }
 
@@ -127,11 +126,10 @@ fn fault(code: Code) -> &'static str {
 }
 
 pub fn error_json(e: &impl ApiError, request_id: &str) -> Vec<u8> {
-    json!({
+    crate::json::to_string(&json!({
         "Error": { "Type": fault(e.code()), "Code": e.code().as_str(), "Message": e.message() },
         "RequestId": request_id,
-    })
-    .to_string()
+    }))
     .into_bytes()
 }
 

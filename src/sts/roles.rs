@@ -3,16 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
-
-use std::sync::Arc;
 
 use super::ceiling::{Ceiling, CeilingError};
 use super::limits::{self, LimitError};
 use super::params::{role_name, DEFAULT_DURATION, MIN_DURATION};
 use super::StsError;
 use crate::error::chain;
+use crate::json::{self, Obj};
 use crate::oidc::conditions::{all_hold, Condition};
 
 pub const DEFAULT_ROLE: &str = "_default";
@@ -74,21 +72,32 @@ pub struct Role {
     pub audit_claims: Vec<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RoleDoc {
     name: String,
     issuers: Vec<String>,
     audiences: Vec<String>,
-    #[serde(default)]
     bindings: Vec<Vec<Condition>>,
     ceiling: Vec<String>,
-    #[serde(default)]
     max_duration: Option<u32>,
-    #[serde(default)]
     pass_claims: Vec<String>,
-    #[serde(default)]
     audit_claims: Option<Vec<String>>,
+}
+
+/// One role of `ROLES`, read by hand (src/json.rs): unknown fields are refused.
+fn role_doc(v: Value) -> json::Result<RoleDoc> {
+    let mut o = Obj::new(v)?;
+    let d = RoleDoc {
+        name: o.req_str("name")?,
+        issuers: o.req("issuers", json::strings)?,
+        audiences: o.req("audiences", json::strings)?,
+        bindings: o.or_default("bindings", |v| json::list(v, |v| json::list(v, Condition::from_value)))?,
+        ceiling: o.req("ceiling", json::strings)?,
+        max_duration: o.opt("max_duration", json::u32)?,
+        pass_claims: o.or_default("pass_claims", json::strings)?,
+        audit_claims: o.opt("audit_claims", json::strings)?,
+    };
+    o.end()?;
+    Ok(d)
 }
 
 impl Role {
@@ -182,7 +191,7 @@ pub enum RoleError {
     Json {
         index: usize,
         #[source]
-        source: Arc<serde_json::Error>,
+        source: json::FieldError,
     },
     #[error("invalid role name {0:?}")]
     Name(String),
@@ -279,8 +288,8 @@ impl Roles {
             (None, _) => default_unconfigured = true,
         }
         if let Some(json) = env("ROLES").filter(|s| !s.trim().is_empty()) {
-            // Bytes, as every JSON parse here: one serde_json reader in the wasm (docs/BENCHMARKS.md).
-            match serde_json::from_slice::<Vec<Value>>(json.as_bytes()) {
+            // A repeated key anywhere refuses the whole text (it is refused before any role is read).
+            match json::parse(json.as_bytes()).and_then(|v| Ok(json::array(v)?)) {
                 Err(e) => warnings.push(format!("ROLES is not a JSON array: {e}")),
                 Ok(items) => {
                     for (i, item) in items.into_iter().enumerate() {
@@ -291,11 +300,8 @@ impl Roles {
                             ));
                             continue;
                         }
-                        let parsed = serde_json::from_value::<RoleDoc>(item)
-                            .map_err(|e| RoleError::Json {
-                                index: i,
-                                source: Arc::new(e),
-                            })
+                        let parsed = role_doc(item)
+                            .map_err(|source| RoleError::Json { index: i, source })
                             .and_then(Role::from_doc);
                         match parsed {
                             Ok(r) if roles.contains_key(&r.name) => {

@@ -1,7 +1,9 @@
 //! The `web_identity` object of a static-catalog `s3` backend, validated
 //! strictly like the rest of the catalog.
 
-use serde::Deserialize;
+use serde_json::Value;
+
+use crate::json::{self, Obj};
 
 /// `aud` of the assertion unless configured: what AWS STS expects.
 pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
@@ -13,19 +15,31 @@ const MAX_CLAIM_LEN: usize = 256;
 const MAX_ARN_LEN: usize = 2048;
 
 /// As written in the catalog.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct WebIdentityDoc {
     role_arn: String,
     sts_endpoint: String,
-    #[serde(default)]
     audience: Option<String>,
-    #[serde(default)]
     subject: Option<String>,
-    #[serde(default)]
     session_name: Option<String>,
-    #[serde(default)]
     duration_secs: Option<u32>,
+}
+
+impl WebIdentityDoc {
+    /// Read by hand (src/json.rs); unknown fields are refused.
+    pub fn from_value(v: Value) -> json::Result<Self> {
+        let mut o = Obj::new(v)?;
+        let d = WebIdentityDoc {
+            role_arn: o.req_str("role_arn")?,
+            sts_endpoint: o.req_str("sts_endpoint")?,
+            audience: o.opt_str("audience")?,
+            subject: o.opt_str("subject")?,
+            session_name: o.opt_str("session_name")?,
+            duration_secs: o.opt("duration_secs", json::u32)?,
+        };
+        o.end()?;
+        Ok(d)
+    }
 }
 
 /// What is wrong with a `web_identity` object; values are clipped.

@@ -84,3 +84,43 @@ fn connection_keys_parse_and_hide_secrets() {
         assert!(connection_keys(bad).is_err(), "{bad}");
     }
 }
+
+/// Read by hand (src/json.rs): every refusal names where, never a key or a secret.
+#[test]
+fn connection_keys_name_the_bad_field() {
+    let err = |json: &str| connection_keys(json).unwrap_err().to_string();
+    let ok = r#""a": {"access_key_id": "AKIA", "secret_access_key": "TOPSECRET"}"#;
+    // Repeated keys: a connection, or a field of one.
+    let e = err(&format!("{{{ok}, {ok}}}"));
+    assert!(
+        e.starts_with("CATALOG_CONNECTION_KEYS: a key is repeated (line 1, column "),
+        "{e}"
+    );
+    let e = err(r#"{"a": {"access_key_id": "AKIA", "TOPSECRET": 1, "TOPSECRET": 2}}"#);
+    assert!(
+        e.starts_with("CATALOG_CONNECTION_KEYS: a key is repeated (line 1, column "),
+        "{e}"
+    );
+    assert!(!e.contains("TOPSECRET"), "{e}");
+    // Wrong types, unknown and missing fields.
+    let e = err(r#"{"a": {"access_key_id": "AKIA", "secret_access_key": ["TOPSECRET"]}}"#);
+    assert_eq!(e, "CATALOG_CONNECTION_KEYS: a.secret_access_key: expected a string");
+    let e = err(r#"{"a": {"access_key_id": "AKIA", "secret_access_key": "TOPSECRET", "session_token": 5}}"#);
+    assert_eq!(e, "CATALOG_CONNECTION_KEYS: a.session_token: expected a string");
+    let e = err(r#"{"a": {"access_key_id": "AKIA", "secret_access_key": "s", "TOPSECRET": "x"}}"#);
+    assert_eq!(
+        e,
+        "CATALOG_CONNECTION_KEYS: a: a field other than access_key_id, secret_access_key, session_token"
+    );
+    let e = err(r#"{"a": {"secret_access_key": "TOPSECRET"}}"#);
+    assert_eq!(e, "CATALOG_CONNECTION_KEYS: a.access_key_id: missing");
+    let e = err(r#"{"a": "TOPSECRET"}"#);
+    assert_eq!(e, "CATALOG_CONNECTION_KEYS: a: expected an object");
+    assert_eq!(err("[]"), "CATALOG_CONNECTION_KEYS: expected an object");
+    // Not JSON: the place only.
+    assert!(connection_keys("{\"a\": TOPSECRET}").unwrap_err() == ConnectionKeysError::Shape { line: 1, column: 7 });
+    // A null session token is none.
+    let k = connection_keys(r#"{"a": {"access_key_id": "AKIA", "secret_access_key": "s", "session_token": null}}"#)
+        .unwrap();
+    assert!(k["a"].session_token.is_none());
+}

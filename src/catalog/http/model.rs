@@ -2,87 +2,79 @@
 //! their mapping to the proxy's [`Product`] and [`Backend`].
 //!
 //! Parsing tolerates extra fields and is strict on the ones the proxy needs:
-//! a missing field or a wrong type is a parse error (the caller answers 503).
+//! a missing field, a wrong type or a repeated key is a parse error (the
+//! caller answers 503). Read by hand (src/json.rs), not by serde's derive.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde_json::Value;
 
 use crate::backend::{Backend, S3Backend};
 use crate::catalog::{Grant, Product, Visibility};
+use crate::json::{self, Obj};
 use crate::route::valid_name;
 use crate::sigv4::Credentials;
 
 /// `GET /api/v1/products/{account}/{product}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiProduct {
     pub product_id: String,
-    #[serde(default)]
     pub account_id: Option<String>,
     pub disabled: bool,
     pub visibility: Visibility,
     pub metadata: ApiProductMetadata,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiProductMetadata {
     /// Mirrors by name; absent on a product without data yet.
-    #[serde(default)]
     pub mirrors: BTreeMap<String, ApiMirror>,
-    #[serde(default)]
     pub primary_mirror: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiMirror {
     pub connection_id: String,
     pub prefix: String,
 }
 
 /// `GET /api/v1/products/{account}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiProductList {
     pub products: Vec<ApiProduct>,
 }
 
 /// `GET /api/v1/data-connections/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiDataConnection {
     pub data_connection_id: String,
     pub read_only: bool,
     pub details: ApiConnectionDetails,
     /// Only its `type` is kept: whatever else it holds (keys, tokens) is
     /// dropped while parsing, so it can reach neither a cache nor a log.
-    #[serde(default)]
     pub authentication: Option<ApiAuthentication>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConnectionDetails {
     /// `s3`, `gcs`, `az`; anything else parses (and maps to an unavailable backend).
     pub provider: String,
-    #[serde(default)]
     pub bucket: Option<String>,
-    #[serde(default)]
     pub region: Option<String>,
-    #[serde(default)]
     pub base_prefix: Option<String>,
-    #[serde(default)]
     pub endpoint: Option<String>,
-    #[serde(default)]
     pub account_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiAuthentication {
-    #[serde(default, rename = "type")]
+    /// `type`.
     pub kind: Option<String>,
 }
 
 /// `GET /api/v1/products/{account}/{product}/permissions`: what the calling
 /// principal may do (`["read", ...]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Permissions(pub Vec<String>);
 
 impl Permissions {
@@ -120,7 +112,7 @@ pub enum ModelError {
     Json {
         what: &'static str,
         #[source]
-        source: serde_json::Error,
+        source: json::Error,
     },
     #[error("product {0}: no primary_mirror")]
     NoPrimaryMirror(String),
@@ -152,12 +144,72 @@ pub enum ModelError {
 
 crate::error::debug_as_display!(ModelError);
 
-fn json<T: serde::de::DeserializeOwned>(what: &'static str, body: &[u8]) -> Result<T, ModelError> {
-    serde_json::from_slice(body).map_err(|source| ModelError::Json { what, source })
+fn json<T>(what: &'static str, body: &[u8], read: fn(Value) -> json::Result<T>) -> Result<T, ModelError> {
+    json::read(body, read).map_err(|source| ModelError::Json { what, source })
+}
+
+fn product(v: Value) -> json::Result<ApiProduct> {
+    let mut o = Obj::new(v)?;
+    Ok(ApiProduct {
+        product_id: o.req_str("product_id")?,
+        account_id: o.opt_str("account_id")?,
+        disabled: o.req("disabled", json::boolean)?,
+        visibility: o.req("visibility", Visibility::from_value)?,
+        metadata: o.req("metadata", |v| {
+            let mut m = Obj::new(v)?;
+            Ok(ApiProductMetadata {
+                mirrors: m.or_default("mirrors", |v| json::map(v, mirror))?,
+                primary_mirror: m.opt_str("primary_mirror")?,
+            })
+        })?,
+    })
+}
+
+fn mirror(v: Value) -> json::Result<ApiMirror> {
+    let mut o = Obj::new(v)?;
+    Ok(ApiMirror {
+        connection_id: o.req_str("connection_id")?,
+        prefix: o.req_str("prefix")?,
+    })
+}
+
+fn product_list(v: Value) -> json::Result<ApiProductList> {
+    let mut o = Obj::new(v)?;
+    Ok(ApiProductList {
+        products: o.req("products", |v| json::list(v, product))?,
+    })
+}
+
+fn data_connection(v: Value) -> json::Result<ApiDataConnection> {
+    let mut o = Obj::new(v)?;
+    Ok(ApiDataConnection {
+        data_connection_id: o.req_str("data_connection_id")?,
+        read_only: o.req("read_only", json::boolean)?,
+        details: o.req("details", |v| {
+            let mut d = Obj::new(v)?;
+            Ok(ApiConnectionDetails {
+                provider: d.req_str("provider")?,
+                bucket: d.opt_str("bucket")?,
+                region: d.opt_str("region")?,
+                base_prefix: d.opt_str("base_prefix")?,
+                endpoint: d.opt_str("endpoint")?,
+                account_name: d.opt_str("account_name")?,
+            })
+        })?,
+        authentication: o.opt("authentication", |v| {
+            Ok(ApiAuthentication {
+                kind: Obj::new(v)?.opt_str("type")?,
+            })
+        })?,
+    })
+}
+
+fn permissions(v: Value) -> json::Result<Permissions> {
+    json::strings(v).map(Permissions)
 }
 
 pub fn parse_product(body: &[u8]) -> Result<ApiProduct, ModelError> {
-    let p: ApiProduct = json("product", body)?;
+    let p = json("product", body, product)?;
     // A live product must say where its bytes are; a broken answer is never cached.
     if !p.disabled {
         p.primary_mirror()?;
@@ -166,17 +218,17 @@ pub fn parse_product(body: &[u8]) -> Result<ApiProduct, ModelError> {
 }
 
 pub fn parse_product_list(body: &[u8]) -> Result<ApiProductList, ModelError> {
-    json("product list", body)
+    json("product list", body, product_list)
 }
 
 pub fn parse_data_connection(body: &[u8]) -> Result<ApiDataConnection, ModelError> {
-    let c: ApiDataConnection = json("data connection", body)?;
+    let c = json("data connection", body, data_connection)?;
     c.check()?;
     Ok(c)
 }
 
 pub fn parse_permissions(body: &[u8]) -> Result<Permissions, ModelError> {
-    json("permissions", body)
+    json("permissions", body, permissions)
 }
 
 impl ApiProduct {

@@ -74,3 +74,35 @@ fn settings_from_env() {
     let off = Settings::from_env(&|n| (n == "OBJECT_CACHE").then(|| "off".to_string()), &mut w);
     assert!(!off.enabled);
 }
+
+/// Read by hand (src/json.rs): anything but the stored shape is a miss (`None`).
+#[test]
+fn stored_meta_refuses_other_shapes() {
+    let good = r#"{"expires_at_ms":5,"storable":true,"object":{"size":1,"etag":"\"e\"","last_modified_ms":0,"content_type":null,"cache_control":null,"content_encoding":null,"content_disposition":null,"content_language":null,"expires":null,"user_metadata":[]}}"#;
+    let m = StoredMeta::decode_any(good.as_bytes()).unwrap();
+    assert_eq!((m.expires_at_ms, m.object.size), (5, 1));
+    // Absent headers are None too, and unknown fields are ignored.
+    let lean = r#"{"expires_at_ms":5,"storable":true,"x":1,"object":{"size":1,"etag":"e","last_modified_ms":0,"user_metadata":[["a","b"]],"y":[]}}"#;
+    assert_eq!(
+        StoredMeta::decode_any(lean.as_bytes()).unwrap().object.user_metadata,
+        [("a".to_string(), "b".to_string())]
+    );
+    for bad in [
+        // Repeated keys.
+        good.replace(r#""storable":true"#, r#""storable":true,"storable":false"#),
+        good.replace(r#""size":1"#, r#""size":1,"size":2"#),
+        // Wrong types.
+        good.replace(r#""size":1"#, r#""size":-1"#),
+        good.replace(r#""size":1"#, r#""size":1.5"#),
+        good.replace(r#""storable":true"#, r#""storable":1"#),
+        good.replace(r#""content_type":null"#, r#""content_type":7"#),
+        good.replace(r#""user_metadata":[]"#, r#""user_metadata":[["a"]]"#),
+        good.replace(r#""expires_at_ms":5"#, r#""expires_at_ms":"5""#),
+        // Missing fields.
+        good.replace(r#""etag":"\"e\"","#, ""),
+        good.replace(r#","user_metadata":[]"#, ""),
+        good.replace(r#""expires_at_ms":5,"#, ""),
+    ] {
+        assert!(StoredMeta::decode_any(bad.as_bytes()).is_none(), "{bad}");
+    }
+}

@@ -2,7 +2,7 @@ use super::*;
 use serde_json::json;
 
 fn cond(v: Value) -> Result<Condition, String> {
-    serde_json::from_value(v).map_err(|e| e.to_string())
+    Condition::from_value(v).map_err(|e| e.to_string())
 }
 
 fn claims() -> Map<String, Value> {
@@ -46,7 +46,7 @@ fn json_shapes() {
         json!({"claim": "a", "glob": "x*"}),
     ] {
         let c = cond(v.clone()).expect("valid");
-        assert_eq!(serde_json::to_value(&c).ok(), Some(v));
+        assert_eq!(c.to_value(), v);
     }
 }
 
@@ -102,4 +102,19 @@ fn all_hold_is_and() {
     assert!(all_hold(&[], &c));
     assert!(all_hold(&[a.clone(), b.clone()], &c));
     assert!(!all_hold(&[a, b, x], &c));
+}
+
+#[test]
+fn refusals_say_what_is_wrong() {
+    let e = |v: Value| cond(v).unwrap_err();
+    assert_eq!(e(json!({"claim": "a", "equals": 1})), "equals: expected a string");
+    assert_eq!(e(json!({"claim": "a", "regex": "x"})), "regex: unknown field");
+    assert_eq!(e(json!({"equals": "x"})), "claim: missing");
+    assert_eq!(e(json!(["a", "x"])), "expected an object");
+    assert_eq!(
+        e(json!({"claim": "a", "equals": ""})),
+        "condition on \"a\" has an empty value"
+    );
+    // An operator set to null counts as absent (serde's Option), so one operator remains.
+    assert!(cond(json!({"claim": "a", "equals": null, "glob": "x*"})).is_ok());
 }

@@ -69,3 +69,60 @@ fn garbage_roles_json_is_a_warning() {
     let (roles, warnings) = Roles::from_env(&|n| (n == "ROLES").then(|| "{".to_string()));
     assert!(!roles.enabled() && warnings.len() == 1);
 }
+
+/// Hand-read (src/json.rs): a role with a wrong type, an unknown or a missing field is
+/// disabled with the field's path; a repeated key anywhere refuses the whole text.
+#[test]
+fn bad_role_fields_are_named_by_path() {
+    let role = r#"{"name":"r","issuers":["https://i"],"audiences":["a"],"ceiling":["*"]"#;
+    let warning = |extra: &str| {
+        let json = format!("[{role}{extra}}}]");
+        let (roles, w) = Roles::from_env(&move |n| match n {
+            "ROLES" => Some(json.clone()),
+            "AUTH_AUDIENCE" => Some("x".into()),
+            _ => None,
+        });
+        assert!(roles.get("r").is_err(), "{extra}");
+        assert_eq!(w.len(), 1, "{w:?}");
+        w[0].clone()
+    };
+    let w = warning(
+        r#","bindings":[[{"claim":"sub","equals":"x"}],[{"claim":"repo","glob":"o/*"},{"claim":5,"equals":"x"}]]"#,
+    );
+    assert_eq!(w, "role disabled: role #0: bindings[1][1].claim: expected a string");
+    let w = warning(r#","bindings":[[{"claim":"sub","equals":"x","glob":"y"}]]"#);
+    assert_eq!(
+        w,
+        "role disabled: role #0: bindings[0][0]: a condition needs exactly one of equals, starts_with, glob"
+    );
+    let w = warning(r#","bindings":[[{"claim":"sub","equals":"x","regex":"TOPSECRET"}]]"#);
+    assert_eq!(w, "role disabled: role #0: bindings[0][0].regex: unknown field");
+    let w = warning(r#","max_duration":3600.0"#);
+    assert!(
+        w.starts_with("role disabled: role #0: max_duration: expected an integer"),
+        "{w}"
+    );
+    let w = warning(r#","audit_claims":"sub""#);
+    assert_eq!(w, "role disabled: role #0: audit_claims: expected an array");
+    let w = warning(r#","ceilings":["*"]"#);
+    assert_eq!(w, "role disabled: role #0: ceilings: unknown field");
+    let w = warning(r#","issuers":["https://j"]"#);
+    assert!(
+        w.starts_with("ROLES is not a JSON array: repeated key \"issuers\" at line 1"),
+        "{w}"
+    );
+    let w = warning(r#","bindings":[[{"claim":"sub","claim":"aud","equals":"x"}]]"#);
+    assert!(w.contains("repeated key \"claim\""), "{w}");
+    // Missing fields.
+    let (_, w) =
+        Roles::from_env(&|n| (n == "ROLES").then(|| r#"[{"name":"r","issuers":["i"],"ceiling":["*"]}]"#.into()));
+    assert_eq!(w, ["role disabled: role #0: audiences: missing"]);
+    // null where an Option was: absent (audit_claims: the defaults).
+    let (roles, w) = Roles::from_env(&|n| match n {
+        "ROLES" => Some(format!("[{role},\"audit_claims\":null,\"max_duration\":null}}]")),
+        "AUTH_AUDIENCE" => Some("x".into()),
+        _ => None,
+    });
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(roles.get("r").unwrap().audit_claims.len(), DEFAULT_AUDIT_CLAIMS.len());
+}

@@ -40,7 +40,7 @@ impl AssertionSource for Assertions {
 }
 
 fn identity(json: &str) -> std::result::Result<WebIdentity, String> {
-    let doc: WebIdentityDoc = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    let doc = crate::json::read(json.as_bytes(), WebIdentityDoc::from_value).map_err(|e| e.to_string())?;
     WebIdentity::from_doc("fed", doc, true).map_err(|e| e.to_string())
 }
 

@@ -214,3 +214,48 @@ fn permissions() {
         assert!(parse_permissions(bad).is_err());
     }
 }
+
+/// Hand-read (src/json.rs): repeated keys refused, extra fields tolerated, every refusal
+/// naming the field's path.
+#[test]
+fn answers_name_the_bad_field() {
+    let err = |r: Result<(), ModelError>| crate::error::chain(&r.unwrap_err());
+    let product = |b: &str| err(parse_product(b.as_bytes()).map(|_| ()));
+    let conn_err = |b: &str| err(parse_data_connection(b.as_bytes()).map(|_| ()));
+    // Repeated keys, at any depth.
+    let e = product(&PRODUCT.replace(r#""disabled":false,"#, r#""disabled":false,"disabled":true,"#));
+    assert!(e.starts_with("invalid product JSON: repeated key \"disabled\""), "{e}");
+    let e = product(&PRODUCT.replace(r#""prefix":"acme/p/","#, r#""prefix":"acme/p/","prefix":"other/","#));
+    assert!(e.contains("repeated key \"prefix\""), "{e}");
+    let e = conn_err(r#"{"data_connection_id":"c","read_only":true,"details":{"provider":"s3","provider":"az"}}"#);
+    assert!(e.contains("repeated key \"provider\""), "{e}");
+    let e = err(parse_permissions(br#"{"a":1,"a":2}"#).map(|_| ()));
+    assert!(e.contains("repeated key"), "{e}");
+    // Wrong types and missing fields, by path.
+    let e = product(&PRODUCT.replace(r#""connection_id":"c""#, r#""connection_id":7"#));
+    assert_eq!(
+        e,
+        "invalid product JSON: metadata.mirrors.m.connection_id: expected a string"
+    );
+    let e = product(&PRODUCT.replace(r#""disabled":false"#, r#""disabled":0"#));
+    assert_eq!(e, "invalid product JSON: disabled: expected true or false");
+    let e = product(&PRODUCT.replace(r#""visibility":"public","#, ""));
+    assert_eq!(e, "invalid product JSON: visibility: missing");
+    let e =
+        err(parse_product_list(format!(r#"{{"products":[{PRODUCT},{{"product_id":"q"}}]}}"#).as_bytes()).map(|_| ()));
+    assert_eq!(e, "invalid product list JSON: products[1].disabled: missing");
+    let e = conn_err(r#"{"data_connection_id":"c","read_only":true,"details":{"provider":"s3","bucket":["b"]}}"#);
+    assert_eq!(e, "invalid data connection JSON: details.bucket: expected a string");
+    let e = conn_err(r#"{"data_connection_id":"c","read_only":true,"details":{"provider":"s3"},"authentication":"k"}"#);
+    assert_eq!(e, "invalid data connection JSON: authentication: expected an object");
+    let e = err(parse_permissions(br#"["read", 1]"#).map(|_| ()));
+    assert_eq!(e, "invalid permissions JSON: [1]: expected a string");
+    // Extra fields stay tolerated; `null` is an absent optional field.
+    let c = conn(
+        r#"{"data_connection_id":"c","read_only":true,"new":1,"details":{"provider":"s3","bucket":"b","region":null,"endpoint":"https://h","x":[]},"authentication":{"type":"s3_access_key","access_key_id":"AKIA","secret_access_key":"TOPSECRET"}}"#,
+    );
+    assert_eq!(c.details.region, None);
+    assert_eq!(c.authentication.and_then(|a| a.kind).as_deref(), Some("s3_access_key"));
+    let c = conn(r#"{"data_connection_id":"c","read_only":true,"details":{"provider":"az"},"authentication":null}"#);
+    assert!(c.authentication.is_none());
+}

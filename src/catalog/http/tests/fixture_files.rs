@@ -71,8 +71,12 @@ fn fixture_contents_are_what_the_integration_tests_expect() {
         Backend::Unavailable(_)
     ));
     assert!(!format!("{az:?}").contains("FIXTURE-NOT-A-SECRET"));
-    let perms: BTreeMap<String, Permissions> =
+    let perms: BTreeMap<String, serde_json::Value> =
         serde_json::from_slice(&fixture("permissions/acme/restricted-data.json")).unwrap();
+    let perms: BTreeMap<String, Permissions> = perms
+        .into_iter()
+        .map(|(k, v)| (k, parse_permissions(v.to_string().as_bytes()).unwrap()))
+        .collect();
     assert!(perms["user-a"].can_read());
     assert!(!perms["user-b"].can_read());
 }
