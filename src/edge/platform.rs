@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
-use worker::{AbortController, Delay, Env, Method, RequestInit, ResponseBody};
+use worker::{AbortController, Delay, Env, ResponseBody};
 
 use crate::error::{ProxyError, Result};
 use crate::http::Headers;
@@ -63,6 +63,27 @@ fn meta(o: &worker::Object) -> Result<ObjectMeta> {
     })
 }
 
+/// A request's init: `method` (upper case, as fetch() sends it), `headers`,
+/// redirects followed (what `worker::RequestInit` set).
+pub(super) fn request_init(method: &str, headers: &[(String, String)]) -> Result<web_sys::RequestInit> {
+    let js = web_sys::Headers::new().map_err(|e| ProxyError::Internal(js_text("headers", &e).into()))?;
+    for (n, v) in headers {
+        js.append(n, v)
+            .map_err(|e| ProxyError::Internal(js_text(&format!("header {n}"), &e).into()))?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_headers(&js);
+    init.set_redirect(web_sys::RequestRedirect::Follow);
+    Ok(init)
+}
+
+/// `what: ` and a JS exception's message.
+fn js_text(what: &str, e: &wasm_bindgen::JsValue) -> String {
+    let message = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()));
+    format!("{what}: {}", message.or_else(|| e.as_string()).unwrap_or_default())
+}
+
 /// `fetch(url, init)`. The runtime takes `encodeResponseBody` only as an
 /// option of fetch() itself (not from a Request handed to it), which
 /// `worker::Fetch` cannot pass.
@@ -110,19 +131,12 @@ impl Platform for EdgePlatform {
     }
 
     async fn fetch(&self, req: OutboundRequest) -> Result<InboundResponse<ResponseBody>> {
-        let headers = worker::Headers::new();
-        for (n, v) in &req.headers {
-            headers
-                .append(n, v)
-                .map_err(|e| ProxyError::Internal(format!("header {n}: {e}").into()))?;
-        }
-        let mut init = RequestInit::new();
-        init.with_method(Method::from(req.method.to_string()))
-            .with_headers(headers);
+        // web_sys's RequestInit, not worker's: converting that one links its
+        // `cf` properties' serialiser (serde_wasm_bindgen) into the wasm.
+        let init = request_init(req.method, &req.headers)?;
         if let Some(body) = &req.body {
-            init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+            init.set_body(&js_sys::Uint8Array::from(body.as_slice()).into());
         }
-        let init: web_sys::RequestInit = (&init).into();
         let controller = AbortController::default();
         let signal = controller.signal();
         init.set_signal(Some(&signal));
