@@ -45,6 +45,13 @@ impl Level {
     }
 }
 
+/// The compact JSON text of `v`, as `v.to_string()` writes it, through the
+/// `Vec<u8>` serializer every JSON answer uses: `Value`'s `Display` would
+/// bring two more instantiations of it (compact and pretty) into the wasm.
+pub fn json_text(v: &Value) -> String {
+    String::from_utf8(serde_json::to_vec(v).unwrap_or_default()).unwrap_or_default()
+}
+
 pub fn line(level: Level, msg: &str, fields: Value) -> String {
     let mut m = Map::new();
     m.insert("level".into(), Value::from(level.as_str()));
@@ -55,7 +62,7 @@ pub fn line(level: Level, msg: &str, fields: Value) -> String {
     for (k, v) in &mut m {
         cap(k, v);
     }
-    Value::Object(m).to_string()
+    json_text(&Value::Object(m))
 }
 
 /// One log line written straight into a buffer, for the lines of every

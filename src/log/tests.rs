@@ -54,3 +54,12 @@ fn the_written_line_is_the_same_object_as_the_tree_line() {
     w.as_object_mut().unwrap().remove("zero_str");
     assert_eq!(w, tree);
 }
+
+#[test]
+fn json_text_is_the_display_text() {
+    let v = serde_json::json!({
+        "s": "a\"b\\c\n\u{1}é🙂</x>", "n": [0, -1, 1.5, 1e300, u64::MAX], "t": true, "z": null, "o": {}, "a": [],
+    });
+    assert_eq!(json_text(&v), v.to_string());
+    assert_eq!(json_text(&Value::from("x")), "\"x\"");
+}

@@ -266,7 +266,7 @@ fn service_document<B>(cfg: &Config) -> Response<B> {
             "oidc_provider": cfg.provider.is_some(),
         },
     });
-    let mut r = Response::bytes(200, "application/json", doc.to_string().into_bytes());
+    let mut r = Response::bytes(200, "application/json", serde_json::to_vec(&doc).unwrap_or_default());
     r.headers.set("cache-control", "no-store");
     r
 }

@@ -64,7 +64,7 @@ pub fn success_xml(i: &Issued, request_id: &str) -> Vec<u8> {
 }
 
 pub fn success_json(i: &Issued, request_id: &str) -> Vec<u8> {
-    json!({
+    let doc = json!({
         "AssumeRoleWithWebIdentityResponse": {
             "AssumeRoleWithWebIdentityResult": {
                 "Credentials": {
@@ -80,9 +80,9 @@ pub fn success_json(i: &Issued, request_id: &str) -> Vec<u8> {
             },
             "ResponseMetadata": { "RequestId": request_id },
         }
-    })
-    .to_string()
-    .into_bytes()
+    });
+    // Not `to_string()`: `Value`'s Display is two more serializers in the wasm.
+    serde_json::to_vec(&doc).unwrap_or_default()
 }
 
 pub fn error_xml(e: &impl ApiError, request_id: &str) -> Vec<u8> {
@@ -127,12 +127,11 @@ fn fault(code: Code) -> &'static str {
 }
 
 pub fn error_json(e: &impl ApiError, request_id: &str) -> Vec<u8> {
-    json!({
+    let doc = json!({
         "Error": { "Type": fault(e.code()), "Code": e.code().as_str(), "Message": e.message() },
         "RequestId": request_id,
-    })
-    .to_string()
-    .into_bytes()
+    });
+    serde_json::to_vec(&doc).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ impl MintRequest {
 
 /// `{"alg":"RS256","kid":…,"typ":"JWT"}`. Only the active key ever signs.
 pub fn header_json(kid: &str) -> String {
-    json!({"alg": "RS256", "typ": "JWT", "kid": kid}).to_string()
+    crate::log::json_text(&json!({"alg": "RS256", "typ": "JWT", "kid": kid}))
 }
 
 /// The claim set; `nbf = iat`, `exp = iat + ttl_secs`. serde_json escapes
@@ -67,7 +67,7 @@ pub fn claims_json(iss: &str, req: &MintRequest, iat: i64, ttl_secs: i64, jti: &
     if let Some(idp) = &req.idp {
         c.insert("idp".into(), idp.as_str().into());
     }
-    Value::Object(c).to_string()
+    crate::log::json_text(&Value::Object(c))
 }
 
 /// JWS signing input: `base64url(header) . base64url(claims)`.

@@ -21,22 +21,21 @@ const CLAIMS: [&str; 9] = ["iss", "sub", "aud", "iat", "nbf", "exp", "jti", "rol
 /// `/.well-known/openid-configuration`. `issuer` is exactly the `iss` of the
 /// tokens (OIDC Discovery 4.3 makes verifiers compare them).
 pub fn discovery_json(keys: &ProviderKeys) -> String {
-    json!({
+    crate::log::json_text(&json!({
         "issuer": keys.issuer(),
         "jwks_uri": keys.jwks_uri(),
         "response_types_supported": ["id_token"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "claims_supported": CLAIMS,
-    })
-    .to_string()
+    }))
 }
 
 /// `/.well-known/jwks.json`: the active key, then the previous one during a
 /// rotation, so tokens signed just before it still verify.
 pub fn jwks_json(keys: &ProviderKeys) -> String {
     let jwks: Vec<Value> = std::iter::once(keys.active()).chain(keys.previous()).map(jwk).collect();
-    json!({ "keys": jwks }).to_string()
+    crate::log::json_text(&json!({ "keys": jwks }))
 }
 
 fn jwk(k: &PublicJwk) -> Value {

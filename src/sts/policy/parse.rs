@@ -59,7 +59,7 @@ pub fn parse(text: &str) -> R<SessionPolicy> {
         Err(false) => return bad("The policy is not valid JSON (or nests deeper than 128 levels)."),
     };
     // serde_json's map is ordered by key (no `preserve_order`): a stable form.
-    let packed = Value::Object(doc.clone()).to_string();
+    let packed = crate::log::json_text(&Value::Object(doc.clone()));
     let packed_chars = packed.chars().count();
     if packed_chars > MAX_PACKED_CHARS {
         return Err(PolicyError::TooLarge(percent(packed_chars, MAX_PACKED_CHARS)));
