@@ -247,11 +247,17 @@ impl Platform for EdgePlatform {
     }
 
     async fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
-        let mut resp = worker::Cache::default().get(key, true).await.ok()??;
+        let resp = worker::Cache::default().get(key, true).await.ok()??;
         if resp.status_code() != 200 {
             return None;
         }
-        resp.bytes().await.ok()
+        // Read as one ArrayBuffer rather than with `Response::bytes`, whose
+        // stream fold is more wasm for the same bytes.
+        let resp: web_sys::Response = resp.into();
+        let buf = wasm_bindgen_futures::JsFuture::from(resp.array_buffer().ok()?)
+            .await
+            .ok()?;
+        Some(js_sys::Uint8Array::new(&buf).to_vec())
     }
 
     async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32) {
