@@ -5,12 +5,11 @@
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
 use worker::{AbortController, Delay, Env, ResponseBody};
 
 use crate::error::{ProxyError, Result};
-use crate::http::Headers;
+use crate::http::{Headers, RequestBody};
 use crate::log::Level;
 use crate::platform::{
     BlobGet, InboundResponse, ListPage, ListRequest, ListedObject, ObjectMeta, OutboundRequest, Platform,
@@ -80,8 +79,7 @@ pub(super) fn request_init(method: &str, headers: &[(String, String)]) -> Result
 
 /// `what: ` and a JS exception's message.
 fn js_text(what: &str, e: &wasm_bindgen::JsValue) -> String {
-    let message = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()));
-    format!("{what}: {}", message.or_else(|| e.as_string()).unwrap_or_default())
+    format!("{what}: {}", super::js_message(e))
 }
 
 /// `fetch(url, init)`. The runtime takes `encodeResponseBody` only as an
@@ -95,21 +93,19 @@ async fn send(url: &str, init: &web_sys::RequestInit) -> worker::Result<worker::
 
 /// A body read whole, failing past `limit` bytes (without reading further).
 async fn read_capped(body: ResponseBody, limit: usize) -> Result<Vec<u8>> {
-    let mut resp = worker::Response::from_body(body).map_err(|e| ProxyError::Internal(format!("body: {e}").into()))?;
-    let mut stream = resp
-        .stream()
-        .map_err(|e| ProxyError::Internal(format!("body: {e}").into()))?;
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ProxyError::Unavailable(format!("reading backend body: {e}").into()))?;
-        if out.len() + chunk.len() > limit {
-            return Err(ProxyError::Backend(
-                format!("backend body larger than {limit} bytes").into(),
-            ));
-        }
-        out.extend_from_slice(&chunk);
+    let read = match body {
+        ResponseBody::Empty => Ok(RequestBody::Bytes(Vec::new())),
+        ResponseBody::Body(b) if b.len() > limit => Ok(RequestBody::TooLarge),
+        ResponseBody::Body(b) => Ok(RequestBody::Bytes(b)),
+        ResponseBody::Stream(s) => super::read_stream(s, limit).await,
+    };
+    match read {
+        Ok(RequestBody::Bytes(b)) => Ok(b),
+        Ok(_) => Err(ProxyError::Backend(
+            format!("backend body larger than {limit} bytes").into(),
+        )),
+        Err(e) => Err(ProxyError::Unavailable(format!("reading backend body: {e}").into())),
     }
-    Ok(out)
 }
 
 impl Platform for EdgePlatform {
