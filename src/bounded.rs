@@ -7,13 +7,17 @@
 //! [`Cost`]), plus [`ENTRY_OVERHEAD`] for the map's own slot. An entry may
 //! take at most an eighth of the byte bound, so one entry can never flush
 //! the cache.
+//!
+//! Wasm size: the bookkeeping (key lookup, recency list, bounds) is one
+//! non-generic [`Lru`] over byte keys and slot numbers, so the five caches
+//! share one hash table instantiation and need no ordered map; only the
+//! slot vector of values is generic.
 
-use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::Hash;
+use std::collections::HashMap;
+use std::marker::PhantomData;
 
 /// Bytes charged per entry for the map slots themselves: the hash table
-/// slot, the recency index node and the bookkeeping (measured sizes on
+/// slot, the recency list node and the bookkeeping (measured sizes on
 /// wasm32 and x86_64 are below this).
 pub const ENTRY_OVERHEAD: usize = 128;
 
@@ -57,99 +61,196 @@ impl Stats {
     }
 }
 
-struct Slot<V> {
-    value: V,
+/// "No slot" in the recency list.
+const NIL: u32 = u32::MAX;
+
+/// A slot's bookkeeping; its value lives at the same index of `BoundedMap::values`.
+struct Node {
+    /// Empty while the slot is free.
+    key: Box<[u8]>,
     cost: usize,
-    /// Position in `order`: higher is more recent.
-    tick: u64,
+    /// Neighbours in recency order (`prev` older, `next` newer), or the next free slot in `next`.
+    prev: u32,
+    next: u32,
 }
 
-pub struct BoundedMap<K, V> {
-    map: HashMap<K, Slot<V>>,
-    /// tick → key, oldest first.
-    order: BTreeMap<u64, K>,
-    tick: u64,
+/// Keys, recency and bounds of a [`BoundedMap`], independent of its types.
+struct Lru {
+    index: HashMap<Box<[u8]>, u32>,
+    nodes: Vec<Node>,
+    /// Least and most recently used slots.
+    oldest: u32,
+    newest: u32,
+    /// Head of the free slots, chained through `next`.
+    free: u32,
     bytes: usize,
     max_entries: usize,
     max_bytes: usize,
     evictions: u64,
 }
 
+impl Lru {
+    fn unlink(&mut self, i: u32) {
+        let (prev, next) = (self.nodes[i as usize].prev, self.nodes[i as usize].next);
+        match prev {
+            NIL => self.oldest = next,
+            p => self.nodes[p as usize].next = next,
+        }
+        match next {
+            NIL => self.newest = prev,
+            n => self.nodes[n as usize].prev = prev,
+        }
+    }
+
+    fn push_newest(&mut self, i: u32) {
+        let old = self.newest;
+        let node = &mut self.nodes[i as usize];
+        node.prev = old;
+        node.next = NIL;
+        match old {
+            NIL => self.oldest = i,
+            o => self.nodes[o as usize].next = i,
+        }
+        self.newest = i;
+    }
+
+    /// The slot of `key`, now the most recently used.
+    fn touch(&mut self, key: &[u8]) -> Option<usize> {
+        let i = *self.index.get(key)?;
+        if self.newest != i {
+            self.unlink(i);
+            self.push_newest(i);
+        }
+        Some(i as usize)
+    }
+
+    /// Drops `i` from the index and the recency list and frees it; the caller takes its value.
+    fn release(&mut self, i: u32) -> Box<[u8]> {
+        self.unlink(i);
+        let free = self.free;
+        let node = &mut self.nodes[i as usize];
+        let key = std::mem::take(&mut node.key);
+        self.bytes = self.bytes.saturating_sub(node.cost);
+        node.next = free;
+        self.free = i;
+        self.index.remove(&key);
+        key
+    }
+
+    fn remove(&mut self, key: &[u8]) -> Option<usize> {
+        let i = *self.index.get(key)?;
+        self.release(i);
+        Some(i as usize)
+    }
+
+    /// Whether an entry of `cost` must first evict the least recently used one.
+    fn over(&self, cost: usize) -> bool {
+        self.index.len() >= self.max_entries || self.bytes + cost > self.max_bytes
+    }
+
+    /// Evicts the least recently used entry: its slot, `None` when empty.
+    fn evict(&mut self) -> Option<usize> {
+        let i = self.oldest;
+        if i == NIL {
+            return None;
+        }
+        self.release(i);
+        self.evictions += 1;
+        Some(i as usize)
+    }
+
+    /// A slot for `key` as the most recently used: a free one, or `None` for
+    /// one to append (the caller pushes its value).
+    fn claim(&mut self, key: Box<[u8]>, cost: usize) -> Option<usize> {
+        let node = Node {
+            key: key.clone(),
+            cost,
+            prev: NIL,
+            next: NIL,
+        };
+        let (i, reused) = match self.free {
+            NIL => {
+                self.nodes.push(node);
+                // At most `max_entries` (< NIL) slots are ever in use at once.
+                (u32::try_from(self.nodes.len() - 1).unwrap_or(NIL - 1), false)
+            }
+            i => {
+                self.free = self.nodes[i as usize].next;
+                self.nodes[i as usize] = node;
+                (i, true)
+            }
+        };
+        self.push_newest(i);
+        self.index.insert(key, i);
+        self.bytes += cost;
+        reused.then_some(i as usize)
+    }
+}
+
+pub struct BoundedMap<K, V> {
+    lru: Lru,
+    /// By slot; `None` where the slot is free.
+    values: Vec<Option<V>>,
+    keys: PhantomData<K>,
+}
+
 impl<K, V> std::fmt::Debug for BoundedMap<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Values may be secrets (tokens, credentials): counts only.
         f.debug_struct("BoundedMap")
-            .field("entries", &self.map.len())
-            .field("bytes", &self.bytes)
-            .field("max_entries", &self.max_entries)
-            .field("max_bytes", &self.max_bytes)
+            .field("entries", &self.lru.index.len())
+            .field("bytes", &self.lru.bytes)
+            .field("max_entries", &self.lru.max_entries)
+            .field("max_bytes", &self.lru.max_bytes)
             .finish()
     }
 }
 
-impl<K: Hash + Eq + Clone + Cost, V: Cost> BoundedMap<K, V> {
+impl<K: AsRef<[u8]>, V: Cost> BoundedMap<K, V> {
     pub fn new(max_entries: usize, max_bytes: usize) -> Self {
         Self {
-            map: HashMap::new(),
-            order: BTreeMap::new(),
-            tick: 0,
-            bytes: 0,
-            max_entries,
-            max_bytes,
-            evictions: 0,
+            lru: Lru {
+                index: HashMap::new(),
+                nodes: Vec::new(),
+                oldest: NIL,
+                newest: NIL,
+                free: NIL,
+                bytes: 0,
+                // Slot numbers are u32 with one value reserved.
+                max_entries: max_entries.min(NIL as usize),
+                max_bytes,
+                evictions: 0,
+            },
+            values: Vec::new(),
+            keys: PhantomData,
         }
     }
 
-    fn cost_of(key: &K, value: &V) -> usize {
-        // The key is held twice: in the map and in the recency index.
-        2 * key.cost() + value.cost() + ENTRY_OVERHEAD
-    }
-
-    fn next_tick(&mut self) -> u64 {
-        self.tick += 1;
-        self.tick
+    fn cost_of(key: &[u8], value: &V) -> usize {
+        // The key is held twice: in the index and in its slot.
+        2 * key.len() + value.cost() + ENTRY_OVERHEAD
     }
 
     /// The value under `key`, now the most recently used.
-    pub fn get<Q>(&mut self, key: &Q) -> Option<&V>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
+    pub fn get<Q: AsRef<[u8]> + ?Sized>(&mut self, key: &Q) -> Option<&V> {
         self.get_mut(key).map(|v| &*v)
     }
 
     /// Like [`get`](Self::get), mutably. A change that alters the value's
     /// cost must go through [`update`](Self::update) instead.
-    fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        let tick = self.next_tick();
-        let slot = self.map.get_mut(key)?;
-        if let Some(k) = self.order.remove(&slot.tick) {
-            self.order.insert(tick, k);
-        }
-        slot.tick = tick;
-        Some(&mut slot.value)
+    fn get_mut<Q: AsRef<[u8]> + ?Sized>(&mut self, key: &Q) -> Option<&mut V> {
+        let i = self.lru.touch(key.as_ref())?;
+        self.values[i].as_mut()
     }
 
     /// The value under `key` without touching its recency.
-    pub fn peek<Q>(&self, key: &Q) -> Option<&V>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        self.map.get(key).map(|s| &s.value)
+    pub fn peek<Q: AsRef<[u8]> + ?Sized>(&self, key: &Q) -> Option<&V> {
+        let i = *self.lru.index.get(key.as_ref())?;
+        self.values[i as usize].as_ref()
     }
 
-    pub fn contains_key<Q>(&self, key: &Q) -> bool
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        self.map.contains_key(key)
+    pub fn contains_key<Q: AsRef<[u8]> + ?Sized>(&self, key: &Q) -> bool {
+        self.lru.index.contains_key(key.as_ref())
     }
 
     /// Applies `f` to the value under `key` (now the most recently used) and
@@ -157,20 +258,20 @@ impl<K: Hash + Eq + Clone + Cost, V: Cost> BoundedMap<K, V> {
     /// value grew past an eighth of the byte bound it is dropped.
     pub fn update<Q, R, F>(&mut self, key: &Q, f: F) -> Result<R, F>
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
+        Q: AsRef<[u8]> + ?Sized,
         F: FnOnce(&mut V) -> R,
     {
-        let Some(value) = self.get_mut(key) else {
+        let Some(&i) = self.lru.index.get(key.as_ref()) else {
+            return Err(f);
+        };
+        let Some(value) = self.values[i as usize].as_mut() else {
             return Err(f);
         };
         let out = f(value);
-        let Some((k, slot)) = self.map.remove_entry(key) else {
-            return Ok(out);
-        };
-        self.order.remove(&slot.tick);
-        self.bytes = self.bytes.saturating_sub(slot.cost);
-        self.insert(k, slot.value);
+        let key = self.lru.release(i);
+        if let Some(value) = self.values[i as usize].take() {
+            self.store(key, value);
+        }
         Ok(out)
     }
 
@@ -180,52 +281,48 @@ impl<K: Hash + Eq + Clone + Cost, V: Cost> BoundedMap<K, V> {
     /// byte bound; an older value under `key` is removed either way.
     pub fn insert(&mut self, key: K, value: V) -> bool {
         self.remove(&key);
+        self.store(key.as_ref().into(), value)
+    }
+
+    /// [`insert`](Self::insert) of a key known to be absent.
+    fn store(&mut self, key: Box<[u8]>, value: V) -> bool {
         let cost = Self::cost_of(&key, &value);
-        if self.max_entries == 0 || cost > self.max_bytes / 8 {
+        if self.lru.max_entries == 0 || cost > self.lru.max_bytes / 8 {
             return false;
         }
-        while self.map.len() >= self.max_entries || self.bytes + cost > self.max_bytes {
-            let Some((_, oldest)) = self.order.pop_first() else {
+        while self.lru.over(cost) {
+            let Some(i) = self.lru.evict() else {
                 break;
             };
-            if let Some(slot) = self.map.remove(&oldest) {
-                self.bytes = self.bytes.saturating_sub(slot.cost);
-                self.evictions += 1;
-            }
+            self.values[i] = None;
         }
-        let tick = self.next_tick();
-        self.order.insert(tick, key.clone());
-        self.map.insert(key, Slot { value, cost, tick });
-        self.bytes += cost;
+        match self.lru.claim(key, cost) {
+            Some(i) => self.values[i] = Some(value),
+            None => self.values.push(Some(value)),
+        }
         true
     }
 
-    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ?Sized,
-    {
-        let slot = self.map.remove(key)?;
-        self.order.remove(&slot.tick);
-        self.bytes = self.bytes.saturating_sub(slot.cost);
-        Some(slot.value)
+    pub fn remove<Q: AsRef<[u8]> + ?Sized>(&mut self, key: &Q) -> Option<V> {
+        let i = self.lru.remove(key.as_ref())?;
+        self.values[i].take()
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.lru.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.lru.index.is_empty()
     }
 
     pub fn stats(&self) -> Stats {
         Stats {
-            entries: self.map.len(),
-            bytes: self.bytes,
-            max_entries: self.max_entries,
-            max_bytes: self.max_bytes,
-            evictions: self.evictions,
+            entries: self.lru.index.len(),
+            bytes: self.lru.bytes,
+            max_entries: self.lru.max_entries,
+            max_bytes: self.lru.max_bytes,
+            evictions: self.lru.evictions,
         }
     }
 }

@@ -136,7 +136,7 @@ impl StdError for Detail {
 /// A failure while serving an S3 request. The detail variants are for logs
 /// only: the client sees the code and a fixed message, never backend or
 /// configuration details.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProxyError {
     #[error("NoSuchBucket")]
     NoSuchBucket,
@@ -194,6 +194,8 @@ pub enum ProxyError {
     #[error(transparent)]
     Internal(Detail),
 }
+
+debug_as_display!(ProxyError);
 
 impl ApiError for ProxyError {
     fn code(&self) -> Code {

@@ -36,6 +36,7 @@ pub mod s3;
 pub mod secret;
 pub mod session;
 pub mod sigv4;
+pub mod sort;
 pub mod state;
 pub mod stats;
 pub mod sts;

@@ -1,4 +1,4 @@
-//! The UTC timestamp formats of S3, SigV4 and STS, to and from Unix time.
+//! The UTC timestamp formats of S3, SigV4, STS and HTTP, to and from Unix time.
 //!
 //! The Worker has no reliable `SystemTime::now()` on wasm32, so every function
 //! here takes the time as an argument (Unix seconds or milliseconds). The
@@ -111,6 +111,91 @@ pub fn parse_iso8601(s: &str) -> Option<i64> {
         _ => return None,
     };
     secs.checked_mul(1000)?.checked_add(millis)
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const WEEKDAYS_LONG: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// The last second an HTTP date's four-digit year can show (9999-12-31T23:59:59Z).
+const HTTP_DATE_MAX: i64 = 253_402_300_799;
+
+/// `Sun, 06 Nov 1994 08:49:37 GMT`: the HTTP date (IMF-fixdate) of Unix
+/// seconds, clamped to 1970..=9999 (the range [`parse_http_date`] accepts).
+pub fn format_http_date(secs: i64) -> String {
+    let t = civil(secs.clamp(0, HTTP_DATE_MAX));
+    format!(
+        "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+        WEEKDAYS[t.weekday().num_days_from_monday() as usize],
+        t.day(),
+        MONTHS[t.month0() as usize],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Unix seconds of an HTTP date in any of the three forms recipients must
+/// accept (RFC 9110): IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT`, obsolete
+/// RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` (a year under 70 is 20xx) and
+/// asctime `Sun Nov  6 08:49:37 1994`. The weekday must be the date's, the
+/// year in 1970..=9999 (as the `httpdate` crate this replaces, for wasm size).
+pub fn parse_http_date(s: &str) -> Option<i64> {
+    if !s.is_ascii() {
+        return None;
+    }
+    let b = s.trim().as_bytes();
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    let wday = |names: &[&str], name: &[u8]| names.iter().position(|n| n.as_bytes() == name);
+    if b.len() == 29 && at(3, b',') && at(4, b' ') && at(7, b' ') && at(11, b' ') && b.ends_with(b" GMT") {
+        let year = digits(&b[12..16])?;
+        return http_date_fields(wday(&WEEKDAYS, &b[..3])?, &b[5..7], &b[8..11], year, &b[16..25]);
+    }
+    if b.len() == 24 && at(3, b' ') && at(7, b' ') && at(19, b' ') {
+        // asctime pads a one-digit day with a space.
+        let day = if b[8] == b' ' { &b[9..10] } else { &b[8..10] };
+        let year = digits(&b[20..24])?;
+        return http_date_fields(wday(&WEEKDAYS, &b[..3])?, day, &b[4..7], year, &b[10..19]);
+    }
+    let (name, rest) = b.split_at(b.iter().position(|&c| c == b',')?);
+    if rest.len() != 24 || !rest.starts_with(b", ") || rest[4] != b'-' || rest[8] != b'-' || !rest.ends_with(b" GMT") {
+        return None;
+    }
+    let yy = digits(&rest[9..11])?;
+    let year = if yy < 70 { 2000 + yy } else { 1900 + yy };
+    http_date_fields(
+        wday(&WEEKDAYS_LONG, name)?,
+        &rest[2..4],
+        &rest[5..8],
+        year,
+        &rest[11..20],
+    )
+}
+
+/// The seconds of an HTTP date's fields (`hms` is ` HH:MM:SS`), if they name a
+/// real time in 1970..=9999 on the weekday `wday` (0 = Monday).
+fn http_date_fields(wday: usize, day: &[u8], mon: &[u8], year: u32, hms: &[u8]) -> Option<i64> {
+    let mon = u32::try_from(MONTHS.iter().position(|m| m.as_bytes() == mon)? + 1).ok()?;
+    if !(1970..=9999).contains(&year) || hms[0] != b' ' || hms[3] != b':' || hms[6] != b':' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, mon, digits(day)?)?;
+    if date.weekday().num_days_from_monday() as usize != wday {
+        return None;
+    }
+    let t = date.and_hms_opt(digits(&hms[1..3])?, digits(&hms[4..6])?, digits(&hms[7..9])?)?;
+    Some(t.and_utc().timestamp())
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 use super::*;
 
 fn sum(m: &BoundedMap<String, Vec<u8>>) -> usize {
-    m.map
+    m.lru
+        .index
         .iter()
-        .map(|(k, s)| 2 * k.len() + s.value.len() + ENTRY_OVERHEAD)
+        .map(|(k, &i)| 2 * k.len() + m.values[i as usize].as_ref().unwrap().len() + ENTRY_OVERHEAD)
         .sum()
 }
 
@@ -11,10 +12,24 @@ fn consistent(m: &BoundedMap<String, Vec<u8>>) {
     let s = m.stats();
     assert!(s.entries <= s.max_entries && s.bytes <= s.max_bytes, "{s:?}");
     assert_eq!(sum(m), s.bytes);
-    assert_eq!(m.order.len(), m.map.len());
-    for (tick, k) in &m.order {
-        assert_eq!(m.map[k].tick, *tick);
+    assert_eq!(m.values.len(), m.lru.nodes.len());
+    // The recency list holds every entry once, oldest to newest, linked both ways.
+    let (mut i, mut prev, mut n) = (m.lru.oldest, NIL, 0);
+    while i != NIL {
+        let node = &m.lru.nodes[i as usize];
+        assert_eq!(node.prev, prev);
+        assert_eq!(m.lru.index[&node.key], i);
+        assert!(m.values[i as usize].is_some());
+        (prev, i, n) = (i, node.next, n + 1);
     }
+    assert_eq!((prev, n), (m.lru.newest, m.len()));
+    // Every other slot is free: no value, on the free chain.
+    let (mut f, mut free) = (m.lru.free, 0);
+    while f != NIL {
+        assert!(m.values[f as usize].is_none() && m.lru.nodes[f as usize].key.is_empty());
+        (f, free) = (m.lru.nodes[f as usize].next, free + 1);
+    }
+    assert_eq!(n + free, m.values.len());
 }
 
 #[test]
@@ -91,4 +106,32 @@ fn zero_entries_stores_nothing() {
     let mut m: BoundedMap<String, Vec<u8>> = BoundedMap::new(0, 1 << 20);
     assert!(!m.insert("a".into(), vec![]));
     assert!(m.is_empty() && m.get("a").is_none());
+}
+
+#[test]
+fn removed_slots_are_reused_in_recency_order() {
+    let mut m = BoundedMap::new(4, 1 << 20);
+    for k in ["a", "b", "c", "d"] {
+        m.insert(k.to_string(), vec![1]);
+    }
+    assert_eq!(m.remove("b"), Some(vec![1]));
+    assert_eq!(m.remove("b"), None);
+    assert!(m.get("a").is_some());
+    consistent(&m);
+    // "e" takes b's slot; the next insert evicts the least recently used, "c".
+    m.insert("e".to_string(), vec![2]);
+    assert_eq!(m.values.len(), 4);
+    m.insert("f".to_string(), vec![3]);
+    assert!(m.peek("c").is_none());
+    for k in ["a", "d", "e", "f"] {
+        assert!(m.peek(k).is_some(), "{k}");
+    }
+    assert_eq!((m.len(), m.stats().evictions), (4, 1));
+    consistent(&m);
+    // Evicted in recency order: d (oldest now), then a.
+    assert!(m.get("e").is_some() && m.get("f").is_some());
+    m.insert("g".to_string(), vec![]);
+    m.insert("h".to_string(), vec![]);
+    assert!(m.peek("d").is_none() && m.peek("a").is_none());
+    consistent(&m);
 }

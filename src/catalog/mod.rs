@@ -129,3 +129,15 @@ impl Catalog {
 pub fn key_root(product: &str) -> String {
     format!("{product}/")
 }
+
+/// How two products' [`key_root`]s compare (the order of an account's
+/// listing), without building them.
+pub fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    fn root(p: &str) -> impl Iterator<Item = u8> + '_ {
+        p.bytes().chain(std::iter::once(b'/'))
+    }
+    root(a).cmp(root(b))
+}
+
+#[cfg(test)]
+mod tests;

@@ -239,8 +239,7 @@ impl StaticCatalog {
     /// `None` when the account does not exist.
     pub fn products(&self, account: &str) -> Option<Vec<&Product>> {
         let mut v: Vec<&Product> = self.account(account)?.values().collect();
-        // Names are unique within an account, so no two keys tie: unstable is the same order.
-        v.sort_unstable_by_key(|p| super::key_root(&p.name));
+        crate::sort::sort_by(&mut v, |a, b| super::key_order(&a.name, &b.name));
         Some(v)
     }
 

@@ -21,13 +21,9 @@ use crate::s3::range::{parse_content_range, ByteRange};
 
 /// The bytes `within` of the entry under `key`, if stored.
 pub async fn get(key: &str, within: ByteRange) -> Option<ResponseBody> {
-    let headers = worker::Headers::new();
-    headers
-        .set("range", &format!("bytes={}-{}", within.start, within.end))
-        .ok()?;
-    let mut init = worker::RequestInit::new();
-    init.with_headers(headers);
-    let req = worker::Request::new_with_init(key, &init).ok()?;
+    let range = [("range".to_string(), format!("bytes={}-{}", within.start, within.end))];
+    let init = super::platform::request_init("GET", &range).ok()?;
+    let req = worker::Request::from(web_sys::Request::new_with_str_and_init(key, &init).ok()?);
     let resp = worker::Cache::default().get(&req, true).await.ok()??;
     let status = resp.status_code();
     let content_range = resp.headers().get("content-range").ok().flatten();

@@ -6,6 +6,7 @@ mod platform;
 
 use std::rc::Rc;
 
+use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
 
 use worker::{event, Context, Env, Headers as WHeaders, ResponseBody, ResponseBuilder};
@@ -59,28 +60,45 @@ async fn read_capped(req: &worker::Request, cap: usize) -> RequestBody {
     let Some(raw) = copy.inner().body() else {
         return RequestBody::Unread;
     };
-    let mut stream = wasm_streams::ReadableStream::from_raw(raw.unchecked_into());
-    let mut reader = stream.get_reader();
+    // Cancelling the clone's branch stops the tee keeping bytes for it; the
+    // request's own branch (and so the client's upload) carries on.
+    match read_stream(raw, cap).await {
+        Ok(body) => body,
+        Err(_) => RequestBody::Broken,
+    }
+}
+
+/// Reads `raw` to its end, keeping at most `cap + 1` bytes: `TooLarge` as soon
+/// as it is past `cap`; `Err` with the stream's error. The stream is cancelled
+/// after, or when the future is dropped (a timeout): nothing more is read from
+/// it, and a backend's connection closes. Both inbound and backend bodies (wasm
+/// size: one reader).
+async fn read_stream(raw: web_sys::ReadableStream, cap: usize) -> Result<RequestBody, String> {
+    let mut chunks = wasm_streams::ReadableStream::from_raw(raw.unchecked_into()).into_stream();
     let mut out = CappedBody::new(cap);
     let body = loop {
-        match reader.read().await {
-            Ok(Some(chunk)) => {
+        match chunks.next().await {
+            Some(Ok(chunk)) => {
                 let chunk = js_sys::Uint8Array::new(&chunk);
                 // No more than the chunk's own length, a u32.
                 let take = chunk.length().min(u32::try_from(out.room()).unwrap_or(u32::MAX));
                 chunk.subarray(0, take).copy_to(out.grow(take as usize));
                 if out.over() {
-                    break RequestBody::TooLarge;
+                    break Ok(RequestBody::TooLarge);
                 }
             }
-            Ok(None) => break out.finish(),
-            Err(_) => break RequestBody::Broken,
+            None => break Ok(out.finish()),
+            Some(Err(e)) => break Err(js_message(&e)),
         }
     };
-    // The tee stops keeping bytes for this branch; the request's own branch
-    // (and so the client's upload) carries on.
-    let _ = reader.cancel().await;
+    let _ = chunks.cancel().await;
     body
+}
+
+/// A JS exception's message (or the thrown string).
+fn js_message(e: &wasm_bindgen::JsValue) -> String {
+    let message = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()));
+    message.or_else(|| e.as_string()).unwrap_or_default()
 }
 
 /// Reads a body whose declared length is within `cap` in one call.

@@ -5,12 +5,11 @@
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use futures_util::StreamExt;
 use wasm_bindgen::JsCast;
-use worker::{AbortController, Delay, Env, Method, RequestInit, ResponseBody};
+use worker::{AbortController, Delay, Env, ResponseBody};
 
 use crate::error::{ProxyError, Result};
-use crate::http::Headers;
+use crate::http::{Headers, RequestBody};
 use crate::log::Level;
 use crate::platform::{
     BlobGet, InboundResponse, ListPage, ListRequest, ListedObject, ObjectMeta, OutboundRequest, Platform,
@@ -63,6 +62,26 @@ fn meta(o: &worker::Object) -> Result<ObjectMeta> {
     })
 }
 
+/// A request's init: `method` (upper case, as fetch() sends it), `headers`,
+/// redirects followed (what `worker::RequestInit` set).
+pub(super) fn request_init(method: &str, headers: &[(String, String)]) -> Result<web_sys::RequestInit> {
+    let js = web_sys::Headers::new().map_err(|e| ProxyError::Internal(js_text("headers", &e).into()))?;
+    for (n, v) in headers {
+        js.append(n, v)
+            .map_err(|e| ProxyError::Internal(js_text(&format!("header {n}"), &e).into()))?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_headers(&js);
+    init.set_redirect(web_sys::RequestRedirect::Follow);
+    Ok(init)
+}
+
+/// `what: ` and a JS exception's message.
+fn js_text(what: &str, e: &wasm_bindgen::JsValue) -> String {
+    format!("{what}: {}", super::js_message(e))
+}
+
 /// `fetch(url, init)`. The runtime takes `encodeResponseBody` only as an
 /// option of fetch() itself (not from a Request handed to it), which
 /// `worker::Fetch` cannot pass.
@@ -74,21 +93,19 @@ async fn send(url: &str, init: &web_sys::RequestInit) -> worker::Result<worker::
 
 /// A body read whole, failing past `limit` bytes (without reading further).
 async fn read_capped(body: ResponseBody, limit: usize) -> Result<Vec<u8>> {
-    let mut resp = worker::Response::from_body(body).map_err(|e| ProxyError::Internal(format!("body: {e}").into()))?;
-    let mut stream = resp
-        .stream()
-        .map_err(|e| ProxyError::Internal(format!("body: {e}").into()))?;
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| ProxyError::Unavailable(format!("reading backend body: {e}").into()))?;
-        if out.len() + chunk.len() > limit {
-            return Err(ProxyError::Backend(
-                format!("backend body larger than {limit} bytes").into(),
-            ));
-        }
-        out.extend_from_slice(&chunk);
+    let read = match body {
+        ResponseBody::Empty => Ok(RequestBody::Bytes(Vec::new())),
+        ResponseBody::Body(b) if b.len() > limit => Ok(RequestBody::TooLarge),
+        ResponseBody::Body(b) => Ok(RequestBody::Bytes(b)),
+        ResponseBody::Stream(s) => super::read_stream(s, limit).await,
+    };
+    match read {
+        Ok(RequestBody::Bytes(b)) => Ok(b),
+        Ok(_) => Err(ProxyError::Backend(
+            format!("backend body larger than {limit} bytes").into(),
+        )),
+        Err(e) => Err(ProxyError::Unavailable(format!("reading backend body: {e}").into())),
     }
-    Ok(out)
 }
 
 impl Platform for EdgePlatform {
@@ -110,19 +127,12 @@ impl Platform for EdgePlatform {
     }
 
     async fn fetch(&self, req: OutboundRequest) -> Result<InboundResponse<ResponseBody>> {
-        let headers = worker::Headers::new();
-        for (n, v) in &req.headers {
-            headers
-                .append(n, v)
-                .map_err(|e| ProxyError::Internal(format!("header {n}: {e}").into()))?;
-        }
-        let mut init = RequestInit::new();
-        init.with_method(Method::from(req.method.to_string()))
-            .with_headers(headers);
+        // web_sys's RequestInit, not worker's: converting that one links its
+        // `cf` properties' serialiser (serde_wasm_bindgen) into the wasm.
+        let init = request_init(req.method, &req.headers)?;
         if let Some(body) = &req.body {
-            init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+            init.set_body(&js_sys::Uint8Array::from(body.as_slice()).into());
         }
-        let init: web_sys::RequestInit = (&init).into();
         let controller = AbortController::default();
         let signal = controller.signal();
         init.set_signal(Some(&signal));
@@ -233,11 +243,17 @@ impl Platform for EdgePlatform {
     }
 
     async fn cache_get(&self, key: &str) -> Option<Vec<u8>> {
-        let mut resp = worker::Cache::default().get(key, true).await.ok()??;
+        let resp = worker::Cache::default().get(key, true).await.ok()??;
         if resp.status_code() != 200 {
             return None;
         }
-        resp.bytes().await.ok()
+        // Read as one ArrayBuffer rather than with `Response::bytes`, whose
+        // stream fold is more wasm for the same bytes.
+        let resp: web_sys::Response = resp.into();
+        let buf = wasm_bindgen_futures::JsFuture::from(resp.array_buffer().ok()?)
+            .await
+            .ok()?;
+        Some(js_sys::Uint8Array::new(&buf).to_vec())
     }
 
     async fn cache_put(&self, key: &str, body: &[u8], ttl_secs: u32) {

@@ -31,3 +31,15 @@ fn statuses_match_s3() {
     assert_eq!(ProxyError::Internal("".into()).status(), 500);
     assert_eq!(ProxyError::invalid_access_key_id().status(), 403);
 }
+
+#[test]
+fn debug_of_the_request_errors_is_their_text_with_causes() {
+    // Not derived (wasm size): what a panic or `{:?}` shows is the log's text.
+    let e = ProxyError::Unavailable(Detail::caused("catalog", Outer(fmt::Error)));
+    assert_eq!(format!("{e:?}"), chain(&e));
+    assert_eq!(format!("{:?}", ProxyError::NoSuchKey), "NoSuchKey");
+    let sts = crate::sts::StsError::invalid("bad");
+    assert_eq!(format!("{sts:?}"), sts.to_string());
+    let s = crate::session::SessionError::Malformed;
+    assert_eq!(format!("{s:?}"), "malformed session token");
+}

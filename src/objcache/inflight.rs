@@ -29,9 +29,59 @@ struct Signal {
 
 /// One per isolate (`IsolateState::inflight`): requests of one isolate
 /// share it, requests of other isolates cannot see it.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct InFlight {
-    keys: RefCell<HashMap<String, Rc<Signal>>>,
+    keys: RefCell<Keys>,
+}
+
+impl std::fmt::Debug for InFlight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InFlight").field("keys", &self.len()).finish()
+    }
+}
+
+/// Claims by key. Wasm size: the index is the same `HashMap<Box<[u8]>, u32>`
+/// the bounded caches use (one hash table instantiation), into a slot vector.
+#[derive(Default)]
+struct Keys {
+    index: HashMap<Box<[u8]>, u32>,
+    /// By slot; `None` where the slot is free (and on `free`).
+    signals: Vec<Option<Rc<Signal>>>,
+    free: Vec<u32>,
+}
+
+impl Keys {
+    fn get(&self, key: &str) -> Option<&Rc<Signal>> {
+        let i = *self.index.get(key.as_bytes())?;
+        self.signals.get(i as usize)?.as_ref()
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some(i) = self.index.remove(key.as_bytes()) {
+            self.signals[i as usize] = None;
+            self.free.push(i);
+        }
+    }
+
+    /// `key`, absent, now claimed by `signal`.
+    fn insert(&mut self, key: &str, signal: Rc<Signal>) {
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.signals[i as usize] = Some(signal);
+                i
+            }
+            None => {
+                self.signals.push(Some(signal));
+                // At most MAX_IN_FLIGHT slots.
+                u32::try_from(self.signals.len() - 1).unwrap_or(u32::MAX)
+            }
+        };
+        self.index.insert(key.as_bytes().into(), i);
+    }
+
+    fn len(&self) -> usize {
+        self.index.len()
+    }
 }
 
 /// Held by the leader while it fills an entry; dropping it (stored, failed
@@ -87,7 +137,7 @@ impl InFlight {
             since_ms: now_ms,
         });
         let registry = (keys.len() < MAX_IN_FLIGHT).then(|| {
-            keys.insert(key.to_string(), signal.clone());
+            keys.insert(key, signal.clone());
             (self.clone(), key.to_string())
         });
         Claim::Leader(Guard { registry, signal })

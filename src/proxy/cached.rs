@@ -9,7 +9,6 @@
 //! metadata (`first_fetch`); a HEAD for a HEAD, or when expired metadata
 //! names a version whose blocks may still be cached (revalidated, no bytes).
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::backend::{Backend, ObjectOutcome, ReadOpts};
@@ -368,35 +367,38 @@ async fn answer<P: Platform>(
     let entry_key = |i: u64| q.key.entry(&meta.etag, layout.whole, layout.block, i);
 
     // What is cached; a missing entry another request is filling is waited for.
-    let mut stored_parts: HashMap<u64, P::Body> = HashMap::new();
-    let mut guards: HashMap<u64, Guard> = HashMap::new();
+    // By block index - `first` (at most MAX_BLOCKS_PER_ANSWER), in vectors
+    // rather than maps: no hash table instantiations (wasm size).
+    let slot = |i: u64| {
+        i.checked_sub(first)
+            .and_then(|d| usize::try_from(d).ok())
+            .unwrap_or(usize::MAX)
+    };
+    let mut stored_parts: Vec<Option<P::Body>> = (first..=last).map(|_| None).collect();
+    let mut guards: Vec<Option<Guard>> = (first..=last).map(|_| None).collect();
     for i in first..=last {
         let Some(within) = layout.within(i, r) else { continue };
         let key = entry_key(i);
         let mut got = p.blob_get(&key, within).await;
         if got.is_none() {
             match reg.claim(&key, p.now_ms()) {
-                Claim::Leader(g) => {
-                    guards.insert(i, g);
-                }
+                Claim::Leader(g) => guards[slot(i)] = Some(g),
                 Claim::Follower(w) => {
                     inflight::wait(&w, WAIT_STEP_MS, WAIT_MS, |ms| p.sleep(ms)).await;
                     got = p.blob_get(&key, within).await;
                 }
             }
         }
-        if let Some(b) = got {
-            stored_parts.insert(i, b);
-        }
+        stored_parts[slot(i)] = got;
     }
-    let present: Vec<bool> = (first..=last).map(|i| stored_parts.contains_key(&i)).collect();
+    let present: Vec<bool> = stored_parts.iter().map(Option::is_some).collect();
     let steps = plan(&layout, r, &present);
 
     let mut pieces = Vec::with_capacity(steps.len());
     let (mut from_cache, mut fetched) = (false, false);
     for step in steps {
         match step {
-            Step::Stored { index, .. } => match stored_parts.remove(&index) {
+            Step::Stored { index, .. } => match stored_parts.get_mut(slot(index)).and_then(Option::take) {
                 Some(b) => {
                     from_cache = true;
                     pieces.push(Piece::Stored(b));
@@ -411,7 +413,10 @@ async fn answer<P: Platform>(
                     .map(|i| Entry {
                         key: entry_key(i),
                         ttl_secs: BLOCK_TTL_SECS,
-                        release: guards.remove(&i).map(|g| Box::new(g) as Box<dyn std::any::Any>),
+                        release: guards
+                            .get_mut(slot(i))
+                            .and_then(Option::take)
+                            .map(|g| Box::new(g) as Box<dyn std::any::Any>),
                     })
                     .collect();
                 pieces.push(Piece::Fetched(Fill {

@@ -87,14 +87,11 @@ fn etag_list_matches(list: &str, etag: &str) -> bool {
 }
 
 pub fn http_date_secs(v: &str) -> Option<i64> {
-    let t = httpdate::parse_http_date(v.trim()).ok()?;
-    let d = t.duration_since(std::time::UNIX_EPOCH).ok()?;
-    i64::try_from(d.as_secs()).ok()
+    crate::time::parse_http_date(v)
 }
 
 pub fn format_http_date(ms: i64) -> String {
-    let secs = u64::try_from(ms.div_euclid(1000)).unwrap_or(0);
-    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+    crate::time::format_http_date(ms.div_euclid(1000))
 }
 
 #[cfg(test)]

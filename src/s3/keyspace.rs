@@ -73,7 +73,7 @@ pub fn scans(inner: &str, allowed: Option<&[&str]>) -> Vec<String> {
             () => None,
         })
         .collect();
-    v.sort_unstable();
+    crate::sort::sort(&mut v);
     let mut out: Vec<String> = Vec::new();
     for s in v {
         // Sorted: a prefix comes right before everything it contains.

@@ -200,7 +200,7 @@ impl<'q> Walk<'q> {
             .map(|mut o| (std::mem::take(&mut o.key), Some(o)))
             .chain(prefixes.into_iter().map(|p| (p, None)))
             .collect();
-        got.sort_by(|a, b| a.0.cmp(&b.0));
+        crate::sort::sort_by(&mut got, |a, b| a.0.cmp(&b.0));
         for (mut name, object) in got {
             // Outside the range (a misbehaving backend): dropped, never shown.
             if !name.starts_with(r.base) {

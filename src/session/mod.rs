@@ -26,7 +26,7 @@ pub use seal::{payload_len, seal, sealed_len, unseal, MAX_PAYLOAD_LEN, MAX_TOKEN
 
 /// Why a session token was refused (or could not be made). Deliberately
 /// coarse: the client learns nothing that helps forge a token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
     /// Not a token at all: too long, not base64url, too short, unknown version.
     #[error("malformed session token")]
@@ -46,6 +46,8 @@ pub enum SessionError {
     #[error("sealing a session: {0}")]
     Seal(&'static str),
 }
+
+crate::error::debug_as_display!(SessionError);
 
 /// Why `SESSION_TOKEN_KEY(_PREVIOUS)` is refused. Names the variable, never
 /// the value: base64's own error is not kept, as it quotes a byte of the key.

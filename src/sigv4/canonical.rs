@@ -31,8 +31,7 @@ pub fn canonical_query(pairs: &[(String, String)]) -> String {
         .iter()
         .map(|(k, v)| (uri_encode(k, true), uri_encode(v, true)))
         .collect();
-    // Unstable: equal pairs are identical, and it is a smaller instantiation than `sort` (wasm size).
-    encoded.sort_unstable();
+    crate::sort::sort(&mut encoded);
     let parts: Vec<String> = encoded.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
     parts.join("&")
 }
@@ -57,7 +56,7 @@ fn trim_all(value: &str) -> String {
 /// with the one the client claimed.
 pub fn canonical_headers(headers: &[(String, String)], signed: &[&str]) -> (String, String) {
     let mut names: Vec<String> = signed.iter().map(|n| n.trim().to_ascii_lowercase()).collect();
-    names.sort_unstable();
+    crate::sort::sort(&mut names);
     names.dedup();
 
     let mut canonical = String::new();

@@ -381,12 +381,8 @@ fn pick_token(
 /// asctime forms HTTP parsers also take.
 fn parse_http_date(s: &str) -> Option<i64> {
     let s = s.trim();
-    let t = httpdate::parse_http_date(s).ok()?;
-    if httpdate::fmt_http_date(t) != s {
-        return None;
-    }
-    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    i64::try_from(secs).ok()
+    let t = crate::time::parse_http_date(s)?;
+    (crate::time::format_http_date(t) == s).then_some(t)
 }
 
 /// Validates the parts shared by both forms: credential scope, signed header

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use crate::error::{chain, ApiError, Code, Detail, ProxyError};
 use crate::session::SessionError;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StsError {
     #[error("InvalidIdentityToken: {0}")]
     InvalidIdentityToken(&'static str),
@@ -53,6 +53,8 @@ pub enum StsError {
     #[error("PackedPolicyTooLarge: {0}%")]
     PackedPolicyTooLarge(u32),
 }
+
+crate::error::debug_as_display!(StsError);
 
 impl StsError {
     pub fn invalid(msg: &'static str) -> Self {

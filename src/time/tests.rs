@@ -137,3 +137,85 @@ fn parse_iso8601_rejects_invalid() {
         assert_eq!(parse_iso8601(s), None, "{s:?}");
     }
 }
+
+#[test]
+fn http_dates_in_their_three_forms() {
+    let t = 784_111_777; // 1994-11-06T08:49:37Z, a Sunday
+    assert_eq!(format_http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+    for s in [
+        "Sun, 06 Nov 1994 08:49:37 GMT",
+        "  Sun, 06 Nov 1994 08:49:37 GMT ",
+        "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 1994",
+        "Sun Nov 06 08:49:37 1994",
+    ] {
+        assert_eq!(parse_http_date(s), Some(t), "{s:?}");
+    }
+    assert_eq!(parse_http_date("Thursday, 01-Jan-70 00:00:00 GMT"), Some(0));
+    // Two-digit years under 70 are 20xx.
+    assert_eq!(
+        parse_http_date("Sunday, 06-Nov-44 08:49:37 GMT"),
+        parse_http_date("Sun, 06 Nov 2044 08:49:37 GMT")
+    );
+    for bad in [
+        "Mon, 06 Nov 1994 08:49:37 GMT", // not a Monday
+        "Sun, 06 Nov 1994 08:49:60 GMT", // leap second
+        "Sun, 06 Nov 1994 24:00:00 GMT",
+        "Fri, 29 Feb 2019 00:00:00 GMT", // no such day
+        "Wed, 31 Dec 1969 23:59:59 GMT", // before 1970
+        "Sun, 06 Nov 1994 08:49:37 UTC",
+        "Sun, 06 Nov 1994 08:49:37 GMT+1",
+        "Sun, 6 Nov 1994 08:49:37 GMT",
+        "Sun, 06 nov 1994 08:49:37 GMT",
+        "Sun, 06 Nov +994 08:49:37 GMT",
+        "Sun,06 Nov 1994 08:49:37 GMT ",
+        "Sun Nov  6 08.49:37 1994",
+        "Sunday, 06-Nov-94 08:49:37 UTC",
+        "Sun, 06-Nov-94 08:49:37 GMT",
+        "Sunday 06-Nov-94 08:49:37 GMT",
+        "Sunday, 06 Nov 94 08:49:37 GMT",
+        "Sün, 06 Nov 1994 08:49:37 GMT",
+        ",",
+        "",
+    ] {
+        assert_eq!(parse_http_date(bad), None, "{bad:?}");
+    }
+    // Formatting stays within what parses: clamped to 1970..=9999.
+    assert_eq!(format_http_date(-1), "Thu, 01 Jan 1970 00:00:00 GMT");
+    assert_eq!(format_http_date(i64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
+}
+
+#[test]
+fn http_dates_as_the_httpdate_crate() {
+    use std::time::{Duration, UNIX_EPOCH};
+    let mut t: u64 = 1;
+    for _ in 0..20_000 {
+        t = t
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let secs = (t >> 20) % 253_402_300_800;
+        let theirs = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
+        let secs = i64::try_from(secs).unwrap();
+        assert_eq!(format_http_date(secs), theirs);
+        assert_eq!(parse_http_date(&theirs), Some(secs), "{theirs}");
+        // Any one byte changed: both accept or both refuse, with the same time.
+        let mut b = theirs.clone().into_bytes();
+        let i = usize::try_from(t % 29).unwrap();
+        b[i] = b" ,:-0123456789JFMASONDGTadehinorstuy"[usize::try_from(t >> 40).unwrap() % 36];
+        let changed = String::from_utf8(b).unwrap();
+        let want = httpdate::parse_http_date(&changed)
+            .ok()
+            .map(|d| i64::try_from(d.duration_since(UNIX_EPOCH).unwrap().as_secs()).unwrap());
+        assert_eq!(parse_http_date(&changed), want, "{changed}");
+    }
+    for s in [
+        "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 1994",
+        "Thu Jan  1 00:00:00 1970",
+    ] {
+        let want = httpdate::parse_http_date(s)
+            .ok()
+            .map(|d| d.duration_since(UNIX_EPOCH).unwrap().as_secs());
+        assert_eq!(parse_http_date(s).map(|v| u64::try_from(v).unwrap()), want, "{s}");
+    }
+}

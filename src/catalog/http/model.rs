@@ -304,7 +304,7 @@ impl ApiProductList {
                 visibility: p.visibility,
             })
             .collect();
-        v.sort_by_key(|p| crate::catalog::key_root(&p.name));
+        crate::sort::sort_by(&mut v, |a, b| crate::catalog::key_order(&a.name, &b.name));
         v.dedup_by(|a, b| a.name == b.name);
         v
     }

@@ -60,3 +60,22 @@ fn a_claim_held_past_the_wait_bound_is_taken_over() {
 fn the_stale_bound_is_the_followers_wait_bound() {
     assert_eq!(STALE_MS, i64::from(crate::proxy::cached::WAIT_MS));
 }
+
+#[test]
+fn released_slots_are_reused() {
+    let reg = Rc::new(InFlight::default());
+    for round in 0..50 {
+        let guards: Vec<_> = (0..8).map(|i| reg.claim(&format!("{round}-{i}"), 0)).collect();
+        assert_eq!(reg.len(), 8);
+        assert!(matches!(reg.claim(&format!("{round}-3"), 0), Claim::Follower(_)));
+        drop(guards);
+        assert!(reg.is_empty());
+    }
+    let keys = reg.keys.borrow();
+    assert_eq!(
+        (keys.signals.len(), keys.free.len()),
+        (8, 8),
+        "eight slots, all free again"
+    );
+    assert!(keys.signals.iter().all(Option::is_none));
+}

@@ -88,8 +88,7 @@ pub fn parse(text: &str) -> R<SessionPolicy> {
         return bad("The policy has no Statement.");
     }
     for v in [&mut read, &mut list] {
-        // Unstable: equal strings are identical (and it is less wasm than `sort`).
-        v.sort_unstable();
+        crate::sort::sort(v);
         v.dedup();
     }
     let digest = hex::encode(&Sha256::digest(packed.as_bytes())[..8]);
