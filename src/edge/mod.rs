@@ -3,6 +3,7 @@
 
 mod blobcache;
 mod platform;
+mod warm;
 
 use std::rc::Rc;
 

@@ -1,0 +1,53 @@
+"""The configuration is parsed when the Worker's module is evaluated, not in the isolate's
+first request (src/edge/warm.rs): a configuration warning reaches the log before any request
+has been sent, and only once."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from support.wrangler import launch_worker, wait_ready
+
+BAD_EVERY = "every-so-often"
+DECODER = json.JSONDecoder()
+
+
+def warnings_in(text: str) -> list[dict]:
+    out = []
+    for line in text.splitlines():
+        i = line.find("{")
+        if i < 0:
+            continue
+        try:
+            obj, _ = DECODER.raw_decode(line[i:])  # wrangler colours warnings
+        except ValueError:
+            continue
+        if isinstance(obj, dict) and obj.get("msg") == "configuration" and BAD_EVERY in obj.get("reason", ""):
+            out.append(obj)
+    return out
+
+
+def test_configuration_is_parsed_before_the_first_request(tmp_root, wrangler_env):
+    catalog = {"backends": {"sample": {"type": "r2", "binding": "DATA"}},
+               "accounts": {"demo": {"products": {
+                   "p": {"visibility": "public", "backend": "sample", "prefix": "demo/p/"}}}}}
+    # A bad ISOLATE_STATS_EVERY is not fatal: the Worker serves and warns once.
+    vars_ = {"LOG_LEVEL": "info", "ISOLATE_STATS_EVERY": BAD_EVERY}
+    proc, port = launch_worker("wrangler-module-start", tmp_root / "workers" / "module-start", catalog, vars_, {},
+                               tmp_root / "state-module-start", wrangler_env,
+                               tmp_root / "logs" / "wrangler-module-start.log")
+    try:
+        deadline = time.monotonic() + 45
+        found: list[dict] = []
+        while not found and time.monotonic() < deadline and proc.popen.poll() is None:
+            time.sleep(0.2)
+            found = warnings_in(proc.log_since(0))
+        assert found, "no configuration warning before any request\n" + proc.tail()
+        wait_ready(f"http://127.0.0.1:{port}", proc, 60)
+        time.sleep(1)  # the request lines of wait_ready's GETs reach the log
+        log = proc.log_since(0)
+        assert len(warnings_in(log)) == 1, proc.tail()
+        assert '"msg":"request"' in log.replace(" ", ""), proc.tail()
+    finally:
+        proc.stop()
