@@ -3,7 +3,7 @@
 //! body is read and how far, and which outbound answer keeps its encoding.
 //! `edge` (wasm32 only) is left with the calls into the runtime.
 
-use crate::http::{Request, RequestBody};
+use crate::http::Request;
 
 /// Splits the URL as received into raw path and query (no decoding here).
 pub fn split_url(url: &str) -> (String, String) {
@@ -45,44 +45,6 @@ pub fn body_plan(req: &Request) -> BodyPlan {
         Some(n) if n > cap as u64 => BodyPlan::TooLarge,
         Some(_) if req.headers.get("transfer-encoding").is_none() => BodyPlan::Whole { cap },
         _ => BodyPlan::Read { cap },
-    }
-}
-
-/// A body read chunk by chunk, kept to `cap + 1` bytes: the one past the cap
-/// says it is too large without holding any more of it.
-pub struct CappedBody {
-    cap: usize,
-    bytes: Vec<u8>,
-}
-
-impl CappedBody {
-    pub fn new(cap: usize) -> Self {
-        Self { cap, bytes: Vec::new() }
-    }
-
-    /// How many bytes of the next chunk are kept.
-    pub fn room(&self) -> usize {
-        (self.cap + 1).saturating_sub(self.bytes.len())
-    }
-
-    /// `n` more bytes (at most [`room`](Self::room)), zeroed, for the caller to fill.
-    pub fn grow(&mut self, n: usize) -> &mut [u8] {
-        let start = self.bytes.len();
-        self.bytes.resize(start + n.min(self.room()), 0);
-        &mut self.bytes[start..]
-    }
-
-    pub fn over(&self) -> bool {
-        self.bytes.len() > self.cap
-    }
-
-    /// The body read to its end.
-    pub fn finish(self) -> RequestBody {
-        if self.over() {
-            RequestBody::TooLarge
-        } else {
-            RequestBody::Bytes(self.bytes)
-        }
     }
 }
 

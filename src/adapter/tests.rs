@@ -58,33 +58,6 @@ fn a_body_declared_over_the_cap_is_not_read() {
     assert_eq!(declared("lots".into()), BodyPlan::Read { cap });
 }
 
-fn read(cap: usize, chunks: &[&[u8]]) -> RequestBody {
-    let mut body = CappedBody::new(cap);
-    for chunk in chunks {
-        let take = chunk.len().min(body.room());
-        body.grow(take).copy_from_slice(&chunk[..take]);
-        if body.over() {
-            return RequestBody::TooLarge;
-        }
-    }
-    body.finish()
-}
-
-#[test]
-fn a_body_is_kept_to_its_cap_and_one_byte_more() {
-    assert_eq!(read(4, &[b"ab", b"cd"]), RequestBody::Bytes(b"abcd".to_vec()));
-    assert_eq!(read(4, &[b"ab", b"cde"]), RequestBody::TooLarge);
-    assert_eq!(read(4, &[]), RequestBody::Bytes(Vec::new()));
-    let mut body = CappedBody::new(4);
-    assert_eq!(body.room(), 5);
-    body.grow(3).copy_from_slice(b"abc");
-    assert_eq!(body.room(), 2);
-    // Never more than the room, whatever is asked for.
-    assert_eq!(body.grow(100).len(), 2);
-    assert_eq!((body.room(), body.over()), (0, true));
-    assert_eq!(body.finish(), RequestBody::TooLarge);
-}
-
 #[test]
 fn only_an_identity_request_keeps_the_answer_encoded() {
     let h = |n: &str, v: &str| vec![(n.to_string(), v.to_string())];

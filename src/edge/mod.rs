@@ -2,20 +2,19 @@
 //! once per isolate, and request/response conversion. All logic is in the core.
 
 mod blobcache;
+mod gather;
 mod platform;
 mod warm;
 
 use std::rc::Rc;
 
-use futures_util::StreamExt;
-use wasm_bindgen::JsCast;
-
 use worker::{event, Context, Env, Headers as WHeaders, ResponseBody, ResponseBuilder};
 
-use crate::adapter::{body_plan, split_url, BodyPlan, CappedBody};
+use crate::adapter::{body_plan, split_url, BodyPlan};
 use crate::http::{Body, Headers, Request, RequestBody, Response};
 use crate::log::{self, Level};
 use crate::state::Isolate;
+use gather::{js_message, read_stream};
 use platform::EdgePlatform;
 
 thread_local! {
@@ -67,39 +66,6 @@ async fn read_capped(req: &worker::Request, cap: usize) -> RequestBody {
         Ok(body) => body,
         Err(_) => RequestBody::Broken,
     }
-}
-
-/// Reads `raw` to its end, keeping at most `cap + 1` bytes: `TooLarge` as soon
-/// as it is past `cap`; `Err` with the stream's error. The stream is cancelled
-/// after, or when the future is dropped (a timeout): nothing more is read from
-/// it, and a backend's connection closes. Both inbound and backend bodies (wasm
-/// size: one reader).
-async fn read_stream(raw: web_sys::ReadableStream, cap: usize) -> Result<RequestBody, String> {
-    let mut chunks = wasm_streams::ReadableStream::from_raw(raw.unchecked_into()).into_stream();
-    let mut out = CappedBody::new(cap);
-    let body = loop {
-        match chunks.next().await {
-            Some(Ok(chunk)) => {
-                let chunk = js_sys::Uint8Array::new(&chunk);
-                // No more than the chunk's own length, a u32.
-                let take = chunk.length().min(u32::try_from(out.room()).unwrap_or(u32::MAX));
-                chunk.subarray(0, take).copy_to(out.grow(take as usize));
-                if out.over() {
-                    break Ok(RequestBody::TooLarge);
-                }
-            }
-            None => break Ok(out.finish()),
-            Some(Err(e)) => break Err(js_message(&e)),
-        }
-    };
-    let _ = chunks.cancel().await;
-    body
-}
-
-/// A JS exception's message (or the thrown string).
-fn js_message(e: &wasm_bindgen::JsValue) -> String {
-    let message = e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message()));
-    message.or_else(|| e.as_string()).unwrap_or_default()
 }
 
 /// Reads a body whose declared length is within `cap` in one call.

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Worker CPU per request of a few moto-backed paths, builds side by side (docs/BENCHMARKS.md,
+"Reading a backend's answer"): a 1000-key listing page, a 1-key page and a 1 KiB GET.
+
+    . scripts/env.sh && X_LOCAL_OBSERVABILITY=false $ODP_VENV/bin/python scripts/pathcpu.py ROUNDS LABEL=BUILD_DIR ...
+
+BUILD_DIR holds worker/shim.mjs (as `make build` leaves build/). Per round, each build in turn (order
+reversed every other round) gets a `wrangler dev` of its own; per path 5 unmeasured requests, then
+40 (the 1000-key page) or 100 one at a time, each answered 200. The figure is the CPU of all the
+Worker workerd's threads (schedstat, ns) per request; medians over rounds. Everything listens on
+127.0.0.1; processes are stopped at the end."""
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+import requests  # noqa: E402
+
+from support.bench.common import BENCH_OBJECTS  # noqa: E402
+from support.bench.cpu import thread_cpu_ns, wrangler_tree  # noqa: E402
+from support.bench.setup import start_moto, start_worker  # noqa: E402
+from support.procs import HarnessError, tools_env  # noqa: E402
+
+PATHS = {"list 1000 keys": ("/mirror?list-type=2&prefix=public-data/many/", 40),
+         "list 1 key": ("/mirror?list-type=2&prefix=public-data/many/&max-keys=1", 100),
+         "GET 1 KiB": ("/mirror/public-data/" + min(BENCH_OBJECTS, key=BENCH_OBJECTS.get), 100)}
+
+
+def main() -> int:
+    if len(sys.argv) < 3 or not sys.argv[1].isdigit() or not 1 <= int(sys.argv[1]) <= 10:
+        print(__doc__, file=sys.stderr)
+        return 2
+    rounds = int(sys.argv[1])
+    builds = [tuple(a.split("=", 1)) for a in sys.argv[2:]]
+    env = tools_env()
+    env.update(CI="true", WRANGLER_SEND_METRICS="false")
+    logs = Path(tempfile.mkdtemp(prefix="odp-pathcpu-"))
+    state = logs / "state"
+    state.mkdir()  # moto-backed paths only: R2 stays empty
+    res: dict[tuple[str, str], list[float]] = {}
+    moto, url = start_moto(logs)
+    try:
+        for r in range(rounds):
+            for label, b in (builds if r % 2 == 0 else builds[::-1]):
+                w, wurl = start_worker(env, Path(b).resolve(), url, state, logs, "info", name=f"{label}-{r}")
+                try:
+                    pid = wrangler_tree(w.popen.pid, int(wurl.rsplit(":", 1)[1]))["workerd"][0]
+                    s = requests.Session()
+                    for name, (path, n) in PATHS.items():
+                        for i in range(5 + n):
+                            if i == 5:
+                                c0 = sum(thread_cpu_ns(pid).values())
+                            st = s.get(wurl + path, timeout=30).status_code
+                            if st != 200:
+                                raise HarnessError(f"{label}: GET {path} -> {st}")
+                        ms = (sum(thread_cpu_ns(pid).values()) - c0) / 1e6 / n
+                        res.setdefault((label, name), []).append(ms)
+                finally:
+                    w.stop()
+            print(f"round {r + 1}: " + ", ".join(f"{k[0]} {k[1]} {v[-1]:.2f}" for k, v in res.items()), flush=True)
+    finally:
+        moto.stop()
+    print(f"\nWorker workerd CPU ms per request ({rounds} rounds, medians)")
+    print("| build | path | rounds | median |\n|---|---|---|---:|")
+    for (label, name), v in res.items():
+        print(f"| {label} | {name} | {' / '.join(f'{x:.2f}' for x in v)} | {statistics.median(v):.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
