@@ -18,8 +18,10 @@ One run measures:
     moto directly, proxy over moto, proxy over R2;
   * STS and signed requests, in the same Worker (wasm): a bounded count of STS exchanges
     (AssumeRoleWithWebIdentity of RS256 ID tokens from scripts/dev-idp.py, JWKS cached after
-    the first), then a SigV4 header-signed GET of a restricted product vs an anonymous GET of
-    the same R2 object through the public product (wrk, loaded and -c1);
+    the first), in rounds interleaved with the same exchange done by a plain JS Worker (the STS
+    floor and its variants, tests/support/bench/sts_floor.py), then a SigV4 header-signed GET of
+    a restricted product vs an anonymous GET of the same R2 object through the public product
+    (wrk, loaded and -c1). `--only sts` runs this part alone (printed only);
   * the HTTP catalog and minted tokens (issue 4), with Workers of their own calling the stub
     catalog API (tests/support/stub_catalog.py, which verifies and records every token):
     Worker CPU of a catalog call with a reused token vs a fresh mint (TTL 60 vs 10,
@@ -77,7 +79,7 @@ from support.bench.get import floors_phase, get_phase  # noqa: E402
 from support.bench.listing import list_phase  # noqa: E402
 from support.bench.floor import FLOOR_DOC_BEGIN, FLOOR_DOC_END, floor_phase, render_floor  # noqa: E402
 from support.bench.provider import PROV_DOC_BEGIN, PROV_DOC_END, provider_phase, render_provider  # noqa: E402
-from support.bench.report import git_desc, machine_notes, render, run_notes, versions, write_doc, \
+from support.bench.report import git_desc, machine_notes, render, render_sts, run_notes, versions, write_doc, \
     write_doc_block  # noqa: E402
 from support.bench.setup import seed_r2, snapshot_build, start_moto, start_worker, wasm_size  # noqa: E402
 from support.bench.sts import sts_phase  # noqa: E402
@@ -115,11 +117,16 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--sts-exchanges", type=int, default=200,
                     help="STS exchanges measured (default 200, each with its own ID token; bounded by 60 s)")
     ap.add_argument("--sts-concurrency", type=int, default=4, help="exchanges in flight (default 4)")
-    ap.add_argument("--only", choices=["catalog", "cache", "provider", "floor"],
+    ap.add_argument("--sts-rounds", type=int, default=4,
+                    help="interleaved rounds of the proxy's and the STS floor's exchanges (default 4)")
+    ap.add_argument("--no-sts-floor", action="store_true",
+                    help="skip the STS floor (a JS Worker doing the exchange; one more wrangler dev)")
+    ap.add_argument("--only", choices=["catalog", "cache", "provider", "floor", "sts"],
                     help="run one section alone: `catalog` = the HTTP catalog and minted tokens (issue 4), "
                          "`cache` = the edge cache (issue 13), `provider` = discovery/JWKS and the cold start, "
                          "`floor` = anonymous reads against a JS pass-through with and without a log line; "
-                         "only its block of --doc is rewritten")
+                         "only its block of --doc is rewritten; `sts` = the STS part (exchanges against "
+                         "the STS floor, signed GETs), printed only: its block is part of the main one")
     ap.add_argument("--no-floor", action="store_true",
                     help="skip the read-floor section (its block of --doc is left as it is)")
     ap.add_argument("--floor-rounds", type=int, default=3,
@@ -265,6 +272,28 @@ def main() -> int:
                 log(f"wrote the cache section of {args.doc}")
             ok = True
             return 0
+        if args.only == "sts":
+            # The STS part alone: local R2 for the signed GETs, no moto (nothing here reads it).
+            seed_r2(env, state, logs, args.fresh, build / "worker" / "shim.mjs")
+            idp = start_dev_idp(free_port(), logs / "idp-state", logs / "idp.log")
+            procs.append(idp.proc)
+            worker, proxy = start_worker(env, build, None, state, logs, args.log_level, sts_issuer=idp.issuer)
+            procs.append(worker)
+            meter = CpuMeter((worker.popen.pid, int(proxy.rsplit(":", 1)[1])),
+                             {"client": [os.getpid()], "idp": [idp.proc.popen.pid]})
+            notes: list[str] = []
+            wait_quiet(meter, args.wait_quiet, notes)
+            sts = sts_phase(args, measure, env, state, logs, idp, worker, proxy, meter, notes, procs)
+            smeta = {"command": command, "sts_conc": args.sts_concurrency}
+            if args.json:
+                args.json.write_text(json.dumps({"meta": smeta, "sts": sts, "notes": notes}, indent=1, default=str))
+            print()
+            print("\n".join(render_sts(smeta, sts) + [""] + [f"- {n}" for n in notes]))
+            print()
+            log(f"Run of {date}, tree {git_desc()}, build of {build_time} (wasm sha256 {wasm['sha256']}); "
+                f"{machine_notes()}; --only sts rewrites nothing in {args.doc}")
+            ok = True
+            return 0
         if args.only in ("provider", "floor"):
             if args.only == "floor":
                 seed_r2(env, state, logs, args.fresh, build / "worker" / "shim.mjs")
@@ -311,7 +340,8 @@ def main() -> int:
         background = wait_quiet(meter, args.wait_quiet, notes)
         load, unloaded = get_phase(args, measure, moto_url, moto, proxy, meter, notes)
         lists = list_phase(args, moto_url, proxy, meter, notes)
-        sts = None if idp is None else sts_phase(args, measure, logs, idp, worker, proxy, meter, notes)
+        sts = None if idp is None else sts_phase(args, measure, env, state, logs, idp, worker, proxy, meter, notes,
+                                                 procs)
 
         # The Worker's log: panics or uncaught errors during the run; how many requests it logged.
         wlog = worker.log_since(0)

@@ -6,6 +6,7 @@
 #   bash scripts/bench.sh --only catalog     # the HTTP-catalog / minted-token section alone
 #   bash scripts/bench.sh --only provider    # discovery/JWKS against a JS floor, and the cold start
 #   bash scripts/bench.sh --only floor       # anonymous reads against a JS pass-through, with/without a log line
+#   bash scripts/bench.sh --only sts         # STS exchanges against a JS floor, and signed GETs (printed only)
 # Bench-only prerequisites handled here (idempotent, skipped when present): wrk (Debian),
 # the pinned tools + venv (scripts/install-tools.sh test) and build/ (scripts/build-worker.sh).
 set -euo pipefail

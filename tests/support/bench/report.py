@@ -227,18 +227,47 @@ def render_sts(meta: dict, sts: dict) -> list[str]:
       "issuer, over the same local-R2 prefix as `demo/public-data` (so the same object).")
     a(f"This part took {sts['took_s']:.0f} s of the run (plus the dev IdP's start).")
     a("")
+    floors = sts.get("floors") or {}
     a(f"**Exchanges**: {sts['tokens']} RS256 ID tokens (RSA 2048, one per exchange) minted by the dev IdP "
-      "beforehand; one unmeasured exchange first (the Worker fetches discovery + JWKS and caches them), then "
+      f"beforehand; {sts.get('warmup', 1)} unmeasured exchanges first (in the first the Worker fetches discovery + "
+      "JWKS and caches them), then "
       f"`POST /.sts` (form body, role `_default`) with each of the others, {meta['sts_conc']} at a "
       "time from Python (`requests`, keep-alive). Each answer is checked: 200, `no-store`, credentials, "
-      f"subject `{STS_SUBJECT}`.")
+      f"subject `{STS_SUBJECT}`. Worker workerd CPU of the exchanges: schedstat of its threads, in ns (a "
+      "/proc tick, 10 ms, is too coarse for a round); the other columns: /proc ticks.")
+    if floors:
+        a(f"In {sts['rounds']} interleaved rounds with the proxy's, as many exchanges (own tokens, own warm-up) go "
+          "to **the STS floor** (`tests/support/bench/sts_floor.py`): a plain JS Worker doing the proxy's "
+          "exchange with its rules and nothing more (form parameters, JWT header and claims, the issuer's JWKS "
+          "fetched and its RSA key imported once per isolate, `crypto.subtle.verify` RS256, iss/exp/nbf/iat/aud/sub, "
+          "credentials from `getRandomValues`, the session JSON of the same shape sealed with WebCrypto AES-GCM, "
+          "the same XML and headers); **+ line** writes one `console.log` line with the proxy's `sts exchange` "
+          "fields; **− verify** skips the signature check, **− seal** the encryption (same answer size); "
+          "**bare request** reads the form and answers the same XML with random credentials of the same sizes, "
+          "nothing else (what the runtime costs for this request and answer). "
+          "Checked like the proxy's, plus: a forged signature is refused, its session token opens to the "
+          "proxy's fields, one log line per `+ line` exchange.")
     a("")
     a("| operation | count | in flight | per s | p50 ms | p99 ms | CPU ms per exchange: Worker workerd | "
       "dev-proxy workerd | wrangler node | dev IdP | client (Python) | other |")
     a("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    a(f"| `POST /.sts` AssumeRoleWithWebIdentity | {ex['n']} | {meta['sts_conc']} | {ex['rps']:.1f} | "
-      f"{ex['p50_ms']:.1f} | {ex['p99_ms']:.1f} | {cpu_per_req(ex, 'workerd')} | {cpu_per_req(ex, 'devproxy')} | "
-      f"{cpu_per_req(ex, 'node')} | {cpu_per_req(ex, 'idp')} | {cpu_per_req(ex, 'client')} | {other_cores(ex)} |")
+    rows = {"`POST /.sts` AssumeRoleWithWebIdentity": ex, **{f"STS {w} (JS)": r for w, r in floors.items()}}
+    for name, r in rows.items():
+        a(f"| {name} | {r['n']} | {meta['sts_conc']} | {r['rps']:.1f} | "
+          f"{r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {cpu_per_req(r, 'workerd')} | {cpu_per_req(r, 'devproxy')} | "
+          f"{cpu_per_req(r, 'node')} | {cpu_per_req(r, 'idp')} | {cpu_per_req(r, 'client')} | {other_cores(r)} |")
+    if floors:
+        per = {w: r["cpu"]["workerd"] / r["requests"] for w, r in {"proxy": ex, **floors}.items()}
+        rounds = "; ".join(f"{w} {', '.join(f'{x:.2f}' for x in r['rounds_ms'])}"
+                           for w, r in {"proxy": ex, **floors}.items())
+        a("")
+        a(f"Worker workerd CPU per exchange, proxy ÷ floor **{per['proxy'] / per['floor']:.2f}×**, proxy ÷ "
+          f"(floor + line) **{per['proxy'] / per['floor + line']:.2f}×**; the line costs the floor "
+          f"{(per['floor + line'] - per['floor']) * 1e6:+.0f} µs, the RS256 verify "
+          f"{(per['floor'] - per['floor − verify']) * 1e6:+.0f} µs, the AES-GCM seal "
+          f"{(per['floor'] - per['floor − seal']) * 1e6:+.0f} µs, all the exchange's JS work "
+          f"{(per['floor'] - per['bare request']) * 1e6:+.0f} µs (differences of the rows above). "
+          f"Per round (ms): {rounds}.")
     a("")
     a(f"**Signed vs anonymous GET** of the same {sts['size'] // KIB} KiB R2 object: anonymous = "
       f"`GET {sts['path_anon']}`; signed = `GET {sts['path_signed']}` with SigV4 header auth (botocore "

@@ -110,20 +110,20 @@ def start_moto(logs: Path) -> tuple[Proc, str]:
     return moto.proc, moto.url
 
 
-def catalog(moto_url: str, sts_issuer: str | None = None) -> dict:
-    cat = {
-        "backends": {
-            "sample": {"type": "r2", "binding": "DATA"},
-            # No access_key_id_var/secret_access_key_var: anonymous (unsigned) backend requests.
-            "moto": {"type": "s3", "endpoint": moto_url, "bucket": MOTO_BUCKET, "region": REGION},
-        },
+def catalog(moto_url: str | None, sts_issuer: str | None = None) -> dict:
+    """The bench's catalog: local R2 as `demo`, moto (unless `moto_url` is None) as `mirror`."""
+    cat: dict = {
+        "backends": {"sample": {"type": "r2", "binding": "DATA"}},
         "accounts": {
             "demo": {"products": {
                 "public-data": {"visibility": "public", "backend": "sample", "prefix": PRODUCT_PREFIX}}},
-            "mirror": {"products": {
-                "public-data": {"visibility": "public", "backend": "moto", "prefix": PRODUCT_PREFIX}}},
         },
     }
+    if moto_url:
+        # No access_key_id_var/secret_access_key_var: anonymous (unsigned) backend requests.
+        cat["backends"]["moto"] = {"type": "s3", "endpoint": moto_url, "bucket": MOTO_BUCKET, "region": REGION}
+        cat["accounts"]["mirror"] = {"products": {
+            "public-data": {"visibility": "public", "backend": "moto", "prefix": PRODUCT_PREFIX}}}
     if sts_issuer:
         # Restricted, same R2 prefix (same bytes) as demo/public-data, readable only by a
         # session of STS_SUBJECT at the bench's dev IdP.
@@ -147,7 +147,7 @@ def start_wrangler(env: dict[str, str], cfg: Path, state: Path, logs: Path, name
     return proc, url
 
 
-def start_worker(env: dict[str, str], build: Path, moto_url: str, state: Path, logs: Path, log_level: str,
+def start_worker(env: dict[str, str], build: Path, moto_url: str | None, state: Path, logs: Path, log_level: str,
                  name: str = "wrangler", sts_issuer: str | None = None) -> tuple[Proc, str]:
     """The proxy; with `sts_issuer`, STS on: `_default` trusts that issuer
     (loopback allowed) for STS_AUDIENCE, a fresh random SESSION_TOKEN_KEY (in .dev.vars), and

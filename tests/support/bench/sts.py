@@ -3,7 +3,11 @@ restricted product vs anonymous GETs of the same R2 object, in the running Worke
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import re
+import statistics
 import textwrap
 import time
 from pathlib import Path
@@ -12,10 +16,12 @@ from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
 import requests
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from support.bench.common import BENCH_OBJECTS, STS_AUDIENCE, STS_OBJECT, STS_PRODUCT, STS_SUBJECT, body_bytes, log, sha
-from support.bench.cpu import CpuMeter
+from support.bench.cpu import CpuMeter, task_cpu_ns, wrangler_tree
 from support.bench.setup import check_get
+from support.bench.sts_floor import VARIANTS, start_sts_floor
 from support.bench.wrk import rotating_lua
 from support.procs import HarnessError, Proc
 from support.sts import FORM, SessionCreds, json_lines, sign_headers, sts_params
@@ -23,6 +29,7 @@ from support.stubs import DevIdp
 
 
 STS_NS = "{https://sts.amazonaws.com/doc/2011-06-15/}"
+WARMUP = 10  # unmeasured exchanges per Worker before the rounds
 
 
 def mint_tokens(idp: DevIdp, n: int) -> list[str]:
@@ -110,28 +117,102 @@ def bench_exchanges(base: str, tokens: list[str], conc: int, max_s: float) -> di
     with ThreadPoolExecutor(conc) as pool:
         for f in [pool.submit(worker) for _ in range(conc)]:
             f.result()
-    wall = time.perf_counter() - t0
-    lat.sort()
-    return {"n": len(lat), "wall_s": wall, "rps": len(lat) / wall, "bad": bad, "creds": creds,
-            "p50_ms": lat[len(lat) // 2] * 1e3 if lat else 0.0,
-            "p99_ms": lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3 if lat else 0.0}
+    return {"n": len(lat), "wall_s": time.perf_counter() - t0, "lat": lat, "bad": bad, "creds": creds}
 
 
-def sts_phase(args, measure, logs: Path, idp: DevIdp, worker: Proc, proxy: str, meter: CpuMeter,
-              notes: list[str]) -> dict:
-    """STS exchanges, then signed vs anonymous GETs of the same R2 object, in the running Worker
-    (`measure`: the bench's wrk.Measure; `logs`: where the wrk scripts go)."""
+def workerd_ns(meter: CpuMeter) -> int:
+    """CPU nanoseconds of the Worker's workerd (schedstat), for batches too short for /proc ticks."""
+    return sum(task_cpu_ns(pid)[0] for pid in wrangler_tree(*meter.wrangler)["workerd"])
+
+
+def measured_batch(what: str, base: str, tokens: list[str], conc: int, meter: CpuMeter) -> dict:
+    """bench_exchanges with the CPU of `meter`'s processes meanwhile; any bad answer fails the run.
+    The Worker workerd's figure is from schedstat (ns): a batch of 50 exchanges is ~15 ticks."""
+    before, ns = meter.snap(), workerd_ns(meter)
+    b = bench_exchanges(base, tokens, conc, 60)
+    ns = workerd_ns(meter) - ns
+    b["cpu"] = CpuMeter.delta(before, meter.snap())
+    b["cpu"]["workerd_ticks"], b["cpu"]["workerd"] = b["cpu"]["workerd"], ns / 1e9
+    if b["bad"]:
+        raise HarnessError(f"{what}: {len(b['bad'])} bad answers of {b['n']}, first: {b['bad'][:3]}")
+    if b["n"] < len(tokens):
+        raise HarnessError(f"{what}: stopped after {b['n']} of {len(tokens)} exchanges (60 s bound)")
+    return b
+
+
+def merged(batches: list[dict]) -> dict:
+    """The rounds of one Worker as one row: counts, wall time and CPU summed, latencies pooled;
+    `rounds_ms`: the Worker's workerd CPU per exchange in each round."""
+    lat = sorted(x for b in batches for x in b["lat"])
+    wall = sum(b["wall_s"] for b in batches)
+    n = len(lat)
+    return {"n": n, "requests": n, "wall_s": wall, "rps": n / wall, "bad": [],
+            "creds": [c for b in batches for c in b["creds"]],
+            "cpu": {k: sum(b["cpu"][k] for b in batches) for k in batches[0]["cpu"]},
+            "p50_ms": lat[n // 2] * 1e3, "p99_ms": lat[min(n - 1, int(n * 0.99))] * 1e3,
+            "rounds_ms": [b["cpu"]["workerd"] * 1000 / b["n"] for b in batches]}
+
+
+def line_len(o: dict) -> int:
+    """The bytes of a log line as compact JSON (the proxy's and the floor's, measured alike)."""
+    return len(json.dumps(o, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def chunks(xs: list, k: int) -> list[list]:
+    return [xs[i * len(xs) // k:(i + 1) * len(xs) // k] for i in range(k)]
+
+
+def check_floor(furl: str, floor: Proc, tokens: dict[str, list[str]], proxy_creds: list[SessionCreds],
+                floor_creds: dict[str, list[SessionCreds]], session_key: bytes, mark: int, notes: list[str]) -> dict:
+    """What shows the floor did the work: a forged signature refused, its session tokens open with
+    its key to the proxy's session shape, token sizes equal to the proxy's, one log line per
+    exchange of its /log path and none from the others."""
+    tok = tokens["floor"][0]
+    forged = tok[:-8] + ("AAAAAAAA" if not tok.endswith("AAAAAAAA") else "BBBBBBBB")
+    r = requests.post(furl + "/.sts", data=sts_form(forged, "bench-forged"), headers={"Content-Type": FORM}, timeout=30)
+    if r.status_code != 400 or b"InvalidIdentityToken" not in r.content:
+        raise HarnessError(f"STS floor: a forged signature -> {r.status_code} {r.content[:300]!r} "
+                           "(want 400 InvalidIdentityToken)")
+    c = floor_creds["floor"][0]
+    raw = base64.urlsafe_b64decode(c.session_token + "=" * (-len(c.session_token) % 4))
+    sess = json.loads(AESGCM(session_key).decrypt(raw[5:17], raw[17:], b"odp-session-v1" + c.access_key_id.encode()))
+    if list(sess) != ["k", "s", "i", "u", "r", "c", "n", "a", "e", "d"] or sess["k"] != c.access_key_id \
+            or sess["s"] != c.secret_access_key or sess["u"] != STS_SUBJECT:
+        raise HarnessError(f"STS floor: its session token opens to {sorted(sess)} for {sess.get('u')!r}")
+    lens = {w: statistics.mean(len(x.session_token) for x in cs) for w, cs in floor_creds.items()}
+    lens["proxy"] = statistics.mean(len(x.session_token) for x in proxy_creds)
+    if max(lens.values()) - min(lens.values()) > 2:
+        raise HarnessError(f"STS floor: mean session-token lengths differ from the proxy's: {lens}")
+    logged = [o for o in json_lines(floor.log_since(mark)) if o.get("msg") == "sts exchange"]
+    want = len(tokens["floor + line"])
+    if len(logged) != want:
+        raise HarnessError(f"STS floor: {len(logged)} `sts exchange` lines, want {want} (one per /log exchange)")
+    notes.append(f"STS floor: a forged signature answered 400 InvalidIdentityToken; a floor session token opens "
+                 f"(AES-256-GCM, same AAD) to the proxy's session fields; mean session-token length "
+                 f"{lens['proxy']:.1f} characters (proxy) vs {lens['floor']:.1f} (floor); {len(logged)} log lines "
+                 f"for {want} exchanges of its /log path, none from the others.")
+    return {"token_len": lens, "line_len": statistics.median(map(line_len, logged))}
+
+
+def sts_phase(args, measure, env: dict[str, str], state: Path, logs: Path, idp: DevIdp, worker: Proc, proxy: str,
+              meter: CpuMeter, notes: list[str], procs: list[Proc]) -> dict:
+    """STS exchanges, the proxy's and (unless --no-sts-floor) the JS floor's in interleaved rounds,
+    then signed vs anonymous GETs of the same R2 object, in the running Worker (`measure`: the
+    bench's wrk.Measure; `logs`: where the wrk scripts go; `procs`: where the floor is added)."""
     t_phase = time.monotonic()
     feats = requests.get(proxy + "/", timeout=10).json().get("features", {})
     if not (feats.get("sts") and feats.get("signed_requests")):
         raise HarnessError(f"STS is not enabled in the Worker: GET / features = {feats}")
-    n = args.sts_exchanges
-    tokens = mint_tokens(idp, n + 1)
-    log(f"STS: {n + 1} RS256 ID tokens minted by the dev IdP in {time.monotonic() - t_phase:.1f} s")
+    n, rounds = args.sts_exchanges, args.sts_rounds
+    variants = () if args.no_sts_floor else VARIANTS
+    # One token per exchange, warm-ups included, for the proxy and each floor path.
+    minted = chunks(mint_tokens(idp, (n + WARMUP) * (1 + len(variants))), 1 + len(variants))
+    tokens = dict(zip(["proxy", *(v for v, _ in variants)], minted))
+    log(f"STS: {len(minted) * (n + WARMUP)} RS256 ID tokens minted by the dev IdP in {time.monotonic() - t_phase:.1f} s")
     mark = worker.log_size()
     # Warm-up exchange (not measured): the Worker fetches discovery + JWKS here and caches them.
     s = requests.Session()
-    first = s.post(proxy + "/.sts", data=sts_form(tokens[0], "bench-warmup"),
+    first = s.post(proxy + "/.sts", data=sts_form(tokens["proxy"][0], "bench-warmup"),
                    headers={"Content-Type": FORM}, timeout=30)
     got = parse_exchange(first)
     if isinstance(got, str):
@@ -139,22 +220,51 @@ def sts_phase(args, measure, logs: Path, idp: DevIdp, worker: Proc, proxy: str, 
     log("STS warm-up exchange (request: POST /.sts, Content-Type: " + FORM + ", form "
         f"{', '.join(k for k, _ in sts_params('x', session_name='bench-warmup'))}):\n"
         + textwrap.indent(redacted_exchange(first), "    "))
+    # name -> (base URL of its /.sts, meter); the floor's meter counts the same extra processes.
+    targets = {"proxy": (proxy, meter)}
+    if variants:
+        session_key = os.urandom(32)
+        floor, furl = start_sts_floor(env, state, logs, idp.issuer, STS_AUDIENCE, STS_SUBJECT, session_key)
+        procs.append(floor)
+        fmeter = CpuMeter((floor.popen.pid, int(furl.rsplit(":", 1)[1])),
+                          {k: v for k, v in meter.extra.items() if k in ("client", "idp")})
+        fmark = floor.log_size()
+        for who, path in variants:
+            targets[who] = (furl + path.removesuffix("/.sts"), fmeter)
+            r = s.post(targets[who][0] + "/.sts", data=sts_form(tokens[who][0], "bench-warmup"),
+                       headers={"Content-Type": FORM}, timeout=30)
+            if isinstance(parse_exchange(r), str):
+                raise HarnessError(f"STS floor warm-up ({who}): {parse_exchange(r)}\n{redacted_exchange(r)}")
+    # The rest of the warm-up, unmeasured (the JIT's tiers, wasm's and JS's): checked all the same.
+    for who, (base, m) in targets.items():
+        bad = bench_exchanges(base, tokens[who][1:WARMUP], args.sts_concurrency, 60)["bad"]
+        if bad:
+            raise HarnessError(f"STS warm-up ({who}): {bad[:3]}")
     stats0 = idp_stats(idp)
-    before = meter.snap()
-    ex = bench_exchanges(proxy, tokens[1:], args.sts_concurrency, 60)
-    ex["cpu"], ex["requests"] = CpuMeter.delta(before, meter.snap()), ex["n"]
+    batches: dict[str, list[dict]] = {w: [] for w in targets}
+    for rnd in range(rounds):
+        for who, (base, m) in targets.items():
+            batches[who].append(measured_batch(f"STS {who} round {rnd + 1}", base, chunks(tokens[who][WARMUP:], rounds)[rnd],
+                                               args.sts_concurrency, m))
     stats1 = idp_stats(idp)
+    rows = {w: merged(bs) for w, bs in batches.items()}
+    ex = rows.pop("proxy")
     ex["idp_fetches"] = {k: stats1[k] - stats0[k] for k in ("discovery", "jwks")}
-    if ex["bad"]:
-        raise HarnessError(f"STS exchanges: {len(ex['bad'])} bad answers, first: {ex['bad'][:3]}")
-    if ex["n"] < n:
-        notes.append(f"STS exchanges: stopped after {ex['n']} of {n} (60 s bound)")
     creds: list[SessionCreds] = ex.pop("creds")
     if len({c.access_key_id for c in creds}) != len(creds):
         raise HarnessError("STS exchanges returned duplicate access key ids")
-    log(f"STS exchanges c{args.sts_concurrency}: {ex['rps']:.1f}/s  p50 {ex['p50_ms']:.1f} ms  p99 "
-        f"{ex['p99_ms']:.1f} ms  Worker workerd {ex['cpu']['workerd'] * 1000 / max(ex['n'], 1):.2f} ms CPU "
-        f"each ({ex['n']} exchanges; IdP asked {ex['idp_fetches']} meanwhile)")
+    floor_check = None
+    if variants:
+        fcreds = {w: r.pop("creds") for w, r in rows.items()}
+        if len({c.access_key_id for cs in fcreds.values() for c in cs}) != sum(map(len, fcreds.values())):
+            raise HarnessError("the STS floor returned duplicate access key ids")
+        floor_check = check_floor(furl, floor, tokens, creds, fcreds, session_key, fmark, notes)
+        floor.stop()
+    for who, r in {"proxy": ex, **rows}.items():
+        log(f"STS exchanges {who} c{args.sts_concurrency}: {r['rps']:.1f}/s  p50 {r['p50_ms']:.1f} ms  p99 "
+            f"{r['p99_ms']:.1f} ms  Worker workerd {r['cpu']['workerd'] * 1000 / r['n']:.2f} ms CPU each ({r['n']} "
+            f"exchanges in {rounds} rounds: {', '.join(f'{x:.2f}' for x in r['rounds_ms'])})")
+    log(f"IdP asked {ex['idp_fetches']} during the measured exchanges")
 
     # Signed (restricted product) vs anonymous (public product): the same R2 object.
     size, h = BENCH_OBJECTS[STS_OBJECT], sha(body_bytes(STS_OBJECT))
@@ -195,7 +305,12 @@ def sts_phase(args, measure, logs: Path, idp: DevIdp, worker: Proc, proxy: str, 
     audit_bad = [o for o in audit if o.get("status") not in (200, 403)]
     audit_ok = sum(o.get("status") == 200 and o.get("subject") == STS_SUBJECT for o in audit)
     signed_total = sum(g["res"]["requests"] for g in gets if g["tag"] == "signed")
-    notes.append(f"STS phase: {ex['n']} + 1 exchanges, every answer 200 with credentials for `{STS_SUBJECT}` "
+    if floor_check:
+        proxy_line = statistics.median(map(line_len, ex_lines))
+        floor_check["proxy_line_len"] = proxy_line
+        notes.append(f"STS floor log line: median {floor_check['line_len']:.0f} bytes vs the proxy's "
+                     f"`sts exchange` line {proxy_line:.0f} bytes.")
+    notes.append(f"STS phase: {ex['n']} + {WARMUP} exchanges, every answer 200 with credentials for `{STS_SUBJECT}` "
                  f"(distinct access key ids); the Worker logged {issued} `sts exchange` lines with result "
                  f"`issued` (of {len(ex_lines)}); the dev IdP served discovery/JWKS "
                  f"{ex['idp_fetches']['discovery']}/{ex['idp_fetches']['jwks']} times during the measured "
@@ -206,6 +321,7 @@ def sts_phase(args, measure, logs: Path, idp: DevIdp, worker: Proc, proxy: str, 
     if audit_bad:
         raise HarnessError(f"signed requests logged unexpected statuses: {audit_bad[:3]}")
     log(f"STS phase took {time.monotonic() - t_phase:.1f} s")
-    return {"exchanges": ex, "gets": gets, "tokens": n + 1, "signed_requests_prebuilt": len(signed_sets),
+    return {"exchanges": ex, "floors": rows, "floor_check": floor_check, "rounds": rounds, "gets": gets,
+            "tokens": n + WARMUP, "warmup": WARMUP, "signed_requests_prebuilt": len(signed_sets),
             "took_s": time.monotonic() - t_phase, "path_signed": f"/demo/{STS_PRODUCT}/{STS_OBJECT}",
             "path_anon": f"/demo/public-data/{STS_OBJECT}", "size": size}
