@@ -28,11 +28,11 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
-from support.bench.common import STS_OBJECT, STS_PRODUCT, log  # noqa: E402
+from support.bench.common import STS_OBJECT, STS_PRODUCT, bench_env, log  # noqa: E402
 from support.bench.cpu import task_cpu_ns, thread_cpu_ns, wrangler_tree  # noqa: E402
 from support.bench.setup import seed_r2, start_moto, start_worker  # noqa: E402
 from support.bench.sts import mint_tokens, parse_exchange, sts_form  # noqa: E402
-from support.procs import HarnessError, free_port, tools_env  # noqa: E402
+from support.procs import HarnessError, free_port  # noqa: E402
 from support.sts import FORM, sign_headers  # noqa: E402
 from support.stubs import start_dev_idp  # noqa: E402
 
@@ -59,8 +59,7 @@ def main() -> int:
     if args.rounds * args.exchanges > 1000 or args.gets > 1000:
         ap.error("bounded: rounds x exchanges <= 1000, gets <= 1000")
 
-    env = tools_env()
-    env.update(CI="true", WRANGLER_SEND_METRICS="false")
+    env = bench_env()
     logs = Path(tempfile.mkdtemp(prefix="odp-ab-"))
     state = REPO / ".wrangler" / "bench-state"
     procs = []

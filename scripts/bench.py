@@ -73,7 +73,7 @@ from support.bench.cache_report import render_cache  # noqa: E402
 from support.bench.catalog import CAT_DOC_BEGIN, CAT_DOC_END  # noqa: E402
 from support.bench.catalog_report import render_catalog  # noqa: E402
 from support.bench.catalog_run import catalog_phase  # noqa: E402
-from support.bench.common import BENCH_OBJECTS, MANY, log  # noqa: E402
+from support.bench.common import BENCH_OBJECTS, MANY, bench_env, log  # noqa: E402
 from support.bench.cpu import CpuMeter, wait_quiet, wrangler_tree  # noqa: E402
 from support.bench.get import floors_phase, get_phase  # noqa: E402
 from support.bench.listing import list_phase  # noqa: E402
@@ -84,7 +84,7 @@ from support.bench.report import git_desc, machine_notes, render, render_sts, ru
 from support.bench.setup import seed_r2, snapshot_build, start_moto, start_worker, wasm_size  # noqa: E402
 from support.bench.sts import sts_phase  # noqa: E402
 from support.bench.wrk import WRK_LUA, Measure  # noqa: E402
-from support.procs import HarnessError, Proc, free_port, tools_env  # noqa: E402
+from support.procs import HarnessError, Proc, free_port  # noqa: E402
 from support.stubs import DevIdp, start_dev_idp  # noqa: E402
 
 
@@ -191,9 +191,7 @@ def main() -> int:
     t_start = time.monotonic()
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     command = os.environ.get("ODP_BENCH_COMMAND") or shlex.join(["python", "scripts/bench.py", *sys.argv[1:]])
-    env = tools_env()
-    env["CI"] = "true"
-    env["WRANGLER_SEND_METRICS"] = "false"
+    env = bench_env()
     state = args.state.resolve()
     logs = Path(tempfile.mkdtemp(prefix="odp-bench-"))
     lua = logs / "bench.lua"

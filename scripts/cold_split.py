@@ -17,10 +17,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from support.bench.common import body_bytes  # noqa: E402
+from support.bench.common import bench_env, body_bytes  # noqa: E402
 from support.bench.provider import COLD_PATH, cold_once  # noqa: E402
 from support.bench.setup import start_moto  # noqa: E402
-from support.procs import tools_env  # noqa: E402
 from support.profile_mix import OBJ64, write_worker_config  # noqa: E402
 
 
@@ -37,8 +36,7 @@ def main() -> int:
         label, rest = arg.split("=", 1)
         bdir, _, path = rest.partition(":")
         builds.append((label, Path(bdir).resolve(), path or COLD_PATH))
-    env = tools_env()
-    env.update(CI="true", WRANGLER_SEND_METRICS="false")
+    env = bench_env()
     logs = Path(tempfile.mkdtemp(prefix="odp-cold-"))
     state = logs / "state"
     want = body_bytes(OBJ64)

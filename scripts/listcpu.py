@@ -30,11 +30,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from support.bench.common import MOTO_BUCKET, PRODUCT_PREFIX, log  # noqa: E402
+from support.bench.common import MOTO_BUCKET, PRODUCT_PREFIX, bench_env, log  # noqa: E402
 from support.bench.cpu import CpuMeter  # noqa: E402
 from support.bench.listing import bench_list  # noqa: E402
 from support.bench.setup import seed_r2, start_moto, start_wrangler, start_worker  # noqa: E402
-from support.procs import tools_env  # noqa: E402
 from support.wrangler import write_wrangler_config  # noqa: E402
 
 S3_FLOOR_JS = """export default {
@@ -103,9 +102,7 @@ def main() -> int:
     ap.add_argument("--state", type=Path, default=REPO / ".wrangler" / "bench-state")
     args = ap.parse_args()
     builds = [b.resolve() for b in (args.build or [REPO / "build"])]
-    env = tools_env()
-    env["CI"] = "true"
-    env["WRANGLER_SEND_METRICS"] = "false"
+    env = bench_env()
     logs = Path(tempfile.mkdtemp(prefix="odp-listcpu-"))
     procs = []
     results: dict[str, dict[str, list[float]]] = {}

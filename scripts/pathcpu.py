@@ -2,7 +2,7 @@
 """Worker CPU per request of a few moto-backed paths, builds side by side (docs/BENCHMARKS.md,
 "Reading a backend's answer"): a 1000-key listing page, a 1-key page and a 1 KiB GET.
 
-    . scripts/env.sh && X_LOCAL_OBSERVABILITY=false $ODP_VENV/bin/python scripts/pathcpu.py ROUNDS LABEL=BUILD_DIR ...
+    . scripts/env.sh && $ODP_VENV/bin/python scripts/pathcpu.py ROUNDS LABEL=BUILD_DIR ...
 
 BUILD_DIR holds worker/shim.mjs (as `make build` leaves build/). Per round, each build in turn (order
 reversed every other round) gets a `wrangler dev` of its own; per path 5 unmeasured requests, then
@@ -18,10 +18,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 import requests  # noqa: E402
 
-from support.bench.common import BENCH_OBJECTS  # noqa: E402
+from support.bench.common import BENCH_OBJECTS, bench_env  # noqa: E402
 from support.bench.cpu import thread_cpu_ns, wrangler_tree  # noqa: E402
 from support.bench.setup import start_moto, start_worker  # noqa: E402
-from support.procs import HarnessError, tools_env  # noqa: E402
+from support.procs import HarnessError  # noqa: E402
 
 PATHS = {"list 1000 keys": ("/mirror?list-type=2&prefix=public-data/many/", 40),
          "list 1 key": ("/mirror?list-type=2&prefix=public-data/many/&max-keys=1", 100),
@@ -34,8 +34,7 @@ def main() -> int:
         return 2
     rounds = int(sys.argv[1])
     builds = [tuple(a.split("=", 1)) for a in sys.argv[2:]]
-    env = tools_env()
-    env.update(CI="true", WRANGLER_SEND_METRICS="false")
+    env = bench_env()
     logs = Path(tempfile.mkdtemp(prefix="odp-pathcpu-"))
     state = logs / "state"
     state.mkdir()  # moto-backed paths only: R2 stays empty

@@ -42,7 +42,9 @@ def machine_notes() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, ValueError, IndexError):
         pass
-    return f"{os.cpu_count()} cores ({cpu}){mem}, Linux {platform.release()}"
+    collector = "off" if os.environ.get("X_LOCAL_OBSERVABILITY", "false") == "false" else "on"
+    return (f"{os.cpu_count()} cores ({cpu}){mem}, Linux {platform.release()}; wrangler's local trace "
+            f"collector {collector} (X_LOCAL_OBSERVABILITY)")
 
 
 def versions(env: dict[str, str]) -> dict[str, str]:
