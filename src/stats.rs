@@ -23,7 +23,9 @@ pub struct IsolateStats {
     every: Option<u64>,
     requests: Cell<u64>,
     /// Tells isolates apart in the log (a restarted isolate starts again at 1).
-    id: String,
+    /// Drawn at the first line, not with the configuration: that is parsed
+    /// at module evaluation, where the runtime refuses to give randomness.
+    id: std::cell::OnceCell<String>,
 }
 
 /// `ISOLATE_STATS_EVERY`; a bad value turns the lines off and says why.
@@ -45,14 +47,20 @@ pub fn parse_every(value: Option<&str>, warnings: &mut Vec<String>) -> Option<u6
 impl IsolateStats {
     /// A line every `every` requests (and for the first), or none.
     pub fn new(every: Option<u64>) -> Self {
-        let mut b = [0u8; 4];
-        // Without randomness the id is still stable within the isolate.
-        let _ = getrandom::getrandom(&mut b);
         IsolateStats {
             every,
             requests: Cell::new(0),
-            id: hex::encode(b),
+            id: std::cell::OnceCell::new(),
         }
+    }
+
+    fn id(&self) -> &str {
+        self.id.get_or_init(|| {
+            let mut b = [0u8; 4];
+            // Without randomness the id is still stable within the isolate.
+            let _ = getrandom::getrandom(&mut b);
+            hex::encode(b)
+        })
     }
 
     /// Counts a finished request; logs the stats line when it is due, with
@@ -65,7 +73,7 @@ impl IsolateStats {
         self.requests.set(n);
         if (n == 1 || n % every == 0) && Level::Info <= log_level {
             let mut f = json!({
-                "isolate": self.id,
+                "isolate": self.id(),
                 "requests": n,
                 "wasm_memory_bytes": linear_memory_bytes(),
             });
