@@ -5,29 +5,17 @@ evaluation, still gets it: the isolate's id in its stats line."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
+from support.sts import json_lines
 from support.wrangler import launch_worker, wait_ready
 
 BAD_LEVEL = "chatty"
-DECODER = json.JSONDecoder()
 
 
 def warnings_in(text: str) -> list[dict]:
-    out = []
-    for line in text.splitlines():
-        i = line.find("{")
-        if i < 0:
-            continue
-        try:
-            obj, _ = DECODER.raw_decode(line[i:])  # wrangler colours warnings
-        except ValueError:
-            continue
-        if isinstance(obj, dict) and obj.get("msg") == "configuration" and BAD_LEVEL in obj.get("reason", ""):
-            out.append(obj)
-    return out
+    return [o for o in json_lines(text) if o.get("msg") == "configuration" and BAD_LEVEL in o.get("reason", "")]
 
 
 def test_configuration_is_parsed_before_the_first_request(tmp_root, wrangler_env):

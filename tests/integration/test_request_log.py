@@ -5,41 +5,21 @@ and duration; a 5xx also logs its detail with the request id, which the client n
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 
 import pytest
 
 from support.httpraw import raw
-from support.sts import creds_of, exchange, signed_get, sts_success_xml
+from support.sts import creds_of, exchange, json_lines, signed_get, sts_success_xml
 
 pytestmark = pytest.mark.sts
-
-DECODER = json.JSONDecoder()
-
-
-def json_objects(text: str) -> list[dict]:
-    """JSON objects in a log excerpt; tolerant of wrangler's colour codes around error lines."""
-    out = []
-    for line in text.splitlines():
-        i = line.find("{")
-        if i < 0:
-            continue
-        try:
-            obj, _ = DECODER.raw_decode(line[i:])
-        except ValueError:
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
-
 
 def logged(worker, resp, mark: int, msg: str, wait: float = 5.0) -> list[dict]:
     rid = resp.h("x-amz-request-id")
     assert rid, resp
     deadline = time.monotonic() + wait
     while True:
-        found = [o for o in json_objects(worker.log_since(mark))
+        found = [o for o in json_lines(worker.log_since(mark))
                  if o.get("request_id") == rid and o.get("msg") == msg]
         if found or time.monotonic() > deadline:
             return found

@@ -322,15 +322,16 @@ def flip_char(s: str, at: int | None = None) -> str:
 
 
 def json_lines(text: str) -> list[dict]:
-    """The Worker's structured log lines (one JSON object per line) in a log excerpt."""
+    """The Worker's structured log lines (one JSON object per line) in a log excerpt; tolerant
+    of what wrangler writes around a line (its colour codes around warnings and errors)."""
     out = []
+    decoder = json.JSONDecoder()
     for line in text.splitlines():
-        line = line.strip()
         i = line.find("{")
         if i < 0:
             continue
         try:
-            obj = json.loads(line[i:])
+            obj, _ = decoder.raw_decode(line[i:])
         except ValueError:
             continue
         if isinstance(obj, dict):
