@@ -39,9 +39,24 @@ pub fn object_headers(h: &mut Headers, meta: &ObjectMeta, range: Option<ByteRang
     optional(h, "content-encoding", &meta.content_encoding);
     optional(h, "content-disposition", &meta.content_disposition);
     optional(h, "content-language", &meta.content_language);
+    let mut missing = 0;
     for (k, v) in &meta.user_metadata {
-        h.append(&format!("x-amz-meta-{k}"), v.as_str());
+        match k.bytes().all(is_token_byte) && v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+            true => h.append(&format!("x-amz-meta-{k}"), v.as_str()),
+            // A name or value no header can carry (R2's custom metadata may
+            // hold any text; the runtime would refuse the whole answer): left
+            // out and counted, as S3 does with metadata it cannot return.
+            false => missing += 1,
+        }
     }
+    if missing > 0 {
+        h.set("x-amz-missing-meta", missing.to_string());
+    }
+}
+
+/// A byte of an HTTP token (a header name): RFC 9110's `tchar`.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// What a 304 carries: the validators and caching headers only.

@@ -46,3 +46,29 @@ fn overrides() {
     let bad = Query::parse("response-content-type=a%0D%0Aset-cookie%3A%20x").unwrap();
     assert!(apply_overrides(&mut h, &bad, true).is_err());
 }
+
+#[test]
+fn metadata_no_header_can_carry_is_counted_not_sent() {
+    // R2's custom metadata can hold what a header cannot (the runtime would
+    // refuse the whole answer): left out and counted, as S3 does.
+    let mut m = meta();
+    m.user_metadata = vec![
+        ("ok".into(), "plain value".into()),
+        ("newline".into(), "a\nx-evil: 1".into()),
+        ("wide".into(), "日本".into()),
+        ("bad key".into(), "v".into()),
+        ("tab".into(), "a\tb".into()),
+    ];
+    let mut h = Headers::new();
+    object_headers(&mut h, &m, None);
+    assert_eq!(h.get("x-amz-meta-ok"), Some("plain value"));
+    assert_eq!(h.get("x-amz-meta-tab"), Some("a\tb"));
+    assert_eq!(h.get("x-amz-meta-newline"), None);
+    assert_eq!(h.get("x-amz-meta-wide"), None);
+    assert!(h.iter().all(|(n, _)| !n.contains(' ')));
+    assert_eq!(h.get("x-amz-missing-meta"), Some("3"));
+    // None missing: no such header.
+    let mut h = Headers::new();
+    object_headers(&mut h, &meta(), None);
+    assert_eq!(h.get("x-amz-missing-meta"), None);
+}
