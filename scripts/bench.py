@@ -132,6 +132,8 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--floor-rounds", type=int, default=3,
                     help="interleaved rounds of the read-floor wrk runs (default 3)")
     ap.add_argument("--floor-duration", type=int, default=3, help="seconds per wrk run there (default 3)")
+    ap.add_argument("--floor-list-count", type=int, default=20,
+                    help="1000-key listing pages per Worker, backend and round there, one at a time (default 20)")
     ap.add_argument("--no-provider", action="store_true",
                     help="skip the provider-documents and cold-start section (its block of --doc is left as it is)")
     ap.add_argument("--provider-rounds", type=int, default=3,
@@ -238,7 +240,8 @@ def main() -> int:
         res = floor_phase(args, measure, env, build, moto_url, state, logs, procs)
         fmeta = {"date": date, "command": command, "git": git_desc(), "build_time": build_time,
                  "wasm_sha": wasm["sha256"], "machine": machine_notes(), "log_level": args.log_level,
-                 "conns": args.connections, "duration": args.floor_duration, "rounds": args.floor_rounds}
+                 "conns": args.connections, "duration": args.floor_duration, "rounds": args.floor_rounds,
+                 "list_count": args.floor_list_count}
         if args.json:
             fjson = args.json.with_name(args.json.stem + "-floor" + args.json.suffix) if not args.only else args.json
             fjson.write_text(json.dumps({"meta": fmeta, "floor": res}, indent=1, default=str))

@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Worker CPU per request of a few moto-backed paths, builds side by side (docs/BENCHMARKS.md,
-"Reading a backend's answer"): a 1000-key listing page, a 1-key page and a 1 KiB GET.
+"Reading a backend's answer", "Where a warm read's CPU goes"): a 1000-key listing page, a 1-key
+page, a 1 KiB and a 1 MiB GET.
 
-    . scripts/env.sh && $ODP_VENV/bin/python scripts/pathcpu.py ROUNDS LABEL=BUILD_DIR ...
+    . scripts/env.sh && [PATHCPU_PATHS="GET 1 KiB,..."] $ODP_VENV/bin/python scripts/pathcpu.py ROUNDS LABEL=BUILD_DIR ...
 
-BUILD_DIR holds worker/shim.mjs (as `make build` leaves build/). Per round, each build in turn (order
-reversed every other round) gets a `wrangler dev` of its own; per path 5 unmeasured requests, then
-40 (the 1000-key page) or 100 one at a time, each answered 200. The figure is the CPU of all the
+BUILD_DIR holds worker/shim.mjs (as `make build` leaves build/; a plain JS Worker's module works
+too, given the same STATIC_CATALOG). Per round, each build in turn (order reversed every other
+round) gets a `wrangler dev` of its own; per path 5 unmeasured requests, then 40 (the 1000-key
+page, the 1 MiB GET) or 100 one at a time, each answered 200. PATHCPU_PATHS: only these paths. The figure is the CPU of all the
 Worker workerd's threads (schedstat, ns) per request; medians over rounds. Everything listens on
 127.0.0.1; processes are stopped at the end."""
+import os
 import statistics
 import sys
 import tempfile
@@ -25,7 +28,8 @@ from support.procs import HarnessError  # noqa: E402
 
 PATHS = {"list 1000 keys": ("/mirror?list-type=2&prefix=public-data/many/", 40),
          "list 1 key": ("/mirror?list-type=2&prefix=public-data/many/&max-keys=1", 100),
-         "GET 1 KiB": ("/mirror/public-data/" + min(BENCH_OBJECTS, key=BENCH_OBJECTS.get), 100)}
+         "GET 1 KiB": ("/mirror/public-data/" + min(BENCH_OBJECTS, key=BENCH_OBJECTS.get), 100),
+         "GET 1 MiB": ("/mirror/public-data/" + max(BENCH_OBJECTS, key=BENCH_OBJECTS.get), 40)}
 
 
 def main() -> int:
@@ -33,6 +37,8 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     rounds = int(sys.argv[1])
+    only = [p for p in os.environ.get("PATHCPU_PATHS", "").split(",") if p]
+    paths = {k: v for k, v in PATHS.items() if not only or k in only}
     builds = [tuple(a.split("=", 1)) for a in sys.argv[2:]]
     env = bench_env()
     logs = Path(tempfile.mkdtemp(prefix="odp-pathcpu-"))
@@ -47,7 +53,7 @@ def main() -> int:
                 try:
                     pid = wrangler_tree(w.popen.pid, int(wurl.rsplit(":", 1)[1]))["workerd"][0]
                     s = requests.Session()
-                    for name, (path, n) in PATHS.items():
+                    for name, (path, n) in paths.items():
                         for i in range(5 + n):
                             if i == 5:
                                 c0 = sum(thread_cpu_ns(pid).values())

@@ -1,9 +1,10 @@
 //! The edge adapter's decisions that need no Workers runtime, so that native
 //! tests cover them: how a raw URL splits into path and query, which inbound
-//! body is read and how far, and which outbound answer keeps its encoding.
+//! body is read and how far, which outbound answer keeps its encoding, and
+//! how a header list crosses the JS boundary as one string.
 //! `edge` (wasm32 only) is left with the calls into the runtime.
 
-use crate::http::Request;
+use crate::http::{Headers, Request};
 
 /// Splits the URL as received into raw path and query (no decoding here).
 pub fn split_url(url: &str) -> (String, String) {
@@ -55,6 +56,36 @@ pub fn keeps_encoding(headers: &[(String, String)]) -> bool {
     headers
         .iter()
         .any(|(n, v)| n.eq_ignore_ascii_case("accept-encoding") && v == "identity")
+}
+
+/// A header list as one string, `name\nvalue\n` per header, so that it
+/// crosses into JS once rather than two strings per header (`edge::headers`).
+/// `None` when a name or value holds a line feed, which would shift the pairs:
+/// the caller then appends header by header, and the runtime refuses such a
+/// value as it always did.
+pub fn header_text<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<String> {
+    let mut s = String::with_capacity(256);
+    for (n, v) in headers {
+        if n.contains('\n') || v.contains('\n') {
+            return None;
+        }
+        for part in [n, "\n", v, "\n"] {
+            s.push_str(part);
+        }
+    }
+    Some(s)
+}
+
+/// The header list of a string made on the JS side as [`header_text`] makes
+/// it. The runtime's names and values never hold a line feed; a last piece
+/// without its value (never sent) is dropped.
+pub fn parse_header_text(text: &str) -> Headers {
+    let mut parts = text.split('\n');
+    let mut h = Headers::new();
+    while let (Some(n), Some(v)) = (parts.next(), parts.next()) {
+        h.append(n, v);
+    }
+    h
 }
 
 #[cfg(test)]

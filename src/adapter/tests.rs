@@ -67,3 +67,33 @@ fn only_an_identity_request_keeps_the_answer_encoded() {
     assert!(!keeps_encoding(&h("accept", "identity")));
     assert!(!keeps_encoding(&[]));
 }
+
+#[test]
+fn header_lists_cross_as_one_string() {
+    let pairs = [
+        ("content-type", "text/plain"),
+        ("x-amz-meta-a", ""),
+        ("x-amz-meta-a", "b: c, d"),
+    ];
+    let text = header_text(pairs).unwrap();
+    assert_eq!(
+        text,
+        "content-type\ntext/plain\nx-amz-meta-a\n\nx-amz-meta-a\nb: c, d\n"
+    );
+    // Back again: every pair, in order, duplicates and empty values kept.
+    let back = parse_header_text(&text);
+    assert_eq!(back.iter().collect::<Vec<_>>(), pairs);
+    assert_eq!(header_text([]).as_deref(), Some(""));
+    assert_eq!(parse_header_text("").iter().count(), 0);
+}
+
+#[test]
+fn a_line_feed_in_a_header_is_never_joined() {
+    // Joined, it would add a header of the value's choosing.
+    assert_eq!(header_text([("x-amz-meta-a", "v\nset-cookie\nx")]), None);
+    assert_eq!(header_text([("a\nb", "v")]), None);
+    // A carriage return cannot shift the pairs; the runtime refuses it as before.
+    assert!(header_text([("a", "v\r")]).is_some());
+    // A name without its value (never made on the JS side) is dropped, not paired with the next.
+    assert_eq!(parse_header_text("a\n1\nb").iter().collect::<Vec<_>>(), [("a", "1")]);
+}

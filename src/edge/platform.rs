@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use worker::{AbortController, Delay, Env, ResponseBody};
 
 use crate::error::{ProxyError, Result};
-use crate::http::{Headers, RequestBody};
+use crate::http::RequestBody;
 use crate::log::Level;
 use crate::platform::{
     BlobGet, InboundResponse, ListPage, ListRequest, ListedObject, ObjectMeta, OutboundRequest, Platform,
@@ -65,11 +65,8 @@ fn meta(o: &worker::Object) -> Result<ObjectMeta> {
 /// A request's init: `method` (upper case, as fetch() sends it), `headers`,
 /// redirects followed (what `worker::RequestInit` set).
 pub(super) fn request_init(method: &str, headers: &[(String, String)]) -> Result<web_sys::RequestInit> {
-    let js = web_sys::Headers::new().map_err(|e| ProxyError::Internal(js_text("headers", &e).into()))?;
-    for (n, v) in headers {
-        js.append(n, v)
-            .map_err(|e| ProxyError::Internal(js_text(&format!("header {n}"), &e).into()))?;
-    }
+    let js = super::headers::to_js(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))
+        .map_err(|e| ProxyError::Internal(js_text("outbound headers", &e).into()))?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     init.set_headers(&js);
@@ -84,11 +81,12 @@ fn js_text(what: &str, e: &wasm_bindgen::JsValue) -> String {
 
 /// `fetch(url, init)`. The runtime takes `encodeResponseBody` only as an
 /// option of fetch() itself (not from a Request handed to it), which
-/// `worker::Fetch` cannot pass.
-async fn send(url: &str, init: &web_sys::RequestInit) -> worker::Result<worker::Response> {
+/// `worker::Fetch` cannot pass. A `web_sys::Response`: converting it into
+/// `worker`'s would read its `cf` and `webSocket` too.
+async fn send(url: &str, init: &web_sys::RequestInit) -> worker::Result<web_sys::Response> {
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let resp = wasm_bindgen_futures::JsFuture::from(global.fetch_with_str_and_init(url, init)).await?;
-    Ok(resp.dyn_into::<web_sys::Response>()?.into())
+    Ok(resp.dyn_into::<web_sys::Response>()?)
 }
 
 /// A body read whole, failing past `limit` bytes (without reading further).
@@ -111,8 +109,11 @@ async fn read_capped(body: ResponseBody, limit: usize) -> Result<Vec<u8>> {
 impl Platform for EdgePlatform {
     type Body = ResponseBody;
 
+    // An ECMAScript time value is a whole number within ±8.64e15 ms: exact in an i64.
+    #[allow(clippy::cast_possible_truncation)]
     fn now_ms(&self) -> i64 {
-        i64::try_from(worker::Date::now().as_millis()).unwrap_or(i64::MAX)
+        // `Date.now()`: `worker::Date::now` builds a `Date` object to read it.
+        js_sys::Date::now() as i64
     }
 
     fn log(&self, level: Level, line: &str) {
@@ -155,14 +156,11 @@ impl Platform for EdgePlatform {
                 ));
             }
         };
-        let status = resp.status_code();
-        let headers: Headers = resp.headers().entries().collect();
-        let (_, body) = resp.into_parts();
-        let body = match body {
-            ResponseBody::Empty => None,
-            b => Some(b),
-        };
-        Ok(InboundResponse { status, headers, body })
+        Ok(InboundResponse {
+            status: resp.status(),
+            headers: super::headers::read(&resp.headers()),
+            body: resp.body().map(ResponseBody::Stream),
+        })
     }
 
     async fn read_body(&self, body: ResponseBody, limit: usize, timeout_ms: u32) -> Result<Vec<u8>> {
