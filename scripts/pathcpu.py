@@ -8,7 +8,9 @@ page, a 1 KiB and a 1 MiB GET.
 BUILD_DIR holds worker/shim.mjs (as `make build` leaves build/; a plain JS Worker's module works
 too, given the same STATIC_CATALOG). Per round, each build in turn (order reversed every other
 round) gets a `wrangler dev` of its own; per path 5 unmeasured requests, then 40 (the 1000-key
-page, the 1 MiB GET) or 100 one at a time, each answered 200. PATHCPU_PATHS: only these paths. The figure is the CPU of all the
+page, the 1 MiB GET) or 100 one at a time, each answered 200. PATHCPU_PATHS: only these paths.
+PATHCPU_BATCHES=K: K such blocks in a row per path, each printed with the isolate's thread apart
+from the process's other threads (V8's background compilation and GC); the figure is the last. The figure is the CPU of all the
 Worker workerd's threads (schedstat, ns) per request; medians over rounds. Everything listens on
 127.0.0.1; processes are stopped at the end."""
 import os
@@ -32,12 +34,20 @@ PATHS = {"list 1000 keys": ("/mirror?list-type=2&prefix=public-data/many/", 40),
          "GET 1 MiB": ("/mirror/public-data/" + max(BENCH_OBJECTS, key=BENCH_OBJECTS.get), 40)}
 
 
+def thread_name(pid: int, tid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def main() -> int:
     if len(sys.argv) < 3 or not sys.argv[1].isdigit() or not 1 <= int(sys.argv[1]) <= 10:
         print(__doc__, file=sys.stderr)
         return 2
     rounds = int(sys.argv[1])
     only = [p for p in os.environ.get("PATHCPU_PATHS", "").split(",") if p]
+    batches = int(os.environ.get("PATHCPU_BATCHES", "1"))
     paths = {k: v for k, v in PATHS.items() if not only or k in only}
     builds = [tuple(a.split("=", 1)) for a in sys.argv[2:]]
     env = bench_env()
@@ -54,13 +64,21 @@ def main() -> int:
                     pid = wrangler_tree(w.popen.pid, int(wurl.rsplit(":", 1)[1]))["workerd"][0]
                     s = requests.Session()
                     for name, (path, n) in paths.items():
-                        for i in range(5 + n):
-                            if i == 5:
-                                c0 = sum(thread_cpu_ns(pid).values())
-                            st = s.get(wurl + path, timeout=30).status_code
-                            if st != 200:
-                                raise HarnessError(f"{label}: GET {path} -> {st}")
-                        ms = (sum(thread_cpu_ns(pid).values()) - c0) / 1e6 / n
+                        for b in range(batches):
+                            for i in range(n + (5 if b == 0 else 0)):
+                                if i == (5 if b == 0 else 0):
+                                    t0 = thread_cpu_ns(pid)
+                                st = s.get(wurl + path, timeout=30).status_code
+                                if st != 200:
+                                    raise HarnessError(f"{label}: GET {path} -> {st}")
+                            t1 = thread_cpu_ns(pid)
+                            ms = (sum(t1.values()) - sum(t0.values())) / 1e6 / n
+                            if batches > 1:
+                                # The isolate's thread (`workerd`) apart from V8's workers
+                                # (background compilation, GC).
+                                main = sum(t1[t] - t0.get(t, 0) for t in t1 if thread_name(pid, t) == "workerd")
+                                print(f"{label} {name} batch {b + 1}: {ms:.2f} ms, isolate thread "
+                                      f"{main / 1e6 / n:.2f}, other threads {ms - main / 1e6 / n:.2f}", flush=True)
                         res.setdefault((label, name), []).append(ms)
                 finally:
                     w.stop()

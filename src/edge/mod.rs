@@ -112,8 +112,11 @@ fn to_js(resp: Response<ResponseBody>) -> Result<web_sys::Response, JsValue> {
     js_sys::Reflect::set(&init, &"encodeBody".into(), &"manual".into())?;
     match resp.body {
         Body::Empty | Body::Stream(ResponseBody::Empty) => web_sys::Response::new_with_opt_str_and_init(None, &init),
-        Body::Bytes(b) | Body::Stream(ResponseBody::Body(b)) => {
-            web_sys::Response::new_with_opt_buffer_source_and_init(Some(&js_sys::Uint8Array::from(b.as_slice())), &init)
+        // The slice crosses as a view onto wasm memory, which the constructor
+        // copies (a body from a BufferSource is a copy): one copy, no
+        // intermediate JS array.
+        Body::Bytes(mut b) | Body::Stream(ResponseBody::Body(mut b)) => {
+            web_sys::Response::new_with_opt_u8_array_and_init(Some(&mut b), &init)
         }
         Body::Stream(ResponseBody::Stream(s)) => {
             web_sys::Response::new_with_opt_readable_stream_and_init(Some(&s), &init)
