@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from support.bench.common import MOTO_BUCKET, PRODUCT_PREFIX, bench_env, log  # noqa: E402
 from support.bench.cpu import CpuMeter  # noqa: E402
+from support.bench.floor import R2_LIST_JS  # noqa: E402
 from support.bench.listing import bench_list  # noqa: E402
 from support.bench.setup import seed_r2, start_moto, start_wrangler, start_worker  # noqa: E402
 from support.wrangler import write_wrangler_config  # noqa: E402
@@ -46,19 +47,11 @@ S3_FLOOR_JS = """export default {
 };
 """
 
-R2_FLOOR_JS = """export default {
-  // The least an R2-listing proxy can do: list() and write the fields out, no escaping.
+R2_FLOOR_JS = R2_LIST_JS + """export default {
   async fetch(req, env) {
     const u = new URL(req.url);
     if (u.pathname === "/") return new Response("ready");
-    const r = await env.DATA.list({ prefix: u.searchParams.get("prefix"), limit: 1000 });
-    let x = '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult>';
-    for (const o of r.objects) {
-      x += `<Contents><Key>${o.key}</Key><LastModified>${o.uploaded.toISOString()}</LastModified>` +
-           `<ETag>${o.httpEtag}</ETag><Size>${o.size}</Size></Contents>`;
-    }
-    x += `<IsTruncated>${r.truncated}</IsTruncated></ListBucketResult>`;
-    return new Response(x, { headers: { "content-type": "application/xml" } });
+    return r2ListXml(env, u.searchParams.get("prefix"));
   },
 };
 """

@@ -28,7 +28,21 @@ FLOOR_DOC_END = "<!-- END bench.py floor -->"
 RANGE = "bytes=0-1023"
 LIST_WARMUP = 25  # unmeasured listing pages per Worker and backend before the first round
 
-FLOOR_JS = """// A proxy's floor: the same object from the same backend, no checks, the Range passed on.
+# The least an R2-listing proxy can do: list() and write the fields into XML, no escaping
+# (also scripts/listcpu.py's R2 floor).
+R2_LIST_JS = """async function r2ListXml(env, prefix) {
+  const r = await env.DATA.list({ prefix, limit: 1000 });
+  let x = '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult>';
+  for (const o of r.objects) {
+    x += `<Contents><Key>${o.key}</Key><LastModified>${o.uploaded.toISOString()}</LastModified>` +
+         `<ETag>${o.httpEtag}</ETag><Size>${o.size}</Size></Contents>`;
+  }
+  x += `<IsTruncated>${r.truncated}</IsTruncated></ListBucketResult>`;
+  return new Response(x, { headers: { "content-type": "application/xml" } });
+}
+"""
+
+FLOOR_JS = R2_LIST_JS + """// A proxy's floor: the same object from the same backend, no checks, the Range passed on.
 // /s3/KEY: fetch from the S3 backend; /r2/KEY: the R2 binding. /s3list?QUERY: the S3 backend's
 // listing streamed back; /r2list?prefix=P: list() and the fields written into XML, no escaping.
 // Under /log/ the same, plus one console.log line shaped and sized like the proxy's request line
@@ -47,14 +61,7 @@ export default {
     if (path === "/s3list") {
       resp = await fetch(env.LIST_BACKEND + u.search);
     } else if (path === "/r2list") {
-      const r = await env.DATA.list({ prefix: u.searchParams.get("prefix"), limit: 1000 });
-      let x = '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult>';
-      for (const o of r.objects) {
-        x += `<Contents><Key>${o.key}</Key><LastModified>${o.uploaded.toISOString()}</LastModified>` +
-             `<ETag>${o.httpEtag}</ETag><Size>${o.size}</Size></Contents>`;
-      }
-      x += `<IsTruncated>${r.truncated}</IsTruncated></ListBucketResult>`;
-      resp = new Response(x, { headers: { "content-type": "application/xml" } });
+      resp = await r2ListXml(env, u.searchParams.get("prefix"));
     } else if (path.startsWith("/s3/")) {
       resp = await fetch(env.BACKEND + path.slice(3), { headers: range ? { range } : {} });
     } else {
