@@ -48,7 +48,7 @@ pub fn decorate(origins: &Origins, origin: Option<&str>, h: &mut Headers) {
     let mut exposed = EXPOSED.to_string();
     let meta: Vec<String> = h
         .iter()
-        .filter(|(n, _)| n.starts_with("x-amz-meta-"))
+        .filter(|(n, _)| n.starts_with("x-amz-meta-") || *n == "x-amz-missing-meta")
         .map(|(n, _)| n.to_string())
         .collect();
     for m in meta {

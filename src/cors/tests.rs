@@ -50,6 +50,18 @@ fn origin_list() {
         .get("access-control-expose-headers")
         .unwrap()
         .contains("x-amz-meta-color"));
+    // The count of metadata left out is for browsers to read too, when there is one.
+    assert!(!h
+        .get("access-control-expose-headers")
+        .unwrap()
+        .contains("x-amz-missing-meta"));
+    let mut h = Headers::new();
+    h.append("x-amz-missing-meta", "2");
+    decorate(&o, Some("https://b.example"), &mut h);
+    assert!(h
+        .get("access-control-expose-headers")
+        .unwrap()
+        .ends_with(", x-amz-missing-meta"));
     let mut h = Headers::new();
     decorate(&o, Some("https://evil.example"), &mut h);
     assert_eq!(h.get("access-control-allow-origin"), None);

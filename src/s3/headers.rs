@@ -41,11 +41,13 @@ pub fn object_headers(h: &mut Headers, meta: &ObjectMeta, range: Option<ByteRang
     optional(h, "content-language", &meta.content_language);
     let mut missing = 0;
     for (k, v) in &meta.user_metadata {
-        match k.bytes().all(is_token_byte) && v.bytes().all(|b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+        match k.bytes().all(is_token_byte) && !v.contains(['\r', '\n', '\0']) {
             true => h.append(&format!("x-amz-meta-{k}"), v.as_str()),
-            // A name or value no header can carry (R2's custom metadata may
-            // hold any text; the runtime would refuse the whole answer): left
-            // out and counted, as S3 does with metadata it cannot return.
+            // A name or value the runtime refuses in a header (R2's custom
+            // metadata may hold any text; measured in workerd: a CR or LF
+            // makes `Headers.append` throw, and with it the whole answer):
+            // left out and counted, as S3 does with metadata it cannot return.
+            // Other text goes out as the runtime sends it (UTF-8).
             false => missing += 1,
         }
     }
