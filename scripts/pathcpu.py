@@ -26,19 +26,12 @@ import requests  # noqa: E402
 from support.bench.common import BENCH_OBJECTS, bench_env  # noqa: E402
 from support.bench.cpu import thread_cpu_ns, wrangler_tree  # noqa: E402
 from support.bench.setup import start_moto, start_worker  # noqa: E402
-from support.procs import HarnessError  # noqa: E402
+from support.procs import HarnessError, comm  # noqa: E402
 
 PATHS = {"list 1000 keys": ("/mirror?list-type=2&prefix=public-data/many/", 40),
          "list 1 key": ("/mirror?list-type=2&prefix=public-data/many/&max-keys=1", 100),
          "GET 1 KiB": ("/mirror/public-data/" + min(BENCH_OBJECTS, key=BENCH_OBJECTS.get), 100),
          "GET 1 MiB": ("/mirror/public-data/" + max(BENCH_OBJECTS, key=BENCH_OBJECTS.get), 40)}
-
-
-def thread_name(pid: int, tid: str) -> str:
-    try:
-        return Path(f"/proc/{pid}/task/{tid}/comm").read_text().strip()
-    except OSError:
-        return ""
 
 
 def main() -> int:
@@ -76,7 +69,7 @@ def main() -> int:
                             if batches > 1:
                                 # The isolate's thread (`workerd`) apart from V8's workers
                                 # (background compilation, GC).
-                                main = sum(t1[t] - t0.get(t, 0) for t in t1 if thread_name(pid, t) == "workerd")
+                                main = sum(t1[t] - t0.get(t, 0) for t in t1 if comm(int(t)) == "workerd")
                                 print(f"{label} {name} batch {b + 1}: {ms:.2f} ms, isolate thread "
                                       f"{main / 1e6 / n:.2f}, other threads {ms - main / 1e6 / n:.2f}", flush=True)
                         res.setdefault((label, name), []).append(ms)
