@@ -101,13 +101,16 @@ build: build-tools
 fmt-check:
 	cargo fmt --all -- --check
 	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+	cargo fmt --manifest-path tests/support/bench/rust_floor/Cargo.toml -- --check
 
 # Both targets: natively (the core + tests) and for the Worker (src/edge is wasm32 only);
-# then the fuzz workspace (~10 s once checked, ~3 min the first time on 2 cores).
+# then the fuzz workspace (~10 s once checked, ~3 min the first time on 2 cores), then the
+# bench's Rust floor (a Worker crate of its own, checked in the proxy's target directory).
 clippy:
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --manifest-path fuzz/Cargo.toml --all-targets -- -D warnings
+	cargo clippy --manifest-path tests/support/bench/rust_floor/Cargo.toml --target-dir target --target wasm32-unknown-unknown -- -D warnings
 
 unit:
 	cargo test

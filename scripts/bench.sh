@@ -8,7 +8,8 @@
 #   bash scripts/bench.sh --only floor       # anonymous reads against a JS pass-through, with/without a log line
 #   bash scripts/bench.sh --only sts         # STS exchanges against a JS floor, and signed GETs (printed only)
 # Bench-only prerequisites handled here (idempotent, skipped when present): wrk (Debian),
-# the pinned tools + venv (scripts/install-tools.sh test) and build/ (scripts/build-worker.sh).
+# the pinned tools + venv (scripts/install-tools.sh test), build/ (scripts/build-worker.sh) and
+# the Rust floor in target/rust-floor/ (scripts/build-rust-floor.sh).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ODP_ROOT"
@@ -37,8 +38,15 @@ ensure_build() {
   bash scripts/build-worker.sh --release
 }
 
+ensure_rust_floor() {
+  # The Rust floor of the floor and provider sections (skipped when built and unchanged).
+  bash scripts/install-tools.sh build >/dev/null
+  bash scripts/build-rust-floor.sh
+}
+
 ensure_wrk
 ensure_tools
 ensure_build
+ensure_rust_floor
 export ODP_BENCH_COMMAND="${ODP_BENCH_COMMAND:-bash scripts/bench.sh${*:+ $*}}"
 exec "$ODP_VENV/bin/python" scripts/bench.py "$@"

@@ -10,11 +10,14 @@ too, given the same STATIC_CATALOG). Per round, each build in turn (order revers
 round) gets a `wrangler dev` of its own; per path 5 unmeasured requests, then 40 (the 1000-key
 page, the 1 MiB GET) or 100 one at a time, each answered 200. PATHCPU_PATHS: only these paths.
 PATHCPU_BATCHES=K: K such blocks in a row per path, each printed with the isolate's thread apart
-from the process's other threads (V8's background compilation and GC); the figure is the last. The figure is the CPU of all the
+from the process's other threads (V8's background compilation and GC); the figure is the last.
+PATHCPU_LOAD=S: first `wrk -t1 -c8 -dSs` on the 1 KiB GET (loopback), as the bench's read rounds
+load a Worker before its listing would. The figure is the CPU of all the
 Worker workerd's threads (schedstat, ns) per request; medians over rounds. Everything listens on
 127.0.0.1; processes are stopped at the end."""
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -41,6 +44,7 @@ def main() -> int:
     rounds = int(sys.argv[1])
     only = [p for p in os.environ.get("PATHCPU_PATHS", "").split(",") if p]
     batches = int(os.environ.get("PATHCPU_BATCHES", "1"))
+    load = int(os.environ.get("PATHCPU_LOAD", "0"))
     paths = {k: v for k, v in PATHS.items() if not only or k in only}
     builds = [tuple(a.split("=", 1)) for a in sys.argv[2:]]
     env = bench_env()
@@ -55,6 +59,9 @@ def main() -> int:
                 w, wurl = start_worker(env, Path(b).resolve(), url, state, logs, "info", name=f"{label}-{r}")
                 try:
                     pid = wrangler_tree(w.popen.pid, int(wurl.rsplit(":", 1)[1]))["workerd"][0]
+                    if load:
+                        subprocess.run(["wrk", "-t1", "-c8", f"-d{load}s", wurl + PATHS["GET 1 KiB"][0]],
+                                       check=True, capture_output=True, timeout=load + 30)
                     s = requests.Session()
                     for name, (path, n) in paths.items():
                         for b in range(batches):

@@ -17,7 +17,7 @@ import requests
 from support.bench.common import BENCH_OBJECTS, KIB, MIB, MOTO_BUCKET, PRODUCT_PREFIX, body_bytes, log, sha
 from support.bench.cpu import CpuMeter, task_cpu_ns, wrangler_tree
 from support.bench.listing import parse_list
-from support.bench.setup import start_worker, start_wrangler
+from support.bench.setup import start_rust_floor, start_worker, start_wrangler
 from support.bench.wrk import rotating_lua
 from support.procs import HarnessError, Proc
 from support.wrangler import write_wrangler_config
@@ -88,15 +88,23 @@ export default {
 """
 
 
-def start_floor(env: dict[str, str], state: Path, logs: Path, moto_url: str) -> tuple[Proc, str]:
+# The Workers each read goes through, in each round.
+WHO = ("proxy", "floor", "floor + log line", "Rust floor + log line")
+
+
+def floor_vars(moto_url: str) -> dict[str, str]:
+    """The floors' backends: moto's bucket and the products' prefix in it (and in R2)."""
+    return {"BACKEND": f"{moto_url}/{MOTO_BUCKET}/{PRODUCT_PREFIX}".rstrip("/"),
+            "LIST_BACKEND": f"{moto_url}/{MOTO_BUCKET}", "PREFIX": PRODUCT_PREFIX}
+
+
+def start_floor(env: dict[str, str], state: Path, logs: Path, moto_url: str, name: str = "floor") -> tuple[Proc, str]:
     """The JS floor Worker, with the S3 backend's base URLs and the local R2 binding."""
-    (logs / "floor").mkdir(exist_ok=True)
-    (logs / "floor" / "floor.mjs").write_text(FLOOR_JS)
-    vars_ = {"BACKEND": f"{moto_url}/{MOTO_BUCKET}/{PRODUCT_PREFIX}".rstrip("/"),
-             "LIST_BACKEND": f"{moto_url}/{MOTO_BUCKET}", "PREFIX": PRODUCT_PREFIX}
-    cfg = write_wrangler_config(logs / "floor" / "wrangler.json", None, vars_,
-                                name="odp-bench-floor", main=logs / "floor" / "floor.mjs", r2=True)
-    return start_wrangler(env, cfg, state, logs, "floor")
+    (logs / name).mkdir(exist_ok=True)
+    (logs / name / "floor.mjs").write_text(FLOOR_JS)
+    cfg = write_wrangler_config(logs / name / "wrangler.json", None, floor_vars(moto_url),
+                                name=f"odp-bench-{name}", main=logs / name / "floor.mjs", r2=True)
+    return start_wrangler(env, cfg, state, logs, name)
 
 
 def reads() -> list[tuple[str, str, str | None, bytes]]:
@@ -126,8 +134,11 @@ def floor_phase(args, measure, env: dict[str, str], build: Path, moto_url: str, 
     procs.append(proxy)
     floor, furl = start_floor(env, state, logs, moto_url)
     procs.append(floor)
+    rust, rurl = start_rust_floor(env, state, logs, "rust-floor", floor_vars(moto_url), r2=True)
+    procs.append(rust)
     pm = CpuMeter((proxy.popen.pid, int(purl.rsplit(":", 1)[1])))
     fm = CpuMeter((floor.popen.pid, int(furl.rsplit(":", 1)[1])))
+    rm = CpuMeter((rust.popen.pid, int(rurl.rsplit(":", 1)[1])))
     targets = {}
     for label, key, rng, want in reads():
         for backend, account, fpath in (("moto", "mirror", "s3"), ("R2", "demo", "r2")):
@@ -135,13 +146,14 @@ def floor_phase(args, measure, env: dict[str, str], build: Path, moto_url: str, 
                 "proxy": (f"{purl}/{account}/public-data/{key}", pm),
                 "floor": (f"{furl}/{fpath}/{key}", fm),
                 "floor + log line": (f"{furl}/log/{fpath}/{key}", fm),
+                "Rust floor + log line": (f"{rurl}/log/{fpath}/{key}", rm),
                 "_": (rng, want),
             }
     runs: dict[tuple[str, str, str], list[dict]] = {}
     for rnd in range(args.floor_rounds):
         for (label, backend), t in targets.items():
             rng, want = t["_"]
-            for who in ("proxy", "floor", "floor + log line"):
+            for who in WHO:
                 url, meter = t[who]
                 script = None
                 if rng:
@@ -150,10 +162,20 @@ def floor_phase(args, measure, env: dict[str, str], build: Path, moto_url: str, 
                               args.floor_duration, args.warmup if rnd == 0 else 0, meter, script=script,
                               check=checker(url, rng, want))
                 runs.setdefault((label, backend, who), []).append(res)
-    listings = list_rounds(args, purl, proxy, furl, floor)
     wlog = proxy.log_since(0)
     proxy.stop()
     floor.stop()
+    rust.stop()
+    # The listing in Workers of its own: in the ones that had just served the reads' ~30,000
+    # requests, full GCs of the heap those left behind fell into some of its blocks (+3 ms
+    # per page in one 20-page block of three), moving its figure by up to 2.4 ms between runs.
+    lproxy, lpurl = start_worker(env, build, moto_url, state, logs, args.log_level, name="wrangler-listproxy")
+    procs.append(lproxy)
+    lfloor, lfurl = start_floor(env, state, logs, moto_url, name="listfloor")
+    procs.append(lfloor)
+    listings = list_rounds(args, lpurl, lproxy, lfurl, lfloor)
+    lproxy.stop()
+    lfloor.stop()
     lines = sum('"msg":"request"' in ln for ln in wlog.splitlines())
     out: dict = {"rows": {}, "proxy_request_lines": lines,
                  "requests": {k[0] + " " + k[1]: sum(r["requests"] for r in rs)
@@ -216,23 +238,27 @@ def render_floor(meta: dict, res: dict) -> str:
          f"**floor** = a plain JS Worker that passes the request to the same backend and streams the answer "
          f"(moto: `fetch(backend + path)` with the client's Range; R2: `env.DATA.get(key, {{range: headers}})`, "
          f"the body with its metadata, 206 and Content-Range for a range). **floor + log line** = the same "
-         f"Worker writing one `console.log` line shaped and sized like the proxy's request line. Each run "
+         f"Worker writing one `console.log` line shaped and sized like the proxy's request line. **Rust floor "
+         f"+ line** = the same paths and line in a minimal Worker built the proxy's way (Rust, wasm-bindgen, "
+         f"worker-build's entry, the same release profile: tests/support/bench/rust_floor), the least a Rust "
+         f"Worker pays; its excess over the JS floor + line is the wasm boundary's. Each run "
          f"checked before and after (status, exact bytes); Worker CPU = that Worker's workerd process "
          f"(utime+stime) ÷ requests, median of the rounds.",
          "",
-         "| read | backend | proxy ms | floor ms | floor + line ms | line alone ms | proxy ÷ floor | "
-         "proxy ÷ (floor + line) |",
-         "|---|---|---:|---:|---:|---:|---:|---:|"]
+         "| read | backend | proxy ms | floor ms | floor + line ms | line alone ms | Rust floor + line ms | "
+         "proxy ÷ floor | proxy ÷ (floor + line) | proxy ÷ (Rust floor + line) |",
+         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, row in res["rows"].items():
         label, backend = key.split("|")
-        p, f, fl = (row[w]["cpu_ms"] for w in ("proxy", "floor", "floor + log line"))
-        L.append(f"| {label} | {backend} | {p:.3f} | {f:.3f} | {fl:.3f} | {fl - f:+.3f} | {p / f:.2f}× | "
-                 f"{p / fl:.2f}× |")
+        p, f, fl, rl = (row[w]["cpu_ms"] for w in WHO)
+        L.append(f"| {label} | {backend} | {p:.3f} | {f:.3f} | {fl:.3f} | {fl - f:+.3f} | {rl:.3f} | {p / f:.2f}× | "
+                 f"{p / fl:.2f}× | {p / rl:.2f}× |")
     lists = res.get("lists")
     if lists:
         L += ["", f"A 1000-key ListObjectsV2 page (the first of the 1200 `many/` keys), one request at a time, "
                   f"{meta['list_count']} pages per Worker and backend in each of the {meta['rounds']} rounds after "
-                  f"unmeasured ones ({LIST_WARMUP} before the first round), every answer checked (1000 keys, the first one). **floor**: moto's listing "
+                  f"unmeasured ones ({LIST_WARMUP} before the first round), every answer checked (1000 keys, the first one), in a proxy "
+                  f"and a JS floor started for it (not the Workers of the reads above, whose heaps' full GCs fell into its blocks). **floor**: moto's listing "
                   f"streamed back (`fetch(bucket + query)`), or R2's `list()` with each key, date, ETag and size "
                   f"written into XML without escaping. Worker CPU by schedstat (all threads of its workerd), "
                   f"median of the rounds. **own share** = proxy − floor: what the proxy's own listing work costs.",

@@ -162,6 +162,20 @@ def start_worker(env: dict[str, str], build: Path, moto_url: str | None, state: 
     return start_wrangler(env, cfg, state, logs, name)
 
 
+RUST_FLOOR = REPO / "target" / "rust-floor"  # scripts/build-rust-floor.sh
+
+
+def start_rust_floor(env: dict[str, str], state: Path, logs: Path, name: str, vars_: dict[str, str],
+                     r2: bool = False) -> tuple[Proc, str]:
+    """The bench's Rust floor (tests/support/bench/rust_floor: the floor's paths in a minimal
+    Worker built the proxy's way), with `vars_` (BACKEND, LIST_BACKEND, PREFIX, DOCS)."""
+    shim = RUST_FLOOR / "worker" / "shim.mjs"
+    if not shim.exists():
+        raise HarnessError(f"{shim} is missing: run `bash scripts/build-rust-floor.sh` first")
+    cfg = write_wrangler_config(logs / name / "wrangler.json", None, vars_, name=f"odp-bench-{name}", main=shim, r2=r2)
+    return start_wrangler(env, cfg, state, logs, name)
+
+
 HELLO_JS = """export default {
   fetch() {
     return new Response('{"name":"hello"}', { headers: { "content-type": "application/json" } });
