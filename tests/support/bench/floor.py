@@ -129,7 +129,8 @@ def checker(url: str, rng: str | None, want: bytes):
 
 def floor_phase(args, measure, env: dict[str, str], build: Path, moto_url: str, state: Path, logs: Path,
                 procs: list[Proc]) -> dict:
-    """Interleaved rounds: for each read and backend, the proxy, the floor, the floor + a log line."""
+    """Interleaved rounds: for each read and backend, the proxy, the JS floor, the JS floor + a log
+    line and the Rust floor + the line; then the listing rounds in a proxy and a JS floor of their own."""
     proxy, purl = start_worker(env, build, moto_url, state, logs, args.log_level, name="wrangler-floorproxy")
     procs.append(proxy)
     floor, furl = start_floor(env, state, logs, moto_url)
