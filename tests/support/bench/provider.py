@@ -167,7 +167,7 @@ def cold_once(env: dict[str, str], cfg: Path, state: Path, logs: Path, name: str
 
 def cold_phase(args, env: dict[str, str], build: Path, moto_url: str, state: Path, logs: Path) -> dict:
     """Fresh proxies (catalog lookup + moto GET of 64 KiB as the first request), fresh plain JS
-    Workers and fresh Rust floors (a floor's startup and first request), alternated."""
+    Workers and fresh Rust floors without and with the line (a floor's startup and first request), alternated."""
     want = body_bytes(OBJ64)
     pcfg = write_worker_config(build / "worker" / "shim.mjs", moto_url, logs, "cold", args.log_level, None)
     (logs / "passcold").mkdir(exist_ok=True)
@@ -176,7 +176,7 @@ def cold_phase(args, env: dict[str, str], build: Path, moto_url: str, state: Pat
                         floor_vars(moto_url), "odp-bench-passcold")
     rcfg = write_config(logs / "rustcold" / "wrangler.json", RUST_FLOOR / "worker" / "shim.mjs", None,
                         floor_vars(moto_url), "odp-bench-rustcold")
-    proxy, floor, rust = [], [], []
+    proxy, floor, rust, rust_line = [], [], [], []
     for i in range(args.cold_starts):
         proxy.append(cold_once(env, pcfg, state, logs, f"cold-{i}", COLD_PATH, want, args.cold_requests, 0.4))
         log(f"cold proxy #{i + 1}: startup {proxy[-1]['startup_ms']:.0f} ms, first {proxy[-1]['first_ms']:.2f} ms, "
@@ -184,10 +184,13 @@ def cold_phase(args, env: dict[str, str], build: Path, moto_url: str, state: Pat
         floor.append(cold_once(env, fcfg, state, logs, f"passcold-{i}", "/" + OBJ64, want, args.cold_requests, 0.4))
         log(f"cold JS   #{i + 1}: startup {floor[-1]['startup_ms']:.0f} ms, first {floor[-1]['first_ms']:.2f} ms, "
             f"warm {floor[-1]['warm_ms']:.2f} ms")
-        rust.append(cold_once(env, rcfg, state, logs, f"rustcold-{i}", "/s3/" + OBJ64, want, args.cold_requests, 0.4))
-        log(f"cold Rust #{i + 1}: startup {rust[-1]['startup_ms']:.0f} ms, first {rust[-1]['first_ms']:.2f} ms, "
-            f"warm {rust[-1]['warm_ms']:.2f} ms")
-    return {"proxy": proxy, "floor": floor, "rust": rust}
+        # With and without its log line: an isolate's first console.log costs more than later ones,
+        # and the proxy's first request writes one.
+        for runs, path, what, tag in ((rust, "/s3/", "Rust", "rust"), (rust_line, "/log/s3/", "Rust + line", "rustline")):
+            runs.append(cold_once(env, rcfg, state, logs, f"{tag}cold-{i}", path + OBJ64, want, args.cold_requests, 0.4))
+            log(f"cold {what} #{i + 1}: startup {runs[-1]['startup_ms']:.0f} ms, first {runs[-1]['first_ms']:.2f} ms, "
+                f"warm {runs[-1]['warm_ms']:.2f} ms")
+    return {"proxy": proxy, "floor": floor, "rust": rust, "rust_line": rust_line}
 
 
 def provider_phase(args, measure, env: dict[str, str], build: Path, moto_url: str, state: Path, logs: Path,
@@ -228,7 +231,8 @@ def render_provider(meta: dict, res: dict) -> str:
     L += ["", f"Other processes took up to {other:.2f} cores during these runs.", ""]
     c = res["cold"]
     L += [f"**Cold start.** {len(c['proxy'])} fresh `wrangler dev` starts of the proxy, alternated with as many of "
-          f"the plain JS pass-through Worker and of the Rust floor (`/s3/KEY`) over the same moto object. Nothing reaches a Worker until wrangler "
+          f"the plain JS pass-through Worker and of the Rust floor without and with its log line (`/s3/KEY`, "
+          f"`/log/s3/KEY`: the proxy writes its line on the first request too) over the same moto object. Nothing reaches a Worker until wrangler "
           f"says it is ready and the Worker's workerd has gone quiet (< 1 ms CPU in 0.5 s): *startup* = that "
           f"process's CPU so far (workerd, Miniflare's own services, the Worker's module compiled and "
           f"instantiated). Then {meta['cold_requests']} GETs of the 64 KiB object one at a time (the proxy: "
@@ -238,7 +242,8 @@ def render_provider(meta: dict, res: dict) -> str:
           "| Worker | startup ms | first request ms (thread) | warm request ms (thread) | first ÷ warm | "
           "first ms (process) | warm ms (process) | first ÷ warm (process) |",
           "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for who, label in (("proxy", "proxy"), ("floor", "JS pass-through"), ("rust", "Rust floor")):
+    for who, label in (("proxy", "proxy"), ("floor", "JS pass-through"), ("rust", "Rust floor"),
+                       ("rust_line", "Rust floor + line")):
         rs = c[who]
         first, warm = med(r["first_ms"] for r in rs), med(r["warm_ms"] for r in rs)
         fa, wa = med(r["first_all_ms"] for r in rs), med(r["warm_all_ms"] for r in rs)
