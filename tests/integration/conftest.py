@@ -26,7 +26,7 @@ import pytest
 from support import sample as sample_mod
 from support.clients import Creds, boto3_client
 from support.moto import Moto, start_moto
-from support.procs import REPO, HarnessError, Proc, find_workerd, free_port, tools_env
+from support.procs import REPO, HarnessError, Proc, find_workerd, fixed_port, free_port, tools_env
 from support.sample import EXTRAS_GZIP_BODY, EXTRAS_META, EXTRAS_META_BODY, EXTRAS_SSE_BODY, MOTO_BUCKET
 from support.servers import StubS3
 from support.stubs import DevIdp, StubCatalog, start_dev_idp, start_stub_catalog
@@ -263,7 +263,7 @@ class StsSettings:
     dead_port: int  # trusted by role dead-idp; nothing listens there
     session_key: str = field(repr=False)  # SESSION_TOKEN_KEY of the main Worker ("K1")
     # dev IdPs with injected faults (test_sts_idp_faults.py), each trusted by role `fault-<name>`
-    fault_ports: dict[str, int] = field(default_factory=lambda: {n: free_port() for n in FAULTS})
+    fault_ports: dict[str, int] = field(default_factory=lambda: {n: fixed_port() for n in FAULTS})
 
     @staticmethod
     def url(port: int) -> str:
@@ -348,7 +348,7 @@ def sts_wanted(session) -> bool:
 def sts_settings(request) -> StsSettings | None:
     if not sts_wanted(request.session):
         return None
-    return StsSettings(free_port(), free_port(), free_port(), free_port(), new_session_key())
+    return StsSettings(fixed_port(), fixed_port(), fixed_port(), fixed_port(), new_session_key())
 
 
 def make_catalog(moto_url: str, stub_url: str, sts: StsSettings | None = None) -> dict:

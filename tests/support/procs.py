@@ -8,6 +8,7 @@ Everything listens on 127.0.0.1 only.
 from __future__ import annotations
 
 import os
+import random
 import shlex
 import signal
 import socket
@@ -56,6 +57,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_FIXED: set[int] = set()
+
+
+def fixed_port() -> int:
+    """A free port for a server that binds it much later, at a port fixed in advance (a
+    Worker's configuration names it for the whole session). Below the kernel's ephemeral
+    range: a free_port() port is one the kernel may hand out again in the meantime, to a
+    port-0 bind or as an outgoing connection's source port, and the server's bind then failed
+    with EADDRINUSE (seen once in a full run, test_sts_idp_faults). Falls back to free_port()
+    when nothing below that range is free."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    span = range(max(1024, low - 12000), low)
+    for port in random.sample(span, min(len(span), 200)):
+        if port in _FIXED:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _FIXED.add(port)
+        return port
+    return free_port()
 
 
 def wait_port(port: int, timeout: float, proc: "Proc | None" = None) -> None:
