@@ -12,9 +12,5 @@ fi
 cd "$crate"
 # The proxy's target directory: the dependencies both share compile once.
 CARGO_TARGET_DIR="$ODP_ROOT/target" worker-build --release --out-dir "$out"
-# The name section dropped as scripts/build-worker.sh does for the proxy (same flags).
-wasm="$out/index_bg.wasm"
-"$WASM_OPT_BIN" "$wasm" -o "$wasm.strip" --strip-debug --enable-mutable-globals --enable-sign-ext \
-  --enable-nontrapping-float-to-int --enable-bulk-memory --enable-multivalue --enable-reference-types \
-  --enable-exception-handling
-mv "$wasm.strip" "$wasm"
+# The name section dropped as scripts/build-worker.sh does for the proxy.
+strip_wasm_names "$out/index_bg.wasm"

