@@ -17,6 +17,7 @@
 )]
 
 pub mod adapter;
+pub mod apart;
 pub mod authz;
 pub mod backend;
 pub mod bounded;

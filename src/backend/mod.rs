@@ -9,6 +9,7 @@ mod s3;
 pub use federation::WebIdentity;
 pub use s3::S3Backend;
 
+use crate::apart::apart;
 use crate::error::{ProxyError, Result};
 use crate::platform::{ListPage, ListRequest, ObjectMeta, Platform};
 use crate::s3::conditional::Conditions;
@@ -50,8 +51,9 @@ impl Backend {
             return Err(ProxyError::NoSuchKey);
         }
         match self {
-            Backend::R2 { binding } => r2::read(p, binding, key, opts).await,
-            Backend::S3(s3) => s3.read(p, key, opts).await,
+            // Each backend's read compiled apart: a request compiles only its own.
+            Backend::R2 { binding } => apart(r2::read(p, binding, key, opts)).await,
+            Backend::S3(s3) => apart(s3.read(p, key, opts)).await,
             Backend::Unavailable(why) => Err(ProxyError::Misconfigured(why.clone().into())),
         }
     }
@@ -74,8 +76,8 @@ impl Backend {
             _ => req,
         };
         match self {
-            Backend::R2 { binding } => p.r2_list(binding, req).await,
-            Backend::S3(s3) => s3.list(p, req).await,
+            Backend::R2 { binding } => apart(p.r2_list(binding, req)).await,
+            Backend::S3(s3) => apart(s3.list(p, req)).await,
             Backend::Unavailable(why) => Err(ProxyError::Misconfigured(why.clone().into())),
         }
     }

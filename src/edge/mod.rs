@@ -15,6 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::{Context, Env, ResponseBody};
 
 use crate::adapter::{body_plan, split_url, BodyPlan};
+use crate::apart::apart;
 use crate::http::{Body, Request, RequestBody, Response};
 use crate::log::{self, Level};
 use crate::state::Isolate;
@@ -96,8 +97,9 @@ async fn to_core(req: &web_sys::Request) -> Request {
     core.body = match body_plan(&core) {
         BodyPlan::Leave => RequestBody::Unread,
         BodyPlan::TooLarge => RequestBody::TooLarge,
-        BodyPlan::Read { cap } => read_capped(req, cap).await,
-        BodyPlan::Whole { cap } => read_whole(req, cap).await,
+        // Compiled apart (`crate::apart`): most requests have no body to read.
+        BodyPlan::Read { cap } => apart(read_capped(req, cap)).await,
+        BodyPlan::Whole { cap } => apart(read_whole(req, cap)).await,
     };
     core
 }

@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::{discovery_url, parse_discovery, parse_jwks, DiscoveryError, Jwk, JwksError, MAX_JWKS_BYTES};
+use crate::apart::apart;
 use crate::bounded::{BoundedMap, Cost, Stats};
 use crate::error::{chain, ProxyError};
 use crate::log::Level;
@@ -83,6 +84,32 @@ impl JwksCache {
     /// Keys of `issuer`, good for `kid` when possible. Errors are for logs
     /// (the caller answers IDPCommunicationError).
     pub async fn keys<P: Platform>(
+        &self,
+        p: &P,
+        issuer: &str,
+        kid: &str,
+        allow_loopback: bool,
+        now: i64,
+    ) -> Result<Rc<Vec<Jwk>>, IdpError> {
+        match self.fresh(issuer, kid, now) {
+            Some(keys) => Ok(keys),
+            // Compiled apart (`crate::apart`): most exchanges never run it.
+            None => apart(self.refresh(p, issuer, kid, allow_loopback, now)).await,
+        }
+    }
+
+    /// The common case, without a network call: fresh keys holding `kid`.
+    #[inline(never)]
+    fn fresh(&self, issuer: &str, kid: &str, now: i64) -> Option<Rc<Vec<Jwk>>> {
+        let mut map = self.0.borrow_mut();
+        let e = map.get(issuer)?;
+        let hit = within(e.fetched_at, now, FRESH_SECS) && e.keys.iter().any(|k| k.kid() == kid);
+        hit.then(|| e.keys.clone())
+    }
+
+    /// Everything but [`Self::fresh`]'s case: stale or missing keys, an
+    /// unknown kid, an issuer that failed lately.
+    async fn refresh<P: Platform>(
         &self,
         p: &P,
         issuer: &str,

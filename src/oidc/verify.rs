@@ -77,7 +77,9 @@ struct Signed<'t, 'k> {
 }
 
 /// `select_key` makes sure the key fits the header `alg`, so each key is
-/// only ever used with its one algorithm.
+/// only ever used with its one algorithm. Not inlined into [`verify`]'s
+/// future, nor is [`check_claims`] (see `crate::apart`).
+#[inline(never)]
 fn signed<'t, 'k>(token: &'t str, keys: &'k [Jwk]) -> Result<Signed<'t, 'k>, TokenError> {
     let parsed = token::parse(token)?;
     let key = select_key(keys, &parsed.peeked.kid, parsed.peeked.alg)?;
@@ -101,6 +103,7 @@ fn select_key<'k>(keys: &'k [Jwk], kid: &str, alg: Alg) -> Result<&'k Jwk, Token
     named.find(|k| k.fits(alg)).ok_or(TokenError::KeyAlgMismatch)
 }
 
+#[inline(never)]
 fn check_claims(all: Map<String, Value>, expect: &Expectations<'_>) -> Result<Claims, TokenError> {
     let leeway = expect.leeway.max(0);
     let iss = match all.get("iss") {

@@ -4,6 +4,7 @@
 //! them, through the identity-scoped caches.
 
 use super::Ctx;
+use crate::apart::apart;
 use crate::authz::{self, Principal};
 use crate::catalog::http::{BearerSource, CallContext, CatalogError, HttpCatalog, Identity, PlatformCache};
 use crate::catalog::{Catalog, Product, Resolved, Visibility};
@@ -99,10 +100,10 @@ impl<P: Platform> Ctx<'_, P> {
         }
         let r = match self.catalog()? {
             Catalog::Static(c) => c.resolve(account, product),
-            Catalog::Http(h) => found(
-                self.with_http(h, async |cx| h.resolve(cx, account, product).await)
-                    .await,
-            )?,
+            // Compiled apart: a static catalog's request never runs it.
+            Catalog::Http(h) => {
+                found(apart(self.with_http(h, async |cx| h.resolve(cx, account, product).await)).await)?
+            }
         };
         Ok(r.filter(|r| authz::can_read(&self.principal, account, &r.product)))
     }

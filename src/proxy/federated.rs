@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 
 use super::Ctx;
+use crate::apart::apart;
 use crate::backend::federation::AssertionSource;
 use crate::backend::Backend;
 use crate::error::{Detail, ProxyError, Result};
@@ -52,11 +53,8 @@ impl<P: Platform> Ctx<'_, P> {
         let Some(wi) = &s3.web_identity else {
             return Ok(Cow::Borrowed(b));
         };
-        let creds = self
-            .state
-            .federation
-            .credentials(self.p, &Assertions { ctx: self }, wi)
-            .await?;
+        // Compiled apart: only federated backends run it.
+        let creds = apart(self.state.federation.credentials(self.p, &Assertions { ctx: self }, wi)).await?;
         let mut s3 = s3.clone();
         s3.credentials = Some(creds);
         Ok(Cow::Owned(Backend::S3(s3)))

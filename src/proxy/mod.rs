@@ -11,6 +11,7 @@ mod object;
 
 use serde_json::json;
 
+use crate::apart::apart;
 use crate::authz::Principal;
 use crate::catalog::Catalog;
 use crate::config::Config;
@@ -66,53 +67,101 @@ fn new_request_id() -> String {
 }
 
 pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Response<P::Body> {
-    let cfg = &isolate.config;
     let started = p.now_ms();
     let request_id = new_request_id();
-    let origin = req.headers.get("origin").map(str::to_string);
-    let mut principal = Principal::Anonymous;
-    let mut kind = "invalid";
     let cache_report = std::cell::Cell::new(None);
     let exchange_report = std::cell::RefCell::new(None);
-    // The STS parses its own query (form rules): an S3 decoding error must not
-    // pre-empt its answer.
-    let routed = match is_sts(&req) {
-        true => Ok((Query::default(), Route::Sts)),
-        false => Query::parse(&req.query).and_then(|q| route(&req, &q).map(|r| (q, r))),
-    };
-    let result = match routed {
+    let mut principal = Principal::Anonymous;
+    let mut kind = "invalid";
+    // The synchronous steps before and after the route's future are functions
+    // of their own, never inlined into this one (see `crate::apart`).
+    let result = match admit(isolate, &req, started, &mut kind, &mut principal) {
         Err(e) => Err(e),
         Ok((query, r)) => {
-            kind = r.kind();
-            // STS and discovery authenticate by other means (or not at all).
-            let signed_route = !matches!(r, Route::Preflight | Route::Sts | Route::WellKnown);
-            match signed_route.then(|| {
-                auth::authenticate(
-                    cfg.session_keys.as_ref(),
-                    &isolate.state.sessions,
-                    &req,
-                    started.div_euclid(1000),
-                )
-            }) {
-                Some(Err(e)) => Err(e),
-                who => {
-                    principal = who.and_then(Result::ok).unwrap_or(Principal::Anonymous);
-                    let ctx = Ctx {
-                        p,
-                        cfg,
-                        state: &isolate.state,
-                        req: &req,
-                        query,
-                        principal: principal.clone(),
-                        request_id: request_id.clone(),
-                        cache_report: &cache_report,
-                        exchange_report: &exchange_report,
-                    };
-                    dispatch(&ctx, &r).await
-                }
-            }
+            let ctx = Ctx {
+                p,
+                cfg: &isolate.config,
+                state: &isolate.state,
+                req: &req,
+                query,
+                principal: principal.clone(),
+                request_id: request_id.clone(),
+                cache_report: &cache_report,
+                exchange_report: &exchange_report,
+            };
+            dispatch(&ctx, &r).await
         }
     };
+    let done = Done {
+        started,
+        request_id,
+        kind,
+        principal,
+        cache: cache_report.get(),
+        exchange: exchange_report.into_inner(),
+    };
+    finish(p, isolate, &req, done, result)
+}
+
+/// Routing and authentication: the route to dispatch, or the error to
+/// answer. Sets the request's kind and principal for its log line.
+#[inline(never)]
+fn admit(
+    isolate: &Isolate,
+    req: &Request,
+    started: i64,
+    kind: &mut &'static str,
+    principal: &mut Principal,
+) -> Result<(Query, Route)> {
+    // The STS parses its own query (form rules): an S3 decoding error must not
+    // pre-empt its answer.
+    let (query, r) = match is_sts(req) {
+        true => (Query::default(), Route::Sts),
+        false => Query::parse(&req.query).and_then(|q| route(req, &q).map(|r| (q, r)))?,
+    };
+    *kind = r.kind();
+    // STS and discovery authenticate by other means (or not at all).
+    if !matches!(r, Route::Preflight | Route::Sts | Route::WellKnown) {
+        *principal = auth::authenticate(
+            isolate.config.session_keys.as_ref(),
+            &isolate.state.sessions,
+            req,
+            started.div_euclid(1000),
+        )?;
+    }
+    Ok((query, r))
+}
+
+/// What the request's log line says besides its answer.
+struct Done {
+    started: i64,
+    request_id: String,
+    kind: &'static str,
+    principal: Principal,
+    cache: Option<cached::Report>,
+    exchange: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The answer as it goes out (error document, request id, session and CORS
+/// headers) and the request's one log line.
+#[inline(never)]
+fn finish<P: Platform>(
+    p: &P,
+    isolate: &Isolate,
+    req: &Request,
+    done: Done,
+    result: Result<Response<P::Body>>,
+) -> Response<P::Body> {
+    let cfg = &isolate.config;
+    let Done {
+        started,
+        request_id,
+        kind,
+        principal,
+        cache,
+        exchange,
+    } = done;
+    let origin = req.headers.get("origin");
     let code = result.as_ref().err().map(|e| e.code().as_str());
     // Every authentication failure is a ProxyError::Auth (S3's authentication codes).
     let auth_failed = matches!(result, Err(ProxyError::Auth { .. }));
@@ -126,7 +175,7 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
                     p.log(level, &log::line(level, "request failed", f));
                 }
             }
-            error_response(&e, &req, &request_id)
+            error_response(&e, req, &request_id)
         }
     };
     resp.headers.set("x-amz-request-id", request_id.as_str());
@@ -142,7 +191,7 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
             crate::s3::headers::forbid_transforms(&mut resp.headers);
         }
     }
-    cors::decorate(&cfg.cors, origin.as_deref(), &mut resp.headers);
+    cors::decorate(&cfg.cors, origin, &mut resp.headers);
     if req.method == "HEAD" {
         resp.body = Body::Empty;
     }
@@ -150,7 +199,6 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
     // building it): an exchange's and a signed request's (or a failed
     // authentication's) line carry the request line's fields too.
     let audited = matches!(principal, Principal::Session(_)) || auth_failed;
-    let exchange = exchange_report.into_inner();
     if Level::Info <= cfg.log_level {
         let bytes = resp.headers.get("content-length").and_then(|v| v.parse::<i64>().ok());
         let msg = match (&exchange, audited) {
@@ -166,14 +214,14 @@ pub async fn handle<P: Platform>(p: &P, isolate: &Isolate, req: Request) -> Resp
             .opt_int("bytes", bytes)
             .str("principal", &principal.log_name())
             .int("duration_ms", p.now_ms() - started);
-        if let Some(c) = cache_report.get() {
+        if let Some(c) = cache {
             l = l
                 .str("cache", c.outcome.as_str())
                 .int("backend_requests", c.backend_requests.into())
                 .int("backend_bytes", i64::try_from(c.backend_bytes).unwrap_or(i64::MAX));
         }
         if audited {
-            l = audit_fields(l, &req, &principal, resp.status, code);
+            l = audit_fields(l, req, &principal, resp.status, code);
         }
         for (k, v) in exchange.into_iter().flatten() {
             l = l.value(&k, v);
@@ -209,6 +257,8 @@ fn audit_fields(l: log::Line, req: &Request, principal: &Principal, status: u16,
 }
 
 async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P::Body>> {
+    // Each route's future is compiled apart (`apart`): a request compiles
+    // only the code of its own route.
     match r {
         Route::Preflight => {
             let mut resp = Response::new(204);
@@ -217,23 +267,23 @@ async fn dispatch<P: Platform>(ctx: &Ctx<'_, P>, r: &Route) -> Result<Response<P
         }
         Route::Root => match &ctx.principal {
             Principal::Anonymous => Ok(service_document(ctx.cfg)),
-            Principal::Session(_) => account::list_buckets(ctx).await,
+            Principal::Session(_) => apart(account::list_buckets(ctx)).await,
         },
         Route::Sts => {
-            let (resp, report) = crate::sts::endpoint::serve(ctx.p, &ctx.sts(), ctx.req, &ctx.request_id).await;
+            let (resp, report) = apart(crate::sts::endpoint::serve(ctx.p, &ctx.sts(), ctx.req, &ctx.request_id)).await;
             *ctx.exchange_report.borrow_mut() = report;
             Ok(resp)
         }
         Route::WellKnown => well_known(ctx),
-        Route::HeadAccount { account } => account::head(ctx, account).await,
-        Route::Location { account } => account::location(ctx, account).await,
-        Route::ListAccount { account } => list::account(ctx, account).await,
-        Route::ListProduct { account, product } => list::product(ctx, account, product).await,
-        Route::ProductPath { account } => Err(match ctx.account_visible(account).await? {
+        Route::HeadAccount { account } => apart(account::head(ctx, account)).await,
+        Route::Location { account } => apart(account::location(ctx, account)).await,
+        Route::ListAccount { account } => apart(list::account(ctx, account)).await,
+        Route::ListProduct { account, product } => apart(list::product(ctx, account, product)).await,
+        Route::ProductPath { account } => Err(match apart(ctx.account_visible(account)).await? {
             true => ProxyError::NoSuchKey,
             false => ProxyError::NoSuchBucket,
         }),
-        Route::Object { account, product, key } => object::read(ctx, account, product, key).await,
+        Route::Object { account, product, key } => apart(object::read(ctx, account, product, key)).await,
     }
 }
 

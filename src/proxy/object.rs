@@ -2,6 +2,7 @@
 
 use super::cached::{self, Outcome, Report, Served};
 use super::Ctx;
+use crate::apart::apart;
 use crate::authz::{self, Principal};
 use crate::backend::{ObjectOutcome, ReadOpts};
 use crate::error::{ProxyError, Result};
@@ -53,14 +54,15 @@ pub async fn read<P: Platform>(ctx: &Ctx<'_, P>, account: &str, product: &str, k
                 ttl_secs,
             };
             let mut report = Report::default();
-            let served = cached::read(
+            // Compiled apart: products without an edge cache never run it.
+            let served = apart(cached::read(
                 ctx.p,
                 &ctx.cfg.object_cache,
                 &backend,
                 &q,
                 &ctx.state.inflight,
                 &mut report,
-            )
+            ))
             .await;
             ctx.cache_report.set(Some(report));
             match served {

@@ -9,12 +9,13 @@ use super::limits;
 use super::params::{self, derived_session_name};
 use super::policy::{self, PolicyError};
 use super::response::{self, Issued};
+use super::roles::Role;
 use super::{Context, StsError};
 use crate::error::{ApiError, Code, Detail};
 use crate::http::{Request, Response};
-use crate::oidc::{self, Expectations, TokenError, DEFAULT_LEEWAY};
+use crate::oidc::{self, Claims, Expectations, Peeked, TokenError, DEFAULT_LEEWAY};
 use crate::platform::Platform;
-use crate::session::{new_credentials, new_session_id, seal, Session};
+use crate::session::{new_credentials, new_session_id, seal, SealedPolicy, Session, SessionKeys};
 
 struct Minted {
     access_key_id: String,
@@ -61,7 +62,23 @@ fn policy_error(e: PolicyError) -> StsError {
     }
 }
 
-async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &mut Known) -> Result<Minted, StsError> {
+/// What the exchange has settled before any network call.
+struct Prepared<'c> {
+    params: params::StsParams,
+    role: &'c Role,
+    peeked: Peeked,
+    session_policy: Option<SealedPolicy>,
+    keys: &'c SessionKeys,
+}
+
+// The exchange's synchronous steps are functions of their own, never inlined
+// into its state machine (see `crate::apart`): the future stays small and
+// each step is compiled on its own.
+
+/// Parameters, role, token shape and issuer trust: everything that costs
+/// no network call, so bad input costs nothing.
+#[inline(never)]
+fn prepare<'c>(cx: &'c Context<'_>, req: &Request, known: &mut Known) -> Result<Prepared<'c>, StsError> {
     // An oversized body is refused whatever the configuration: it was never read.
     let body = match req.method.as_str() {
         "POST" => params::form_body(req)?,
@@ -73,7 +90,6 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
     let params = params::parse(&params::collect(&req.query, body)?)?;
     known.role = Some(params.role.clone());
     known.session_name = params.session_name.clone();
-    // Bad input costs nothing: the policy is judged before any network call.
     let session_policy = params
         .policy
         .as_deref()
@@ -90,19 +106,26 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
             "The token's issuer is not trusted by this role.",
         ));
     }
-    let now = p.now_ms().div_euclid(1000);
-    let jwks = cx
-        .jwks
-        .keys(p, &peeked.iss, &peeked.kid, cx.allow_loopback_issuers, now)
-        .await
-        .map_err(|e| StsError::IdpCommunication(Detail::caused("fetching its keys", e)))?;
-    let expect = Expectations {
-        issuer: &peeked.iss,
-        audiences: &role.audiences,
-        now,
-        leeway: DEFAULT_LEEWAY,
-    };
-    let claims = oidc::verify(&params.token, &jwks, &expect).await.map_err(token_error)?;
+    Ok(Prepared {
+        params,
+        role,
+        peeked,
+        session_policy,
+        keys,
+    })
+}
+
+/// From verified claims to sealed credentials: the role's conditions, the
+/// session's bounds, new keys.
+#[inline(never)]
+fn mint(prep: Prepared<'_>, claims: Claims, now: i64, known: &mut Known) -> Result<Minted, StsError> {
+    let Prepared {
+        params,
+        role,
+        session_policy,
+        keys,
+        ..
+    } = prep;
     known.issuer = Some(claims.iss.clone());
     known.subject = Some(claims.sub.clone());
     known.audience = Some(claims.aud.clone());
@@ -159,6 +182,26 @@ async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &m
     })
 }
 
+async fn exchange<P: Platform>(p: &P, cx: &Context<'_>, req: &Request, known: &mut Known) -> Result<Minted, StsError> {
+    let prep = prepare(cx, req, known)?;
+    let now = p.now_ms().div_euclid(1000);
+    let jwks = cx
+        .jwks
+        .keys(p, &prep.peeked.iss, &prep.peeked.kid, cx.allow_loopback_issuers, now)
+        .await
+        .map_err(|e| StsError::IdpCommunication(Detail::caused("fetching its keys", e)))?;
+    let expect = Expectations {
+        issuer: &prep.peeked.iss,
+        audiences: &prep.role.audiences,
+        now,
+        leeway: DEFAULT_LEEWAY,
+    };
+    let claims = oidc::verify(&prep.params.token, &jwks, &expect)
+        .await
+        .map_err(token_error)?;
+    mint(prep, claims, now, known)
+}
+
 /// Answers an STS request: XML, or JSON for `Accept: application/json`.
 /// Also gives what the request's log line says of the exchange (who, the
 /// outcome, the run's claims), which the pipeline writes into that one line.
@@ -171,6 +214,17 @@ pub async fn handle<P: Platform>(
     let json = response::wants_json(req);
     let mut known = Known::default();
     let result = exchange(p, cx, req, &mut known).await;
+    answer(result, known, json, request_id)
+}
+
+/// The answer and the log line's fields, for an exchange done or refused.
+#[inline(never)]
+fn answer<B>(
+    result: Result<Minted, StsError>,
+    mut known: Known,
+    json: bool,
+    request_id: &str,
+) -> (Response<B>, Map<String, Value>) {
     let mut f = Map::new();
     let mut resp = match &result {
         Ok(m) => {
