@@ -21,7 +21,8 @@ One run measures:
     the first), in rounds interleaved with the same exchange done by a plain JS Worker (the STS
     floor and its variants, tests/support/bench/sts_floor.py), then a SigV4 header-signed GET of
     a restricted product vs an anonymous GET of the same R2 object through the public product
-    (wrk, loaded and -c1). `--only sts` runs this part alone (printed only);
+    (wrk, loaded and -c1, 3 rounds alternating the two). `--only sts` runs this part alone
+    (printed only);
   * the HTTP catalog and minted tokens (issue 4), with Workers of their own calling the stub
     catalog API (tests/support/stub_catalog.py, which verifies and records every token):
     Worker CPU of a catalog call with a reused token vs a fresh mint (TTL 60 vs 10,

@@ -10,8 +10,9 @@ Each build (a directory as `make build` leaves build/; a profiling build, `make 
 MINIFLARE_WORKERD_V8_FLAGS on to workerd), one build after the other. The trace says, per wasm
 function, which tier compiled it, how long it took and how large its body is. Counted apart:
 
-- *startup*: until the Worker's log has been quiet for 1 s (module evaluation, the
-  configuration parsed), no request sent yet;
+- *startup*: until wrangler is ready and the Worker's log has been quiet for 1 s (module
+  evaluation, the configuration parsed); no request reaches the Worker before (no readiness
+  probe, as in the bench's cold start);
 - *first request*: the baseline compiler (Liftoff) on the isolate's thread, lazily, for every
   function the isolate's first request calls for the first time;
 - *the rest*: N more requests of the mix (sts: 4 at a time, as the bench's exchanges); the
@@ -39,13 +40,14 @@ import requests  # noqa: E402
 
 from support.bench.common import bench_env, body_bytes, sha  # noqa: E402
 from support.bench.provider import COLD_PATH  # noqa: E402
-from support.bench.setup import start_moto, start_worker  # noqa: E402
+from support.bench.setup import start_moto  # noqa: E402
 from support.bench.sts import mint_tokens, parse_exchange, sts_form  # noqa: E402
 from support.procs import HarnessError, free_port  # noqa: E402
 from support.profiler import demangle, wasm_names  # noqa: E402
-from support.profile_mix import OBJ64  # noqa: E402
+from support.profile_mix import OBJ64, write_worker_config  # noqa: E402
 from support.sts import FORM  # noqa: E402
 from support.stubs import start_dev_idp  # noqa: E402
+from support.wrangler import launch_wrangler  # noqa: E402
 
 LINE = re.compile(r"Compiled function \S+#(\d+) using (\w+), took (\d+) μs.*?bodysize (\d+)")
 LIST_PATH = "/mirror?list-type=2&prefix=public-data/many/"
@@ -66,12 +68,13 @@ def main() -> int:
     ap.add_argument("builds", nargs="+", help="LABEL=BUILD_DIR")
     ap.add_argument("--mix", choices=("get", "list", "sts"), default="get")
     ap.add_argument("--requests", type=int, default=300, help="requests after the first (default 300)")
+    ap.add_argument("--v8-flag", action="append", default=[], help="another V8 flag for workerd (repeatable)")
     ap.add_argument("--top", type=int, default=12, help="the K longest TurboFan compiles per build")
     args = ap.parse_args()
     if not 1 <= args.requests <= 2000:
         ap.error("--requests: 1..2000 (bounded load)")
     builds = [(label, Path(d).resolve()) for label, d in (b.split("=", 1) for b in args.builds)]
-    env = dict(bench_env(), MINIFLARE_WORKERD_V8_FLAGS="--trace-wasm-compilation-times")
+    env = dict(bench_env(), MINIFLARE_WORKERD_V8_FLAGS=" ".join(["--trace-wasm-compilation-times", *args.v8_flag]))
     logs = Path(tempfile.mkdtemp(prefix="odp-wasmtiers-"))
     state = logs / "state"
     state.mkdir()
@@ -86,10 +89,12 @@ def main() -> int:
             idp = start_dev_idp(free_port(), logs / "idp-state", logs / "idp.log")
             procs.append(idp.proc)
         for label, build in builds:
-            w, url = start_worker(env, build, moto_url, state, logs, "info", name=label,
-                                  sts_issuer=idp.issuer if idp else None)
+            # No readiness request (as the bench's cold start): the first request is the isolate's.
+            cfg = write_worker_config(build / "worker" / "shim.mjs", moto_url, logs, label, "info",
+                                      idp.issuer if idp else None)
+            w, port = launch_wrangler(env, cfg, state, logs / f"{label}.log", label, cwd=cfg.parent)
             try:
-                rows.append((label, build, run(args, w, url, idp, want64)))
+                rows.append((label, build, run(args, w, f"http://127.0.0.1:{port}", idp, want64)))
             finally:
                 w.stop()
     finally:
@@ -115,8 +120,8 @@ def run(args, w, url: str, idp, want64: str) -> tuple[list, list, list]:
     def text() -> str:
         return w.log_path.read_text(errors="replace")
 
-    quiet_since, seen, deadline = time.monotonic(), len(text()), time.monotonic() + 60
-    while time.monotonic() - quiet_since < 1.0:
+    quiet_since, seen, deadline = time.monotonic(), len(text()), time.monotonic() + 90
+    while "Ready on" not in text() or time.monotonic() - quiet_since < 1.0:
         if time.monotonic() > deadline:
             raise HarnessError(f"{w.name}: the log never went quiet")
         time.sleep(0.2)

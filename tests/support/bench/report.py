@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 from pathlib import Path
 
@@ -299,6 +300,17 @@ def render_sts(meta: dict, sts: dict) -> list[str]:
         a(f"| {name} | -c{g['conns']} | {fmt_int(res['rps'])} | {rps_ratio} | {ms(res['p50_us'])} | "
           f"{ms(res['p99_us'])} | {added} | {cpu_per_req(res, 'workerd')} | {cpu_ratio} | "
           f"{cpu_per_req(res, 'devproxy')} | {cpu_per_req(res, 'node')} | {other_cores(res)} |")
+    per_round = []
+    for conns in sorted(anon, reverse=True):
+        a_r = next(g["rounds_ms"] for g in sts["gets"] if g["tag"] == "anon" and g["conns"] == conns)
+        s_r = next(g["rounds_ms"] for g in sts["gets"] if g["tag"] == "signed" and g["conns"] == conns)
+        diffs = [x - y for x, y in zip(s_r, a_r)]
+        per_round.append(f"-c{conns}: {', '.join(f'{d:+.2f}' for d in diffs)} (median "
+                         f"**{statistics.median(diffs):+.2f}**)")
+    a("")
+    a(f"Each row pools {len(a_r)} runs: anonymous and signed alternated, the order turned every other round "
+      "(latencies: the median of the runs' percentiles). Signed − anonymous, Worker workerd CPU ms per request "
+      f"in each round: {'; '.join(per_round)}.")
     return L
 
 
