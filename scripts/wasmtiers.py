@@ -18,9 +18,9 @@ function, which tier compiled it, how long it took and how large its body is. Co
 - *the rest*: N more requests of the mix (sts: 4 at a time, as the bench's exchanges); the
   optimizing compiler (TurboFan) runs on V8's background threads for the functions that ran hot.
 
-Mixes: `get` (the bench's 64 KiB object over moto), `list` (a 1000-key page over moto), `sts`
-(AssumeRoleWithWebIdentity with the dev IdP's tokens; the first exchange fetches its keys). Every
-answer is checked (status; the object's bytes; the page's key count; credentials). Compile times
+Mixes, `make profile`'s (tests/support/profile_mix.py, each answer checked as there): `get` (its
+`get64k`, the bench's 64 KiB object over moto), `list` (a 1000-key page over moto), `sts`
+(AssumeRoleWithWebIdentity with the dev IdP's tokens; the first exchange fetches its keys). Compile times
 move with the machine's load; the counts and body bytes much less. Everything listens on
 127.0.0.1; processes are stopped at the end."""
 from __future__ import annotations
@@ -29,28 +29,22 @@ import argparse
 import re
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-import requests  # noqa: E402
 
-from support.bench.common import bench_env, body_bytes, sha  # noqa: E402
-from support.bench.provider import COLD_PATH  # noqa: E402
+from support.bench.common import bench_env  # noqa: E402
 from support.bench.setup import start_moto  # noqa: E402
-from support.bench.sts import mint_tokens, parse_exchange, sts_form  # noqa: E402
 from support.procs import HarnessError, free_port  # noqa: E402
+from support.profile_mix import Ctx, drive, sts_context, write_worker_config  # noqa: E402
 from support.profiler import demangle, wasm_names  # noqa: E402
-from support.profile_mix import OBJ64, write_worker_config  # noqa: E402
-from support.sts import FORM  # noqa: E402
 from support.stubs import start_dev_idp  # noqa: E402
 from support.wrangler import launch_wrangler  # noqa: E402
 
 LINE = re.compile(r"Compiled function \S+#(\d+) using (\w+), took (\d+) μs.*?bodysize (\d+)")
-LIST_PATH = "/mirror?list-type=2&prefix=public-data/many/"
+MIX_OF = {"get": "get64k", "list": "list", "sts": "sts"}  # support.profile_mix.MIXES
 
 
 def compiles(text: str) -> list[tuple[int, str, int, int]]:
@@ -79,7 +73,6 @@ def main() -> int:
     state = logs / "state"
     state.mkdir()
     procs = []
-    want64 = sha(body_bytes(OBJ64))
     rows = []
     try:
         moto, moto_url = start_moto(logs)
@@ -94,7 +87,7 @@ def main() -> int:
                                       idp.issuer if idp else None)
             w, port = launch_wrangler(env, cfg, state, logs / f"{label}.log", label, cwd=cfg.parent)
             try:
-                rows.append((label, build, run(args, w, f"http://127.0.0.1:{port}", idp, want64)))
+                rows.append((label, build, run(args, w, f"http://127.0.0.1:{port}", idp)))
             finally:
                 w.stop()
     finally:
@@ -115,7 +108,7 @@ def main() -> int:
     return 0
 
 
-def run(args, w, url: str, idp, want64: str) -> tuple[list, list, list]:
+def run(args, w, url: str, idp) -> tuple[list, list, list]:
     """The compiles of the startup, of the first request and of the rest, from the Worker's log."""
     def text() -> str:
         return w.log_path.read_text(errors="replace")
@@ -128,42 +121,13 @@ def run(args, w, url: str, idp, want64: str) -> tuple[list, list, list]:
         if len(text()) != seen:
             seen, quiet_since = len(text()), time.monotonic()
     startup = text()
-    tokens = iter(mint_tokens(idp, args.requests + 1)) if idp else None
-    lock = threading.Lock()
-    s = requests.Session()
-
-    def one(sess: requests.Session) -> None:
-        if args.mix == "get":
-            r = sess.get(url + COLD_PATH, timeout=30)
-            if r.status_code != 200 or sha(r.content) != want64:
-                raise HarnessError(f"GET {COLD_PATH} -> {r.status_code}, {len(r.content)} bytes")
-        elif args.mix == "list":
-            r = sess.get(url + LIST_PATH, timeout=30)
-            if r.status_code != 200 or r.content.count(b"<Key>") != 1000:
-                raise HarnessError(f"GET {LIST_PATH} -> {r.status_code}, {r.content.count(b'<Key>')} keys")
-        else:
-            with lock:
-                tok = next(tokens)
-            r = sess.post(url + "/.sts", data=sts_form(tok, "wasmtiers"), headers={"Content-Type": FORM}, timeout=30)
-            got = parse_exchange(r)
-            if isinstance(got, str):
-                raise HarnessError(f"STS exchange: {got}")
-
-    one(s)
+    # The requests and their checks are `make profile`'s (support.profile_mix).
+    ctx = sts_context(url, idp, args.requests + 1, 0) if idp else Ctx(url)
+    mix = [MIX_OF[args.mix]]
+    drive(ctx, mix, 1, 1)
     time.sleep(1.0)
     first = text()
-    if args.mix == "sts":
-        local = threading.local()
-
-        def mine() -> requests.Session:
-            if not hasattr(local, "s"):
-                local.s = requests.Session()
-            return local.s
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(lambda _: one(mine()), range(args.requests)))
-    else:
-        for _ in range(args.requests):
-            one(s)
+    drive(ctx, mix, args.requests, 4 if args.mix == "sts" else 1, offset=1)
     time.sleep(2.0)  # background compiles finishing
     rest = text()
     return (compiles(startup), compiles(first[len(startup):]), compiles(rest[len(first):]))
