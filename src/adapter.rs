@@ -8,7 +8,9 @@ use crate::http::{Headers, Request};
 
 /// Splits the URL as received into raw path and query (no decoding here).
 pub fn split_url(url: &str) -> (String, String) {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    // A byte search, not `split_once("://")`: a substring pattern brings in
+    // core's two-way searcher, which the first request would compile.
+    let after_scheme = url.find(':').and_then(|i| url[i..].strip_prefix("://")).unwrap_or(url);
     let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
     let path_and_query = path_and_query.split('#').next().unwrap_or("/");
     match path_and_query.split_once('?') {

@@ -13,6 +13,12 @@ fn splits_raw_url() {
         ("/a%3Fb".into(), "c=%26".into())
     );
     assert_eq!(split_url("/p?"), ("/p".into(), String::new()));
+    // The scheme ends at the first `:`; a `://` later on is the path's or the query's.
+    assert_eq!(
+        split_url("http://h/p?u=http://x/y"),
+        ("/p".into(), "u=http://x/y".into())
+    );
+    assert_eq!(split_url("/a:b/c"), ("/a:b/c".into(), String::new()));
 }
 
 fn post(path: &str, query: &str, headers: &[(&str, &str)]) -> Request {

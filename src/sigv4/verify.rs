@@ -227,6 +227,10 @@ pub fn parse(req: &Request) -> Result<Option<ParsedAuth>, AuthError> {
     }
 }
 
+// Never inlined, like `parse_presigned`: `parse` is on every request's path, and
+// V8 compiles a wasm function whole on its first call, so an anonymous request
+// would otherwise compile both parsers it never runs.
+#[inline(never)]
 fn parse_header(req: &Request, value: &str, query: &[(String, String)]) -> Result<ParsedAuth, AuthError> {
     let bad = AuthError::MalformedHeader;
     if value.len() > MAX_AUTH_HEADER_LEN {
@@ -284,6 +288,7 @@ fn parse_header(req: &Request, value: &str, query: &[(String, String)]) -> Resul
     Ok(auth)
 }
 
+#[inline(never)]
 fn parse_presigned(req: &Request, query: &[(String, String)]) -> Result<ParsedAuth, AuthError> {
     let bad = AuthError::MalformedQuery;
     let algorithm = one_param(query, "X-Amz-Algorithm")?.ok_or(bad("Missing X-Amz-Algorithm."))?;
