@@ -1,6 +1,8 @@
 //! Authorization: anonymous callers read public and unlisted products;
 //! a session reads what its role ceiling allows AND the catalog grants it.
 
+use std::rc::Rc;
+
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{Product, Visibility};
@@ -28,7 +30,8 @@ pub struct SessionPrincipal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Anonymous,
-    Session(Box<SessionPrincipal>),
+    /// Shared with the isolate's session cache: a request holds it without copying it.
+    Session(Rc<SessionPrincipal>),
 }
 
 impl Principal {

@@ -36,6 +36,11 @@ impl Headers {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + Clone {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
+
+    /// The pairs as stored, for code that takes a slice (SigV4's canonical headers).
+    pub fn as_slice(&self) -> &[(String, String)] {
+        &self.0
+    }
 }
 
 impl FromIterator<(String, String)> for Headers {

@@ -20,7 +20,7 @@ fn p(v: Visibility) -> Product {
 
 fn session(subject: &str, ceiling: &[&str]) -> Principal {
     let ceiling = Ceiling::parse(&ceiling.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap();
-    Principal::Session(Box::new(SessionPrincipal {
+    Principal::Session(Rc::new(SessionPrincipal {
         issuer: "https://idp".into(),
         subject: subject.into(),
         role: "_default".into(),

@@ -76,7 +76,7 @@ pub fn authenticate(
     }
     let signing_key = opened.signing_key(&auth.date8, &auth.region, &auth.service);
     verify_with_rewritten_accept_encoding(req, &auth, &signing_key, now)?;
-    let principal = Principal::Session(Box::new(opened.principal.clone()));
+    let principal = Principal::Session(Rc::clone(&opened.principal));
     if fresh {
         sessions.insert(cache_key, opened);
     }

@@ -25,7 +25,8 @@ pub const MAX_BYTES: usize = 4 << 20;
 /// make of the session, `authz::SessionPrincipal`), its secret and expiry,
 /// and the signing key last derived from the secret.
 pub struct Opened<P> {
-    pub principal: P,
+    /// Shared with the requests signed by this session: none copies it.
+    pub principal: Rc<P>,
     secret: Secret,
     expires_at: i64,
     /// Length of the token, which bounds the sealed JSON (for the cost).
@@ -38,7 +39,7 @@ pub struct Opened<P> {
 impl<P> Opened<P> {
     pub fn new(principal: P, secret: Secret, expires_at: i64, token_len: usize) -> Self {
         Opened {
-            principal,
+            principal: Rc::new(principal),
             secret,
             expires_at,
             token_len,
@@ -68,9 +69,10 @@ impl<P> Opened<P> {
 impl<P> Cost for Rc<Opened<P>> {
     /// Generously: the principal's strings, claims and policy come from the
     /// sealed JSON, itself shorter than the token; their parsed form is
-    /// counted at three times that, plus the signing key and its scope.
+    /// counted at three times that, plus the principal's own fields (behind
+    /// its `Rc`), the signing key and its scope.
     fn cost(&self) -> usize {
-        size_of::<Opened<P>>() + 3 * self.token_len + 128
+        size_of::<Opened<P>>() + size_of::<P>() + 3 * self.token_len + 128
     }
 }
 

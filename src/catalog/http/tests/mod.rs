@@ -216,7 +216,7 @@ fn urls(p: &FakePlatform) -> Vec<String> {
 }
 
 fn session(subject: &str) -> Principal {
-    Principal::Session(Box::new(SessionPrincipal {
+    Principal::Session(std::rc::Rc::new(SessionPrincipal {
         issuer: ISS.into(),
         subject: subject.into(),
         role: "_default".into(),
